@@ -1,0 +1,75 @@
+"""Exceptions and warnings raised by alloc.
+
+Every error alloc raises subclasses :class:`AllocError`, so callers can catch one
+type. Errors about bad input also subclass the built-ins users already catch
+(``ValueError``, ``TypeError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AllocError",
+    "AllocWarning",
+    "InfeasibleError",
+    "InvalidParameterError",
+    "InvalidProblemError",
+    "PrecisionWarning",
+    "SolverError",
+    "format_ids",
+]
+
+
+class AllocError(Exception):
+    """Base class of every error raised by alloc."""
+
+
+class InvalidProblemError(AllocError, ValueError):
+    """The data given to build a problem is invalid (ids, columns, values).
+
+    The message names the argument, the offending ids or columns, and how to fix it.
+    """
+
+
+class InvalidParameterError(AllocError, ValueError, TypeError):
+    """A parameter of a function or class has a value or type it does not accept."""
+
+
+class InfeasibleError(AllocError):
+    """Raised by :meth:`alloc.Result.raise_for_status` when no feasible plan exists."""
+
+
+class SolverError(AllocError):
+    """A solver failed in a way that is not a property of the problem."""
+
+
+class AllocWarning(UserWarning):
+    """Base class of warnings issued by alloc."""
+
+
+class PrecisionWarning(AllocWarning):
+    """Scaling float data to integers for an exact solver lost precision."""
+
+
+def format_ids(ids: Iterable[object], limit: int = 5) -> str:
+    """Format ids for an error message, truncated after ``limit`` with a count.
+
+    >>> format_ids(["a", "b", "c"], limit=2)
+    "'a', 'b' and 1 more"
+    """
+    items = list(ids)
+    shown = ", ".join(repr(i.item() if hasattr(i, "item") else i) for i in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def check_param(name: str, value: object, owner: str, ok: bool, expected: str) -> None:
+    """Raise :class:`InvalidParameterError` in alloc's single message form unless ``ok``.
+
+    The message reads: *the 'name' parameter of owner must be expected; got value.*
+    """
+    if not ok:
+        raise InvalidParameterError(
+            f"the {name!r} parameter of {owner} must be {expected}; got {value!r}."
+        )
