@@ -1,0 +1,182 @@
+"""Validated tables and the column look-ups that rules use while a problem is built.
+
+:class:`Tables` holds the customer, rep and (optional) pair tables after validation,
+indexed by their ids, with integer codes for ids. Rules read columns through its
+methods, so every check on a column (exists, numeric, no NaN, not negative) and every
+error message has one form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from alloc.errors import InvalidProblemError, format_ids
+
+__all__ = ["Tables", "parse_sets"]
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def parse_sets(values: pd.Series) -> pd.Series:
+    """Turn a column of lists/sets/tuples or ``;``-separated strings into lists of str."""
+
+    def one(value: object) -> list[str]:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return []
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(";") if v.strip()]
+        if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Series)):
+            return [str(v) for v in value]
+        return [str(value)]
+
+    return values.map(one)
+
+
+@dataclass(frozen=True, eq=False)
+class Tables:
+    """Validated input tables. Frames are private copies indexed by id."""
+
+    customers: pd.DataFrame
+    reps: pd.DataFrame
+    pairs: pd.DataFrame | None  # columns _c, _r (codes) and user value columns
+    customer_col: str
+    rep_col: str
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.customers)
+
+    @property
+    def n_reps(self) -> int:
+        return len(self.reps)
+
+    # ---- column access --------------------------------------------------------------
+    def customer_column(
+        self, column: str, *, rule: str, numeric: bool = True, nonnegative: bool = True
+    ) -> np.ndarray:
+        return _column(self.customers, column, "customers", rule, numeric, nonnegative)
+
+    def rep_column(
+        self, column: str, *, rule: str, numeric: bool = True, nonnegative: bool = True
+    ) -> np.ndarray:
+        return _column(self.reps, column, "reps", rule, numeric, nonnegative)
+
+    def has_pair_column(self, column: str) -> bool:
+        return self.pairs is not None and column in self.pairs.columns and column not in (
+            "_c",
+            "_r",
+        )
+
+    def pair_column(
+        self, column: str, pc: np.ndarray, pr: np.ndarray, *, rule: str, nonnegative: bool = True
+    ) -> np.ndarray:
+        """Values of a pair-table column aligned with the pairs (pc, pr)."""
+        assert self.pairs is not None
+        values = _column(self.pairs, column, "pairs", rule, True, nonnegative)
+        key = self.pairs["_c"].to_numpy(np.int64) * self.n_reps + self.pairs["_r"].to_numpy()
+        order = np.argsort(key, kind="stable")
+        want = pc.astype(np.int64) * self.n_reps + pr
+        pos = np.searchsorted(key[order], want)
+        return values[order][pos]
+
+    def metric(self, name: str, pc: np.ndarray, pr: np.ndarray, *, rule: str) -> np.ndarray:
+        """A per-pair metric: a pair column if one has this name, else a customer column."""
+        if self.has_pair_column(name):
+            return self.pair_column(name, pc, pr, rule=rule)
+        if name in self.customers.columns:
+            return self.customer_column(name, rule=rule)[pc]
+        known = sorted(map(str, self.customers.columns))
+        if self.pairs is not None:
+            known += [f"pairs.{c}" for c in self.pairs.columns if c not in ("_c", "_r")]
+        raise InvalidProblemError(
+            f"{rule}: metric {name!r} is neither a customer column nor a pair column; "
+            f"known columns: {format_ids(known, 12)}. Add the column or fix the name."
+        )
+
+    def per_rep(self, spec: float | int | str | None, *, rule: str, arg: str) -> np.ndarray | None:
+        """A per-rep limit given as a number or a rep column name; None stays None."""
+        if spec is None:
+            return None
+        if isinstance(spec, str):
+            return self.rep_column(spec, rule=rule)
+        if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
+            if not np.isfinite(spec) or spec < 0:
+                raise InvalidProblemError(
+                    f"{rule}: {arg} must be a non-negative finite number or a rep column; "
+                    f"got {spec!r}."
+                )
+            return np.full(self.n_reps, float(spec))
+        raise InvalidProblemError(
+            f"{rule}: {arg} must be a number or the name of a rep column; got {spec!r}."
+        )
+
+    def share_weights(self, share: str | None, *, rule: str) -> np.ndarray:
+        """Fair-share weights per rep, normalised to sum to 1 (equal when ``share`` is None)."""
+        if share is None:
+            return np.full(self.n_reps, 1.0 / self.n_reps)
+        w = self.rep_column(share, rule=rule)
+        bad = self.reps.index[w <= 0]
+        if len(bad):
+            raise InvalidProblemError(
+                f"{rule}: share column reps[{share!r}] must be positive for every rep; "
+                f"reps {format_ids(bad)} have values <= 0. Give them a positive weight "
+                f"or remove them."
+            )
+        return w / w.sum()
+
+    # ---- id look-ups ----------------------------------------------------------------
+    def customer_codes(self, ids: Iterable[object], *, rule: str) -> np.ndarray:
+        return _codes(self.customers.index, list(ids), "customer", rule)
+
+    def rep_codes(self, ids: Iterable[object], *, rule: str) -> np.ndarray:
+        return _codes(self.reps.index, list(ids), "rep", rule)
+
+
+def _column(
+    frame: pd.DataFrame, column: str, table: str, rule: str, numeric: bool, nonnegative: bool
+) -> np.ndarray:
+    if column not in frame.columns:
+        known = [c for c in map(str, frame.columns) if c not in ("_c", "_r")]
+        raise InvalidProblemError(
+            f"{rule}: column {column!r} is missing from {table}; it has "
+            f"{format_ids(known, 12) or 'no columns'}. Add the column or fix the name."
+        )
+    series = frame[column]
+    if not numeric:
+        return series.to_numpy()
+    if not _is_numeric(series):
+        bad = series.index[pd.to_numeric(series, errors="coerce").isna()]
+        raise InvalidProblemError(
+            f"{rule}: {table}[{column!r}] must be numeric; rows {format_ids(bad)} are not "
+            f"(dtype {series.dtype}). Convert the column with pd.to_numeric."
+        )
+    values = series.to_numpy(dtype=float)
+    nan = ~np.isfinite(values)
+    if nan.any():
+        raise InvalidProblemError(
+            f"{rule}: {table}[{column!r}] has missing or infinite values at "
+            f"{format_ids(frame.index[nan])}. Fill them (e.g. with 0) or drop those rows."
+        )
+    if nonnegative and (values < 0).any():
+        raise InvalidProblemError(
+            f"{rule}: {table}[{column!r}] must not be negative; rows "
+            f"{format_ids(frame.index[values < 0])} are. Fix or clip the values."
+        )
+    return values
+
+
+def _codes(index: pd.Index, ids: list[object], kind: str, rule: str) -> np.ndarray:
+    codes = index.get_indexer(pd.Index(ids, dtype=object)) if ids else np.zeros(0, np.int64)
+    missing = [i for i, c in zip(ids, codes, strict=True) if c < 0]
+    if missing:
+        raise InvalidProblemError(
+            f"{rule}: unknown {kind} ids {format_ids(missing)}; every id must be in the "
+            f"{kind}s table."
+        )
+    return codes.astype(np.int64)

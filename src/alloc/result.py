@@ -1,0 +1,153 @@
+"""``alloc.Result`` and ``alloc.Status``: what a solve returns.
+
+A result is immutable. Per-rep loads and metrics are computed from the tables by the
+independent checker on first access (cached), so a solve returns as soon as its time
+limit allows, and the figures never come from solver state.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from alloc.data.problem import Problem
+from alloc.errors import InfeasibleError
+from alloc.metrics import evaluate, loads_table
+
+__all__ = ["Result", "SolveStats", "Status"]
+
+
+class Status(enum.Enum):
+    """Outcome of a solve."""
+
+    OPTIMAL = "optimal"  #: proven optimal (objective == bound)
+    FEASIBLE = "feasible"  #: a plan satisfying every rule, optimality not proven
+    INFEASIBLE = "infeasible"  #: proven that no plan satisfies every rule
+    UNKNOWN = "unknown"  #: no plan found and no proof of infeasibility in the time given
+
+    @property
+    def has_solution(self) -> bool:
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """Where the time went and which method found the returned plan."""
+
+    time: float = 0.0
+    build_time: float = 0.0
+    phases: tuple[tuple[str, float, float], ...] = ()  # (phase, seconds, objective after)
+    found_by: str = ""
+    seed: int = 0
+    workers: int = 1
+    time_limit: float = 0.0
+    scaling_error: float = 0.0  # max relative error of integer scaling for CP-SAT
+    notes: tuple[str, ...] = field(default=())
+
+
+class Result:
+    """A solve's outcome: status, assignment, objective, bound and gap, figures, words.
+
+    Attributes
+    ----------
+    status : Status
+    assignment : pandas.Series or None
+        customer_id -> rep_id; None when no plan was found.
+    objective : float
+        Objective of the assignment recomputed from the tables (``inf`` without one).
+    bound : float
+        A proven lower bound on the optimal objective (``-inf`` if none is known).
+    gap : float
+        ``(objective - bound) / max(|objective|, 1e-9)``; 0 when optimal; ``inf`` without
+        a plan or bound.
+    explanation : str
+        Plain words: how good the plan is, or why none exists.
+    stats : SolveStats
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        status: Status,
+        assignment: pd.Series | None,
+        objective: float,
+        bound: float,
+        explanation: str,
+        stats: SolveStats,
+    ) -> None:
+        self._problem = problem
+        self.status = status
+        self.assignment = None if assignment is None else assignment.copy()
+        self.objective = float(objective)
+        self.bound = float(bound)
+        self.explanation = explanation
+        self.stats = stats
+
+    @property
+    def problem(self) -> Problem:
+        return self._problem
+
+    @property
+    def gap(self) -> float:
+        if self.assignment is None or not math.isfinite(self.bound):
+            return math.inf
+        if self.status is Status.OPTIMAL:
+            return 0.0
+        return max(0.0, self.objective - self.bound) / max(abs(self.objective), 1e-9)
+
+    @cached_property
+    def loads(self) -> pd.DataFrame:
+        """Per-rep count and every metric a rule or term uses, with share and deviation."""
+        if self.assignment is None:
+            return pd.DataFrame()
+        return loads_table(self._problem, self.assignment)
+
+    @cached_property
+    def metrics(self) -> dict[str, Any]:
+        """Fairness and fit figures of the assignment (see :func:`alloc.evaluate`)."""
+        if self.assignment is None:
+            return {}
+        return evaluate(self._problem, self.assignment)
+
+    def raise_for_status(self) -> Result:
+        """Return self if a plan was found; raise ``InfeasibleError`` otherwise."""
+        if not self.status.has_solution:
+            raise InfeasibleError(f"no plan found ({self.status.value}): {self.explanation}")
+        return self
+
+    def to_frame(self) -> pd.DataFrame:
+        """Customers with their assigned rep (and all customer columns)."""
+        frame = self._problem.customers
+        rep_col = self._problem.id_columns["rep"]
+        frame.insert(0, rep_col, None if self.assignment is None else self.assignment.reindex(frame.index))
+        return frame
+
+    def summary(self) -> str:
+        """A short, readable report."""
+        p = self._problem
+        lines = [
+            f"alloc result: {self.status.value.upper()} — {p.n_customers:,} customers, "
+            f"{p.n_reps:,} reps, {self.stats.time:.2f} s (found by {self.stats.found_by or '-'})",
+        ]
+        if self.assignment is not None:
+            lines.append(
+                f"objective {self.objective:.6g}   bound {self.bound:.6g}   gap {self.gap:.3%}"
+            )
+            m = self.metrics
+            for key in sorted(k for k in m if k.endswith("_max_dev")):
+                lines.append(f"  {key[:-8]:>16}: max deviation {m[key]:.3%}, CV {m[key[:-8] + '_cv']:.3%}")
+            if "moves" in m:
+                lines.append(f"  moves vs current owner: {m['moves']:,}")
+        lines.append(self.explanation)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(status={self.status.name}, objective={self.objective:.6g}, "
+            f"bound={self.bound:.6g}, gap={self.gap:.3g})"
+        )

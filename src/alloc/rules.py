@@ -1,0 +1,631 @@
+"""Hard rules and objective terms: declarative objects that compile onto the pair table.
+
+A rule either removes pairs (``Match``, ``KeyAccounts`` levels, ``Pin``, ``Forbid``),
+adds per-rep rows ``lo[r] <= sum weight <= hi[r]`` (``Capacity``, ``AccountLimit``,
+``Balance``, ``Spread``, ``KeyAccounts(max_per_rep=...)``) or merges customers into one
+unit (``Together``). An objective term adds a per-pair cost (fit, cost, disruption,
+travel) or an imbalance term on a metric's per-rep load. Terms combine with ``+`` and
+scale with ``*``: ``MinimizeImbalance("potential") + 0.5 * MinimizeImbalance("workload")``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alloc.data.context import Tables, parse_sets
+from alloc.errors import InvalidProblemError, check_param, format_ids
+
+__all__ = [
+    "AccountLimit",
+    "Balance",
+    "Capacity",
+    "Forbid",
+    "KeyAccounts",
+    "Match",
+    "MaximizeFit",
+    "MinimizeCost",
+    "MinimizeDisruption",
+    "MinimizeImbalance",
+    "MinimizeTravel",
+    "Objective",
+    "Pin",
+    "Rule",
+    "Spread",
+    "Term",
+    "Together",
+]
+
+ConstraintSpec = tuple[str, np.ndarray, "np.ndarray | None", "np.ndarray | None", bool]
+Limit = float | int | str | None
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _check_limit(value: Limit, name: str, owner: str) -> None:
+    ok = value is None or isinstance(value, str) or (_is_number(value) and float(value) >= 0)  # type: ignore[arg-type]
+    check_param(name, value, owner, ok, "None, a non-negative number or a rep column name")
+
+
+class Rule:
+    """Base class of hard rules. Subclasses override the hooks they need."""
+
+    #: Metrics (customer or pair columns) whose per-rep loads the rule constrains.
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return ()
+
+    def validate(self, tables: Tables) -> None:
+        """Raise ``InvalidProblemError`` if the tables do not fit the rule."""
+
+    def allowed(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray | None:
+        """Mask of pairs the rule allows (None: allows all)."""
+        return None
+
+    def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
+        """Per-rep rows (label, weight per pair, lo per rep, hi per rep, integral)."""
+        return []
+
+    def groups(self, tables: Tables) -> np.ndarray | None:
+        """Group code per customer for rules that keep customers together."""
+        return None
+
+
+# ---- rules that prune pairs -----------------------------------------------------------
+@dataclass(frozen=True)
+class Match(Rule):
+    """Customer value must be in the rep's set: ``customers[c] in reps[r]``.
+
+    ``rep_col`` holds a list/set or a ``;``-separated string (e.g. ``"retail;health"``),
+    or a single value. Customers whose value is missing match no rep unless
+    ``missing="any"``.
+    """
+
+    customer_col: str
+    rep_col: str
+    missing: str = "none"
+
+    def __post_init__(self) -> None:
+        check_param("missing", self.missing, "Match", self.missing in ("none", "any"), "'none' or 'any'")
+
+    def validate(self, tables: Tables) -> None:
+        tables.customer_column(self.customer_col, rule=repr(self), numeric=False)
+        tables.rep_column(self.rep_col, rule=repr(self), numeric=False)
+
+    def _codes(self, tables: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(customer value code, exploded rep code, exploded value code)."""
+        cust = tables.customers[self.customer_col]
+        cust_str = cust.map(lambda v: None if pd.isna(v) else str(v))
+        rep_sets = parse_sets(tables.reps[self.rep_col]).explode()
+        rep_codes = tables.reps.index.get_indexer(rep_sets.index)
+        valid = rep_sets.notna().to_numpy()
+        values = pd.Index(pd.unique(np.concatenate([cust_str.dropna().to_numpy(dtype=object),
+                                                    rep_sets[valid].to_numpy(dtype=object)])))
+        c_code = values.get_indexer(pd.Index(cust_str.to_numpy(dtype=object)))
+        c_code[cust_str.isna().to_numpy()] = -1
+        v_code = values.get_indexer(pd.Index(rep_sets[valid].to_numpy(dtype=object)))
+        return c_code, rep_codes[valid].astype(np.int64), v_code.astype(np.int64)
+
+    def candidates(self, tables: Tables) -> tuple[np.ndarray, np.ndarray]:
+        """Eligible pairs by a join on the value (no customers x reps product)."""
+        c_code, rep_codes, v_code = self._codes(tables)
+        left = pd.DataFrame({"v": c_code, "c": np.arange(c_code.size)})
+        right = pd.DataFrame({"v": v_code, "r": rep_codes}).drop_duplicates()
+        joined = left[left["v"] >= 0].merge(right, on="v")
+        pc = joined["c"].to_numpy(np.int64)
+        pr = joined["r"].to_numpy(np.int64)
+        if self.missing == "any":
+            lone = np.flatnonzero(c_code < 0)
+            m = tables.n_reps
+            pc = np.concatenate([pc, np.repeat(lone, m)])
+            pr = np.concatenate([pr, np.tile(np.arange(m), lone.size)])
+        return pc, pr
+
+    def allowed(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        c_code, rep_codes, v_code = self._codes(tables)
+        n_values = int(max(c_code.max(initial=-1), v_code.max(initial=-1))) + 2
+        have = np.unique(rep_codes * n_values + v_code)
+        want = pr * n_values + c_code[pc]
+        ok = np.isin(want, have)
+        if self.missing == "any":
+            ok |= c_code[pc] < 0
+        return ok
+
+
+@dataclass(frozen=True)
+class KeyAccounts(Rule):
+    """Key accounts go to reps of the given levels: ``key[c] => level[r] in levels``.
+
+    With ``max_per_rep``, also ``sum_{c -> r} key[c] <= max_per_rep`` (number or rep
+    column).
+    """
+
+    flag_col: str
+    levels: Iterable[str] = ("senior",)
+    max_per_rep: Limit = None
+    level_col: str = "level"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.levels, str):
+            object.__setattr__(self, "levels", (self.levels,))
+        object.__setattr__(self, "levels", tuple(self.levels))
+        _check_limit(self.max_per_rep, "max_per_rep", "KeyAccounts")
+
+    def _flags(self, tables: Tables) -> np.ndarray:
+        raw = tables.customers[self.flag_col] if self.flag_col in tables.customers else None
+        if raw is None:
+            tables.customer_column(self.flag_col, rule=repr(self))
+            raise AssertionError  # unreachable: the call above raises
+        values = pd.to_numeric(raw.astype("object").map(
+            lambda v: v if not isinstance(v, str) else {"true": 1, "false": 0, "yes": 1, "no": 0}.get(v.lower(), v)
+        ), errors="coerce")
+        bad = raw.index[values.isna() | ~values.isin([0, 1])]
+        if len(bad):
+            raise InvalidProblemError(
+                f"{self!r}: customers[{self.flag_col!r}] must be a flag (True/False or 1/0); "
+                f"rows {format_ids(bad)} are not. Fill missing flags with False."
+            )
+        return values.to_numpy(dtype=float)
+
+    def validate(self, tables: Tables) -> None:
+        self._flags(tables)
+        levels = tables.rep_column(self.level_col, rule=repr(self), numeric=False)
+        known = set(map(str, pd.unique(levels)))
+        if not any(lvl in known for lvl in self.levels):
+            raise InvalidProblemError(
+                f"{self!r}: no rep has a level in {list(self.levels)}; reps[{self.level_col!r}] "
+                f"holds {format_ids(sorted(known))}. Fix levels= or the rep table."
+            )
+        tables.per_rep(self.max_per_rep, rule=repr(self), arg="max_per_rep")
+
+    def allowed(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        flags = self._flags(tables) > 0
+        levels = tables.reps[self.level_col].astype(str).isin(self.levels).to_numpy()
+        return ~flags[pc] | levels[pr]
+
+    def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
+        hi = tables.per_rep(self.max_per_rep, rule=repr(self), arg="max_per_rep")
+        if hi is None:
+            return []
+        return [(f"key accounts per rep <= {self.max_per_rep}", self._flags(tables)[pc], None, hi, True)]
+
+
+@dataclass(frozen=True)
+class Pin(Rule):
+    """Pinned customers go to the given rep: ``x[c, mapping[c]] = 1``."""
+
+    mapping: Mapping[Any, Any] | pd.Series
+
+    def __post_init__(self) -> None:
+        ok = isinstance(self.mapping, (Mapping, pd.Series))
+        check_param("mapping", self.mapping, "Pin", ok, "a dict or Series customer_id -> rep_id")
+        object.__setattr__(self, "mapping", dict(self.mapping.items()))
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(map(repr, self.mapping.items()))))
+
+    def __repr__(self) -> str:
+        return f"Pin({format_ids([f'{k}->{v}' for k, v in self.mapping.items()], 3)})"
+
+    def validate(self, tables: Tables) -> None:
+        tables.customer_codes(self.mapping.keys(), rule="Pin")
+        tables.rep_codes(self.mapping.values(), rule="Pin")
+
+    def allowed(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        target = np.full(tables.n_customers, -1, dtype=np.int64)
+        if self.mapping:
+            target[tables.customer_codes(self.mapping.keys(), rule="Pin")] = tables.rep_codes(
+                self.mapping.values(), rule="Pin"
+            )
+        return (target[pc] < 0) | (target[pc] == pr)
+
+
+@dataclass(frozen=True)
+class Forbid(Rule):
+    """Forbidden pairs are never used: ``x[c, r] = 0`` for each (c, r) given."""
+
+    pairs: Any
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pairs, pd.DataFrame):
+            items = list(map(tuple, self.pairs.iloc[:, :2].itertuples(index=False)))
+        else:
+            try:
+                items = [tuple(p) for p in self.pairs]
+            except TypeError:
+                items = None  # type: ignore[assignment]
+        ok = items is not None and all(len(p) == 2 for p in items)
+        check_param("pairs", self.pairs, "Forbid", ok, "(customer_id, rep_id) pairs")
+        object.__setattr__(self, "pairs", tuple(items))
+
+    def __repr__(self) -> str:
+        return f"Forbid({format_ids(self.pairs, 3)})"
+
+    def validate(self, tables: Tables) -> None:
+        tables.customer_codes([p[0] for p in self.pairs], rule="Forbid")
+        tables.rep_codes([p[1] for p in self.pairs], rule="Forbid")
+
+    def allowed(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        if not self.pairs:
+            return np.ones(pc.size, dtype=bool)
+        c = tables.customer_codes([p[0] for p in self.pairs], rule="Forbid")
+        r = tables.rep_codes([p[1] for p in self.pairs], rule="Forbid")
+        m = tables.n_reps
+        return ~np.isin(pc * m + pr, c * m + r)
+
+
+@dataclass(frozen=True)
+class Together(Rule):
+    """Customers sharing a value of ``group_col`` (an account family) get one rep.
+
+    Missing values mean "no family". Members are merged into one unit for the solvers.
+    """
+
+    group_col: str
+
+    def validate(self, tables: Tables) -> None:
+        tables.customer_column(self.group_col, rule=repr(self), numeric=False)
+
+    def groups(self, tables: Tables) -> np.ndarray:
+        col = tables.customers[self.group_col]
+        codes, _ = pd.factorize(col)
+        return codes.astype(np.int64)
+
+
+# ---- rules that add per-rep rows ------------------------------------------------------
+@dataclass(frozen=True)
+class Capacity(Rule):
+    """Load within capacity: ``sum_{c -> r} metric[c, r] <= limit[r]``.
+
+    ``metric`` is a customer column or a pair column (rep-dependent workload);
+    ``limit`` a rep column or a number.
+    """
+
+    metric: str
+    limit: Limit
+
+    def __post_init__(self) -> None:
+        _check_limit(self.limit, "limit", "Capacity")
+        check_param("limit", self.limit, "Capacity", self.limit is not None, "a number or rep column")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (self.metric,)
+
+    def validate(self, tables: Tables) -> None:
+        tables.per_rep(self.limit, rule=repr(self), arg="limit")
+
+    def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
+        weight = tables.metric(self.metric, pc, pr, rule=repr(self))
+        hi = tables.per_rep(self.limit, rule=repr(self), arg="limit")
+        return [(f"{self.metric} <= {self.limit}", weight, None, hi, False)]
+
+
+@dataclass(frozen=True)
+class AccountLimit(Rule):
+    """Account counts: ``min[r] <= |{c -> r}| <= max[r]`` (numbers or rep columns)."""
+
+    min: Limit = None
+    max: Limit = None
+
+    def __post_init__(self) -> None:
+        _check_limit(self.min, "min", "AccountLimit")
+        _check_limit(self.max, "max", "AccountLimit")
+        check_param("min/max", None, "AccountLimit", self.min is not None or self.max is not None,
+                    "set (at least one of them)")
+
+    def validate(self, tables: Tables) -> None:
+        lo = tables.per_rep(self.min, rule=repr(self), arg="min")
+        hi = tables.per_rep(self.max, rule=repr(self), arg="max")
+        if lo is not None and hi is not None and (lo > hi).any():
+            bad = tables.reps.index[lo > hi]
+            raise InvalidProblemError(
+                f"{self!r}: min exceeds max for reps {format_ids(bad)}; fix the limits."
+            )
+
+    def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
+        lo = tables.per_rep(self.min, rule=repr(self), arg="min")
+        hi = tables.per_rep(self.max, rule=repr(self), arg="max")
+        return [(f"accounts in [{self.min}, {self.max}]", np.ones(pc.size), lo, hi, True)]
+
+
+def _fair_share(tables: Tables, metric: str, share: str | None, rule: str) -> np.ndarray:
+    values = tables.customer_column(metric, rule=rule)
+    total = values.sum()
+    if total <= 0:
+        raise InvalidProblemError(
+            f"{rule}: customers[{metric!r}] sums to {total:g}; a fair share needs a positive "
+            f"total. Use another metric or drop the rule."
+        )
+    return total * tables.share_weights(share, rule=rule)
+
+
+@dataclass(frozen=True)
+class Balance(Rule):
+    """Each rep within +-tolerance of its fair share:
+    ``(1 - tol) * share[r] <= sum_{c -> r} metric[c] <= (1 + tol) * share[r]``.
+
+    ``share`` names a rep column of weights (e.g. ``"fte"``); default equal shares.
+    """
+
+    metric: str
+    tolerance: float
+    share: str | None = None
+
+    def __post_init__(self) -> None:
+        ok = _is_number(self.tolerance) and 0 <= self.tolerance
+        check_param("tolerance", self.tolerance, "Balance", ok, "a number >= 0 (0.05 = 5 %)")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (self.metric,)
+
+    def validate(self, tables: Tables) -> None:
+        _fair_share(tables, self.metric, self.share, repr(self))
+
+    def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
+        share = _fair_share(tables, self.metric, self.share, repr(self))
+        values = tables.customer_column(self.metric, rule=repr(self))[pc]
+        tol = float(self.tolerance)
+        return [(f"{self.metric} within +-{tol:.1%} of share", values, share * (1 - tol),
+                 share * (1 + tol), False)]
+
+
+@dataclass(frozen=True)
+class Spread(Rule):
+    """Members of a class are spread evenly:
+    ``floor(n * w[r]) <= |{c in class, c -> r}| <= ceil(n * w[r])``.
+
+    ``flag_col`` is a boolean column, or any column with ``value=`` naming the class
+    (e.g. ``Spread("abc", value="A")``).
+    """
+
+    flag_col: str
+    value: Any = None
+    share: str | None = None
+
+    def _flags(self, tables: Tables) -> np.ndarray:
+        raw = tables.customer_column(self.flag_col, rule=repr(self), numeric=False)
+        if self.value is not None:
+            return (pd.Series(raw) == self.value).to_numpy(dtype=float)
+        flags = pd.Series(raw).astype("object")
+        if not flags.isin([True, False, 0, 1]).all():
+            raise InvalidProblemError(
+                f"{self!r}: customers[{self.flag_col!r}] is not a flag; pass value= to name "
+                f"the class, e.g. Spread({self.flag_col!r}, value='A')."
+            )
+        return flags.astype(float).to_numpy()
+
+    def validate(self, tables: Tables) -> None:
+        self._flags(tables)
+        tables.share_weights(self.share, rule=repr(self))
+
+    def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
+        flags = self._flags(tables)
+        target = flags.sum() * tables.share_weights(self.share, rule=repr(self))
+        eps = 1e-9
+        lo = np.floor(target + eps)
+        hi = np.ceil(target - eps)
+        return [(f"{self.flag_col} spread", flags[pc], lo, hi, True)]
+
+
+# ---- objective terms ------------------------------------------------------------------
+class Term:
+    """Base class of objective terms: ``weight * value``. Combine with ``+`` and ``*``."""
+
+    weight: float
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return ()
+
+    def validate(self, tables: Tables) -> None:
+        """Raise ``InvalidProblemError`` if the tables do not fit the term."""
+
+    def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray | None:
+        """Per-pair cost contributed by the term (already weighted)."""
+        return None
+
+    def imbalance(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> Any:
+        """(label, metric, value per pair, share per rep, weight, norm) or None."""
+        return None
+
+    def __mul__(self, factor: float) -> Term:
+        if not _is_number(factor):
+            return NotImplemented
+        return dataclasses.replace(self, weight=self.weight * float(factor))  # type: ignore[type-var]
+
+    __rmul__ = __mul__
+
+    def __add__(self, other: object) -> Objective:
+        if isinstance(other, Term):
+            return Objective((self, other))
+        if isinstance(other, Objective):
+            return Objective((self, *other))
+        return NotImplemented
+
+
+class Objective(tuple):  # type: ignore[type-arg]
+    """A weighted sum of terms, as built by ``term + term``."""
+
+    def __add__(self, other: object) -> Objective:  # type: ignore[override]
+        if isinstance(other, Term):
+            return Objective((*self, other))
+        if isinstance(other, Objective):
+            return Objective((*self, *other))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return " + ".join(map(repr, self))
+
+
+def _check_weight(weight: object, owner: str) -> None:
+    check_param("weight", weight, owner, _is_number(weight) and np.isfinite(weight), "a finite number")  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class MinimizeImbalance(Term):
+    """``weight * max_r |load[r] - share[r]| / share[r]`` (``norm="max"``) or the sum over
+    reps (``norm="sum"``), where ``share[r] = total * w[r] / sum(w)``."""
+
+    metric: str
+    weight: float = 1.0
+    share: str | None = None
+    norm: str = "max"
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "MinimizeImbalance")
+        check_param("norm", self.norm, "MinimizeImbalance", self.norm in ("max", "sum"), "'max' or 'sum'")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (self.metric,)
+
+    def validate(self, tables: Tables) -> None:
+        _fair_share(tables, self.metric, self.share, repr(self))
+
+    def imbalance(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> Any:
+        share = _fair_share(tables, self.metric, self.share, repr(self))
+        values = tables.customer_column(self.metric, rule=repr(self))[pc]
+        return (f"imbalance({self.metric})", self.metric, values, share, float(self.weight), self.norm)
+
+
+def _pair_or_customer(tables: Tables, col: str, pc: np.ndarray, pr: np.ndarray, rule: str,
+                      nonnegative: bool) -> np.ndarray:
+    if tables.has_pair_column(col):
+        return tables.pair_column(col, pc, pr, rule=rule, nonnegative=nonnegative)
+    if col in tables.customers.columns:
+        return tables.customer_column(col, rule=rule, nonnegative=nonnegative)[pc]
+    raise InvalidProblemError(
+        f"{rule}: column {col!r} is neither a pair column nor a customer column. "
+        f"Pass pairs= with a {col!r} column."
+    )
+
+
+@dataclass(frozen=True)
+class MaximizeFit(Term):
+    """``-weight * sum_{c -> r} fit[c, r]`` (fit from a pair column)."""
+
+    pair_col: str
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "MaximizeFit")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (self.pair_col,)
+
+    def validate(self, tables: Tables) -> None:
+        if not tables.has_pair_column(self.pair_col) and self.pair_col not in tables.customers:
+            _pair_or_customer(tables, self.pair_col, np.zeros(0, int), np.zeros(0, int), repr(self), False)
+
+    def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        return -self.weight * _pair_or_customer(tables, self.pair_col, pc, pr, repr(self), False)
+
+
+@dataclass(frozen=True)
+class MinimizeCost(Term):
+    """``weight * sum_{c -> r} cost[c, r]`` (cost from a pair column)."""
+
+    pair_col: str
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "MinimizeCost")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (self.pair_col,)
+
+    def validate(self, tables: Tables) -> None:
+        if not tables.has_pair_column(self.pair_col) and self.pair_col not in tables.customers:
+            _pair_or_customer(tables, self.pair_col, np.zeros(0, int), np.zeros(0, int), repr(self), False)
+
+    def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        return self.weight * _pair_or_customer(tables, self.pair_col, pc, pr, repr(self), False)
+
+
+@dataclass(frozen=True)
+class MinimizeDisruption(Term):
+    """``weight * sum_c value[c] * [rep(c) != owner(c)]`` (value 1 when not given).
+
+    Customers without an owner (missing value) cost nothing wherever they go.
+    """
+
+    owner_col: str = "owner"
+    value: str | None = None
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "MinimizeDisruption")
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return () if self.value is None else (self.value,)
+
+    def owner_codes(self, tables: Tables) -> np.ndarray:
+        owners = tables.customers[self.owner_col] if self.owner_col in tables.customers else None
+        if owners is None:
+            tables.customer_column(self.owner_col, rule=repr(self), numeric=False)
+            raise AssertionError  # unreachable
+        present = owners.notna().to_numpy()
+        codes = np.full(len(owners), -1, dtype=np.int64)
+        idx = tables.reps.index.get_indexer(pd.Index(owners[present].to_numpy(), dtype=object))
+        if (idx < 0).any():
+            unknown = pd.unique(owners[present].to_numpy()[idx < 0])
+            raise InvalidProblemError(
+                f"{self!r}: customers[{self.owner_col!r}] names reps not in the rep table: "
+                f"{format_ids(unknown)}. Set those owners to missing (new customers) or add "
+                f"the reps."
+            )
+        codes[present] = idx
+        return codes
+
+    def validate(self, tables: Tables) -> None:
+        self.owner_codes(tables)
+        if self.value is not None:
+            tables.customer_column(self.value, rule=repr(self))
+
+    def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        owner = self.owner_codes(tables)[pc]
+        moved = (owner >= 0) & (owner != pr)
+        value = 1.0 if self.value is None else tables.customer_column(self.value, rule=repr(self))[pc]
+        return self.weight * value * moved
+
+
+@dataclass(frozen=True)
+class MinimizeTravel(Term):
+    """``weight * sum_{c -> r} dist(c, r)``: a pair column ``distance`` if given, else the
+    Euclidean distance between customer (x, y) and rep (x, y)."""
+
+    weight: float = 1.0
+    distance: str | None = None
+    xy: tuple[str, str] = field(default=("x", "y"))
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "MinimizeTravel")
+
+    def validate(self, tables: Tables) -> None:
+        self.linear_cost(tables, np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
+        if self.distance is not None:
+            if not tables.has_pair_column(self.distance):
+                raise InvalidProblemError(
+                    f"{self!r}: pairs has no column {self.distance!r}; pass pairs= with it."
+                )
+            return self.weight * tables.pair_column(self.distance, pc, pr, rule=repr(self))
+        x, y = self.xy
+        cx = tables.customer_column(x, rule=repr(self), nonnegative=False)
+        cy = tables.customer_column(y, rule=repr(self), nonnegative=False)
+        rx = tables.rep_column(x, rule=repr(self), nonnegative=False)
+        ry = tables.rep_column(y, rule=repr(self), nonnegative=False)
+        return self.weight * np.hypot(cx[pc] - rx[pr], cy[pc] - ry[pr])

@@ -1,0 +1,339 @@
+"""Vectorised local search: shift and swap moves with iterated perturbation.
+
+Every move changes the loads of at most two reps, so its effect on every row (hard
+constraints and imbalance terms) is evaluated for all candidate moves of a unit at once
+with numpy. The score is lexicographic (violation, objective, squared deviation; see
+:mod:`alloc.solvers.state`): starting from an infeasible construction the search first
+repairs, and once feasible it never accepts a move that breaks a hard row.
+
+Max-norm imbalance terms are evaluated exactly: the largest deviation over the reps a
+move leaves alone comes from the top three deviations of each row.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from alloc.data.model import Model
+from alloc.solvers.state import Rows, Score, score_of
+
+__all__ = ["LocalSearch"]
+
+#: Up to this many pairs, each step evaluates every shift of every unit at once.
+_WHOLE_NEIGHBOURHOOD_PAIRS = 60_000
+
+
+class LocalSearch:
+    """Improves one assignment (one chosen pair per unit) in place."""
+
+    def __init__(self, model: Model, rows: Rows, chosen: np.ndarray, seed: int = 0) -> None:
+        if (chosen < 0).any():
+            raise ValueError("local search needs a complete assignment")
+        self.model, self.rows = model, rows
+        self.rng = np.random.default_rng(seed)
+        self.chosen = chosen.copy()
+        self.rep_of = model.pair_rep[self.chosen].copy()
+        self.loads = rows.loads(model, self.chosen)
+        self._max_rows = np.flatnonzero(rows.is_max)
+        self.moves = 0
+        # Pure balance objectives first descend on squared deviations (smooth), then on
+        # the true objective; with linear costs the true objective is used throughout.
+        self.smooth = bool(rows.imb_weight.any()) and not np.any(model.cost != 0)
+        self._refresh()
+
+    # ---- bookkeeping ----------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Recompute the per-row top-3 deviations used by max-norm terms."""
+        rows = self.rows
+        if self._max_rows.size == 0:
+            return
+        dev = np.abs(self.loads[self._max_rows] - rows.share[self._max_rows]) / rows.share[
+            self._max_rows
+        ]
+        R = dev.shape[1]
+        k = min(3, R)
+        idx = np.argsort(-dev, axis=1)[:, :k]
+        val = np.take_along_axis(dev, idx, axis=1)
+        if k < 3:
+            idx = np.pad(idx, ((0, 0), (0, 3 - k)), constant_values=-1)
+            val = np.pad(val, ((0, 0), (0, 3 - k)), constant_values=0.0)
+        self._top_idx, self._top_val = idx, val
+
+    def score(self) -> Score:
+        return score_of(self.model, self.rows, self.chosen, self.loads)
+
+    def recompute(self) -> None:
+        """Recompute loads from scratch to remove floating-point drift."""
+        self.loads = self.rows.loads(self.model, self.chosen)
+        self._refresh()
+
+    # ---- move evaluation ------------------------------------------------------------
+    def _delta(
+        self, ra: np.ndarray, rb: np.ndarray, da: np.ndarray, db: np.ndarray, dcost: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Score change of moves changing rep ``ra`` by ``da`` and ``rb`` by ``db`` (n, K)."""
+        rows, L = self.rows, self.loads
+        la, lb = L[:, ra].T, L[:, rb].T
+        na, nb = la + da, lb + db
+        hia, hib, loa, lob = rows.hi[:, ra].T, rows.hi[:, rb].T, rows.lo[:, ra].T, rows.lo[:, rb].T
+
+        def viol(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+            return np.maximum(x - hi, 0.0) + np.maximum(lo - x, 0.0)
+
+        d_pen = (
+            (viol(na, loa, hia) - viol(la, loa, hia) + viol(nb, lob, hib) - viol(lb, lob, hib))
+            @ rows.pen_scale
+        )
+        d_obj = dcost.astype(float).copy()
+        d_tb = np.zeros(ra.size)
+        if rows.imb_weight.any():
+            sa, sb = rows.share[:, ra].T, rows.share[:, rb].T
+            oa, ob = (la - sa) / sa, (lb - sb) / sb
+            ea, eb = (na - sa) / sa, (nb - sb) / sb
+            w = rows.imb_weight
+            d_tb = (ea**2 - oa**2 + eb**2 - ob**2) @ w
+            if rows.is_sum.any():
+                d_obj += (np.abs(ea) - np.abs(oa) + np.abs(eb) - np.abs(ob)) @ (w * rows.is_sum)
+            for j, k in enumerate(self._max_rows):
+                idx, val = self._top_idx[j], self._top_val[j]
+                # Largest deviation among reps other than ra and rb.
+                free = (idx[None, :] != ra[:, None]) & (idx[None, :] != rb[:, None])
+                first = np.argmax(free, axis=1)
+                other = np.where(free.any(axis=1), val[first], 0.0)
+                new_max = np.maximum(other, np.maximum(np.abs(ea[:, k]), np.abs(eb[:, k])))
+                d_obj += w[k] * (new_max - val[0])
+        return d_pen, d_obj, d_tb
+
+    def _best(self, d_pen: np.ndarray, d_obj: np.ndarray, d_tb: np.ndarray, obj_tol: float) -> int:
+        """Index of the best improving candidate, or -1."""
+        if self.smooth:
+            # Smooth phase: squared deviations stand in for the (flat) max-norm objective.
+            d_obj = d_tb
+            d_tb = np.zeros_like(d_tb)
+        pen_q = np.round(d_pen, 9)
+        obj_q = np.where(np.abs(d_obj) <= obj_tol, 0.0, d_obj)
+        i = int(np.lexsort((d_tb, obj_q, pen_q))[0])
+        if pen_q[i] < 0 or (pen_q[i] == 0 and obj_q[i] < 0):
+            return i
+        if pen_q[i] == 0 and obj_q[i] == 0 and d_tb[i] < -1e-12:
+            return i
+        return -1
+
+    def _apply(self, u: int, q: int) -> None:
+        p = self.chosen[u]
+        W = self.rows.weight
+        r_old, r_new = self.rep_of[u], self.model.pair_rep[q]
+        self.loads[:, r_old] -= W[p]
+        self.loads[:, r_new] += W[q]
+        self.chosen[u] = q
+        self.rep_of[u] = r_new
+        self.moves += 1
+        if self._max_rows.size:
+            self._refresh()
+
+    def try_shift(self, u: int, obj_tol: float) -> bool:
+        m = self.model
+        a, b = m.unit_start[u], m.unit_start[u + 1]
+        if b - a <= 1:
+            return False
+        p = self.chosen[u]
+        q = np.arange(a, b)
+        q = q[q != p]
+        W = self.rows.weight
+        ra = np.full(q.size, self.rep_of[u])
+        rb = m.pair_rep[q]
+        da = np.broadcast_to(-W[p], (q.size, W.shape[1]))
+        d_pen, d_obj, d_tb = self._delta(ra, rb, da, W[q], m.cost[q] - m.cost[p])
+        i = self._best(d_pen, d_obj, d_tb, obj_tol)
+        if i < 0:
+            return False
+        self._apply(u, int(q[i]))
+        return True
+
+    def try_swap(self, u: int, candidates: np.ndarray, obj_tol: float) -> bool:
+        m = self.model
+        r1 = self.rep_of[u]
+        v = candidates[self.rep_of[candidates] != r1]
+        if v.size == 0:
+            return False
+        r2 = self.rep_of[v]
+        qu = m.pair_index(np.full(v.size, u), r2)
+        qv = m.pair_index(v, np.full(v.size, r1))
+        ok = (qu >= 0) & (qv >= 0)
+        if not ok.any():
+            return False
+        v, r2, qu, qv = v[ok], r2[ok], qu[ok], qv[ok]
+        pu, pv = self.chosen[u], self.chosen[v]
+        W, c = self.rows.weight, m.cost
+        da = W[qv] - W[pu]
+        db = W[qu] - W[pv]
+        d_pen, d_obj, d_tb = self._delta(np.full(v.size, r1), r2, da, db, c[qu] + c[qv] - c[pu] - c[pv])
+        i = self._best(d_pen, d_obj, d_tb, obj_tol)
+        if i < 0:
+            return False
+        self._apply(u, int(qu[i]))
+        self._apply(int(v[i]), int(qv[i]))
+        return True
+
+    # ---- driver ---------------------------------------------------------------------
+    def run(
+        self,
+        deadline: float,
+        *,
+        swap_sample: int = 400,
+        on_improve: Callable[[Score], None] | None = None,
+        kick_fraction: float = 0.01,
+    ) -> tuple[np.ndarray, Score]:
+        """Improve until the deadline (``time.perf_counter()``) and return the best found."""
+        m = self.model
+        movable = np.flatnonzero(np.diff(m.unit_start) > 1)
+        best_chosen, best = self.chosen.copy(), self.score()
+        if movable.size == 0:
+            return best_chosen, best
+        while time.perf_counter() < deadline:
+            improved = self._descend(movable, deadline, swap_sample)
+            current = self.score()
+            if current.better_than(best):
+                best_chosen, best = self.chosen.copy(), current
+                if on_improve is not None:
+                    on_improve(best)
+            if self.smooth:
+                # The smooth phase ends at its first local optimum; polish on the objective.
+                self.smooth = False
+                continue
+            if not improved and not current.better_than(best) and current != best:
+                # Local optimum no better than the best: restart from the best.
+                self.chosen = best_chosen.copy()
+                self.rep_of = m.pair_rep[self.chosen].copy()
+                self.recompute()
+            if time.perf_counter() >= deadline:
+                break
+            if not improved:
+                self._kick(movable, kick_fraction)
+        return best_chosen, best
+
+    def _descend(self, movable: np.ndarray, deadline: float, swap_sample: int) -> bool:
+        """Improving moves until none is found; True if any move was made.
+
+        Small and medium problems use whole-neighbourhood steps (every shift at once, then
+        every swap touching the most deviating rep); large ones use passes over units.
+        """
+        any_move = False
+        whole = self.model.n_pairs <= _WHOLE_NEIGHBOURHOOD_PAIRS
+        while time.perf_counter() < deadline:
+            obj_tol = 1e-12 * max(1.0, abs(self.score().objective))
+            if whole:
+                moved = self.best_shift(obj_tol) or self.targeted_swap(obj_tol, swap_sample * 10)
+                if not moved:
+                    moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=False)
+            else:
+                moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=True)
+            any_move |= moved
+            if not moved:
+                break
+        self.recompute()
+        return any_move
+
+    def _unit_pass(
+        self, movable: np.ndarray, deadline: float, swap_sample: int, obj_tol: float, shifts: bool
+    ) -> bool:
+        moved = False
+        order = self.rng.permutation(movable)
+        if shifts:
+            for i, u in enumerate(order):
+                if i % 64 == 0 and time.perf_counter() >= deadline:
+                    return moved
+                moved |= self.try_shift(int(u), obj_tol)
+        by_rep = np.argsort(self.rep_of, kind="stable")
+        rep_start = np.searchsorted(self.rep_of[by_rep], np.arange(self.model.n_reps + 1))
+        for i, u in enumerate(order):
+            if i % 32 == 0 and time.perf_counter() >= deadline:
+                return moved
+            cand = self._swap_candidates(int(u), by_rep, rep_start, swap_sample)
+            if cand.size and self.try_swap(int(u), cand, obj_tol):
+                moved = True
+        self.recompute()
+        return moved
+
+    def best_shift(self, obj_tol: float) -> bool:
+        """Apply the best improving shift over all units at once, if any."""
+        m, W = self.model, self.rows.weight
+        q = np.arange(m.n_pairs)
+        units = m.pair_unit
+        ra = self.rep_of[units]
+        keep = ra != m.pair_rep
+        q, units, ra = q[keep], units[keep], ra[keep]
+        if q.size == 0:
+            return False
+        p = self.chosen[units]
+        d_pen, d_obj, d_tb = self._delta(ra, m.pair_rep[q], -W[p], W[q], m.cost[q] - m.cost[p])
+        i = self._best(d_pen, d_obj, d_tb, obj_tol)
+        if i < 0:
+            return False
+        self._apply(int(units[i]), int(q[i]))
+        return True
+
+    def targeted_swap(self, obj_tol: float, sample: int) -> bool:
+        """Best improving swap between a unit of the most deviating rep and any other."""
+        m = self.model
+        if self._max_rows.size:
+            j = int(self.rng.integers(self._max_rows.size))
+            ra = int(self._top_idx[j, 0])
+        else:
+            ra = int(self.rng.integers(m.n_reps))
+        at_a = np.flatnonzero(self.rep_of == ra)
+        others = np.flatnonzero(self.rep_of != ra)
+        if at_a.size == 0 or others.size == 0:
+            return False
+        if at_a.size * others.size > sample:
+            k = max(1, sample // at_a.size)
+            others = self.rng.choice(others, size=min(k, others.size), replace=False)
+        u = np.repeat(at_a, others.size)
+        v = np.tile(others, at_a.size)
+        rb = self.rep_of[v]
+        qu = m.pair_index(u, rb)
+        qv = m.pair_index(v, np.full(v.size, ra))
+        ok = (qu >= 0) & (qv >= 0)
+        if not ok.any():
+            return False
+        u, v, rb, qu, qv = u[ok], v[ok], rb[ok], qu[ok], qv[ok]
+        W, c = self.rows.weight, m.cost
+        pu, pv = self.chosen[u], self.chosen[v]
+        d_pen, d_obj, d_tb = self._delta(
+            np.full(u.size, ra), rb, W[qv] - W[pu], W[qu] - W[pv], c[qu] + c[qv] - c[pu] - c[pv]
+        )
+        i = self._best(d_pen, d_obj, d_tb, obj_tol)
+        if i < 0:
+            return False
+        self._apply(int(u[i]), int(qu[i]))
+        self._apply(int(v[i]), int(qv[i]))
+        return True
+
+    def _swap_candidates(
+        self, u: int, by_rep: np.ndarray, rep_start: np.ndarray, sample: int
+    ) -> np.ndarray:
+        """Units at the other reps where ``u`` could go (as of the pass's index), sampled."""
+        m = self.model
+        reps = m.pair_rep[m.unit_start[u] : m.unit_start[u + 1]]
+        reps = reps[reps != self.rep_of[u]]
+        if reps.size == 0:
+            return reps
+        parts = [by_rep[rep_start[r] : rep_start[r + 1]] for r in reps.tolist()]
+        cand = np.concatenate(parts)
+        if cand.size > sample:
+            cand = self.rng.choice(cand, size=sample, replace=False)
+        return cand
+
+    def _kick(self, movable: np.ndarray, fraction: float) -> None:
+        """Shift a few random units to random eligible reps (perturbation)."""
+        m = self.model
+        k = max(1, int(fraction * movable.size))
+        for u in self.rng.choice(movable, size=min(k, movable.size), replace=False):
+            a, b = m.unit_start[u], m.unit_start[u + 1]
+            q = int(self.rng.integers(a, b))
+            if q != self.chosen[u]:
+                self._apply(int(u), q)
+        self.recompute()

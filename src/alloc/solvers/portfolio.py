@@ -1,0 +1,290 @@
+"""``alloc.solve``: the portfolio of construction, local search, CP-SAT and bounds.
+
+1. Pre-checks prove cheap infeasibilities in plain numbers.
+2. A constraint-aware greedy builds a first plan.
+3. Local search (shift, swap, perturbation) improves it.
+4. CP-SAT, warm-started with a complete hint, solves small problems exactly and runs a
+   large-neighbourhood search (a few reps' customers re-optimised at a time) on big ones.
+5. A bound (CP-SAT's, or the LP relaxation) gives the gap.
+
+Every candidate plan is re-scored exactly on the model before it is kept, and the
+returned objective is recomputed from the tables by the independent checker.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from alloc.check import objective_value
+from alloc.data.problem import Problem
+from alloc.errors import InvalidParameterError, check_param
+from alloc.result import Result, SolveStats, Status
+from alloc.solvers.bounds import lp_bound
+from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
+from alloc.solvers.diagnose import precheck
+from alloc.solvers.greedy import greedy
+from alloc.solvers.local_search import LocalSearch
+from alloc.solvers.state import Rows, Score, score_of
+
+__all__ = ["EXACT_PAIR_LIMIT", "solve"]
+
+#: Problems with at most this many eligible pairs are given to CP-SAT as one exact model.
+EXACT_PAIR_LIMIT = 6_000
+
+
+class _Progress:
+    def __init__(self, enabled: bool, start: float, stream: TextIO | None = None) -> None:
+        self.enabled, self.start = enabled, start
+        self.stream = stream or sys.stderr
+
+    def __call__(self, phase: str, score: Score | None = None, note: str = "") -> None:
+        if not self.enabled:
+            return
+        t = time.perf_counter() - self.start
+        text = f"[{t:7.2f}s] {phase:<14}"
+        if score is not None:
+            text += f" objective {score.objective:.6g}"
+            if score.penalty > 0:
+                text += f"  violation {score.penalty:.3g}"
+        print(text + (f"  {note}" if note else ""), file=self.stream, flush=True)
+
+
+def solve(
+    problem: Problem,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: bool = False,
+) -> Result:
+    """Solve an allocation problem with the portfolio and return a checked ``Result``.
+
+    Parameters
+    ----------
+    problem : Problem
+    time_limit : float
+        Seconds; the call returns within it (plus a small constant) with the best plan.
+    seed : int
+        Random seed; with ``workers=1`` results are reproducible.
+    workers : int, optional
+        CP-SAT worker threads (default: the machine's cores, at most 8).
+    progress : bool
+        Print a line to stderr at each phase and improvement.
+
+    Returns
+    -------
+    Result
+        Status, assignment, objective, bound, gap, loads, metrics and an explanation.
+
+    Examples
+    --------
+    >>> import alloc
+    >>> problem = alloc.datasets.make_problem(60, 4, seed=1)
+    >>> result = alloc.solve(problem, time_limit=2)
+    >>> result.status.has_solution, alloc.check(problem, result.assignment)
+    (True, [])
+    """
+    t0 = time.perf_counter()
+    if not isinstance(problem, Problem):
+        raise InvalidParameterError(
+            f"the 'problem' parameter of solve must be an alloc.Problem; got {type(problem).__name__}."
+        )
+    ok = isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool) and time_limit > 0
+    check_param("time_limit", time_limit, "solve", ok and math.isfinite(time_limit), "a positive number of seconds")
+    check_param("seed", seed, "solve", isinstance(seed, (int, np.integer)) and not isinstance(seed, bool), "an integer")
+    if workers is None:
+        workers = max(1, min(8, os.cpu_count() or 1))
+    check_param("workers", workers, "solve", isinstance(workers, int) and workers >= 1, "a positive integer")
+    deadline = t0 + float(time_limit)
+    say = _Progress(progress, t0)
+    model = problem.model
+    rows = Rows.from_model(model)
+    phases: list[tuple[str, float, float]] = []
+    notes: list[str] = []
+
+    def finish(status: Status, chosen: np.ndarray | None, bound: float, explanation: str,
+               found_by: str, scaling_error: float = 0.0) -> Result:
+        assignment = None
+        objective = math.inf
+        if chosen is not None:
+            assignment = _to_assignment(problem, chosen)
+            objective = objective_value(problem, assignment)
+        stats = SolveStats(
+            time=time.perf_counter() - t0, phases=tuple(phases), found_by=found_by, seed=seed,
+            workers=workers, time_limit=float(time_limit), scaling_error=scaling_error,
+            notes=tuple(notes),
+        )
+        say("done", None, f"{status.value}")
+        return Result(problem, status, assignment, objective, bound, explanation, stats)
+
+    # 1. Pre-checks.
+    reasons = precheck(problem, rows)
+    phases.append(("precheck", time.perf_counter() - t0, math.nan))
+    if reasons:
+        return finish(Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck")
+
+    # 2. Construction.
+    chosen = greedy(model, rows, seed)
+    best = score_of(model, rows, chosen, rows.loads(model, chosen))
+    found_by = "greedy"
+    phases.append(("greedy", time.perf_counter() - t0, best.objective))
+    say("greedy", best)
+
+    small = model.n_pairs <= EXACT_PAIR_LIMIT
+    remaining = deadline - time.perf_counter()
+    scaled: Scaled | None = None
+
+    def improve(candidate: np.ndarray | None, label: str) -> None:
+        nonlocal chosen, best, found_by
+        if candidate is None or (candidate < 0).any():
+            return
+        score = score_of(model, rows, candidate, rows.loads(model, candidate))
+        if score.better_than(best):
+            chosen, best, found_by = candidate.copy(), score, label
+            say(label, best)
+
+    # 3. Local search.
+    ls_share = 0.15 if small else 0.6
+    ls_deadline = time.perf_counter() + max(0.0, remaining * ls_share - 0.05)
+    search = LocalSearch(model, rows, chosen, seed=seed)
+    ls_chosen, _ = search.run(ls_deadline, on_improve=lambda s: say("local search", s))
+    improve(ls_chosen, "local search")
+    phases.append(("local search", time.perf_counter() - t0, best.objective))
+
+    # 4. CP-SAT: exact on small problems, LNS on large ones.
+    bound = -math.inf
+    proven = False
+    cp_status = ""
+    if rows.n_rows or np.any(model.cost != 0) or best.penalty > 0:
+        scaled = Scaled.from_rows(model, rows)
+        if scaled.error > 1e-6:
+            notes.append(f"integer scaling for CP-SAT changes weights by up to {scaled.error:.2e} (relative)")
+    if small and scaled is not None:
+        remaining = deadline - time.perf_counter() - 0.1
+        if remaining > 0.05:
+            hint = chosen if best.penalty == 0 else None
+            res = solve_cpsat(model, rows, scaled, time_limit=remaining, seed=seed,
+                              workers=workers, hint=hint)
+            cp_status = res.status
+            improve(res.chosen, "cp-sat")
+            exact_scaling = scaled.error == 0 and bool(np.all(scaled.equal_share[rows.is_max]))
+            if res.status == "OPTIMAL" and exact_scaling:
+                proven = True
+                bound = best.objective
+            elif res.status in ("OPTIMAL", "FEASIBLE") and exact_scaling:
+                bound = res.bound
+            phases.append(("cp-sat", time.perf_counter() - t0, best.objective))
+    elif scaled is not None:
+        chosen_lns = _lns(model, rows, scaled, chosen, best, deadline - 0.15, seed, say)
+        improve(chosen_lns, "cp-sat lns")
+        phases.append(("lns", time.perf_counter() - t0, best.objective))
+    elif best.penalty == 0 and not rows.n_rows and not np.any(model.cost != 0):
+        proven = True  # no objective and no rows: any complete assignment is optimal
+        bound = 0.0
+
+    # 5. Bound.
+    pure_imbalance = not np.any(model.cost != 0) and bool(rows.imb_weight.any())
+    if not proven and best.penalty == 0:
+        if pure_imbalance:
+            bound = max(bound, 0.0)
+        elif np.any(model.cost != 0):
+            budget = min(2.0, deadline - time.perf_counter() - 0.05)
+            if budget > 0.2 and model.n_pairs <= 300_000:
+                bound = max(bound, lp_bound(model, rows, budget))
+        if math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective)):
+            proven = True
+
+    # 6. Status and words.
+    if best.penalty > 0:
+        status, expl = _no_plan(model, rows, scaled, cp_status, deadline, seed)
+        return finish(status, None, math.inf, expl, found_by, scaled.error if scaled else 0.0)
+    status = Status.OPTIMAL if proven else Status.FEASIBLE
+    if proven:
+        expl = f"Optimal: proven by {'CP-SAT' if cp_status == 'OPTIMAL' else 'the bound'}."
+    elif pure_imbalance:
+        expl = (
+            "Feasible: best plan found in the time limit. The objective is made of imbalance "
+            "terms only; its trivial bound is 0 (no deviation), so the gap is an upper "
+            "estimate, not a proof of a poor plan."
+        )
+    elif math.isfinite(bound):
+        expl = f"Feasible: within {max(0.0, best.objective - bound) / max(abs(best.objective), 1e-9):.3%} of the bound."
+    else:
+        expl = "Feasible: best plan found in the time limit; no bound was computed."
+    return finish(status, chosen, bound, expl, found_by, scaled.error if scaled else 0.0)
+
+
+def _no_plan(model, rows, scaled, cp_status, deadline, seed):  # type: ignore[no-untyped-def]
+    """Status and explanation when search found no feasible plan."""
+    if cp_status == "INFEASIBLE":
+        remaining = max(0.2, deadline - time.perf_counter())
+        status, core = infeasible_core(model, rows, scaled, time_limit=min(remaining, 5.0), seed=seed)
+        names = ", ".join(repr(c) for c in core) or "the rules"
+        return Status.INFEASIBLE, (
+            f"Infeasible: CP-SAT proved that {names} cannot all hold together. Relax one of "
+            f"them (raise a limit, widen a tolerance, allow more reps)."
+        )
+    return Status.UNKNOWN, (
+        "No feasible plan was found in the time limit and infeasibility was not proven. "
+        "Give more time, or relax the tightest rules."
+    )
+
+
+def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignore[no-untyped-def]
+    """Large-neighbourhood search: re-optimise the customers of a few reps with CP-SAT."""
+    rng = np.random.default_rng(seed)
+    R = model.n_reps
+    current = chosen.copy()
+    current_score = best
+    per_rep = max(1.0, model.n_units / R)
+    k = int(np.clip(round(400 / per_rep), 2, min(R, 8)))
+    while time.perf_counter() < deadline - 0.2:
+        reps = _pick_reps(model, rows, current, rng, k)
+        mask = np.zeros(R, dtype=bool)
+        mask[reps] = True
+        units = np.flatnonzero(mask[model.pair_rep[current]])
+        if units.size == 0:
+            continue
+        budget = min(2.0, deadline - time.perf_counter())
+        if budget < 0.1:
+            break
+        res = solve_cpsat(model, rows, scaled, time_limit=budget, seed=int(rng.integers(1 << 30)),
+                          workers=1, hint=current, units=units, rep_mask=mask, fixed=current)
+        if res.chosen is None:
+            continue
+        score = score_of(model, rows, res.chosen, rows.loads(model, res.chosen))
+        if score.better_than(current_score):
+            current, current_score = res.chosen, score
+            say("cp-sat lns", score)
+    return current
+
+
+def _pick_reps(model, rows, chosen, rng, k):  # type: ignore[no-untyped-def]
+    R = model.n_reps
+    if rows.is_max.any() and rng.random() < 0.6:
+        loads = rows.loads(model, chosen)
+        kk = int(np.flatnonzero(rows.is_max)[rng.integers(np.count_nonzero(rows.is_max))])
+        dev = (loads[kk] - rows.share[kk]) / rows.share[kk]
+        order = np.argsort(dev)
+        picked = {int(order[-1]), int(order[0])}
+        while len(picked) < k:
+            picked.add(int(rng.integers(R)))
+        return np.array(sorted(picked))
+    return rng.choice(R, size=k, replace=False)
+
+
+def _to_assignment(problem: Problem, chosen: np.ndarray) -> pd.Series:
+    model = problem.model
+    unit_rep = model.pair_rep[chosen]
+    rep_codes = unit_rep[model.customer_unit]
+    return pd.Series(
+        problem.rep_ids.to_numpy()[rep_codes],
+        index=problem.customer_ids.copy(),
+        name=problem.id_columns["rep"],
+    )
