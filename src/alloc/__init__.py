@@ -7,7 +7,7 @@
 []
 """
 
-from alloc import datasets
+from alloc import datasets, plot
 from alloc.check import Violation, check
 from alloc.data.problem import Problem
 from alloc.errors import (
@@ -74,5 +74,6 @@ __all__ = [
     "check",
     "datasets",
     "evaluate",
+    "plot",
     "solve",
 ]

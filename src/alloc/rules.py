@@ -218,6 +218,9 @@ class Pin(Rule):
         tables.customer_codes(self.mapping.keys(), rule="Pin")
         tables.rep_codes(self.mapping.values(), rule="Pin")
 
+    def without_reps(self, gone: set[Any]) -> Pin:
+        return Pin({c: r for c, r in self.mapping.items() if r not in gone})
+
     def allowed(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
         target = np.full(tables.n_customers, -1, dtype=np.int64)
         if self.mapping:
@@ -247,6 +250,9 @@ class Forbid(Rule):
 
     def __repr__(self) -> str:
         return f"Forbid({format_ids(self.pairs, 3)})"
+
+    def without_reps(self, gone: set[Any]) -> Forbid:
+        return Forbid([p for p in self.pairs if p[1] not in gone])
 
     def validate(self, tables: Tables) -> None:
         tables.customer_codes([p[0] for p in self.pairs], rule="Forbid")

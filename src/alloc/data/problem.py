@@ -426,6 +426,45 @@ class Problem:
         args.update(changes)
         return Problem(**args)
 
+    def without_reps(self, ids: Iterable[Any]) -> Problem:
+        """A new problem without the given reps (e.g. a rep leaves).
+
+        Pins to and forbids with those reps are dropped, and owner columns named by
+        ``MinimizeDisruption`` terms lose the departed owners (their customers become
+        "no owner"), so the new problem stays valid.
+        """
+        ids = list(ids)
+        codes = self._tables.rep_codes(ids, rule="without_reps")
+        gone = set(self.rep_ids[codes])
+        reps = self._frame("reps")
+        reps = reps[~reps[self._tables.rep_col].isin(gone)]
+        if reps.empty:
+            raise InvalidProblemError("without_reps would remove every rep; keep at least one.")
+        customers = self._frame("customers")
+        rules = []
+        for rule in self._rules:
+            if hasattr(rule, "without_reps"):
+                rule = rule.without_reps(gone)
+            rules.append(rule)
+        for term in self._objective:
+            owner_col = getattr(term, "owner_col", None)
+            if owner_col is not None and owner_col in customers.columns:
+                customers[owner_col] = customers[owner_col].where(~customers[owner_col].isin(gone))
+        pairs = self._source_pairs
+        if pairs is not None:
+            pairs = pairs[~pairs[self._tables.rep_col].isin(gone)]
+        return self.replace(customers=customers, reps=reps, pairs=pairs, rules=rules)
+
+    def with_reps(self, reps: pd.DataFrame) -> Problem:
+        """A new problem with more reps (rows in the same form as the rep table)."""
+        new = _validate_table(reps, "reps", self._tables.rep_col).reset_index()
+        return self.replace(reps=pd.concat([self._frame("reps"), new], ignore_index=True))
+
+    def with_customers(self, customers: pd.DataFrame) -> Problem:
+        """A new problem with more customers (rows in the same form as the customer table)."""
+        new = _validate_table(customers, "customers", self._tables.customer_col).reset_index()
+        return self.replace(customers=pd.concat([self._frame("customers"), new], ignore_index=True))
+
     def _frame(self, which: str) -> pd.DataFrame:
         t = self._tables
         table = t.customers if which == "customers" else t.reps
