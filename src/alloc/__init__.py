@@ -7,8 +7,9 @@
 []
 """
 
-from alloc import datasets, plot
+from alloc import datasets, performance, plot, policies, targets
 from alloc.check import Violation, check
+from alloc.compare import compare
 from alloc.data.problem import Problem
 from alloc.errors import (
     AllocError,
@@ -72,8 +73,12 @@ __all__ = [
     "Violation",
     "__version__",
     "check",
+    "compare",
     "datasets",
     "evaluate",
+    "performance",
     "plot",
+    "policies",
     "solve",
+    "targets",
 ]

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -34,8 +36,6 @@ from alloc.targets import (
 
 __all__ = ["DEFAULT_CAP", "DEFAULT_GRADES", "scorecard", "split_pool"]
 
-#: Default grade bands: (grade, minimum score, bonus multiplier), best first. A score
-#: gets the first band whose minimum it reaches.
 DEFAULT_GRADES: tuple[tuple[str, float, float], ...] = (
     ("A", 1.10, 1.5),
     ("B", 1.00, 1.2),
@@ -43,8 +43,12 @@ DEFAULT_GRADES: tuple[tuple[str, float, float], ...] = (
     ("D", 0.75, 0.5),
     ("E", 0.00, 0.0),
 )
-#: Default cap on each KPI's completion (150 %).
+"""Default grade bands: (grade, minimum score, bonus multiplier), best first.
+
+A score gets the first band whose minimum it reaches."""
+
 DEFAULT_CAP = 1.5
+"""Default cap on each KPI's completion (150 %)."""
 
 # Scores within this distance below a band's minimum still reach it, so that float
 # rounding in the weighted mean (e.g. 0.9999999999999999) cannot drop a grade.
@@ -57,7 +61,7 @@ def _grade_bands(grades: object, owner: str) -> list[tuple[str, float, float]]:
     ok = isinstance(grades, Sequence) and not isinstance(grades, str) and len(grades) > 0
     check_param("grades", grades, owner, ok, "a non-empty list of (name, min_score, multiplier)")
     bands: list[tuple[str, float, float]] = []
-    for band in grades:  # type: ignore[union-attr]
+    for band in cast(Sequence[Any], grades):
         shape_ok = (
             isinstance(band, tuple | list)
             and len(band) == 3
@@ -74,7 +78,9 @@ def _grade_bands(grades: object, owner: str) -> list[tuple[str, float, float]]:
     check_param("grades", grades, owner, len(set(names)) == len(names), "bands with distinct names")
     bands.sort(key=lambda b: -b[1])
     mins = [b[1] for b in bands]
-    check_param("grades", grades, owner, len(set(mins)) == len(mins), "bands with distinct minimums")
+    check_param(
+        "grades", grades, owner, len(set(mins)) == len(mins), "bands with distinct minimums"
+    )
     check_param(
         "grades",
         grades,
@@ -88,17 +94,17 @@ def _grade_bands(grades: object, owner: str) -> list[tuple[str, float, float]]:
 def _kpi_weights(weights: object, owner: str) -> pd.Series:
     ok = isinstance(weights, Mapping | pd.Series) and len(weights) > 0  # type: ignore[arg-type]
     check_param("weights", weights, owner, ok, "a non-empty mapping or Series KPI -> weight")
-    series = (
-        weights.astype(np.float64)
+    raw = (
+        weights
         if isinstance(weights, pd.Series)
-        else pd.Series(dict(weights), dtype=np.float64)  # type: ignore[call-overload]
+        else pd.Series(dict(cast(Mapping[Any, Any], weights)))
     )
-    bad = series.isna() | (series < 0) | ~np.isfinite(series.to_numpy())
+    series = pd.to_numeric(raw, errors="coerce").astype(np.float64)
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.isnan(values) | ~np.isfinite(values) | (values < 0)
     check_param("weights", weights, owner, not bad.any(), "finite non-negative weights")
     check_param("weights", weights, owner, float(series.sum()) > 0, "weights with a positive sum")
-    check_param(
-        "weights", weights, owner, not series.index.has_duplicates, "one weight per KPI"
-    )
+    check_param("weights", weights, owner, not series.index.has_duplicates, "one weight per KPI")
     return series
 
 
@@ -197,9 +203,7 @@ def scorecard(
             f"{format_ids(only_actuals)}; add their targets or drop their actuals."
         )
     tgt = targets[kpis].apply(pd.to_numeric, errors="coerce").astype(np.float64)
-    act = (
-        actuals[kpis].apply(pd.to_numeric, errors="coerce").astype(np.float64).loc[tgt.index]
-    )
+    act = actuals[kpis].apply(pd.to_numeric, errors="coerce").astype(np.float64).loc[tgt.index]
     bad_t = tgt.isna() | (tgt <= 0) | ~np.isfinite(tgt)
     if bad_t.to_numpy().any():
         cells = [(r, k) for r, k in bad_t.stack().loc[lambda s: s].index]
@@ -230,14 +234,15 @@ def scorecard(
     check_param("caps", caps, owner, bool((cap > 0).all()), "positive caps")
     completion = (act / tgt).clip(lower=0.0).clip(upper=cap, axis=1)
     score = (completion * w).sum(axis=1) / float(w.sum())
-    grade = pd.Series(bands[-1][0], index=score.index, dtype=object)
-    multiplier = pd.Series(bands[-1][2], index=score.index, dtype=np.float64)
+    score_values = score.to_numpy(dtype=np.float64)
+    grade = np.full(score_values.shape[0], bands[-1][0], dtype=object)
+    multiplier = np.full(score_values.shape[0], bands[-1][2], dtype=np.float64)
     for name, minimum, mult in reversed(bands[:-1]):
-        reached = score >= minimum - _SCORE_TOL
+        reached = score_values >= minimum - _SCORE_TOL
         grade[reached] = name
         multiplier[reached] = mult
     out = completion.add_suffix("_completion")
-    out["score"] = score
+    out["score"] = score_values
     out["grade"] = grade
     out["multiplier"] = multiplier
     return out
@@ -342,7 +347,7 @@ def split_pool(
         )
     contribution = pd.to_numeric(people["contribution"], errors="coerce")
     bad = (contribution.isna() | (contribution < 0)).to_numpy()
-    bad |= ~np.isfinite(contribution.to_numpy(dtype=np.float64, na_value=np.nan))
+    bad = bad | ~np.isfinite(contribution.to_numpy(dtype=np.float64, na_value=np.nan))
     if bad.any():
         raise InvalidProblemError(
             f"the 'contributions' argument of {owner} has missing or negative "
@@ -388,7 +393,9 @@ def split_pool(
         )
     floor_units = _floor_units(person_floor, unit)
     team_code = pd.Index(team_index).get_indexer(people["team"])
-    team_floor = np.bincount(team_code, weights=floor_units, minlength=len(team_index))
+    team_floor = np.bincount(team_code, weights=floor_units, minlength=len(team_index)).astype(
+        np.float64
+    )
     if float(team_floor.sum()) > n_units:
         raise InvalidProblemError(
             f"the 'floor' argument of {owner} needs {float(team_floor.sum()) * unit:,.10g} "
@@ -412,9 +419,7 @@ def split_pool(
         if rows.size == 0:
             continue
         try:
-            amounts[rows] = _split_units(
-                int(team_units[t]), contrib[rows], floor_units[rows], None
-            )
+            amounts[rows] = _split_units(int(team_units[t]), contrib[rows], floor_units[rows], None)
         except _NoWeight:
             raise InvalidProblemError(
                 f"the 'contributions' argument of {owner} is 0 for every member of team "

@@ -68,6 +68,8 @@ class Result:
     explanation : str
         Plain words: how good the plan is, or why none exists.
     stats : SolveStats
+    moves : pandas.DataFrame or None
+        For rebalancing: customer_id, from_rep, to_rep, value, reason per move.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class Result:
         bound: float,
         explanation: str,
         stats: SolveStats,
+        moves: pd.DataFrame | None = None,
     ) -> None:
         self._problem = problem
         self.status = status
@@ -87,6 +90,7 @@ class Result:
         self.bound = float(bound)
         self.explanation = explanation
         self.stats = stats
+        self.moves = None if moves is None else moves.copy()
 
     @property
     def problem(self) -> Problem:
