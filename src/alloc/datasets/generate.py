@@ -3,9 +3,9 @@
 Customers have heavy-tailed potential (log-normal), workload that grows with potential,
 an industry, a size class, a region, x/y coordinates, a key-account flag (the top few
 per cent by potential) and a current owner; reps have a level (junior/mid/senior),
-industry skills, hours of capacity, an account limit, a region and a team. Skills are
-dealt in overlapping windows (rep i: industries i, i+1, ...) so every industry has senior and non-senior coverage, and about
-``eligible`` reps can serve each customer.
+industry skills, hours of capacity, an account limit, a region and a team. Each rep
+knows one industry dealt in turn (so every industry has senior and non-senior coverage)
+and others at random, and about ``eligible`` reps can serve each customer.
 """
 
 from __future__ import annotations
@@ -32,11 +32,18 @@ __all__ = ["make_problem", "make_tables", "standard_rules"]
 REGIONS = ("north", "south", "east", "west")
 
 
-def _deal_skills(n_reps: int, offset: int, per_rep: int, n_industries: int) -> list[str]:
-    return [
-        ";".join(f"ind{(offset + i + j) % n_industries:02d}" for j in range(per_rep))
-        for i in range(n_reps)
-    ]
+def _deal_skills(
+    n_reps: int, per_rep: int, n_industries: int, rng: np.random.Generator
+) -> list[str]:
+    """Skill sets: rep i knows industry i mod n (so every industry is covered) plus
+    ``per_rep - 1`` others at random (so skill overlaps connect the whole organisation
+    instead of forming isolated chains)."""
+    out = []
+    for i in range(n_reps):
+        first = i % n_industries
+        others = rng.permutation(np.delete(np.arange(n_industries), first))[: per_rep - 1]
+        out.append(";".join(f"ind{j:02d}" for j in sorted([first, *others.tolist()])))
+    return out
 
 
 def make_tables(
@@ -82,8 +89,8 @@ def make_tables(
     other = np.flatnonzero(levels != "senior")
     skills = np.empty(n_reps, dtype=object)
     # Seniors cover twice as many industries: key accounts of every industry need them.
-    skills[senior] = _deal_skills(senior.size, 0, min(n_ind, 2 * per_rep), n_ind)
-    skills[other] = _deal_skills(other.size, 1, per_rep, n_ind)
+    skills[senior] = _deal_skills(senior.size, min(n_ind, 2 * per_rep), n_ind, rng)
+    skills[other] = _deal_skills(other.size, per_rep, n_ind, rng)
     rep_ids = [f"R{i:0{len(str(n_reps))}d}" for i in range(n_reps)]
     cust_ids = [f"C{i:0{len(str(n_customers))}d}" for i in range(n_customers)]
 

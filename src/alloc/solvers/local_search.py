@@ -122,7 +122,7 @@ class LocalSearch:
             return i
         return -1
 
-    def _apply(self, u: int, q: int) -> None:
+    def _apply(self, u: int, q: int, refresh: bool = True) -> None:
         p = self.chosen[u]
         W = self.rows.weight
         r_old, r_new = self.rep_of[u], self.model.pair_rep[q]
@@ -131,7 +131,7 @@ class LocalSearch:
         self.chosen[u] = q
         self.rep_of[u] = r_new
         self.moves += 1
-        if self._max_rows.size:
+        if refresh and self._max_rows.size:
             self._refresh()
 
     def try_shift(self, u: int, obj_tol: float) -> bool:
@@ -218,24 +218,232 @@ class LocalSearch:
     def _descend(self, movable: np.ndarray, deadline: float, swap_sample: int) -> bool:
         """Improving moves until none is found; True if any move was made.
 
-        Small and medium problems use whole-neighbourhood steps (every shift at once, then
-        every swap touching the most deviating rep); large ones use passes over units.
+        While the score is separable by rep (smooth phase, or no max-norm terms), each
+        round evaluates every shift (or a sampled swap per pair) at once and applies many
+        improving moves on disjoint reps, whose effects add up exactly. Max-norm terms
+        are then polished with moves at the most deviating reps, exact but one at a time.
         """
         any_move = False
-        whole = self.model.n_pairs <= _WHOLE_NEIGHBOURHOOD_PAIRS
+        separable = self.smooth or self._max_rows.size == 0
+        small = self.model.n_pairs <= _WHOLE_NEIGHBOURHOOD_PAIRS
         while time.perf_counter() < deadline:
             obj_tol = 1e-12 * max(1.0, abs(self.score().objective))
-            if whole:
-                moved = self.best_shift(obj_tol) or self.targeted_swap(obj_tol, swap_sample * 10)
+            if separable and small:
+                moved = self.batch_shift(obj_tol) or self.batch_swap(obj_tol)
                 if not moved:
-                    moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=False)
+                    moved = any(self.chain_move() for _ in range(8))
+            elif separable:
+                # Large: passes over units apply thousands of moves per second.
+                moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=True)
+                if not moved:
+                    moved = self.batch_swap(obj_tol) or any(self.chain_move() for _ in range(8))
             else:
+                moved = (self.targeted_shift(obj_tol)
+                         or self.targeted_swap(obj_tol, swap_sample * 10)
+                         or (small and self.best_shift(obj_tol))
+                         or any(self.chain_move() for _ in range(4)))
+            if not moved and small:
+                moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=False)
+            elif not moved and not separable:
                 moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=True)
             any_move |= moved
             if not moved:
                 break
         self.recompute()
         return any_move
+
+    # ---- batched moves on disjoint reps (separable scores) ---------------------------
+    def _separable_key(self, d_obj: np.ndarray, d_tb: np.ndarray) -> np.ndarray:
+        return d_tb if self.smooth else d_obj
+
+    def _select_disjoint(
+        self, d_pen: np.ndarray, key: np.ndarray, ra: np.ndarray, rb: np.ndarray,
+        units: tuple[np.ndarray, ...], obj_tol: float,
+    ) -> np.ndarray:
+        """Indices of improving candidates, best first, touching each rep and unit once."""
+        pen_q = np.round(d_pen, 9)
+        good = np.flatnonzero((pen_q < 0) | ((pen_q == 0) & (key < -max(obj_tol, 1e-15))))
+        if good.size == 0:
+            return good
+        order = good[np.lexsort((key[good], pen_q[good]))]
+        order = order[: 8 * self.model.n_reps]
+        used_rep: set[int] = set()
+        used_unit: set[int] = set()
+        picked = []
+        for i in order.tolist():
+            a, b = int(ra[i]), int(rb[i])
+            us = [int(u[i]) for u in units]
+            if a in used_rep or b in used_rep or any(u in used_unit for u in us):
+                continue
+            picked.append(i)
+            used_rep.update((a, b))
+            used_unit.update(us)
+        return np.array(picked, dtype=np.int64)
+
+    def batch_shift(self, obj_tol: float) -> bool:
+        m, W = self.model, self.rows.weight
+        units = m.pair_unit
+        ra = self.rep_of[units]
+        q = np.flatnonzero(ra != m.pair_rep)
+        if q.size == 0:
+            return False
+        units, ra, rb = units[q], ra[q], m.pair_rep[q]
+        p = self.chosen[units]
+        d_pen, d_obj, d_tb = self._delta(ra, rb, -W[p], W[q], m.cost[q] - m.cost[p])
+        picked = self._select_disjoint(d_pen, self._separable_key(d_obj, d_tb), ra, rb,
+                                       (units,), obj_tol)
+        for i in picked.tolist():
+            self._apply(int(units[i]), int(q[i]), refresh=False)
+        self._refresh()
+        return picked.size > 0
+
+    def batch_swap(self, obj_tol: float) -> bool:
+        """One random partner per eligible pair: unit u swaps with a unit at rep(q)."""
+        m, W, c = self.model, self.rows.weight, self.model.cost
+        by_rep = np.argsort(self.rep_of, kind="stable")
+        rep_start = np.searchsorted(self.rep_of[by_rep], np.arange(m.n_reps + 1))
+        units = m.pair_unit
+        ra = self.rep_of[units]
+        q = np.flatnonzero(ra != m.pair_rep)
+        rb = m.pair_rep[q]
+        count = rep_start[rb + 1] - rep_start[rb]
+        q, rb, count = q[count > 0], rb[count > 0], count[count > 0]
+        if q.size == 0:
+            return False
+        u = units[q]
+        v = by_rep[rep_start[rb] + (self.rng.random(q.size) * count).astype(np.int64)]
+        ra = self.rep_of[u]
+        qv = m.pair_index(v, ra)
+        ok = qv >= 0
+        if not ok.any():
+            return False
+        u, v, q, qv, ra, rb = u[ok], v[ok], q[ok], qv[ok], ra[ok], rb[ok]
+        pu, pv = self.chosen[u], self.chosen[v]
+        d_pen, d_obj, d_tb = self._delta(ra, rb, W[qv] - W[pu], W[q] - W[pv],
+                                         c[q] + c[qv] - c[pu] - c[pv])
+        picked = self._select_disjoint(d_pen, self._separable_key(d_obj, d_tb), ra, rb,
+                                       (u, v), obj_tol)
+        for i in picked.tolist():
+            self._apply(int(u[i]), int(q[i]), refresh=False)
+            self._apply(int(v[i]), int(qv[i]), refresh=False)
+        self._refresh()
+        return picked.size > 0
+
+    # ---- ejection chains along the rep graph ----------------------------------------
+    def _accepts(self, before: Score, after: Score) -> bool:
+        if self.smooth:
+            return Score(after.penalty, after.tiebreak, 0.0).better_than(
+                Score(before.penalty, before.tiebreak, 0.0))
+        return after.better_than(before)
+
+    def chain_move(self) -> bool:
+        """Move load from an over-loaded rep to an under-loaded one along a path of reps.
+
+        Each hop a -> b moves one unit from a to b whose values best match the transfer
+        wanted, so intermediate reps end roughly where they were. This reaches balance
+        across chains of overlapping skills that single shifts and swaps only diffuse
+        through slowly. The chain is kept only if the score improves.
+        """
+        m, rows = self.model, self.rows
+        imb = np.flatnonzero(rows.imb_weight != 0)
+        if imb.size == 0:
+            return False
+        dev = (self.loads[imb] - rows.share[imb]) / rows.share[imb]
+        signal = (rows.imb_weight[imb, None] * dev).sum(axis=0)
+        order = np.argsort(signal)
+        k = min(3, m.n_reps // 2)
+        if k < 1:
+            return False
+        src = int(order[-1 - int(self.rng.integers(k))])
+        dst = int(order[int(self.rng.integers(k))])
+        if signal[src] <= 0 or signal[dst] >= 0:
+            return False
+        path = self._rep_path(src, dst)
+        if path is None or len(path) < 2:
+            return False
+        want = (self.loads[:, src] - self.loads[:, dst]) / 2.0
+        want[rows.imb_weight == 0] = 0.0
+        # Move typical customers, not the largest: small transfers chain more reliably.
+        typical = 2.0 * np.median(rows.weight[self.chosen[self.rep_of == src]], axis=0)
+        want = np.minimum(want, typical)
+        scale = np.where(rows.imb_weight != 0, rows.imb_weight / rows.share.mean(axis=1) ** 2, 0.0)
+        before = self.score()
+        applied: list[tuple[int, int]] = []
+        best_len, best_score = 0, before
+        for a, b in zip(path[:-1], path[1:], strict=True):
+            units = np.flatnonzero(self.rep_of == a)
+            q = m.pair_index(units, np.full(units.size, b))
+            ok = q >= 0
+            if applied:
+                ok &= ~np.isin(units, [u for u, _ in applied])
+            if not ok.any():
+                break
+            units, q = units[ok], q[ok]
+            values = rows.weight[self.chosen[units]]
+            err = ((values - want) ** 2 * scale).sum(axis=1)
+            i = int(np.argmin(err))
+            # The next hop passes on what this one brought, so intermediate reps net ~0.
+            want = np.where(rows.imb_weight != 0, values[i], 0.0)
+            applied.append((int(units[i]), int(self.chosen[units[i]])))
+            self._apply(int(units[i]), int(q[i]), refresh=False)
+            score = score_of(m, rows, self.chosen, self.loads)
+            if self._accepts(best_score, score):
+                best_len, best_score = len(applied), score
+        # Keep the best improving prefix of the chain, undo the rest.
+        for u, p_old in reversed(applied[best_len:]):
+            self._apply(u, p_old, refresh=False)
+            self.moves -= 2
+        self._refresh()
+        return best_len > 0
+
+    def _rep_path(self, src: int, dst: int) -> list[int] | None:
+        """Shortest path src -> dst in the graph 'a unit at a may go to b' (BFS)."""
+        m = self.model
+        a = self.rep_of[m.pair_unit]
+        b = m.pair_rep
+        edges = np.unique(a.astype(np.int64) * m.n_reps + b)
+        ea, eb = edges // m.n_reps, edges % m.n_reps
+        starts = np.searchsorted(ea, np.arange(m.n_reps + 1))
+        parent = np.full(m.n_reps, -1, dtype=np.int64)
+        parent[src] = src
+        frontier = [src]
+        while frontier and parent[dst] < 0:
+            nxt = []
+            for r in frontier:
+                for t in self.rng.permutation(eb[starts[r] : starts[r + 1]]).tolist():
+                    if parent[t] < 0:
+                        parent[t] = r
+                        nxt.append(t)
+            frontier = nxt
+        if parent[dst] < 0:
+            return None
+        path = [dst]
+        while path[-1] != src:
+            path.append(int(parent[path[-1]]))
+        return path[::-1]
+
+    def targeted_shift(self, obj_tol: float) -> bool:
+        """Best shift out of or into the most deviating rep of each max-norm row."""
+        m, W = self.model, self.rows.weight
+        reps = np.unique(self._top_idx[:, 0])
+        out_units = np.flatnonzero(np.isin(self.rep_of, reps))
+        out_q = np.concatenate([np.arange(m.unit_start[u], m.unit_start[u + 1])
+                                for u in out_units.tolist()]) if out_units.size else np.zeros(0, np.int64)
+        in_q = np.flatnonzero(np.isin(m.pair_rep, reps))
+        q = np.unique(np.concatenate([out_q, in_q]))
+        units = m.pair_unit[q]
+        ra = self.rep_of[units]
+        keep = ra != m.pair_rep[q]
+        q, units, ra = q[keep], units[keep], ra[keep]
+        if q.size == 0:
+            return False
+        p = self.chosen[units]
+        d_pen, d_obj, d_tb = self._delta(ra, m.pair_rep[q], -W[p], W[q], m.cost[q] - m.cost[p])
+        i = self._best(d_pen, d_obj, d_tb, obj_tol)
+        if i < 0:
+            return False
+        self._apply(int(units[i]), int(q[i]))
+        return True
 
     def _unit_pass(
         self, movable: np.ndarray, deadline: float, swap_sample: int, obj_tol: float, shifts: bool
