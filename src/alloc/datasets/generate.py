@@ -52,10 +52,10 @@ def make_tables(
     seed: int = 0,
     *,
     eligible: int = 10,
-    key_share: float = 0.02,
+    key_share: float = 0.015,
     sigma: float = 1.2,
     capacity_slack: float = 1.3,
-    account_slack: float = 1.25,
+    account_slack: float = 1.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Customer and rep tables of a synthetic sales organisation.
 
