@@ -7,7 +7,7 @@
 []
 """
 
-from alloc import datasets, performance, plot, policies, targets
+from alloc import accounts, datasets, performance, plot, policies, staffing, targets
 from alloc.check import Violation, check
 from alloc.compare import compare
 from alloc.data.problem import Problem
@@ -72,6 +72,7 @@ __all__ = [
     "Together",
     "Violation",
     "__version__",
+    "accounts",
     "check",
     "compare",
     "datasets",
@@ -80,5 +81,6 @@ __all__ = [
     "plot",
     "policies",
     "solve",
+    "staffing",
     "targets",
 ]

@@ -28,11 +28,8 @@ from alloc.errors import InvalidParameterError, InvalidProblemError, check_param
 
 __all__ = ["RFM_SEGMENTS", "identify", "tracking_plan"]
 
-DateLike = str | _dt.date | _dt.datetime | np.datetime64 | pd.Timestamp
+_DateLike = str | _dt.date | _dt.datetime | np.datetime64 | pd.Timestamp
 
-#: Segment of each (recency score, frequency score) cell, rows R = 1..5, columns F = 1..5.
-#: The usual RF grid: recent and frequent buyers are champions, frequent buyers who have
-#: not bought for a long time must not be lost, and so on.
 RFM_SEGMENTS: tuple[tuple[str, ...], ...] = (
     # F=1            F=2              F=3              F=4            F=5
     ("hibernating", "hibernating", "at_risk", "at_risk", "cannot_lose"),  # R=1
@@ -41,12 +38,20 @@ RFM_SEGMENTS: tuple[tuple[str, ...], ...] = (
     ("promising", "potential_loyalist", "potential_loyalist", "loyal", "loyal"),  # R=4
     ("new", "potential_loyalist", "potential_loyalist", "champions", "champions"),  # R=5
 )
+"""RFM segment of each (recency score, frequency score) pair: ``RFM_SEGMENTS[R-1][F-1]``.
+
+The usual RF grid: recent and frequent buyers are champions, frequent buyers who have
+not bought for a long time must not be lost, one-time buyers who bought recently are
+new, and so on.
+"""
 
 _METHODS = ("pareto", "abc", "rfm")
 _COUNTS = ("days", "transactions")
 # A cumulative share within this distance of a threshold counts as reaching it, so that
 # float rounding in the running sum cannot add one customer too many to a class.
 _SHARE_TOL = 1e-12
+# Largest (shift x customer x visit) array the spread placement builds at once.
+_SPREAD_CELLS = 4_000_000
 
 
 # --------------------------------------------------------------------------- helpers
@@ -108,7 +113,7 @@ def _customer_ids(frame: pd.DataFrame, customer_col: str, name: str, owner: str)
     return ids
 
 
-def _mid_quintile(values: np.ndarray) -> np.ndarray:
+def _quintile_score(values: np.ndarray) -> np.ndarray:
     """Score 1-5: one plus the number of fifths of customers with a strictly lower value.
 
     ``score = 1 + floor(5 * n_lower / n)``, in exact integer arithmetic. Ties share the
@@ -156,7 +161,7 @@ def identify(
     method: Literal["pareto", "abc", "rfm"] = "pareto",
     share: float = 0.8,
     cutoffs: tuple[float, float] = (0.8, 0.95),
-    as_of: DateLike | None = None,
+    as_of: _DateLike | None = None,
     count: Literal["days", "transactions"] = "days",
     score_cutoffs: tuple[int, int] = (12, 8),
 ) -> pd.DataFrame:
@@ -199,22 +204,18 @@ def identify(
     figure always scores 1; with fewer than five distinct values some scores are not
     used (if all customers are equal, all score 1). ``rfm_score`` is the three digits,
     e.g. ``"545"``, and ``rfm_total`` their sum (3-15). ``segment`` comes from the
-    recency and frequency scores by the grid :data:`RFM_SEGMENTS`:
+    recency and frequency scores (R, F) by the grid :data:`RFM_SEGMENTS`:
 
-    ===========  =====================================================
-    segment      rule (R = recency score, F = frequency score)
-    ===========  =====================================================
-    champions    R = 5 and F >= 4
-    loyal        R in 3..4 and F >= 4
-    potential_.  R >= 4 and F in 2..3 (``potential_loyalist``)
-    new          R = 5 and F = 1
-    promising    R = 4 and F = 1
-    need_att.    R = 3 and F = 3 (``need_attention``)
-    about_to_s.  R = 3 and F <= 2 (``about_to_sleep``)
-    cannot_lose  R <= 2 and F = 5
-    at_risk      R <= 2 and F in 3..4
-    hibernating  R <= 2 and F <= 2
-    ===========  =====================================================
+    - ``champions``: R = 5 and F >= 4;
+    - ``loyal``: R in 3..4 and F >= 4;
+    - ``potential_loyalist``: R >= 4 and F in 2..3;
+    - ``new``: R = 5 and F = 1;
+    - ``promising``: R = 4 and F = 1;
+    - ``need_attention``: R = 3 and F = 3;
+    - ``about_to_sleep``: R = 3 and F <= 2;
+    - ``cannot_lose``: R <= 2 and F = 5;
+    - ``at_risk``: R <= 2 and F in 3..4;
+    - ``hibernating``: R <= 2 and F <= 2.
 
     ``class`` comes from the total score: ``"A"`` if ``rfm_total >= score_cutoffs[0]``
     (default 12), ``"B"`` if ``rfm_total >= score_cutoffs[1]`` (default 8), else ``"C"``.
@@ -375,12 +376,18 @@ def _rfm(
     customer_col: str,
     value_col: str,
     date_col: str,
-    as_of: DateLike | None,
+    as_of: _DateLike | None,
     count: str,
     score_cutoffs: tuple[int, int],
 ) -> pd.DataFrame:
     owner = "identify"
     raw_dates = transactions[date_col]
+    if pd.api.types.is_numeric_dtype(raw_dates):
+        raise InvalidProblemError(
+            f"the 'transactions' argument of identify has a numeric date column {date_col!r} "
+            f"(dtype {raw_dates.dtype}); convert it to dates first, e.g. "
+            f"pandas.to_datetime(column.astype(str), format='%Y%m%d') for 19970101."
+        )
     try:
         dates = pd.Series(pd.to_datetime(raw_dates), index=transactions.index)
     except (TypeError, ValueError) as exc:
@@ -396,7 +403,11 @@ def _rfm(
             f"fill those rows."
         )
     frame = pd.DataFrame(
-        {"_id": ids.to_numpy(), "_date": dates.to_numpy(), "_value": transactions[value_col]},
+        {
+            "_id": ids.to_numpy(),
+            "_date": dates.reset_index(drop=True),
+            "_value": transactions[value_col].to_numpy(),
+        }
     )
     grouped = frame.groupby("_id", sort=True)
     last = grouped["_date"].max()
@@ -427,9 +438,9 @@ def _rfm(
     else:
         frequency = grouped.size()
     monetary = grouped["_value"].sum()
-    r = _mid_quintile(-recency.to_numpy(dtype=np.float64))
-    f = _mid_quintile(frequency.to_numpy(dtype=np.float64))
-    m = _mid_quintile(monetary.to_numpy(dtype=np.float64))
+    r = _quintile_score(-recency.to_numpy(dtype=np.float64))
+    f = _quintile_score(frequency.to_numpy(dtype=np.float64))
+    m = _quintile_score(monetary.to_numpy(dtype=np.float64))
     total = r + f + m
     grid = np.array(RFM_SEGMENTS, dtype=object)
     a, b = score_cutoffs
@@ -510,17 +521,20 @@ def _spread_group(count: int, frequency: int, load: np.ndarray) -> np.ndarray:
 
     Customer ``i`` gets phase ``q_i = floor((t + i * W) / count)`` (in units of
     ``1 / frequency`` week), so the group's ``count * frequency`` visits are evenly
-    spread and its own weekly counts differ by at most 1. Every shift ``t = 0..W-1``
-    (all distinct outcomes) is tried; the one leaving the most level total is kept.
+    spread and its own weekly counts differ by at most 1. The shifts ``t = 0..W-1``
+    give every distinct outcome; all are tried (an evenly spaced subset of them for very
+    large groups, to bound memory) and the one leaving the most level total is kept.
     """
     weeks = len(load)
-    t = np.arange(weeks)[:, None, None]
+    n_shifts = max(1, min(weeks, _SPREAD_CELLS // (count * frequency)))
+    shifts = np.unique((np.arange(n_shifts) * weeks) // n_shifts)
+    t = shifts[:, None, None]
     i = np.arange(count)[None, :, None]
     j = np.arange(frequency)[None, None, :]
     q = (t + i * weeks) // count
     visit_weeks = ((q + j * weeks) // frequency) % weeks  # (shift, customer, visit)
-    counts = np.zeros((weeks, weeks), dtype=np.int64)
-    np.add.at(counts, (np.repeat(np.arange(weeks), count * frequency), visit_weeks.ravel()), 1)
+    cells = (np.arange(len(shifts))[:, None, None] * weeks + visit_weeks).ravel()
+    counts = np.bincount(cells, minlength=len(shifts) * weeks).reshape(len(shifts), weeks)
     total = counts + load[None, :]
     best = int(np.lexsort(((total**2).sum(axis=1), total.max(axis=1) - total.min(axis=1)))[0])
     load += counts[best]
@@ -562,9 +576,9 @@ def tracking_plan(
     customers: pd.DataFrame,
     assignment: pd.Series | Mapping[Any, Any],
     *,
-    start: DateLike,
+    start: _DateLike,
     frequency: Mapping[Any, int] | None = None,
-    horizon: int | DateLike = 13,
+    horizon: int | _DateLike = 13,
     class_col: str = "class",
     customer_col: str = "customer_id",
     owner_col: str = "rep_id",

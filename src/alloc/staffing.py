@@ -23,8 +23,9 @@ from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 __all__ = ["size_team"]
 
 # A bound within this relative distance above an integer is rounded down to it, so that
-# float noise in workload / (capacity * utilization) does not add a rep.
-_CEIL_TOL = 1e-9
+# float noise in workload / (capacity * utilization) does not add a rep; any positive
+# bound still needs a rep.
+_CEIL_TOL = 1e-12
 
 _COLUMNS = [
     "level",
@@ -89,7 +90,7 @@ def _per_level(
 
 
 def _ceil(bound: np.ndarray) -> np.ndarray:
-    return np.ceil(bound - _CEIL_TOL * np.maximum(bound, 1.0)).astype(np.int64)
+    return np.ceil(bound * (1.0 - _CEIL_TOL)).astype(np.int64)
 
 
 def size_team(
@@ -105,7 +106,7 @@ def size_team(
     serve_down: bool = True,
     customer_col: str = "customer_id",
 ) -> pd.DataFrame:
-    r"""Reps needed per region and level to carry the customers' workload.
+    """Reps needed per region and level to carry the customers' workload.
 
     ``levels`` are ordered from lowest to highest (e.g. ``["junior", "senior"]``).
     Each customer needs a level (``level_col``; by default every customer needs the
@@ -116,20 +117,17 @@ def size_team(
     Per region, levels are sized from the highest down, so the most demanding work is
     covered by the level that alone can do it:
 
-    .. math::
+        reps[l] = ceil(max((W[l] - W_above[l]) / (c[l] * u[l]),
+                           (N[l] - N_above[l]) / a[l]))
 
-        \text{reps}_l = \left\lceil \max\left(
-            \frac{W_l - W^{\uparrow}_l}{c_l u_l},\;
-            \frac{N_l - N^{\uparrow}_l}{a_l} \right) \right\rceil
-
-    where :math:`W_l, N_l` are the workload and number of customers needing level
-    :math:`l`, :math:`c_l, u_l, a_l` capacity, utilization and max accounts per rep,
-    and :math:`W^{\uparrow}_l, N^{\uparrow}_l` the part of that work taken by the
-    spare room that rounding up left on higher levels (``serve_down=True``). Spare room
-    is used from the nearest level above first; absorbed accounts carry the level's
-    average workload per account, so the hours and account slots stay consistent.
-    With ``serve_down=False`` nothing is absorbed and each level is sized to its own
-    work: ``reps = ceil(max(W / (c u), N / a)))``.
+    where ``W[l]``, ``N[l]`` are the workload and number of customers needing level
+    ``l``; ``c[l]``, ``u[l]``, ``a[l]`` the capacity, utilization and max accounts per
+    rep; and ``W_above[l]``, ``N_above[l]`` the part of that work taken by the spare
+    room that rounding up left on higher levels (``serve_down=True``). Spare room is
+    used from the nearest level above first; absorbed accounts carry the level's average
+    workload per account, so hours and account slots stay consistent. With
+    ``serve_down=False`` nothing is absorbed and each level is sized to its own work:
+    ``reps = ceil(max(W / (c u), N / a))``.
 
     The result is the fewest reps of the highest level, then, given those, the fewest
     of the next level, and so on (each count is the ceiling of a bound that must hold).
@@ -325,7 +323,8 @@ def size_team(
         n_regions = 1
     flat = region_codes * n_levels + level_code
     size = n_regions * n_levels
-    work_rl = np.bincount(flat, weights=work, minlength=size).reshape(n_regions, n_levels)
+    work_rl = np.bincount(flat, weights=work, minlength=size).astype(np.float64)
+    work_rl = work_rl.reshape(n_regions, n_levels)
     acc_rl = np.bincount(flat, minlength=size).reshape(n_regions, n_levels).astype(np.float64)
 
     cap_u = cap * util
@@ -345,12 +344,13 @@ def size_team(
         if serve_down:
             per_account = np.divide(rem_w, rem_n, out=np.zeros_like(rem_w), where=rem_n > 0)
             for lv in range(k + 1, n_levels):
-                by_hours = np.divide(
-                    spare_h[:, lv],
-                    per_account,
-                    out=np.full_like(rem_w, np.inf),
-                    where=per_account > 0,
-                )
+                with np.errstate(over="ignore"):  # tiny per-account work: no hour limit
+                    by_hours = np.divide(
+                        spare_h[:, lv],
+                        per_account,
+                        out=np.full_like(rem_w, np.inf),
+                        where=per_account > 0,
+                    )
                 take = np.minimum(rem_n, np.minimum(spare_n[:, lv], by_hours))
                 hours = np.minimum(take * per_account, rem_w)
                 spare_n[:, lv] -= take
