@@ -49,12 +49,21 @@ VARIANTS = {
 
 def _figures(problem: alloc.Problem, assignment: pd.Series | None) -> dict[str, object]:
     if assignment is None:
-        return {"feasible": False, "violations": np.nan, "potential_max_dev": np.nan,
-                "workload_max_dev": np.nan, "objective": np.nan}
+        return {
+            "feasible": False,
+            "violations": np.nan,
+            "potential_max_dev": np.nan,
+            "workload_max_dev": np.nan,
+            "objective": np.nan,
+        }
     m = alloc.evaluate(problem, assignment)
-    return {"feasible": m["feasible"], "violations": m["violations"],
-            "potential_max_dev": m["potential_max_dev"],
-            "workload_max_dev": m.get("workload_max_dev", np.nan), "objective": m["objective"]}
+    return {
+        "feasible": m["feasible"],
+        "violations": m["violations"],
+        "potential_max_dev": m["potential_max_dev"],
+        "workload_max_dev": m.get("workload_max_dev", np.nan),
+        "objective": m["objective"],
+    }
 
 
 def scenario_a(seeds: int, time_limit: float, variants: dict[str, dict]) -> list[dict]:
@@ -63,29 +72,64 @@ def scenario_a(seeds: int, time_limit: float, variants: dict[str, dict]) -> list
         for seed in range(seeds):
             customers, reps = make_tables(2000, 20, seed, **options)
             problem = alloc.Problem(
-                customers, reps, rules=standard_rules(),
+                customers,
+                reps,
+                rules=standard_rules(),
                 objective=alloc.MinimizeImbalance("potential")
-                + 0.5 * alloc.MinimizeImbalance("workload"))
+                + 0.5 * alloc.MinimizeImbalance("workload"),
+            )
             model = problem.model
             arrays = Rows.from_model(model)
             t = time.perf_counter()
             result = alloc.solve(problem, time_limit=time_limit, seed=seed)
-            rows.append({"scenario": "A", "variant": variant, "seed": seed, "method": "alloc.solve",
-                         "time": time.perf_counter() - t, **_figures(problem, result.assignment)})
+            rows.append(
+                {
+                    "scenario": "A",
+                    "variant": variant,
+                    "seed": seed,
+                    "method": "alloc.solve",
+                    "time": time.perf_counter() - t,
+                    **_figures(problem, result.assignment),
+                }
+            )
             t = time.perf_counter()
             chosen = greedy(model, arrays, seed)
-            rows.append({"scenario": "A", "variant": variant, "seed": seed, "method": "greedy alone",
-                         "time": time.perf_counter() - t,
-                         **_figures(problem, _to_assignment(problem, chosen))})
+            rows.append(
+                {
+                    "scenario": "A",
+                    "variant": variant,
+                    "seed": seed,
+                    "method": "greedy alone",
+                    "time": time.perf_counter() - t,
+                    **_figures(problem, _to_assignment(problem, chosen)),
+                }
+            )
             t = time.perf_counter()
-            cp = solve_cpsat(model, arrays, Scaled.from_rows(model, arrays), time_limit=time_limit,
-                             seed=seed, workers=2, hint=None)
+            cp = solve_cpsat(
+                model,
+                arrays,
+                Scaled.from_rows(model, arrays),
+                time_limit=time_limit,
+                seed=seed,
+                workers=2,
+                hint=None,
+            )
             plan = None if cp.chosen is None else _to_assignment(problem, cp.chosen)
-            rows.append({"scenario": "A", "variant": variant, "seed": seed,
-                         "method": "plain CP-SAT (no hint)", "time": time.perf_counter() - t,
-                         **_figures(problem, plan)})
-            print(f"  A {variant:<24} seed {seed}: alloc {rows[-3]['potential_max_dev']:.5%} / "
-                  f"{rows[-3]['workload_max_dev']:.5%}", flush=True)
+            rows.append(
+                {
+                    "scenario": "A",
+                    "variant": variant,
+                    "seed": seed,
+                    "method": "plain CP-SAT (no hint)",
+                    "time": time.perf_counter() - t,
+                    **_figures(problem, plan),
+                }
+            )
+            print(
+                f"  A {variant:<24} seed {seed}: alloc {rows[-3]['potential_max_dev']:.5%} / "
+                f"{rows[-3]['workload_max_dev']:.5%}",
+                flush=True,
+            )
     return rows
 
 
@@ -104,26 +148,46 @@ def scenario_b(seeds: int, time_limit: float) -> list[dict]:
     rows = []
     for seed in range(seeds):
         customers, reps = make_tables(2000, 20, seed)
-        problem = alloc.Problem(customers[["customer_id", "potential"]], reps[["rep_id"]],
-                                objective=alloc.MinimizeImbalance("potential"))
+        problem = alloc.Problem(
+            customers[["customer_id", "potential"]],
+            reps[["rep_id"]],
+            objective=alloc.MinimizeImbalance("potential"),
+        )
         t = time.perf_counter()
         result = alloc.solve(problem, time_limit=time_limit, seed=seed)
-        rows.append({"scenario": "B", "variant": "potential only, no rules", "seed": seed,
-                     "method": "alloc.solve", "time": time.perf_counter() - t,
-                     **_figures(problem, result.assignment)})
+        rows.append(
+            {
+                "scenario": "B",
+                "variant": "potential only, no rules",
+                "seed": seed,
+                "method": "alloc.solve",
+                "time": time.perf_counter() - t,
+                **_figures(problem, result.assignment),
+            }
+        )
         t = time.perf_counter()
         codes = lpt(customers["potential"].to_numpy(), len(reps))
-        plan = pd.Series(reps["rep_id"].to_numpy()[codes], index=customers["customer_id"].to_numpy())
-        rows.append({"scenario": "B", "variant": "potential only, no rules", "seed": seed,
-                     "method": "LPT greedy", "time": time.perf_counter() - t,
-                     **_figures(problem, plan)})
+        plan = pd.Series(
+            reps["rep_id"].to_numpy()[codes], index=customers["customer_id"].to_numpy()
+        )
+        rows.append(
+            {
+                "scenario": "B",
+                "variant": "potential only, no rules",
+                "seed": seed,
+                "method": "LPT greedy",
+                "time": time.perf_counter() - t,
+                **_figures(problem, plan),
+            }
+        )
     return rows
 
 
 def _commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -136,25 +200,33 @@ def main() -> None:
     args = parser.parse_args()
     seeds = 1 if args.quick else args.seeds
     variants = {"standard": {}} if args.quick else VARIANTS
-    print(f"bench_balance: {platform.node()} {os.cpu_count()} cores, commit {_commit()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"bench_balance: {platform.node()} {os.cpu_count()} cores, commit {_commit()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
+    )
     rows = scenario_a(seeds, args.time_limit, variants) + scenario_b(seeds, 1.0)
     frame = pd.DataFrame(rows)
     pd.set_option("display.width", 160)
-    summary = (frame.groupby(["scenario", "variant", "method"], sort=False)
-               .agg(runs=("seed", "size"), feasible=("feasible", "mean"),
-                    potential_max_dev_mean=("potential_max_dev", "mean"),
-                    potential_max_dev_worst=("potential_max_dev", "max"),
-                    workload_max_dev_mean=("workload_max_dev", "mean"),
-                    workload_max_dev_worst=("workload_max_dev", "max"),
-                    time=("time", "mean")))
+    summary = frame.groupby(["scenario", "variant", "method"], sort=False).agg(
+        runs=("seed", "size"),
+        feasible=("feasible", "mean"),
+        potential_max_dev_mean=("potential_max_dev", "mean"),
+        potential_max_dev_worst=("potential_max_dev", "max"),
+        workload_max_dev_mean=("workload_max_dev", "mean"),
+        workload_max_dev_worst=("workload_max_dev", "max"),
+        time=("time", "mean"),
+    )
     fmt = {c: "{:.4%}".format for c in summary.columns if "dev" in c}
     print(summary.to_string(formatters=fmt))
     a = frame[(frame.scenario == "A") & (frame.method == "alloc.solve")]
-    print(f"\nA: alloc worst potential deviation {a.potential_max_dev.max():.4%} (goal <= 0.1 %), "
-          f"worst workload deviation {a.workload_max_dev.max():.4%} (goal <= 0.5 %), "
-          f"violations {int(a.violations.sum())}")
-    b = frame[frame.scenario == "B"].pivot(index="seed", columns="method", values="potential_max_dev")
+    print(
+        f"\nA: alloc worst potential deviation {a.potential_max_dev.max():.4%} (goal <= 0.1 %), "
+        f"worst workload deviation {a.workload_max_dev.max():.4%} (goal <= 0.5 %), "
+        f"violations {int(a.violations.sum())}"
+    )
+    b = frame[frame.scenario == "B"].pivot(
+        index="seed", columns="method", values="potential_max_dev"
+    )
     ratio = (b["alloc.solve"] / b["LPT greedy"]).max()
     print(f"B: alloc / LPT max deviation, worst seed: {ratio:.3g} (goal <= 1)")
     RESULTS.mkdir(exist_ok=True)

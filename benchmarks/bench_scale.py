@@ -39,9 +39,12 @@ def run_one(n: int, m: int, time_limit: float, seed: int) -> dict[str, object]:
     customers, reps = alloc.datasets.make_tables(n, m, seed)
     gen_time = time.perf_counter() - t
     t = time.perf_counter()
-    problem = alloc.Problem(customers, reps, rules=alloc.datasets.standard_rules(),
-                            objective=alloc.MinimizeImbalance("potential")
-                            + 0.5 * alloc.MinimizeImbalance("workload"))
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=alloc.datasets.standard_rules(),
+        objective=alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload"),
+    )
     build_time = time.perf_counter() - t
     t = time.perf_counter()
     chosen = greedy(problem.model, Rows.from_model(problem.model), seed)
@@ -55,13 +58,23 @@ def run_one(n: int, m: int, time_limit: float, seed: int) -> dict[str, object]:
     check_time = time.perf_counter() - t
     r = result.metrics
     return {
-        "customers": n, "reps": m, "pairs": problem.n_pairs,
-        "eligible_per_customer": problem.n_pairs / n, "time_limit": time_limit,
-        "generate_s": gen_time, "build_s": build_time, "solve_s": solve_time,
-        "check_s": check_time, "status": result.status.value, "violations": len(violations),
-        "potential_max_dev": r["potential_max_dev"], "workload_max_dev": r["workload_max_dev"],
-        "greedy_s": greedy_time, "greedy_potential_max_dev": g["potential_max_dev"],
-        "greedy_workload_max_dev": g["workload_max_dev"], "greedy_violations": g["violations"],
+        "customers": n,
+        "reps": m,
+        "pairs": problem.n_pairs,
+        "eligible_per_customer": problem.n_pairs / n,
+        "time_limit": time_limit,
+        "generate_s": gen_time,
+        "build_s": build_time,
+        "solve_s": solve_time,
+        "check_s": check_time,
+        "status": result.status.value,
+        "violations": len(violations),
+        "potential_max_dev": r["potential_max_dev"],
+        "workload_max_dev": r["workload_max_dev"],
+        "greedy_s": greedy_time,
+        "greedy_potential_max_dev": g["potential_max_dev"],
+        "greedy_workload_max_dev": g["workload_max_dev"],
+        "greedy_violations": g["violations"],
         "found_by": result.stats.found_by,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -82,25 +95,46 @@ def main() -> None:
         size, limit = spec.split(":")
         n, m = size.split("x")
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--one", f"{n},{m},{limit}",
-                              "--seed", str(args.seed)], capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", f"{n},{m},{limit}", "--seed", str(args.seed)],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode != 0:
             print(f"{size}: failed\n{out.stderr[-2000:]}")
             continue
         row = json.loads(out.stdout.strip().splitlines()[-1])
         row["wall_s"] = time.perf_counter() - t
         rows.append(row)
-        print(f"{size:>12}: build {row['build_s']:.2f} s, solve {row['solve_s']:.1f} s "
-              f"(limit {limit}), peak {row['peak_rss_mb']:.0f} MB, potential dev "
-              f"{row['potential_max_dev']:.4%} (greedy {row['greedy_potential_max_dev']:.3%}), "
-              f"workload dev {row['workload_max_dev']:.4%}, violations {row['violations']}",
-              flush=True)
+        print(
+            f"{size:>12}: build {row['build_s']:.2f} s, solve {row['solve_s']:.1f} s "
+            f"(limit {limit}), peak {row['peak_rss_mb']:.0f} MB, potential dev "
+            f"{row['potential_max_dev']:.4%} (greedy {row['greedy_potential_max_dev']:.3%}), "
+            f"workload dev {row['workload_max_dev']:.4%}, violations {row['violations']}",
+            flush=True,
+        )
     frame = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
-    print(frame[["customers", "reps", "eligible_per_customer", "build_s", "greedy_s", "solve_s",
-                 "time_limit", "peak_rss_mb", "potential_max_dev", "greedy_potential_max_dev",
-                 "workload_max_dev", "greedy_workload_max_dev", "violations",
-                 "status"]].to_string(index=False))
+    print(
+        frame[
+            [
+                "customers",
+                "reps",
+                "eligible_per_customer",
+                "build_s",
+                "greedy_s",
+                "solve_s",
+                "time_limit",
+                "peak_rss_mb",
+                "potential_max_dev",
+                "greedy_potential_max_dev",
+                "workload_max_dev",
+                "greedy_workload_max_dev",
+                "violations",
+                "status",
+            ]
+        ].to_string(index=False)
+    )
     RESULTS.mkdir(exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=RESULTS, suffix=".tmp")
     os.close(fd)

@@ -96,7 +96,7 @@ def rep_loads(problem: Problem, assignment: pd.Series, metric: str | None) -> pd
     return loads.reindex(problem.rep_ids, fill_value=0.0).astype(float)
 
 
-def _within(load: pd.Series, lo: pd.Series | None, hi: pd.Series | None) -> pd.Series:
+def _within(load: pd.Series, lo: Any, hi: Any) -> pd.Series:
     scale = np.maximum(1.0, np.abs(load))
     excess = pd.Series(0.0, index=load.index)
     if hi is not None:
@@ -136,19 +136,28 @@ def check(problem: Problem, assignment: Any) -> list[Violation]:
     customers, reps = problem.customers, problem.reps
     dup = assigned.index[assigned.index.duplicated()]
     if len(dup):
-        out.append(Violation("assignment", f"customers assigned twice: {format_ids(dup)}", tuple(dup)))
+        out.append(
+            Violation("assignment", f"customers assigned twice: {format_ids(dup)}", tuple(dup))
+        )
         assigned = assigned[~assigned.index.duplicated()]
     missing = customers.index.difference(assigned.index)
     if len(missing):
-        out.append(Violation("assignment", f"unassigned customers {format_ids(missing)}", tuple(missing)))
+        out.append(
+            Violation("assignment", f"unassigned customers {format_ids(missing)}", tuple(missing))
+        )
     extra = assigned.index.difference(customers.index)
     if len(extra):
         out.append(Violation("assignment", f"unknown customers {format_ids(extra)}", tuple(extra)))
     unknown = assigned[~assigned.isin(reps.index)]
     if len(unknown):
-        out.append(Violation(
-            "assignment", f"customers {format_ids(unknown.index)} go to unknown reps "
-            f"{format_ids(pd.unique(unknown.to_numpy()))}", tuple(unknown.index)))
+        out.append(
+            Violation(
+                "assignment",
+                f"customers {format_ids(unknown.index)} go to unknown reps "
+                f"{format_ids(pd.unique(unknown.to_numpy()))}",
+                tuple(unknown.index),
+            )
+        )
     a = assigned[assigned.index.isin(customers.index) & assigned.isin(reps.index)]
     c_col, r_col = problem.id_columns["customer"], problem.id_columns["rep"]
 
@@ -158,8 +167,13 @@ def check(problem: Problem, assignment: Any) -> list[Violation]:
         keys = pd.MultiIndex.from_arrays([a.index, a.to_numpy()])
         bad = a.index[~keys.isin(allowed)]
         if len(bad):
-            out.append(Violation("pairs", f"customers {format_ids(bad)} go to reps outside the "
-                                 "pair table", tuple(bad)))
+            out.append(
+                Violation(
+                    "pairs",
+                    f"customers {format_ids(bad)} go to reps outside the pair table",
+                    tuple(bad),
+                )
+            )
 
     for rule in problem.rules:
         out.extend(_check_rule(problem, rule, a, customers, reps))
@@ -170,12 +184,19 @@ def _rep_excess(rule: Any, text: str, excess: pd.Series) -> list[Violation]:
     bad = excess[excess > 0]
     if bad.empty:
         return []
-    return [Violation(repr(rule), f"{text} at reps {format_ids(bad.index)} (by {bad.max():g})",
-                      tuple(bad.index), float(bad.sum()))]
+    return [
+        Violation(
+            repr(rule),
+            f"{text} at reps {format_ids(bad.index)} (by {bad.max():g})",
+            tuple(bad.index),
+            float(bad.sum()),
+        )
+    ]
 
 
-def _check_rule(problem: Problem, rule: Any, a: pd.Series, customers: pd.DataFrame,
-                reps: pd.DataFrame) -> list[Violation]:
+def _check_rule(
+    problem: Problem, rule: Any, a: pd.Series, customers: pd.DataFrame, reps: pd.DataFrame
+) -> list[Violation]:
     name = repr(rule)
     if isinstance(rule, R.Match):
         want = customers[rule.customer_col].reindex(a.index)
@@ -185,40 +206,83 @@ def _check_rule(problem: Problem, rule: Any, a: pd.Series, customers: pd.DataFra
             for w, r in zip(want.to_numpy(), a.to_numpy(), strict=True)
         ]
         bad = a.index[~np.asarray(ok, dtype=bool)] if len(ok) else a.index[:0]
-        return [Violation(name, f"customers {format_ids(bad)} go to reps without a matching "
-                          f"{rule.rep_col!r}", tuple(bad))] if len(bad) else []
+        return (
+            [
+                Violation(
+                    name,
+                    f"customers {format_ids(bad)} go to reps without a matching {rule.rep_col!r}",
+                    tuple(bad),
+                )
+            ]
+            if len(bad)
+            else []
+        )
     if isinstance(rule, R.KeyAccounts):
         flag = _flag(customers[rule.flag_col]).reindex(a.index)
         level = reps[rule.level_col].astype(str).reindex(a.to_numpy()).to_numpy()
         bad = a.index[flag.to_numpy() & ~np.isin(level, list(rule.levels))]
         out = []
         if len(bad):
-            out.append(Violation(name, f"key accounts {format_ids(bad)} go to reps whose level is "
-                                 f"not in {list(rule.levels)}", tuple(bad)))
+            out.append(
+                Violation(
+                    name,
+                    f"key accounts {format_ids(bad)} go to reps whose level is "
+                    f"not in {list(rule.levels)}",
+                    tuple(bad),
+                )
+            )
         if rule.max_per_rep is not None:
-            counts = flag.astype(float).groupby(a.to_numpy()).sum().reindex(reps.index, fill_value=0)
-            out += _rep_excess(rule, "too many key accounts", _within(counts, None, _rep_values(problem, rule.max_per_rep)))
+            counts = (
+                flag.astype(float).groupby(a.to_numpy()).sum().reindex(reps.index, fill_value=0)
+            )
+            out += _rep_excess(
+                rule,
+                "too many key accounts",
+                _within(counts, None, _rep_values(problem, rule.max_per_rep)),
+            )
         return out
     if isinstance(rule, R.Pin):
         pinned = pd.Series(rule.mapping, dtype=object)
         pinned = pinned[pinned.index.isin(a.index)]
         bad = pinned.index[a.reindex(pinned.index).to_numpy() != pinned.to_numpy()]
-        return [Violation(name, f"pinned customers {format_ids(bad)} are not with their pinned rep",
-                          tuple(bad))] if len(bad) else []
+        return (
+            [
+                Violation(
+                    name,
+                    f"pinned customers {format_ids(bad)} are not with their pinned rep",
+                    tuple(bad),
+                )
+            ]
+            if len(bad)
+            else []
+        )
     if isinstance(rule, R.Forbid):
         forbidden = set(rule.pairs)
-        bad = [c for c, r in a.items() if (c, r) in forbidden]
-        return [Violation(name, f"customers {format_ids(bad)} use forbidden pairs", tuple(bad))] if bad else []
+        used = [c for c, r in a.items() if (c, r) in forbidden]
+        return (
+            [Violation(name, f"customers {format_ids(used)} use forbidden pairs", tuple(used))]
+            if used
+            else []
+        )
     if isinstance(rule, R.Together):
         group = customers[rule.group_col].reindex(a.index)
         frame = pd.DataFrame({"g": group.to_numpy(), "r": a.to_numpy()}).dropna(subset=["g"])
         split = frame.groupby("g")["r"].nunique()
         bad = split.index[split > 1]
-        return [Violation(name, f"account families {format_ids(bad)} are split across reps",
-                          tuple(bad))] if len(bad) else []
+        return (
+            [
+                Violation(
+                    name, f"account families {format_ids(bad)} are split across reps", tuple(bad)
+                )
+            ]
+            if len(bad)
+            else []
+        )
     if isinstance(rule, R.Capacity):
         load = rep_loads(problem, a, rule.metric)
-        return _rep_excess(rule, "load above limit", _within(load, None, _rep_values(problem, rule.limit)))
+        return _rep_excess(
+            rule, "load above limit", _within(load, None, _rep_values(problem, rule.limit))
+        )
     if isinstance(rule, R.AccountLimit):
         count = rep_loads(problem, a, None)
         lo = None if rule.min is None else _rep_values(problem, rule.min)
@@ -228,26 +292,39 @@ def _check_rule(problem: Problem, rule: Any, a: pd.Series, customers: pd.DataFra
         share = _shares(problem, rule.metric, rule.share)
         load = rep_loads(problem, a, rule.metric)
         tol = float(rule.tolerance)
-        return _rep_excess(rule, "load outside the balance window",
-                           _within(load, share * (1 - tol), share * (1 + tol)))
+        return _rep_excess(
+            rule,
+            "load outside the balance window",
+            _within(load, share * (1 - tol), share * (1 + tol)),
+        )
     if isinstance(rule, R.Spread):
         raw = customers[rule.flag_col]
         member = (raw == rule.value) if rule.value is not None else _flag(raw)
         n = float(member.sum())
-        w = pd.Series(1.0, index=reps.index) if rule.share is None else reps[rule.share].astype(float)
+        w = (
+            pd.Series(1.0, index=reps.index)
+            if rule.share is None
+            else reps[rule.share].astype(float)
+        )
         target = n * w / w.sum()
         count = member.reindex(a.index).astype(float).groupby(a.to_numpy()).sum()
         count = count.reindex(reps.index, fill_value=0.0)
-        return _rep_excess(rule, "class members not spread evenly",
-                           _within(count, np.floor(target + 1e-9), np.ceil(target - 1e-9)))
+        return _rep_excess(
+            rule,
+            "class members not spread evenly",
+            _within(count, np.floor(target + 1e-9), np.ceil(target - 1e-9)),
+        )
     raise InvalidParameterError(f"check() does not know rule {name}; it cannot certify it.")
 
 
 def objective_value(problem: Problem, assignment: Any) -> float:
     """The objective of ``assignment`` recomputed from the tables (NaN if incomplete)."""
     a = _as_series(problem, assignment)
-    if not (a.index.isin(problem.customer_ids).all() and a.isin(problem.rep_ids).all()
-            and len(a.index.unique()) == problem.n_customers):
+    if not (
+        a.index.isin(problem.customer_ids).all()
+        and a.isin(problem.rep_ids).all()
+        and len(a.index.unique()) == problem.n_customers
+    ):
         return float("nan")
     customers, reps = problem.customers, problem.reps
     total = 0.0
@@ -257,13 +334,17 @@ def objective_value(problem: Problem, assignment: Any) -> float:
             dev = (rep_loads(problem, a, term.metric) - share).abs() / share
             total += term.weight * float(dev.max() if term.norm == "max" else dev.sum())
         elif isinstance(term, (R.MaximizeFit, R.MinimizeCost)):
-            value = _metric_per_customer(problem, a, term.pair_col).sum()
+            pair_total = float(_metric_per_customer(problem, a, term.pair_col).sum())
             sign = -1.0 if isinstance(term, R.MaximizeFit) else 1.0
-            total += sign * term.weight * float(value)
+            total += sign * term.weight * pair_total
         elif isinstance(term, R.MinimizeDisruption):
             owner = customers[term.owner_col].reindex(a.index)
             moved = owner.notna().to_numpy() & (owner.to_numpy() != a.to_numpy())
-            value = 1.0 if term.value is None else customers[term.value].astype(float).reindex(a.index).to_numpy()
+            value: float | np.ndarray = (
+                1.0
+                if term.value is None
+                else customers[term.value].astype(float).reindex(a.index).to_numpy()
+            )
             total += term.weight * float(np.sum(value * moved))
         elif isinstance(term, R.MinimizeTravel):
             if term.distance is not None:
@@ -272,8 +353,10 @@ def objective_value(problem: Problem, assignment: Any) -> float:
                 x, y = term.xy
                 c = customers.reindex(a.index)
                 r = reps.reindex(a.to_numpy())
-                d = np.hypot(c[x].to_numpy(float) - r[x].to_numpy(float),
-                             c[y].to_numpy(float) - r[y].to_numpy(float))
+                d = np.hypot(
+                    c[x].to_numpy(float) - r[x].to_numpy(float),
+                    c[y].to_numpy(float) - r[y].to_numpy(float),
+                )
                 total += term.weight * float(d.sum())
         else:
             raise InvalidParameterError(f"objective_value() does not know term {term!r}.")

@@ -28,11 +28,30 @@ __all__ = ["build_from_config", "main"]
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 0, 2, 3, 4
 
-_RULES = {name: getattr(rules_module, name) for name in (
-    "Match", "KeyAccounts", "Capacity", "AccountLimit", "Balance", "Spread", "Pin", "Forbid",
-    "Together")}
-_TERMS = {name: getattr(rules_module, name) for name in (
-    "MinimizeImbalance", "MaximizeFit", "MinimizeCost", "MinimizeDisruption", "MinimizeTravel")}
+_RULES = {
+    name: getattr(rules_module, name)
+    for name in (
+        "Match",
+        "KeyAccounts",
+        "Capacity",
+        "AccountLimit",
+        "Balance",
+        "Spread",
+        "Pin",
+        "Forbid",
+        "Together",
+    )
+}
+_TERMS = {
+    name: getattr(rules_module, name)
+    for name in (
+        "MinimizeImbalance",
+        "MaximizeFit",
+        "MinimizeCost",
+        "MinimizeDisruption",
+        "MinimizeTravel",
+    )
+}
 
 
 def _make(kind: str, spec: dict[str, Any], known: dict[str, Any], where: str) -> Any:
@@ -49,8 +68,11 @@ def _make(kind: str, spec: dict[str, Any], known: dict[str, Any], where: str) ->
 
 
 def build_from_config(
-    config: dict[str, Any], customers: pd.DataFrame, reps: pd.DataFrame,
-    pairs: pd.DataFrame | None = None, where: str = "config",
+    config: dict[str, Any],
+    customers: pd.DataFrame,
+    reps: pd.DataFrame,
+    pairs: pd.DataFrame | None = None,
+    where: str = "config",
 ) -> Problem:
     """A Problem from a parsed TOML config with ``[[rules]]`` and ``[[objective]]`` tables.
 
@@ -78,8 +100,14 @@ def build_from_config(
         )
     rules = [_make("rules", r, _RULES, where) for r in config.get("rules", [])]
     terms = [_make("objective", t, _TERMS, where) for t in config.get("objective", [])]
-    return Problem(customers, reps, pairs=pairs, rules=rules, objective=terms,
-                   id_columns=config.get("id_columns"))
+    return Problem(
+        customers,
+        reps,
+        pairs=pairs,
+        rules=rules,
+        objective=terms,
+        id_columns=config.get("id_columns"),
+    )
 
 
 def _read_csv(path: str, what: str) -> pd.DataFrame:
@@ -102,7 +130,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
                 raise InvalidProblemError(f"cannot read the config {args.config!r}: {exc}") from exc
         problem = build_from_config(config, customers, reps, pairs, where=args.config or "config")
         options = config.get("solve", {})
-        time_limit = args.time_limit if args.time_limit is not None else options.get("time_limit", 10.0)
+        time_limit = (
+            args.time_limit if args.time_limit is not None else options.get("time_limit", 10.0)
+        )
         result = solve(problem, time_limit=time_limit, seed=args.seed, progress=not args.quiet)
     except AllocError as exc:
         print(f"alloc: error: {exc}", file=sys.stderr)
@@ -120,8 +150,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
 
 def _fairness_row(metrics: dict[str, Any], metric: str) -> str:
-    return (f"{100 * metrics[f'{metric}_max_dev']:9.3f} % {100 * metrics[f'{metric}_cv']:9.3f} % "
-            f"{metrics[f'{metric}_gini']:8.4f}")
+    return (
+        f"{100 * metrics[f'{metric}_max_dev']:9.3f} % {100 * metrics[f'{metric}_cv']:9.3f} % "
+        f"{metrics[f'{metric}_gini']:8.4f}"
+    )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -141,15 +173,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     loads_now = loads_table(problem, current)
     loads = result.loads
-    table = pd.DataFrame({
-        "level": problem.reps["level"],
-        "accounts": loads["count"],
-        "potential": loads["potential"].round(0),
-        "potential dev %": (100 * loads["potential_dev"]).round(3),
-        "workload h": loads["workload"].round(1),
-        "workload dev %": (100 * loads["workload_dev"]).round(3),
-        "current potential dev %": (100 * loads_now["potential_dev"]).round(1),
-    })
+    table = pd.DataFrame(
+        {
+            "level": problem.reps["level"],
+            "accounts": loads["count"],
+            "potential": loads["potential"].round(0),
+            "potential dev %": (100 * loads["potential_dev"]).round(3),
+            "workload h": loads["workload"].round(1),
+            "workload dev %": (100 * loads["workload_dev"]).round(3),
+            "current potential dev %": (100 * loads_now["potential_dev"]).round(1),
+        }
+    )
     print(table.to_string())
     print("\nfairness            max deviation         CV     Gini")
     for metric in ("potential", "workload"):
@@ -186,11 +220,29 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     problems = {"sample": sample_problem()}
     for n, m in ((500, 10), (2000, 20))[: args.sizes]:
         problems[f"generated-{n}x{m}"] = make_problem(n, m, seed=args.seed)
-    policies = [RoundRobin(), RandomPolicy(), Greedy(), StatusQuo(), Optimized(time_limit=args.time_limit)]
+    policies = [
+        RoundRobin(),
+        RandomPolicy(),
+        Greedy(),
+        StatusQuo(),
+        Optimized(time_limit=args.time_limit),
+    ]
     frame = compare(problems, policies, seeds=tuple(range(args.seeds)), executor="serial")
-    columns = [c for c in ("problem", "policy", "seed", "feasible", "objective",
-                           "potential_max_dev", "workload_max_dev", "moves", "time")
-               if c in frame.columns]
+    columns = [
+        c
+        for c in (
+            "problem",
+            "policy",
+            "seed",
+            "feasible",
+            "objective",
+            "potential_max_dev",
+            "workload_max_dev",
+            "moves",
+            "time",
+        )
+        if c in frame.columns
+    ]
     summary = frame[columns].groupby(["problem", "policy"], sort=False).mean(numeric_only=True)
     with pd.option_context("display.width", 140, "display.float_format", "{:.4g}".format):
         print(summary)

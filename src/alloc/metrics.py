@@ -54,8 +54,11 @@ def loads_table(problem: Problem, assignment: Any) -> pd.DataFrame:
         if metric in customer_cols:
             total = float(problem.customers[metric].astype(float).sum())
             share_col = _share_column(problem, metric)
-            w = (pd.Series(1.0, index=problem.rep_ids) if share_col is None
-                 else problem.reps[share_col].astype(float))
+            w = (
+                pd.Series(1.0, index=problem.rep_ids)
+                if share_col is None
+                else problem.reps[share_col].astype(float)
+            )
             share = total * w / w.sum()
             frame[f"{metric}_share"] = share
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -106,8 +109,9 @@ def evaluate(problem: Problem, assignment: Any) -> dict[str, Any]:
             out[f"{metric}_total"] = float(load.sum())
     counts = loads["count"].astype(float)
     out["count_cv"] = float(counts.std(ddof=0) / counts.mean()) if counts.mean() > 0 else 0.0
-    owner_col = next((t.owner_col for t in problem.objective
-                      if isinstance(t, R.MinimizeDisruption)), None)
+    owner_col = next(
+        (t.owner_col for t in problem.objective if isinstance(t, R.MinimizeDisruption)), None
+    )
     if owner_col is None and "owner" in cols:
         owner_col = "owner"
     if owner_col is not None:

@@ -47,8 +47,10 @@ def deviations(
     width = 0.8 / max(1, len(frames))
     for i, (label, frame) in enumerate(frames.items()):
         if column not in frame.columns:
-            raise KeyError(f"loads has no column {column!r}; metrics available: "
-                           f"{[c[:-4] for c in frame.columns if c.endswith('_dev')]}")
+            raise KeyError(
+                f"loads has no column {column!r}; metrics available: "
+                f"{[c[:-4] for c in frame.columns if c.endswith('_dev')]}"
+            )
         x = np.arange(len(frame)) + (i - (len(frames) - 1) / 2) * width
         ax.bar(x, 100 * frame[column].to_numpy(), width=width, label=label)
     first = next(iter(frames.values()))

@@ -128,7 +128,9 @@ class Result:
         """Customers with their assigned rep (and all customer columns)."""
         frame = self._problem.customers
         rep_col = self._problem.id_columns["rep"]
-        frame.insert(0, rep_col, None if self.assignment is None else self.assignment.reindex(frame.index))
+        frame.insert(
+            0, rep_col, None if self.assignment is None else self.assignment.reindex(frame.index)
+        )
         return frame
 
     def summary(self) -> str:
@@ -144,7 +146,9 @@ class Result:
             )
             m = self.metrics
             for key in sorted(k for k in m if k.endswith("_max_dev")):
-                lines.append(f"  {key[:-8]:>16}: max deviation {m[key]:.3%}, CV {m[key[:-8] + '_cv']:.3%}")
+                lines.append(
+                    f"  {key[:-8]:>16}: max deviation {m[key]:.3%}, CV {m[key[:-8] + '_cv']:.3%}"
+                )
             if "moves" in m:
                 lines.append(f"  moves vs current owner: {m['moves']:,}")
         lines.append(self.explanation)

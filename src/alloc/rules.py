@@ -11,6 +11,7 @@ scale with ``*``: ``MinimizeImbalance("potential") + 0.5 * MinimizeImbalance("wo
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,9 @@ class Match(Rule):
     missing: str = "none"
 
     def __post_init__(self) -> None:
-        check_param("missing", self.missing, "Match", self.missing in ("none", "any"), "'none' or 'any'")
+        check_param(
+            "missing", self.missing, "Match", self.missing in ("none", "any"), "'none' or 'any'"
+        )
 
     def validate(self, tables: Tables) -> None:
         tables.customer_column(self.customer_col, rule=repr(self), numeric=False)
@@ -106,8 +109,16 @@ class Match(Rule):
         rep_sets = parse_sets(tables.reps[self.rep_col]).explode()
         rep_codes = tables.reps.index.get_indexer(rep_sets.index)
         valid = rep_sets.notna().to_numpy()
-        values = pd.Index(pd.unique(np.concatenate([cust_str.dropna().to_numpy(dtype=object),
-                                                    rep_sets[valid].to_numpy(dtype=object)])))
+        values = pd.Index(
+            pd.unique(
+                np.concatenate(
+                    [
+                        cust_str.dropna().to_numpy(dtype=object),
+                        rep_sets[valid].to_numpy(dtype=object),
+                    ]
+                )
+            )
+        )
         c_code = values.get_indexer(pd.Index(cust_str.to_numpy(dtype=object)))
         c_code[cust_str.isna().to_numpy()] = -1
         v_code = values.get_indexer(pd.Index(rep_sets[valid].to_numpy(dtype=object)))
@@ -163,9 +174,16 @@ class KeyAccounts(Rule):
         if raw is None:
             tables.customer_column(self.flag_col, rule=repr(self))
             raise AssertionError  # unreachable: the call above raises
-        values = pd.to_numeric(raw.astype("object").map(
-            lambda v: v if not isinstance(v, str) else {"true": 1, "false": 0, "yes": 1, "no": 0}.get(v.lower(), v)
-        ), errors="coerce")
+        values = pd.to_numeric(
+            raw.astype("object").map(
+                lambda v: (
+                    v
+                    if not isinstance(v, str)
+                    else {"true": 1, "false": 0, "yes": 1, "no": 0}.get(v.lower(), v)
+                )
+            ),
+            errors="coerce",
+        )
         bad = raw.index[values.isna() | ~values.isin([0, 1])]
         if len(bad):
             raise InvalidProblemError(
@@ -194,14 +212,16 @@ class KeyAccounts(Rule):
         hi = tables.per_rep(self.max_per_rep, rule=repr(self), arg="max_per_rep")
         if hi is None:
             return []
-        return [(f"key accounts per rep <= {self.max_per_rep}", self._flags(tables)[pc], None, hi, True)]
+        return [
+            (f"key accounts per rep <= {self.max_per_rep}", self._flags(tables)[pc], None, hi, True)
+        ]
 
 
 @dataclass(frozen=True)
 class Pin(Rule):
     """Pinned customers go to the given rep: ``x[c, mapping[c]] = 1``."""
 
-    mapping: Mapping[Any, Any] | pd.Series
+    mapping: Mapping[Any, Any]  # a dict or a pandas Series customer_id -> rep_id
 
     def __post_init__(self) -> None:
         ok = isinstance(self.mapping, (Mapping, pd.Series))
@@ -246,7 +266,7 @@ class Forbid(Rule):
                 items = None  # type: ignore[assignment]
         ok = items is not None and all(len(p) == 2 for p in items)
         check_param("pairs", self.pairs, "Forbid", ok, "(customer_id, rep_id) pairs")
-        object.__setattr__(self, "pairs", tuple(items))
+        object.__setattr__(self, "pairs", tuple(items or ()))
 
     def __repr__(self) -> str:
         return f"Forbid({format_ids(self.pairs, 3)})"
@@ -299,7 +319,9 @@ class Capacity(Rule):
 
     def __post_init__(self) -> None:
         _check_limit(self.limit, "limit", "Capacity")
-        check_param("limit", self.limit, "Capacity", self.limit is not None, "a number or rep column")
+        check_param(
+            "limit", self.limit, "Capacity", self.limit is not None, "a number or rep column"
+        )
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -324,8 +346,13 @@ class AccountLimit(Rule):
     def __post_init__(self) -> None:
         _check_limit(self.min, "min", "AccountLimit")
         _check_limit(self.max, "max", "AccountLimit")
-        check_param("min/max", None, "AccountLimit", self.min is not None or self.max is not None,
-                    "set (at least one of them)")
+        check_param(
+            "min/max",
+            None,
+            "AccountLimit",
+            self.min is not None or self.max is not None,
+            "set (at least one of them)",
+        )
 
     def validate(self, tables: Tables) -> None:
         lo = tables.per_rep(self.min, rule=repr(self), arg="min")
@@ -380,8 +407,15 @@ class Balance(Rule):
         share = _fair_share(tables, self.metric, self.share, repr(self))
         values = tables.customer_column(self.metric, rule=repr(self))[pc]
         tol = float(self.tolerance)
-        return [(f"{self.metric} within +-{tol:.1%} of share", values, share * (1 - tol),
-                 share * (1 + tol), False)]
+        return [
+            (
+                f"{self.metric} within +-{tol:.1%} of share",
+                values,
+                share * (1 - tol),
+                share * (1 + tol),
+                False,
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -473,7 +507,8 @@ class Objective(tuple):  # type: ignore[type-arg]
 
 
 def _check_weight(weight: object, owner: str) -> None:
-    check_param("weight", weight, owner, _is_number(weight) and np.isfinite(weight), "a finite number")  # type: ignore[call-overload]
+    ok = _is_number(weight) and math.isfinite(weight)  # type: ignore[arg-type]
+    check_param("weight", weight, owner, ok, "a finite number")
 
 
 @dataclass(frozen=True)
@@ -488,7 +523,9 @@ class MinimizeImbalance(Term):
 
     def __post_init__(self) -> None:
         _check_weight(self.weight, "MinimizeImbalance")
-        check_param("norm", self.norm, "MinimizeImbalance", self.norm in ("max", "sum"), "'max' or 'sum'")
+        check_param(
+            "norm", self.norm, "MinimizeImbalance", self.norm in ("max", "sum"), "'max' or 'sum'"
+        )
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -500,11 +537,19 @@ class MinimizeImbalance(Term):
     def imbalance(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> Any:
         share = _fair_share(tables, self.metric, self.share, repr(self))
         values = tables.customer_column(self.metric, rule=repr(self))[pc]
-        return (f"imbalance({self.metric})", self.metric, values, share, float(self.weight), self.norm)
+        return (
+            f"imbalance({self.metric})",
+            self.metric,
+            values,
+            share,
+            float(self.weight),
+            self.norm,
+        )
 
 
-def _pair_or_customer(tables: Tables, col: str, pc: np.ndarray, pr: np.ndarray, rule: str,
-                      nonnegative: bool) -> np.ndarray:
+def _pair_or_customer(
+    tables: Tables, col: str, pc: np.ndarray, pr: np.ndarray, rule: str, nonnegative: bool
+) -> np.ndarray:
     if tables.has_pair_column(col):
         return tables.pair_column(col, pc, pr, rule=rule, nonnegative=nonnegative)
     if col in tables.customers.columns:
@@ -531,7 +576,9 @@ class MaximizeFit(Term):
 
     def validate(self, tables: Tables) -> None:
         if not tables.has_pair_column(self.pair_col) and self.pair_col not in tables.customers:
-            _pair_or_customer(tables, self.pair_col, np.zeros(0, int), np.zeros(0, int), repr(self), False)
+            _pair_or_customer(
+                tables, self.pair_col, np.zeros(0, int), np.zeros(0, int), repr(self), False
+            )
 
     def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
         return -self.weight * _pair_or_customer(tables, self.pair_col, pc, pr, repr(self), False)
@@ -553,7 +600,9 @@ class MinimizeCost(Term):
 
     def validate(self, tables: Tables) -> None:
         if not tables.has_pair_column(self.pair_col) and self.pair_col not in tables.customers:
-            _pair_or_customer(tables, self.pair_col, np.zeros(0, int), np.zeros(0, int), repr(self), False)
+            _pair_or_customer(
+                tables, self.pair_col, np.zeros(0, int), np.zeros(0, int), repr(self), False
+            )
 
     def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
         return self.weight * _pair_or_customer(tables, self.pair_col, pc, pr, repr(self), False)
@@ -603,7 +652,9 @@ class MinimizeDisruption(Term):
     def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
         owner = self.owner_codes(tables)[pc]
         moved = (owner >= 0) & (owner != pr)
-        value = 1.0 if self.value is None else tables.customer_column(self.value, rule=repr(self))[pc]
+        value = (
+            1.0 if self.value is None else tables.customer_column(self.value, rule=repr(self))[pc]
+        )
         return self.weight * value * moved
 
 

@@ -68,9 +68,14 @@ class Tables:
         return _column(self.reps, column, "reps", rule, numeric, nonnegative)
 
     def has_pair_column(self, column: str) -> bool:
-        return self.pairs is not None and column in self.pairs.columns and column not in (
-            "_c",
-            "_r",
+        return (
+            self.pairs is not None
+            and column in self.pairs.columns
+            and column
+            not in (
+                "_c",
+                "_r",
+            )
         )
 
     def pair_column(

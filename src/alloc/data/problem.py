@@ -42,12 +42,13 @@ def _validate_table(frame: object, arg: str, id_col: str) -> pd.DataFrame:
         table = frame.copy()
     else:
         raise InvalidProblemError(
-            f"{arg} has no id column {id_col!r} (columns: {format_ids(map(str, frame.columns), 8)}). "
+            f"{arg} has no id column {id_col!r} "
+            f"(columns: {format_ids(map(str, frame.columns), 8)}). "
             f"Add it, name the index {id_col!r}, or pass id_columns=."
         )
     if table.index.hasnans:
         raise InvalidProblemError(
-            f"{arg}[{id_col!r}] has missing ids in {int(table.index.isna().sum())} rows; "
+            f"{arg}[{id_col!r}] has missing ids in {int(np.sum(table.index.isna()))} rows; "
             f"every row needs an id."
         )
     dup = table.index[table.index.duplicated()].unique()
@@ -94,8 +95,7 @@ def _validate_pairs(
     if dup.any():
         shown = [(customers.index[k // len(reps)], reps.index[k % len(reps)]) for k in key[dup][:5]]
         raise InvalidProblemError(
-            f"pairs has duplicate (customer, rep) rows {format_ids(shown)}; keep one row "
-            f"per pair."
+            f"pairs has duplicate (customer, rep) rows {format_ids(shown)}; keep one row per pair."
         )
     table = pairs.drop(columns=[c_col, r_col]).reset_index(drop=True)
     table.insert(0, "_r", r.astype(np.int64))
@@ -171,7 +171,9 @@ class Problem:
         c_col, r_col = ids["customer"], ids["rep"]
         cust = _validate_table(customers, "customers", c_col)
         rep_table = _validate_table(reps, "reps", r_col)
-        pair_table = None if pairs is None else _validate_pairs(pairs, cust, rep_table, c_col, r_col)
+        pair_table = (
+            None if pairs is None else _validate_pairs(pairs, cust, rep_table, c_col, r_col)
+        )
         self._tables = Tables(cust, rep_table, pair_table, c_col, r_col)
         if isinstance(rules, (str, bytes)) or not isinstance(rules, Iterable):
             rules = [rules]
@@ -240,7 +242,9 @@ class Problem:
         graph.add_nodes_from(range(n))
         for k, groups in enumerate(groupings):
             members = np.flatnonzero(groups >= 0)
-            graph.add_edges_from(zip(members.tolist(), [(k, g) for g in groups[members].tolist()]))
+            graph.add_edges_from(
+                zip(members.tolist(), [(k, g) for g in groups[members].tolist()], strict=True)
+            )
         labels = np.empty(n, dtype=np.int64)
         components = sorted(
             (min(c for c in comp if isinstance(c, int)), comp)

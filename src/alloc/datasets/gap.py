@@ -44,12 +44,14 @@ def gap_tables(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame
     agents = [f"a{i}" for i in range(m)]
     customers = pd.DataFrame({"customer_id": jobs})
     reps = pd.DataFrame({"rep_id": agents, "capacity": capacity})
-    pairs = pd.DataFrame({
-        "customer_id": np.tile(jobs, m),
-        "rep_id": np.repeat(agents, n),
-        "cost": cost.ravel(),
-        "weight": weight.ravel(),
-    })
+    pairs = pd.DataFrame(
+        {
+            "customer_id": np.tile(jobs, m),
+            "rep_id": np.repeat(agents, n),
+            "cost": cost.ravel(),
+            "weight": weight.ravel(),
+        }
+    )
     return customers, reps, pairs
 
 
@@ -73,8 +75,9 @@ def read_gap(path: str | os.PathLike[str], *, sense: str = "min") -> Problem:
         raise InvalidProblemError(f"read_gap: sense must be 'min' or 'max'; got {sense!r}.")
     customers, reps, pairs = gap_tables(path)
     term = MinimizeCost("cost") if sense == "min" else MaximizeFit("cost")
-    return Problem(customers, reps, pairs=pairs, rules=[Capacity("weight", limit="capacity")],
-                   objective=term)
+    return Problem(
+        customers, reps, pairs=pairs, rules=[Capacity("weight", limit="capacity")], objective=term
+    )
 
 
 def read_gap_solution(path: str | os.PathLike[str]) -> pd.Series:

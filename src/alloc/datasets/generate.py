@@ -78,13 +78,36 @@ def make_tables(
     >>> len(customers), len(reps), sorted(reps["level"].unique())
     (100, 5, ['junior', 'mid', 'senior'])
     """
-    check_param("n_customers", n_customers, "make_tables", isinstance(n_customers, int) and n_customers >= 1, "a positive integer")
-    check_param("n_reps", n_reps, "make_tables", isinstance(n_reps, int) and n_reps >= 1, "a positive integer")
-    check_param("eligible", eligible, "make_tables", isinstance(eligible, int) and eligible >= 1, "a positive integer")
+    check_param(
+        "n_customers",
+        n_customers,
+        "make_tables",
+        isinstance(n_customers, int) and n_customers >= 1,
+        "a positive integer",
+    )
+    check_param(
+        "n_reps",
+        n_reps,
+        "make_tables",
+        isinstance(n_reps, int) and n_reps >= 1,
+        "a positive integer",
+    )
+    check_param(
+        "eligible",
+        eligible,
+        "make_tables",
+        isinstance(eligible, int) and eligible >= 1,
+        "a positive integer",
+    )
     rng = np.random.default_rng(seed)
     per_rep = 3 if n_reps < 100 else 2
     n_ind = max(per_rep, round(n_reps * per_rep / min(eligible, n_reps)))
-    levels = np.array(["senior" if i % 4 == 0 else ("mid" if i % 4 in (1, 2) else "junior") for i in range(n_reps)])
+    levels = np.array(
+        [
+            "senior" if i % 4 == 0 else ("mid" if i % 4 in (1, 2) else "junior")
+            for i in range(n_reps)
+        ]
+    )
     senior = np.flatnonzero(levels == "senior")
     other = np.flatnonzero(levels != "senior")
     skills = np.empty(n_reps, dtype=object)
@@ -95,43 +118,62 @@ def make_tables(
     cust_ids = [f"C{i:0{len(str(n_customers))}d}" for i in range(n_customers)]
 
     potential = np.round(rng.lognormal(mean=10.0, sigma=sigma, size=n_customers), 2)
-    workload = np.round(4 + 6 * (potential / np.median(potential)) ** 0.5 * rng.uniform(0.7, 1.3, n_customers), 1)
+    workload = np.round(
+        4 + 6 * (potential / np.median(potential)) ** 0.5 * rng.uniform(0.7, 1.3, n_customers), 1
+    )
     industry = np.array([f"ind{i:02d}" for i in rng.integers(0, n_ind, n_customers)])
     n_key = int(round(key_share * n_customers))
     key = np.zeros(n_customers, dtype=bool)
     key[np.argsort(-potential)[:n_key]] = True
-    size = np.where(potential > np.quantile(potential, 0.9), "large",
-                    np.where(potential > np.quantile(potential, 0.5), "medium", "small"))
+    size = np.where(
+        potential > np.quantile(potential, 0.9),
+        "large",
+        np.where(potential > np.quantile(potential, 0.5), "medium", "small"),
+    )
     region = np.array(REGIONS)[rng.integers(0, len(REGIONS), n_customers)]
     history = np.round(potential * rng.uniform(0.4, 0.9, n_customers), 2)
-    customers = pd.DataFrame({
-        "customer_id": cust_ids, "potential": potential, "workload": workload,
-        "industry": industry, "size": size, "region": region, "key_account": key,
-        "history": history,
-        "x": np.round(rng.uniform(0, 100, n_customers), 2),
-        "y": np.round(rng.uniform(0, 100, n_customers), 2),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": cust_ids,
+            "potential": potential,
+            "workload": workload,
+            "industry": industry,
+            "size": size,
+            "region": region,
+            "key_account": key,
+            "history": history,
+            "x": np.round(rng.uniform(0, 100, n_customers), 2),
+            "y": np.round(rng.uniform(0, 100, n_customers), 2),
+        }
+    )
     total_work = workload.sum()
-    reps = pd.DataFrame({
-        "rep_id": rep_ids, "level": levels, "skills": skills,
-        "capacity": np.round(np.full(n_reps, capacity_slack * total_work / n_reps), 1),
-        "max_accounts": np.full(n_reps, math.ceil(account_slack * n_customers / n_reps)),
-        "region": np.array(REGIONS)[np.arange(n_reps) % len(REGIONS)],
-        "team": [f"T{i // 8}" for i in range(n_reps)],
-        "fte": np.ones(n_reps),
-        "x": np.round(rng.uniform(0, 100, n_reps), 2),
-        "y": np.round(rng.uniform(0, 100, n_reps), 2),
-    })
+    reps = pd.DataFrame(
+        {
+            "rep_id": rep_ids,
+            "level": levels,
+            "skills": skills,
+            "capacity": np.round(np.full(n_reps, capacity_slack * total_work / n_reps), 1),
+            "max_accounts": np.full(n_reps, math.ceil(account_slack * n_customers / n_reps)),
+            "region": np.array(REGIONS)[np.arange(n_reps) % len(REGIONS)],
+            "team": [f"T{i // 8}" for i in range(n_reps)],
+            "fte": np.ones(n_reps),
+            "x": np.round(rng.uniform(0, 100, n_reps), 2),
+            "y": np.round(rng.uniform(0, 100, n_reps), 2),
+        }
+    )
     # Current owners: an eligible rep chosen with a bias, as history leaves books uneven.
     customers["owner"] = _current_owners(customers, reps, rng)
     return customers, reps
 
 
-def _current_owners(customers: pd.DataFrame, reps: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+def _current_owners(
+    customers: pd.DataFrame, reps: pd.DataFrame, rng: np.random.Generator
+) -> np.ndarray:
     skill_sets = reps["skills"].str.split(";")
     bias = rng.uniform(0.3, 1.7, len(reps))
     owners = np.empty(len(customers), dtype=object)
-    for ind, idx in customers.groupby("industry").indices.items():
+    for ind, positions in customers.groupby("industry").indices.items():
+        idx = np.asarray(positions)
         able = np.flatnonzero(skill_sets.map(lambda s, ind=ind: ind in s).to_numpy())
         key = customers["key_account"].to_numpy()[idx]
         senior_able = able[reps["level"].to_numpy()[able] == "senior"]

@@ -42,6 +42,7 @@ def sample_problem(disruption_weight: float = 0.0) -> Problem:
     objective = MinimizeImbalance("potential") + 0.5 * MinimizeImbalance("workload")
     if disruption_weight:
         total = float(customers["potential"].sum())
-        objective = objective + MinimizeDisruption("owner", value="potential",
-                                                   weight=disruption_weight / total)
+        objective = objective + MinimizeDisruption(
+            "owner", value="potential", weight=disruption_weight / total
+        )
     return Problem(customers, reps, rules=standard_rules(), objective=objective)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -102,7 +103,11 @@ def _build(
 ) -> tuple[cp_model.CpModel, np.ndarray, list[cp_model.IntVar]]:
     cp = cp_model.CpModel()
     start = model.unit_start
-    pairs = np.concatenate([np.arange(start[u], start[u + 1]) for u in units.tolist()]) if units.size else np.zeros(0, np.int64)
+    pairs = (
+        np.concatenate([np.arange(start[u], start[u + 1]) for u in units.tolist()])
+        if units.size
+        else np.zeros(0, np.int64)
+    )
     pairs = pairs[rep_mask[model.pair_rep[pairs]]]
     x = [cp.new_bool_var(f"x{p}") for p in pairs.tolist()]
     hint_set = set() if hint is None else set(hint[units].tolist())
@@ -125,8 +130,9 @@ def _build(
         hp = hp[rep_mask[model.pair_rep[hp]]]
         hint_loads = np.zeros((K, model.n_reps), dtype=np.int64)
         for k in range(K):
-            hint_loads[k] = np.bincount(model.pair_rep[hp], weights=scaled.weight[hp, k],
-                                        minlength=model.n_reps).astype(np.int64)
+            hint_loads[k] = np.bincount(
+                model.pair_rep[hp], weights=scaled.weight[hp, k], minlength=model.n_reps
+            ).astype(np.int64)
         hint_loads += base
     R = model.n_reps
     for k in range(K):
@@ -134,7 +140,9 @@ def _build(
         for r, idx in by_rep.items():
             w = scaled.weight[pairs[idx], k]
             nz = w != 0
-            expr = cp_model.LinearExpr.weighted_sum([x[i] for i in idx[nz].tolist()], w[nz].tolist())
+            expr = cp_model.LinearExpr.weighted_sum(
+                [x[i] for i in idx[nz].tolist()], w[nz].tolist()
+            )
             b = int(base[k, r])
             if not soft:
                 con_lo, con_hi = int(scaled.lo[k, r]) - b, int(scaled.hi[k, r]) - b
@@ -156,7 +164,9 @@ def _build(
                 cp.add(z >= int(math.ceil(other_dev[k] * T - 1e-9)))
                 for r, idx in by_rep.items():
                     w = scaled.weight[pairs[idx], k]
-                    expr = cp_model.LinearExpr.weighted_sum([x[i] for i in idx.tolist()], w.tolist())
+                    expr = cp_model.LinearExpr.weighted_sum(
+                        [x[i] for i in idx.tolist()], w.tolist()
+                    )
                     cp.add(z >= R * (expr + int(base[k, r])) - T)
                     cp.add(z >= T - R * (expr + int(base[k, r])))
                 objective_terms.append((z, weight / T))
@@ -171,7 +181,9 @@ def _build(
                 for r, idx in by_rep.items():
                     w = scaled.weight[pairs[idx], k]
                     s_r = max(1, int(round(share[r])))
-                    expr = cp_model.LinearExpr.weighted_sum([x[i] for i in idx.tolist()], w.tolist())
+                    expr = cp_model.LinearExpr.weighted_sum(
+                        [x[i] for i in idx.tolist()], w.tolist()
+                    )
                     load = expr + int(base[k, r])
                     cp.add(Q * (load - s_r) <= s_r * z)
                     cp.add(Q * (s_r - load) <= s_r * z)
@@ -189,7 +201,7 @@ def _build(
                     aux_hints.append((d, int(abs(hint_loads[k, r] - s_r))))
     cost = model.cost[pairs]
     nzc = np.flatnonzero(cost != 0)
-    expr_terms = [x[i] * float(cost[i]) for i in nzc.tolist()]
+    expr_terms: list[Any] = [x[i] * float(cost[i]) for i in nzc.tolist()]
     expr_terms += [v * c for v, c in objective_terms]
     if expr_terms:
         cp.minimize(sum(expr_terms))
@@ -231,8 +243,10 @@ def solve_cpsat(
         keep[units] = False
         fp = fixed[keep]
         for k in range(K):
-            base[k] = np.bincount(model.pair_rep[fp], weights=scaled.weight[fp, k], minlength=R).astype(np.int64)
-        for k in np.flatnonzero(rows.is_max):
+            base[k] = np.bincount(
+                model.pair_rep[fp], weights=scaled.weight[fp, k], minlength=R
+            ).astype(np.int64)
+        for k in np.flatnonzero(rows.is_max).tolist():
             T = max(int(scaled.total[k]), 1)
             if scaled.equal_share[k]:
                 dev = np.abs(R * base[k, ~rep_mask] - T) / T
@@ -255,7 +269,9 @@ def solve_cpsat(
         sel = pairs[values]
         chosen = np.full(model.n_units, -1, dtype=np.int64) if fixed is None else fixed.copy()
         chosen[model.pair_unit[sel]] = sel
-    bound = solver.best_objective_bound if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else -math.inf
+    bound = (
+        solver.best_objective_bound if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else -math.inf
+    )
     return CpResult(name, chosen, float(bound), time.perf_counter() - t0)
 
 
@@ -285,7 +301,10 @@ def infeasible_core(
 
 
 def _build_with(
-    cp: cp_model.CpModel, model: Model, rows: Rows, scaled: Scaled,
+    cp: cp_model.CpModel,
+    model: Model,
+    rows: Rows,
+    scaled: Scaled,
     lits: dict[object, cp_model.IntVar],
 ) -> tuple[cp_model.CpModel, np.ndarray, list[cp_model.IntVar]]:
     """Hard rows only, each enforced by its rule's literal, built into ``cp``."""
@@ -293,7 +312,7 @@ def _build_with(
     x = [cp.new_bool_var(f"x{p}") for p in range(P)]
     start = model.unit_start
     for u in range(model.n_units):
-        cp.add_exactly_one(x[start[u]:start[u + 1]])
+        cp.add_exactly_one(x[start[u] : start[u + 1]])
     for k, con in enumerate(model.constraints):
         lit = lits[con.source]
         for r in range(model.n_reps):

@@ -45,7 +45,7 @@ def precheck(problem: Problem, rows: Rows) -> list[str]:
         )
         return reasons  # the other checks assume every unit can go somewhere
     start = model.unit_start[:-1]
-    for k, con in enumerate(model.constraints):
+    for con in model.constraints:
         w = con.weight
         min_w = np.minimum.reduceat(w, start)
         max_w = np.maximum.reduceat(w, start)
@@ -76,7 +76,7 @@ def _hall_checks(problem: Problem, model: Model, start: np.ndarray) -> list[str]
     salt = np.random.default_rng(12345).integers(1, 2**62, size=R, dtype=np.uint64)
     np.add.at(signature, model.pair_unit, salt[model.pair_rep])
     degree = np.diff(model.unit_start)
-    sig, first, counts = np.unique(signature, return_index=True, return_counts=True)
+    _, first, counts = np.unique(signature, return_index=True, return_counts=True)
     candidates = first[np.argsort(-counts)][:_MAX_GROUPS]
     reasons: list[str] = []
     for u in candidates:

@@ -12,6 +12,7 @@ move leaves alone comes from the top three deviations of each row.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 
@@ -50,9 +51,10 @@ class LocalSearch:
         rows = self.rows
         if self._max_rows.size == 0:
             return
-        dev = np.abs(self.loads[self._max_rows] - rows.share[self._max_rows]) / rows.share[
-            self._max_rows
-        ]
+        dev = (
+            np.abs(self.loads[self._max_rows] - rows.share[self._max_rows])
+            / rows.share[self._max_rows]
+        )
         R = dev.shape[1]
         k = min(3, R)
         idx = np.argsort(-dev, axis=1)[:, :k]
@@ -84,9 +86,8 @@ class LocalSearch:
             return np.maximum(x - hi, 0.0) + np.maximum(lo - x, 0.0)
 
         d_pen = (
-            (viol(na, loa, hia) - viol(la, loa, hia) + viol(nb, lob, hib) - viol(lb, lob, hib))
-            @ rows.pen_scale
-        )
+            viol(na, loa, hia) - viol(la, loa, hia) + viol(nb, lob, hib) - viol(lb, lob, hib)
+        ) @ rows.pen_scale
         d_obj = dcost.astype(float).copy()
         d_tb = np.zeros(ra.size)
         if rows.imb_weight.any():
@@ -170,7 +171,9 @@ class LocalSearch:
         W, c = self.rows.weight, m.cost
         da = W[qv] - W[pu]
         db = W[qu] - W[pv]
-        d_pen, d_obj, d_tb = self._delta(np.full(v.size, r1), r2, da, db, c[qu] + c[qv] - c[pu] - c[pv])
+        d_pen, d_obj, d_tb = self._delta(
+            np.full(v.size, r1), r2, da, db, c[qu] + c[qv] - c[pu] - c[pv]
+        )
         i = self._best(d_pen, d_obj, d_tb, obj_tol)
         if i < 0:
             return False
@@ -238,10 +241,12 @@ class LocalSearch:
                 if not moved:
                     moved = self.batch_swap(obj_tol) or any(self.chain_move() for _ in range(8))
             else:
-                moved = (self.targeted_shift(obj_tol)
-                         or self.targeted_swap(obj_tol, swap_sample * 10)
-                         or (small and self.best_shift(obj_tol))
-                         or any(self.chain_move() for _ in range(4)))
+                moved = (
+                    self.targeted_shift(obj_tol)
+                    or self.targeted_swap(obj_tol, swap_sample * 10)
+                    or (small and self.best_shift(obj_tol))
+                    or any(self.chain_move() for _ in range(4))
+                )
             if not moved and small:
                 moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=False)
             elif not moved and not separable:
@@ -257,8 +262,13 @@ class LocalSearch:
         return d_tb if self.smooth else d_obj
 
     def _select_disjoint(
-        self, d_pen: np.ndarray, key: np.ndarray, ra: np.ndarray, rb: np.ndarray,
-        units: tuple[np.ndarray, ...], obj_tol: float,
+        self,
+        d_pen: np.ndarray,
+        key: np.ndarray,
+        ra: np.ndarray,
+        rb: np.ndarray,
+        units: tuple[np.ndarray, ...],
+        obj_tol: float,
     ) -> np.ndarray:
         """Indices of improving candidates, best first, touching each rep and unit once."""
         pen_q = np.round(d_pen, 9)
@@ -290,8 +300,9 @@ class LocalSearch:
         units, ra, rb = units[q], ra[q], m.pair_rep[q]
         p = self.chosen[units]
         d_pen, d_obj, d_tb = self._delta(ra, rb, -W[p], W[q], m.cost[q] - m.cost[p])
-        picked = self._select_disjoint(d_pen, self._separable_key(d_obj, d_tb), ra, rb,
-                                       (units,), obj_tol)
+        picked = self._select_disjoint(
+            d_pen, self._separable_key(d_obj, d_tb), ra, rb, (units,), obj_tol
+        )
         for i in picked.tolist():
             self._apply(int(units[i]), int(q[i]), refresh=False)
         self._refresh()
@@ -319,10 +330,12 @@ class LocalSearch:
             return False
         u, v, q, qv, ra, rb = u[ok], v[ok], q[ok], qv[ok], ra[ok], rb[ok]
         pu, pv = self.chosen[u], self.chosen[v]
-        d_pen, d_obj, d_tb = self._delta(ra, rb, W[qv] - W[pu], W[q] - W[pv],
-                                         c[q] + c[qv] - c[pu] - c[pv])
-        picked = self._select_disjoint(d_pen, self._separable_key(d_obj, d_tb), ra, rb,
-                                       (u, v), obj_tol)
+        d_pen, d_obj, d_tb = self._delta(
+            ra, rb, W[qv] - W[pu], W[q] - W[pv], c[q] + c[qv] - c[pu] - c[pv]
+        )
+        picked = self._select_disjoint(
+            d_pen, self._separable_key(d_obj, d_tb), ra, rb, (u, v), obj_tol
+        )
         for i in picked.tolist():
             self._apply(int(u[i]), int(q[i]), refresh=False)
             self._apply(int(v[i]), int(qv[i]), refresh=False)
@@ -333,7 +346,8 @@ class LocalSearch:
     def _accepts(self, before: Score, after: Score) -> bool:
         if self.smooth:
             return Score(after.penalty, after.tiebreak, 0.0).better_than(
-                Score(before.penalty, before.tiebreak, 0.0))
+                Score(before.penalty, before.tiebreak, 0.0)
+            )
         return after.better_than(before)
 
     def chain_move(self) -> bool:
@@ -370,7 +384,7 @@ class LocalSearch:
         before = self.score()
         applied: list[tuple[int, int]] = []
         best_len, best_score = 0, before
-        for a, b in zip(path[:-1], path[1:], strict=True):
+        for a, b in itertools.pairwise(path):
             units = np.flatnonzero(self.rep_of == a)
             q = m.pair_index(units, np.full(units.size, b))
             ok = q >= 0
@@ -427,8 +441,13 @@ class LocalSearch:
         m, W = self.model, self.rows.weight
         reps = np.unique(self._top_idx[:, 0])
         out_units = np.flatnonzero(np.isin(self.rep_of, reps))
-        out_q = np.concatenate([np.arange(m.unit_start[u], m.unit_start[u + 1])
-                                for u in out_units.tolist()]) if out_units.size else np.zeros(0, np.int64)
+        out_q = (
+            np.concatenate(
+                [np.arange(m.unit_start[u], m.unit_start[u + 1]) for u in out_units.tolist()]
+            )
+            if out_units.size
+            else np.zeros(0, np.int64)
+        )
         in_q = np.flatnonzero(np.isin(m.pair_rep, reps))
         q = np.unique(np.concatenate([out_q, in_q]))
         units = m.pair_unit[q]

@@ -93,14 +93,31 @@ def solve(
     t0 = time.perf_counter()
     if not isinstance(problem, Problem):
         raise InvalidParameterError(
-            f"the 'problem' parameter of solve must be an alloc.Problem; got {type(problem).__name__}."
+            "the 'problem' parameter of solve must be an alloc.Problem; "
+            f"got {type(problem).__name__}."
         )
-    ok = isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool) and time_limit > 0
-    check_param("time_limit", time_limit, "solve", ok and math.isfinite(time_limit), "a positive number of seconds")
-    check_param("seed", seed, "solve", isinstance(seed, (int, np.integer)) and not isinstance(seed, bool), "an integer")
+    ok = (
+        isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool) and time_limit > 0
+    )
+    check_param(
+        "time_limit",
+        time_limit,
+        "solve",
+        ok and math.isfinite(time_limit),
+        "a positive number of seconds",
+    )
+    check_param(
+        "seed",
+        seed,
+        "solve",
+        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool),
+        "an integer",
+    )
     if workers is None:
         workers = max(1, min(8, os.cpu_count() or 1))
-    check_param("workers", workers, "solve", isinstance(workers, int) and workers >= 1, "a positive integer")
+    check_param(
+        "workers", workers, "solve", isinstance(workers, int) and workers >= 1, "a positive integer"
+    )
     deadline = t0 + float(time_limit)
     say = _Progress(progress, t0)
     model = problem.model
@@ -108,16 +125,27 @@ def solve(
     phases: list[tuple[str, float, float]] = []
     notes: list[str] = []
 
-    def finish(status: Status, chosen: np.ndarray | None, bound: float, explanation: str,
-               found_by: str, scaling_error: float = 0.0) -> Result:
+    def finish(
+        status: Status,
+        chosen: np.ndarray | None,
+        bound: float,
+        explanation: str,
+        found_by: str,
+        scaling_error: float = 0.0,
+    ) -> Result:
         assignment = None
         objective = math.inf
         if chosen is not None:
             assignment = _to_assignment(problem, chosen)
             objective = objective_value(problem, assignment)
         stats = SolveStats(
-            time=time.perf_counter() - t0, phases=tuple(phases), found_by=found_by, seed=seed,
-            workers=workers, time_limit=float(time_limit), scaling_error=scaling_error,
+            time=time.perf_counter() - t0,
+            phases=tuple(phases),
+            found_by=found_by,
+            seed=seed,
+            workers=workers,
+            time_limit=float(time_limit),
+            scaling_error=scaling_error,
             notes=tuple(notes),
         )
         say("done", None, f"{status.value}")
@@ -127,7 +155,9 @@ def solve(
     reasons = precheck(problem, rows)
     phases.append(("precheck", time.perf_counter() - t0, math.nan))
     if reasons:
-        return finish(Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck")
+        return finish(
+            Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck"
+        )
 
     # 2. Construction.
     chosen = greedy(model, rows, seed)
@@ -164,13 +194,16 @@ def solve(
     if rows.n_rows or np.any(model.cost != 0) or best.penalty > 0:
         scaled = Scaled.from_rows(model, rows)
         if scaled.error > 1e-6:
-            notes.append(f"integer scaling for CP-SAT changes weights by up to {scaled.error:.2e} (relative)")
+            notes.append(
+                f"integer scaling for CP-SAT changes weights by up to {scaled.error:.2e} (relative)"
+            )
     if small and scaled is not None:
         remaining = deadline - time.perf_counter() - 0.1
         if remaining > 0.05:
             hint = chosen if best.penalty == 0 else None
-            res = solve_cpsat(model, rows, scaled, time_limit=remaining, seed=seed,
-                              workers=workers, hint=hint)
+            res = solve_cpsat(
+                model, rows, scaled, time_limit=remaining, seed=seed, workers=workers, hint=hint
+            )
             cp_status = res.status
             improve(res.chosen, "cp-sat")
             exact_scaling = scaled.error == 0 and bool(np.all(scaled.equal_share[rows.is_max]))
@@ -214,7 +247,8 @@ def solve(
             "estimate, not a proof of a poor plan."
         )
     elif math.isfinite(bound):
-        expl = f"Feasible: within {max(0.0, best.objective - bound) / max(abs(best.objective), 1e-9):.3%} of the bound."
+        gap = max(0.0, best.objective - bound) / max(abs(best.objective), 1e-9)
+        expl = f"Feasible: within {gap:.3%} of the bound."
     else:
         expl = "Feasible: best plan found in the time limit; no bound was computed."
     return finish(status, chosen, bound, expl, found_by, scaled.error if scaled else 0.0)
@@ -224,7 +258,7 @@ def _no_plan(model, rows, scaled, cp_status, deadline, seed):  # type: ignore[no
     """Status and explanation when search found no feasible plan."""
     if cp_status == "INFEASIBLE":
         remaining = max(0.2, deadline - time.perf_counter())
-        status, core = infeasible_core(model, rows, scaled, time_limit=min(remaining, 5.0), seed=seed)
+        _, core = infeasible_core(model, rows, scaled, time_limit=min(remaining, 5.0), seed=seed)
         names = ", ".join(repr(c) for c in core) or "the rules"
         return Status.INFEASIBLE, (
             f"Infeasible: CP-SAT proved that {names} cannot all hold together. Relax one of "
@@ -254,8 +288,18 @@ def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignor
         budget = min(2.0, deadline - time.perf_counter())
         if budget < 0.1:
             break
-        res = solve_cpsat(model, rows, scaled, time_limit=budget, seed=int(rng.integers(1 << 30)),
-                          workers=1, hint=current, units=units, rep_mask=mask, fixed=current)
+        res = solve_cpsat(
+            model,
+            rows,
+            scaled,
+            time_limit=budget,
+            seed=int(rng.integers(1 << 30)),
+            workers=1,
+            hint=current,
+            units=units,
+            rep_mask=mask,
+            fixed=current,
+        )
         if res.chosen is None:
             continue
         score = score_of(model, rows, res.chosen, rows.loads(model, res.chosen))
