@@ -226,7 +226,7 @@ def solve(
     if not proven and best.penalty == 0:
         if pure_imbalance:
             bound = max(bound, 0.0)
-        elif np.any(model.cost != 0):
+        elif np.any(model.cost != 0) and not math.isfinite(bound):
             budget = min(2.0, deadline - time.perf_counter() - 0.05)
             if budget > 0.2 and model.n_pairs <= 300_000:
                 bound = max(bound, lp_bound(model, rows, budget))
