@@ -8,7 +8,7 @@
 """
 
 from alloc import accounts, datasets, performance, plot, policies, staffing, targets
-from alloc.check import Violation, check
+from alloc.check import Violation, check, objective_value
 from alloc.compare import compare
 from alloc.data.problem import Problem
 from alloc.errors import (
@@ -77,6 +77,7 @@ __all__ = [
     "compare",
     "datasets",
     "evaluate",
+    "objective_value",
     "performance",
     "plot",
     "policies",

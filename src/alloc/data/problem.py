@@ -191,6 +191,11 @@ class Problem:
             item.validate(t)
         pc, pr = self._candidate_pairs()
         removed_by: list[tuple[str, np.ndarray]] = []
+        generator = self._generator()
+        if generator is not None:
+            none = np.flatnonzero(np.bincount(pc, minlength=t.n_customers) == 0)
+            if none.size:
+                removed_by.append((repr(generator), none))
         for rule in self._rules:
             mask = rule.allowed(t, pc, pr)
             if mask is not None:
@@ -209,9 +214,9 @@ class Problem:
         if t.pairs is not None:
             pc, pr = t.pairs["_c"].to_numpy(np.int64), t.pairs["_r"].to_numpy(np.int64)
         else:
-            generators = [r for r in self._rules if getattr(r, "candidates", None)]
-            if generators:
-                pc, pr = generators[0].candidates(t)
+            generator = self._generator()
+            if generator is not None:
+                pc, pr = generator.candidates(t)
             else:
                 n, m = t.n_customers, t.n_reps
                 if n * m > DENSE_PAIR_LIMIT:
@@ -224,6 +229,12 @@ class Problem:
                 pr = np.tile(np.arange(m, dtype=np.int64), n)
         order = np.lexsort((pr, pc))
         return pc[order], pr[order]
+
+    def _generator(self) -> Any:
+        """The rule that generates candidate pairs (the first Match), if pairs= is absent."""
+        if self._tables.pairs is not None:
+            return None
+        return next((r for r in self._rules if getattr(r, "candidates", None)), None)
 
     def _units(self) -> np.ndarray:
         """Unit code per customer: customers kept together (``Together``) share one unit.

@@ -3,9 +3,9 @@
 Customers have heavy-tailed potential (log-normal), workload that grows with potential,
 an industry, a size class, a region, x/y coordinates, a key-account flag (the top few
 per cent by potential) and a current owner; reps have a level (junior/mid/senior),
-industry skills, hours of capacity, an account limit, a region and a team. Each rep
-knows one industry dealt in turn (so every industry has senior and non-senior coverage)
-and others at random, and about ``eligible`` reps can serve each customer.
+industry skills, hours of capacity, an account limit, a region and a team. Skills are
+dealt from shuffled decks of industries, so every industry has the same senior and
+non-senior coverage and about ``eligible`` reps can serve each customer.
 """
 
 from __future__ import annotations
@@ -35,14 +35,23 @@ REGIONS = ("north", "south", "east", "west")
 def _deal_skills(
     n_reps: int, per_rep: int, n_industries: int, rng: np.random.Generator
 ) -> list[str]:
-    """Skill sets: rep i knows industry i mod n (so every industry is covered) plus
-    ``per_rep - 1`` others at random (so skill overlaps connect the whole organisation
-    instead of forming isolated chains)."""
+    """Skill sets dealt from shuffled rounds of all industries: every industry is known by
+    the same number of reps (within one), and overlaps are random, so skills connect the
+    whole organisation instead of forming chains or leaving an industry to one rep."""
+    rounds = -(-n_reps * per_rep // n_industries) + 1
+    deck = np.concatenate([rng.permutation(n_industries) for _ in range(rounds)])
     out = []
-    for i in range(n_reps):
-        first = i % n_industries
-        others = rng.permutation(np.delete(np.arange(n_industries), first))[: per_rep - 1]
-        out.append(";".join(f"ind{j:02d}" for j in sorted([first, *others.tolist()])))
+    pos = 0
+    for _ in range(n_reps):
+        hand: list[int] = []
+        while len(hand) < per_rep:
+            if pos == deck.size:
+                deck = np.concatenate([deck, rng.permutation(n_industries)])
+            card = int(deck[pos])
+            pos += 1
+            if card not in hand:
+                hand.append(card)
+        out.append(";".join(f"ind{j:02d}" for j in sorted(hand)))
     return out
 
 

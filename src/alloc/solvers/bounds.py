@@ -73,3 +73,23 @@ def lp_bound(model: Model, rows: Rows, time_limit: float) -> float:
         return -math.inf
     value = objective.Value()
     return value - 1e-7 * max(1.0, abs(value))
+
+
+def largest_unit_bound(model: Model, rows: Rows) -> float:
+    """A bound for max-norm imbalance terms from single customers.
+
+    Whichever eligible rep ``r`` serves unit ``u``, its load is at least ``value[u]``, so
+    ``max_r dev_r >= min_{r eligible for u} (value[u] - share[r]) / share[r]`` for every
+    unit. A customer larger than every eligible rep's fair share forces a deviation no
+    plan can avoid; this makes that visible instead of reporting a trivial bound of 0.
+    """
+    if model.n_pairs == 0:
+        return 0.0
+    total = 0.0
+    start = model.unit_start[:-1]
+    for k in np.flatnonzero(rows.is_max).tolist():
+        share = rows.share[k, model.pair_rep]
+        excess = (rows.weight[:, k] - share) / share
+        per_unit = np.minimum.reduceat(excess, start)
+        total += float(rows.imb_weight[k]) * max(0.0, float(per_unit.max()))
+    return total

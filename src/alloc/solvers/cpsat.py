@@ -53,6 +53,10 @@ class Scaled:
     total: np.ndarray  # (K,) int64: total of each imbalance row (0 for hard rows)
     equal_share: np.ndarray  # (K,) bool
     error: float  # largest relative rounding error of a weight
+    # Share weights as whole numbers: share[k, r] = total[k] * share_num[k, r] / share_den[k]
+    # (share_den 0 when the weights are not small-denominator rationals).
+    share_num: np.ndarray  # (K, R) int64
+    share_den: np.ndarray  # (K,) int64
 
     @classmethod
     def from_rows(cls, model: Model, rows: Rows) -> Scaled:
@@ -63,6 +67,8 @@ class Scaled:
         factor = np.ones(K)
         total = np.zeros(K, dtype=np.int64)
         equal = np.zeros(K, dtype=bool)
+        share_num = np.zeros((K, R), dtype=np.int64)
+        share_den = np.zeros(K, dtype=np.int64)
         error = 0.0
         first_pair = model.unit_start[:-1]
         for k in range(K):
@@ -80,7 +86,18 @@ class Scaled:
             if rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k]:
                 total[k] = int(wi[first_pair].sum()) if model.n_pairs else 0
                 equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
-        return cls(weight, lo, hi, factor, total, equal, error)
+                share_den[k], share_num[k] = _rational_weights(rows.share[k])
+        return cls(weight, lo, hi, factor, total, equal, error, share_num, share_den)
+
+
+def _rational_weights(share: np.ndarray) -> tuple[int, np.ndarray]:
+    """(M, m) with share / sum(share) == m / M for whole m and a small M, else (0, 0s)."""
+    q = share / share.sum()
+    for den in range(1, 1001):
+        num = np.round(q * den)
+        if np.allclose(q * den, num, rtol=0, atol=1e-9) and (num > 0).all():
+            return den, num.astype(np.int64)
+    return 0, np.zeros(share.size, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -188,7 +205,21 @@ def _build(
                     cp.add(Q * (load - s_r) <= s_r * z)
                     cp.add(Q * (s_r - load) <= s_r * z)
                 objective_terms.append((z, weight / Q))
-        else:  # sum norm
+        elif scaled.share_den[k] > 0:
+            # Sum norm, exact: |load - T m/M| / (T m/M) = |M load - T m| / (T m).
+            den = int(scaled.share_den[k])
+            for r, idx in by_rep.items():
+                w = scaled.weight[pairs[idx], k]
+                m_r = int(scaled.share_num[k, r])
+                d = cp.new_int_var(0, den * T + T * m_r, f"d{k}_{r}")
+                expr = cp_model.LinearExpr.weighted_sum([x[i] for i in idx.tolist()], w.tolist())
+                load = expr + int(base[k, r])
+                cp.add(d >= den * load - T * m_r)
+                cp.add(d >= T * m_r - den * load)
+                objective_terms.append((d, weight / (T * m_r)))
+                if hint_loads is not None:
+                    aux_hints.append((d, int(abs(den * hint_loads[k, r] - T * m_r))))
+        else:  # sum norm, shares rounded to whole scaled units
             for r, idx in by_rep.items():
                 w = scaled.weight[pairs[idx], k]
                 s_r = max(1, int(round(share[r])))

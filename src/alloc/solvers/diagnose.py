@@ -26,6 +26,10 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def precheck(problem: Problem, rows: Rows) -> list[str]:
     """Reasons the problem is infeasible (empty when no cheap check fails)."""
     model = problem.model
@@ -40,7 +44,8 @@ def precheck(problem: Problem, rows: Rows) -> list[str]:
         if not culprits and problem.source_pairs is not None:
             why = " (the pair table has no row for them)"
         reasons.append(
-            f"{customers.size:,} customers have no eligible rep: {format_ids(ids)}{why}. "
+            f"{_count(customers.size, 'customer')} {'has' if customers.size == 1 else 'have'} "
+            f"no eligible rep: {format_ids(ids)}{why}. "
             f"Relax the rule, add reps who qualify, or pass pairs for them."
         )
         return reasons  # the other checks assume every unit can go somewhere
@@ -95,7 +100,7 @@ def _hall_checks(problem: Problem, model: Model, start: np.ndarray) -> list[str]
                 n_customers = int(model.unit_size[inside].sum())
                 reps = problem.rep_ids[mask]
                 reasons.append(
-                    f"{con.source!r}: the {n_customers:,} customers that only reps "
+                    f"{con.source!r}: the {_count(n_customers, 'customer')} that only reps "
                     f"{format_ids(reps)} may serve need at least {_fmt(need)}, but those "
                     f"{mask.sum()} reps allow at most {_fmt(cap)}. Raise their limits, allow "
                     f"more reps to serve these customers, or relax the rule."

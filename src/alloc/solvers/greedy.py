@@ -10,6 +10,8 @@ objective, then the least squared deviation from fair shares.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from alloc.data.model import Model
@@ -49,8 +51,12 @@ def _order(model: Model, rows: Rows, rng: np.random.Generator) -> np.ndarray:
     return np.lexsort(tuple(-k for k in keys))
 
 
-def greedy(model: Model, rows: Rows, seed: int = 0) -> np.ndarray:
-    """One chosen pair per unit (-1 for units with no eligible pair)."""
+def greedy(model: Model, rows: Rows, seed: int = 0, deadline: float | None = None) -> np.ndarray:
+    """One chosen pair per unit (-1 for units with no eligible pair).
+
+    If ``deadline`` (a ``time.perf_counter()`` value) passes, the units not yet placed go
+    to random eligible reps at once, so the call returns in time on any size.
+    """
     rng = np.random.default_rng(seed)
     U, R = model.n_units, model.n_reps
     K = rows.n_rows
@@ -61,7 +67,11 @@ def greedy(model: Model, rows: Rows, seed: int = 0) -> np.ndarray:
     share = rows.share
     imb_w = rows.imb_weight[:, None]
     start, pair_rep, W, cost = model.unit_start, model.pair_rep, rows.weight, model.cost
-    for u in _order(model, rows, rng):
+    order = _order(model, rows, rng)
+    for i, u in enumerate(order):
+        if deadline is not None and i % 256 == 0 and time.perf_counter() > deadline:
+            _spread(model, chosen, order[i:], rng)
+            break
         a, b = start[u], start[u + 1]
         if a == b:
             continue
@@ -78,3 +88,12 @@ def greedy(model: Model, rows: Rows, seed: int = 0) -> np.ndarray:
         chosen[u] = a + best
         loads[:, reps[best]] += W[a + best]
     return chosen
+
+
+def _spread(model: Model, chosen: np.ndarray, units: np.ndarray, rng: np.random.Generator) -> None:
+    """Place ``units`` on a random eligible pair each, vectorised: a fast fallback that
+    spreads load evenly; the local search repairs what it breaks."""
+    start = model.unit_start
+    degree = start[units + 1] - start[units]
+    units, degree = units[degree > 0], degree[degree > 0]
+    chosen[units] = start[units] + (rng.random(units.size) * degree).astype(np.int64)

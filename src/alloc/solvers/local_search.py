@@ -98,7 +98,8 @@ class LocalSearch:
             d_tb = (ea**2 - oa**2 + eb**2 - ob**2) @ w
             if rows.is_sum.any():
                 d_obj += (np.abs(ea) - np.abs(oa) + np.abs(eb) - np.abs(ob)) @ (w * rows.is_sum)
-            for j, k in enumerate(self._max_rows):
+            # The smooth phase ranks moves by squared deviations only (see _best).
+            for j, k in enumerate([] if self.smooth else self._max_rows):
                 idx, val = self._top_idx[j], self._top_val[j]
                 # Largest deviation among reps other than ra and rb.
                 free = (idx[None, :] != ra[:, None]) & (idx[None, :] != rb[:, None])
@@ -132,7 +133,7 @@ class LocalSearch:
         self.chosen[u] = q
         self.rep_of[u] = r_new
         self.moves += 1
-        if refresh and self._max_rows.size:
+        if refresh and self._max_rows.size and not self.smooth:
             self._refresh()
 
     def try_shift(self, u: int, obj_tol: float) -> bool:
@@ -206,6 +207,7 @@ class LocalSearch:
             if self.smooth:
                 # The smooth phase ends at its first local optimum; polish on the objective.
                 self.smooth = False
+                self._refresh()
                 continue
             if not improved and not current.better_than(best) and current != best:
                 # Local optimum no better than the best: restart from the best.
@@ -465,7 +467,13 @@ class LocalSearch:
         return True
 
     def _unit_pass(
-        self, movable: np.ndarray, deadline: float, swap_sample: int, obj_tol: float, shifts: bool
+        self,
+        movable: np.ndarray,
+        deadline: float,
+        swap_sample: int,
+        obj_tol: float,
+        shifts: bool,
+        swaps: bool = True,
     ) -> bool:
         moved = False
         order = self.rng.permutation(movable)
@@ -474,6 +482,8 @@ class LocalSearch:
                 if i % 64 == 0 and time.perf_counter() >= deadline:
                     return moved
                 moved |= self.try_shift(int(u), obj_tol)
+        if not swaps:
+            return moved
         by_rep = np.argsort(self.rep_of, kind="stable")
         rep_start = np.searchsorted(self.rep_of[by_rep], np.arange(self.model.n_reps + 1))
         for i, u in enumerate(order):
