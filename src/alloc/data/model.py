@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Constraint", "Imbalance", "Model"]
+__all__ = ["Constraint", "Imbalance", "Model", "restricted_groups"]
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
@@ -134,3 +134,31 @@ def constraint_scale(con: Constraint) -> float:
     """Typical magnitude of a constraint's row, used to make violations comparable."""
     scale = float(np.abs(con.weight).mean()) if con.weight.size else 1.0
     return scale if scale > 0 else 1.0
+
+
+def restricted_groups(model: Model, limit: int = 30) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rep mask S, unit mask) pairs: the units whose eligible reps all lie in S.
+
+    Candidate sets S are the most common eligible sets (e.g. "the senior reps who know
+    retail"), skipping sets of every rep. They feed Hall-type arguments: the units
+    inside must be carried by the reps of S alone.
+    """
+    R = model.n_reps
+    if R <= 1 or model.n_pairs == 0:
+        return []
+    signature = np.zeros(model.n_units, dtype=np.uint64)
+    salt = np.random.default_rng(12345).integers(1, 2**62, size=R, dtype=np.uint64)
+    np.add.at(signature, model.pair_unit, salt[model.pair_rep])
+    degree = np.diff(model.unit_start)
+    _, first, counts = np.unique(signature, return_index=True, return_counts=True)
+    start = model.unit_start[:-1]
+    out = []
+    for u in first[np.argsort(-counts)][:limit].tolist():
+        if degree[u] >= R or degree[u] == 0:
+            continue
+        mask = np.zeros(R, dtype=bool)
+        mask[model.pair_rep[model.unit_start[u] : model.unit_start[u + 1]]] = True
+        inside = np.minimum.reduceat(mask[model.pair_rep].astype(np.int8), start).astype(bool)
+        inside &= degree > 0
+        out.append((mask, inside))
+    return out

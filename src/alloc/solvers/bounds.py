@@ -14,10 +14,10 @@ import math
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from alloc.data.model import Model
+from alloc.data.model import Model, restricted_groups
 from alloc.solvers.state import Rows
 
-__all__ = ["lp_bound"]
+__all__ = ["imbalance_bound", "lp_bound"]
 
 
 def lp_bound(model: Model, rows: Rows, time_limit: float) -> float:
@@ -75,21 +75,29 @@ def lp_bound(model: Model, rows: Rows, time_limit: float) -> float:
     return value - 1e-7 * max(1.0, abs(value))
 
 
-def largest_unit_bound(model: Model, rows: Rows) -> float:
-    """A bound for max-norm imbalance terms from single customers.
+def imbalance_bound(model: Model, rows: Rows) -> float:
+    """A bound for max-norm imbalance terms from customers that few reps may serve.
 
-    Whichever eligible rep ``r`` serves unit ``u``, its load is at least ``value[u]``, so
-    ``max_r dev_r >= min_{r eligible for u} (value[u] - share[r]) / share[r]`` for every
-    unit. A customer larger than every eligible rep's fair share forces a deviation no
-    plan can avoid; this makes that visible instead of reporting a trivial bound of 0.
+    For every group of units whose eligible reps all lie in a set S (a single customer,
+    or e.g. "key accounts of retail, which only these seniors may serve"), some rep of S
+    carries at least its share of their load: ``max_r dev_r >= value(group) /
+    share(S) - 1``. The bound is the weighted sum over max-norm terms of the largest
+    such figure (0 when every group fits in its reps' fair shares). It makes structural
+    imbalance visible instead of reporting a trivial bound of 0.
     """
     if model.n_pairs == 0:
         return 0.0
-    total = 0.0
     start = model.unit_start[:-1]
+    groups = restricted_groups(model)
+    total = 0.0
     for k in np.flatnonzero(rows.is_max).tolist():
-        share = rows.share[k, model.pair_rep]
-        excess = (rows.weight[:, k] - share) / share
-        per_unit = np.minimum.reduceat(excess, start)
-        total += float(rows.imb_weight[k]) * max(0.0, float(per_unit.max()))
+        weight, share = rows.weight[:, k], rows.share[k]
+        # Single units: whichever eligible rep serves u carries at least value[u].
+        excess = (weight - share[model.pair_rep]) / share[model.pair_rep]
+        best = float(np.minimum.reduceat(excess, start).max())
+        value = np.minimum.reduceat(weight, start)
+        for mask, inside in groups:
+            if inside.any():
+                best = max(best, float(value[inside].sum() / share[mask].sum()) - 1.0)
+        total += float(rows.imb_weight[k]) * max(0.0, best)
     return total

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alloc.data.model import Model
+from alloc.data.model import Model, restricted_groups
 from alloc.data.problem import Problem
 from alloc.errors import format_ids
 from alloc.solvers.state import Rows
@@ -73,25 +73,9 @@ def precheck(problem: Problem, rows: Rows) -> list[str]:
 
 def _hall_checks(problem: Problem, model: Model, start: np.ndarray) -> list[str]:
     """Units whose eligible reps all lie in a set S must fit in the limits of S."""
-    R = model.n_reps
-    if R <= 1 or not model.constraints:
+    if not model.constraints:
         return []
-    # Candidate rep sets: the most common eligible sets (e.g. "senior reps only").
-    signature = np.zeros(model.n_units, dtype=np.uint64)
-    salt = np.random.default_rng(12345).integers(1, 2**62, size=R, dtype=np.uint64)
-    np.add.at(signature, model.pair_unit, salt[model.pair_rep])
-    degree = np.diff(model.unit_start)
-    _, first, counts = np.unique(signature, return_index=True, return_counts=True)
-    candidates = first[np.argsort(-counts)][:_MAX_GROUPS]
-    reasons: list[str] = []
-    for u in candidates:
-        if degree[u] >= R:
-            continue
-        mask = np.zeros(R, dtype=bool)
-        mask[model.pair_rep[model.unit_start[u] : model.unit_start[u + 1]]] = True
-        inside = np.minimum.reduceat(mask[model.pair_rep].astype(np.int8), start).astype(bool)
-        if not inside.any():
-            continue
+    for mask, inside in restricted_groups(model, _MAX_GROUPS):
         for con in model.constraints:
             min_w = np.minimum.reduceat(con.weight, start)
             need = float(min_w[inside].sum())
@@ -99,11 +83,10 @@ def _hall_checks(problem: Problem, model: Model, start: np.ndarray) -> list[str]
             if np.isfinite(cap) and need > cap * (1 + 1e-9) + 1e-9:
                 n_customers = int(model.unit_size[inside].sum())
                 reps = problem.rep_ids[mask]
-                reasons.append(
+                return [
                     f"{con.source!r}: the {_count(n_customers, 'customer')} that only reps "
                     f"{format_ids(reps)} may serve need at least {_fmt(need)}, but those "
                     f"{mask.sum()} reps allow at most {_fmt(cap)}. Raise their limits, allow "
                     f"more reps to serve these customers, or relax the rule."
-                )
-                return reasons
-    return reasons
+                ]
+    return []

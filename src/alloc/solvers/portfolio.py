@@ -26,7 +26,7 @@ from alloc.check import objective_value
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, check_param
 from alloc.result import Result, SolveStats, Status
-from alloc.solvers.bounds import largest_unit_bound, lp_bound
+from alloc.solvers.bounds import imbalance_bound, lp_bound
 from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
 from alloc.solvers.diagnose import precheck
 from alloc.solvers.greedy import greedy
@@ -225,7 +225,7 @@ def solve(
     pure_imbalance = not np.any(model.cost != 0) and bool(rows.imb_weight.any())
     if not proven and best.penalty == 0:
         if pure_imbalance:
-            bound = max(bound, largest_unit_bound(model, rows))
+            bound = max(bound, imbalance_bound(model, rows))
         elif np.any(model.cost != 0) and not math.isfinite(bound):
             budget = min(2.0, deadline - time.perf_counter() - 0.05)
             if budget > 0.2 and model.n_pairs <= 300_000:
@@ -243,9 +243,9 @@ def solve(
     elif pure_imbalance:
         expl = (
             "Feasible: best plan found in the time limit. The objective is made of imbalance "
-            f"terms only; the bound ({bound:.4g}) comes from the largest single customers "
-            "(0 when every customer fits in a fair share), so the gap is an upper estimate, "
-            "not a proof of a poor plan."
+            f"terms only; the bound ({bound:.4g}) comes from customers that only few reps may "
+            "serve or that exceed a fair share on their own (0 when none does), so the gap "
+            "is an upper estimate, not a proof of a poor plan."
         )
     elif math.isfinite(bound):
         gap = max(0.0, best.objective - bound) / max(abs(best.objective), 1e-9)
