@@ -232,10 +232,20 @@ def _build(
                     aux_hints.append((d, int(abs(hint_loads[k, r] - s_r))))
     cost = model.cost[pairs]
     nzc = np.flatnonzero(cost != 0)
-    expr_terms: list[Any] = [x[i] * float(cost[i]) for i in nzc.tolist()]
-    expr_terms += [v * c for v, c in objective_terms]
-    if expr_terms:
-        cp.minimize(sum(expr_terms))
+    if not objective_terms and np.allclose(cost[nzc], np.round(cost[nzc]), rtol=0, atol=1e-9):
+        # Whole-number costs: an integer objective keeps CP-SAT's LP reasoning exact
+        # (a float objective is rescaled internally and searches markedly worse).
+        if nzc.size:
+            cp.minimize(
+                cp_model.LinearExpr.weighted_sum(
+                    [x[i] for i in nzc.tolist()], np.round(cost[nzc]).astype(np.int64).tolist()
+                )
+            )
+    else:
+        expr_terms: list[Any] = [x[i] * float(cost[i]) for i in nzc.tolist()]
+        expr_terms += [v * c for v, c in objective_terms]
+        if expr_terms:
+            cp.minimize(sum(expr_terms))
     if hint is not None:
         for i, p in enumerate(pairs.tolist()):
             cp.add_hint(x[i], p in hint_set)
@@ -287,7 +297,8 @@ def solve_cpsat(
             other_dev[k] = float(dev.max(initial=0.0))
     cp, pairs, x = _build(model, rows, scaled, units, rep_mask, base, other_dev, hint)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    # The time limit covers building the model too.
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit - (time.perf_counter() - t0))
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     solver.parameters.symmetry_level = 0
