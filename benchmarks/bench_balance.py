@@ -23,7 +23,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 import alloc
+from alloc._io import write_atomic
 from alloc.datasets import make_tables, standard_rules
 from alloc.solvers.cpsat import Scaled, solve_cpsat
 from alloc.solvers.greedy import greedy
@@ -230,10 +230,7 @@ def main() -> None:
     ratio = (b["alloc.solve"] / b["LPT greedy"]).max()
     print(f"B: alloc / LPT max deviation, worst seed: {ratio:.3g} (goal <= 1)")
     RESULTS.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=RESULTS, suffix=".tmp")
-    os.close(fd)
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, RESULTS / "balance.csv")
+    write_atomic(RESULTS / "balance.csv", lambda tmp: frame.to_csv(tmp, index=False))
     print(f"wrote {RESULTS / 'balance.csv'}")
 
 

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+
+from alloc._io import write_atomic
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_SIZES = "2000x20:5,20000x200:30,100000x1000:120"
@@ -138,10 +138,7 @@ def main() -> None:
         ].to_string(index=False)
     )
     RESULTS.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=RESULTS, suffix=".tmp")
-    os.close(fd)
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, RESULTS / "scale.csv")
+    write_atomic(RESULTS / "scale.csv", lambda tmp: frame.to_csv(tmp, index=False))
     print(f"wrote {RESULTS / 'scale.csv'}")
 
 

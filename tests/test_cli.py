@@ -1,0 +1,130 @@
+"""The command line: exit codes, atomic output, config errors, the demo."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import alloc
+from alloc._io import write_atomic
+from alloc.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, main
+
+CONFIG = """
+[[rules]]
+type = "Match"
+customer_col = "industry"
+rep_col = "skills"
+
+[[rules]]
+type = "Capacity"
+metric = "workload"
+limit = "capacity"
+
+[[objective]]
+type = "MinimizeImbalance"
+metric = "potential"
+
+[solve]
+time_limit = 1
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    customers, reps = alloc.datasets.load_sample()
+    paths = {
+        "customers": tmp_path / "customers.csv",
+        "reps": tmp_path / "reps.csv",
+        "config": tmp_path / "rules.toml",
+        "out": tmp_path / "plan.csv",
+    }
+    customers.to_csv(paths["customers"], index=False)
+    reps.to_csv(paths["reps"], index=False)
+    paths["config"].write_text(CONFIG)
+    return paths
+
+
+def _solve_args(files: dict[str, Path]) -> list[str]:
+    return [
+        "solve", "--customers", str(files["customers"]), "--reps", str(files["reps"]),
+        "--config", str(files["config"]), "-o", str(files["out"]), "--quiet",
+    ]  # fmt: skip
+
+
+def test_solve_writes_a_checked_plan_and_exits_0(files: dict[str, Path]) -> None:
+    assert main(_solve_args(files)) == EXIT_OK
+    plan = pd.read_csv(files["out"])
+    assert list(plan.columns) == ["customer_id", "rep_id"]
+    customers, reps = alloc.datasets.load_sample()
+    problem = alloc.Problem(
+        customers, reps,
+        rules=[alloc.Match("industry", "skills"), alloc.Capacity("workload", limit="capacity")],
+    )  # fmt: skip
+    assert alloc.check(problem, plan.set_index("customer_id")["rep_id"]) == []
+
+
+def test_bad_input_exits_2_naming_the_column(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files["config"].write_text(CONFIG.replace('metric = "workload"', 'metric = "hours"'))
+    assert main(_solve_args(files)) == EXIT_BAD_INPUT
+    assert "'hours'" in capsys.readouterr().err
+    assert not files["out"].exists()
+
+
+def test_unknown_rule_type_exits_2(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files["config"].write_text('[[rules]]\ntype = "Teleport"\n')
+    assert main(_solve_args(files)) == EXIT_BAD_INPUT
+    assert "Teleport" in capsys.readouterr().err
+
+
+def test_infeasible_exits_3_with_the_explanation(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files["config"].write_text(CONFIG.replace('limit = "capacity"', "limit = 10"))
+    assert main(_solve_args(files)) == EXIT_INFEASIBLE
+    err = capsys.readouterr().err
+    assert "infeasible" in err and "Capacity" in err
+    assert not files["out"].exists()
+
+
+def test_existing_output_survives_a_failed_run(files: dict[str, Path]) -> None:
+    files["out"].write_text("previous plan\n")
+    files["config"].write_text(CONFIG.replace('limit = "capacity"', "limit = 10"))
+    assert main(_solve_args(files)) == EXIT_INFEASIBLE
+    assert files["out"].read_text() == "previous plan\n"
+
+
+def test_write_atomic_leaves_no_partial_file_and_uses_normal_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+
+    def fail(tmp: str) -> None:
+        Path(tmp).write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(target, fail)
+    assert not target.exists() and os.listdir(tmp_path) == []
+    write_atomic(target, lambda tmp: Path(tmp).write_text("ok"))
+    mode = stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+
+
+def test_demo_prints_the_comparison_and_writes_csv_and_png(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--output-dir", str(out), "--time-limit", "1", "--quiet"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert "fairness" in text and "current" in text and "plan" in text
+    frame = pd.read_csv(out / "assignment.csv")
+    assert len(frame) == 400 and frame["rep_id"].notna().all()
+    assert (out / "loads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
