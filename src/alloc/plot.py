@@ -63,3 +63,60 @@ def deviations(
         ax.legend()
     ax.figure.tight_layout()
     return ax
+
+
+def tradeoff(frame: pd.DataFrame, ax: Any = None, metric: str = "objective") -> Any:
+    """Frontier of discretionary moves against the objective or a metric's imbalance.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The output of :func:`alloc.rebalance.tradeoff` (columns ``moves`` and
+        ``objective`` or ``{metric}_max_dev``; ``budget`` labels the points).
+    ax : matplotlib Axes, optional
+    metric : str
+        ``"objective"``, or an imbalance metric (e.g. ``"potential"``) to plot its
+        maximum deviation in per cent.
+
+    Examples
+    --------
+    >>> import matplotlib, pandas as pd, alloc
+    >>> matplotlib.use("Agg")
+    >>> frame = pd.DataFrame({"budget": [0, 5, 10], "moves": [0, 5, 9],
+    ...                       "objective": [0.4, 0.1, 0.05],
+    ...                       "potential_max_dev": [0.3, 0.08, 0.04]})
+    >>> ax = alloc.plot.tradeoff(frame, metric="potential")
+    >>> ax.get_xlabel()
+    'discretionary moves'
+    """
+    import matplotlib.pyplot as plt
+
+    column = "objective" if metric == "objective" else f"{metric}_max_dev"
+    if column not in frame.columns:
+        known = ["objective"] + [
+            c[: -len("_max_dev")] for c in frame.columns if c.endswith("_max_dev")
+        ]
+        raise KeyError(f"frame has no column {column!r}; metrics available: {known}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.5))
+    data = frame.dropna(subset=[column]).sort_values("moves", kind="stable")
+    y = data[column].to_numpy(dtype=float) * (1.0 if column == "objective" else 100.0)
+    x = data["moves"].to_numpy(dtype=float)
+    ax.step(x, y, where="post", color="tab:blue", linewidth=1.2)
+    ax.plot(x, y, "o", color="tab:blue")
+    if "budget" in data.columns:
+        for xi, yi, b in zip(x, y, data["budget"].to_numpy(), strict=True):
+            ax.annotate(
+                f"{b}",
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize=7,
+                color="0.35",
+            )
+    ax.set_xlabel("discretionary moves")
+    ax.set_ylabel("objective" if column == "objective" else f"{metric}: max deviation (%)")
+    ax.set_title("Moves against imbalance (labels: budget)")
+    ax.grid(True, alpha=0.3)
+    ax.figure.tight_layout()
+    return ax

@@ -38,7 +38,7 @@ __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
 #: Problems with at most this many eligible pairs are given to CP-SAT as one exact model.
 EXACT_PAIR_LIMIT = 6_000
 #: The same limit for objectives made of linear terms only (cost, fit, travel, ...).
-EXACT_COST_PAIR_LIMIT = 150_000
+EXACT_COST_PAIR_LIMIT = 40_000
 
 
 class _Progress:
