@@ -21,6 +21,7 @@ from alloc.errors import (
     SolverError,
 )
 from alloc.metrics import evaluate
+from alloc.rebalance import rebalance, tradeoff
 from alloc.result import Result, SolveStats, Status
 from alloc.rules import (
     AccountLimit,
@@ -81,7 +82,9 @@ __all__ = [
     "performance",
     "plot",
     "policies",
+    "rebalance",
     "solve",
     "staffing",
     "targets",
+    "tradeoff",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["deviations"]
+__all__ = ["deviations", "tradeoff"]
 
 
 def deviations(

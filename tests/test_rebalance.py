@@ -1,0 +1,440 @@
+"""Tests for alloc.rebalance: budgets, forced moves, reasons, protect, tolerance, frontier."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alloc
+from alloc.check import objective_value
+from alloc.errors import InvalidParameterError, InvalidProblemError
+from alloc.rebalance import REASONS, rebalance, tradeoff
+
+matplotlib.use("Agg")
+
+DISCRETIONARY = ["capacity", "balance"]
+
+
+def discretionary(result: alloc.Result) -> pd.DataFrame:
+    assert result.moves is not None
+    return result.moves[result.moves["reason"].isin(DISCRETIONARY)]
+
+
+def brute_force_budget(
+    problem: alloc.Problem, incumbent: pd.Series, max_moves: int | None
+) -> tuple[float, int] | None:
+    """(objective, discretionary moves) of the best plan within the budget, by enumeration.
+
+    Ties on the objective are broken by fewer moves. Feasibility from ``alloc.check``,
+    objective from ``objective_value``; no solver code is used.
+    """
+    customers = list(problem.customer_ids)
+    reps = list(problem.rep_ids)
+    best: tuple[float, int] | None = None
+    for combo in itertools.product(reps, repeat=len(customers)):
+        moves = sum(
+            1
+            for c, r in zip(customers, combo, strict=True)
+            if incumbent.get(c) in reps and incumbent[c] != r
+        )
+        if max_moves is not None and moves > max_moves:
+            continue
+        plan = pd.Series(list(combo), index=customers, dtype=object)
+        if alloc.check(problem, plan):
+            continue
+        key = (round(objective_value(problem, plan), 12), moves)
+        if best is None or key < best:
+            best = key
+    return best
+
+
+# ---- hand-checkable cases ---------------------------------------------------------------
+def three_reps() -> tuple[alloc.Problem, pd.Series]:
+    customers = pd.DataFrame({"customer_id": list("abcdef"), "potential": [8, 2, 3, 1, 3, 1]})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"]})
+    problem = alloc.Problem(customers, reps, objective=alloc.MinimizeImbalance("potential"))
+    incumbent = pd.Series({"a": "r1", "b": "r1", "c": "r2", "d": "r2", "e": "r3", "f": "r3"})
+    return problem, incumbent
+
+
+def test_one_rep_leaves_best_plan_needs_exactly_one_move():
+    problem, incumbent = three_reps()
+    smaller = problem.without_reps(["r3"])
+    # Without moves r1 keeps 10 > 9 (the fair share); moving b (2) to r2 balances exactly.
+    stay = rebalance(smaller, incumbent, max_moves=0, time_limit=5)
+    assert stay.status is alloc.Status.OPTIMAL
+    assert stay.objective == pytest.approx(1 / 9)
+    result = rebalance(smaller, incumbent, max_moves=1, time_limit=5)
+    assert result.status is alloc.Status.OPTIMAL
+    assert result.objective == pytest.approx(0.0)
+    assert result.assignment.to_dict() == {
+        "a": "r1",
+        "b": "r2",
+        "c": "r2",
+        "d": "r2",
+        "e": "r2",
+        "f": "r1",
+    }
+    moves = result.moves.set_index("customer_id")
+    assert moves.loc["b", ["from_rep", "to_rep", "reason"]].tolist() == ["r1", "r2", "balance"]
+    assert moves.loc[["e", "f"], "reason"].tolist() == ["orphaned", "orphaned"]
+    assert moves.loc[["e", "f"], "from_rep"].tolist() == ["r3", "r3"]
+    assert len(moves) == 3
+    assert set(result.moves.columns) >= {"customer_id", "from_rep", "to_rep", "value", "reason"}
+
+
+def test_no_budget_uses_no_more_moves_than_needed():
+    problem, incumbent = three_reps()
+    result = rebalance(problem.without_reps(["r3"]), incumbent, time_limit=5)
+    assert result.objective == pytest.approx(0.0)
+    assert len(discretionary(result)) == 1
+
+
+def capacity_case(capacity_r1: float = 6.0) -> tuple[alloc.Problem, pd.Series]:
+    customers = pd.DataFrame(
+        {"customer_id": list("abcd"), "potential": [4.0, 3, 2, 1], "work": [4.0, 3, 2, 1]}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "cap": [capacity_r1, 10.0]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Capacity("work", limit="cap")],
+        objective=alloc.MinimizeImbalance("potential"),
+    )
+    incumbent = pd.Series({"a": "r1", "b": "r1", "c": "r1", "d": "r2"})
+    return problem, incumbent
+
+
+def test_move_that_fixes_a_broken_capacity_is_reported_as_capacity():
+    problem, incumbent = capacity_case()
+    result = rebalance(problem, incumbent, max_moves=1, time_limit=5)
+    assert alloc.check(problem, result.assignment) == []
+    assert result.objective == pytest.approx(0.0)  # a moves: 5 and 5
+    assert result.moves[["customer_id", "from_rep", "to_rep", "reason"]].values.tolist() == [
+        ["a", "r1", "r2", "capacity"]
+    ]
+
+
+def test_budget_too_small_to_repair_is_proven_infeasible():
+    problem, incumbent = capacity_case()
+    result = rebalance(problem, incumbent, max_moves=0, time_limit=2)
+    assert result.status is alloc.Status.INFEASIBLE  # proven by CP-SAT: a small problem
+    assert result.assignment is None and result.moves is None
+    assert "max_moves=0" in result.explanation
+    with pytest.raises(alloc.InfeasibleError):
+        result.raise_for_status()
+
+
+def test_new_problem_without_any_plan_is_infeasible():
+    problem, incumbent = capacity_case(capacity_r1=0.5)
+    tight = problem.replace(reps=pd.DataFrame({"rep_id": ["r1", "r2"], "cap": [0.5, 0.5]}))
+    result = rebalance(tight, incumbent, time_limit=2)
+    assert result.status is alloc.Status.INFEASIBLE
+
+
+def test_protected_customers_stay_when_another_move_repairs():
+    problem, incumbent = capacity_case()
+    result = rebalance(problem, incumbent, max_moves=1, protect=["a"], time_limit=5)
+    assert alloc.check(problem, result.assignment) == []
+    assert result.assignment["a"] == "r1"
+    assert not result.moves["protected"].any()
+    assert result.objective == pytest.approx(0.2)  # b moves instead: 6 and 4
+
+
+def test_protected_customers_move_only_when_nothing_else_is_feasible():
+    problem, incumbent = capacity_case()
+    result = rebalance(problem, incumbent, max_moves=1, protect=["a", "b", "c"], time_limit=5)
+    assert alloc.check(problem, result.assignment) == []
+    moved = discretionary(result)
+    assert len(moved) == 1 and bool(moved["protected"].iloc[0])
+    assert "protected" in result.explanation
+
+
+def test_protect_accepts_a_flag_column():
+    problem, incumbent = capacity_case()
+    flagged = problem.replace(
+        customers=problem.customers.reset_index().assign(key=[True, True, True, False])
+    )
+    result = rebalance(flagged, incumbent, max_moves=1, protect="key", time_limit=5)
+    assert alloc.check(flagged, result.assignment) == []
+    assert bool(discretionary(result)["protected"].all())
+
+
+def test_rule_change_forces_a_move_outside_the_budget():
+    problem, incumbent = capacity_case(capacity_r1=10.0)
+    ruled = problem.replace(rules=[*problem.rules, alloc.Forbid([("b", "r1")])])
+    result = rebalance(ruled, incumbent, max_moves=0, time_limit=5)
+    assert alloc.check(ruled, result.assignment) == []
+    row = result.moves.set_index("customer_id").loc["b"]
+    assert (row["from_rep"], row["to_rep"], row["reason"]) == ("r1", "r2", "rule")
+    assert len(discretionary(result)) == 0
+
+
+def test_new_customers_are_placed_and_not_counted():
+    problem, incumbent = three_reps()
+    grown = problem.with_customers(
+        pd.DataFrame({"customer_id": ["g", "h"], "potential": [5.0, 1.0]})
+    )
+    result = rebalance(grown, incumbent, max_moves=0, time_limit=5)
+    assert alloc.check(grown, result.assignment) == []
+    new = result.moves[result.moves["reason"] == "new"]
+    assert sorted(new["customer_id"]) == ["g", "h"]
+    assert new["from_rep"].isna().all()
+
+
+def test_family_split_by_the_incumbent_is_reunited_as_a_rule_move():
+    customers = pd.DataFrame(
+        {"customer_id": list("abc"), "potential": [1.0, 1, 2], "family": ["F", "F", None]}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Together("family")],
+        objective=alloc.MinimizeImbalance("potential"),
+    )
+    incumbent = pd.Series({"a": "r1", "b": "r2", "c": "r2"})
+    result = rebalance(problem, incumbent, max_moves=0, time_limit=5)
+    assert alloc.check(problem, result.assignment) == []
+    assert result.assignment["a"] == result.assignment["b"]
+    assert set(result.moves["reason"]) == {"rule"}
+
+
+def test_tolerance_stops_as_soon_as_every_metric_is_within_it():
+    customers = pd.DataFrame({"customer_id": list("abcd"), "potential": [4.0, 2, 1, 3]})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"]})
+    problem = alloc.Problem(customers, reps, objective=alloc.MinimizeImbalance("potential"))
+    incumbent = pd.Series({"a": "r1", "b": "r1", "c": "r1", "d": "r2"})  # 7 and 3: dev 40 %
+    within = rebalance(problem, incumbent, tolerance=0.5, time_limit=5)
+    assert len(within.moves) == 0
+    assert "Within the tolerance" in within.explanation
+    one = rebalance(problem, incumbent, tolerance=0.3, time_limit=5)
+    assert len(one.moves) == 1
+    assert one.metrics["potential_max_dev"] <= 0.3 + 1e-12
+
+
+def test_tolerance_per_metric():
+    problem, incumbent = three_reps()
+    result = rebalance(
+        problem.without_reps(["r3"]), incumbent, tolerance={"potential": 0.0}, time_limit=5
+    )
+    assert result.metrics["potential_max_dev"] == pytest.approx(0.0)
+
+
+def test_moved_value_budget_is_respected():
+    problem, incumbent = three_reps()
+    smaller = problem.without_reps(["r3"])
+    result = rebalance(smaller, incumbent, max_moved_value=1.5, time_limit=5)
+    assert discretionary(result)["value"].sum() <= 1.5
+    assert result.objective >= 1 / 9 - 1e-12  # b (value 2) may not move
+
+
+def test_incumbent_may_be_a_dict_or_a_frame():
+    problem, incumbent = three_reps()
+    smaller = problem.without_reps(["r3"])
+    frame = incumbent.rename_axis("customer_id").rename("rep_id").reset_index()
+    for given_ in (incumbent.to_dict(), frame):
+        result = rebalance(smaller, given_, max_moves=1, time_limit=5)
+        assert result.objective == pytest.approx(0.0)
+
+
+# ---- errors -----------------------------------------------------------------------------
+def test_unknown_customers_in_the_incumbent_are_named():
+    problem, incumbent = three_reps()
+    with pytest.raises(InvalidProblemError, match="'zz'"):
+        rebalance(problem, pd.concat([incumbent, pd.Series({"zz": "r1"})]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"max_moves": -1}, "max_moves"),
+        ({"max_moves": 1.5}, "max_moves"),
+        ({"max_moves": True}, "max_moves"),
+        ({"max_moved_value": -2.0}, "max_moved_value"),
+        ({"max_moved_value": float("nan")}, "max_moved_value"),
+        ({"tolerance": -0.1}, "tolerance"),
+        ({"tolerance": {"revenue": 0.1}}, "tolerance"),
+        ({"time_limit": 0}, "time_limit"),
+        ({"seed": "x"}, "seed"),
+        ({"value": "missing"}, "value"),
+        ({"protect": "missing"}, "protect"),
+    ],
+)
+def test_bad_parameters_are_named(kwargs, name):
+    problem, incumbent = three_reps()
+    with pytest.raises(InvalidParameterError, match=f"the '{name}' parameter of rebalance"):
+        rebalance(problem, incumbent, **kwargs)
+
+
+def test_bad_incumbent_and_protect_ids():
+    problem, incumbent = three_reps()
+    with pytest.raises(InvalidParameterError, match="incumbent"):
+        rebalance(problem, ["r1"] * 6)
+    with pytest.raises(InvalidProblemError, match="'nobody'"):
+        rebalance(problem, incumbent, protect=["a", "nobody"])
+
+
+def test_tolerance_needs_an_imbalance_term():
+    problem, incumbent = capacity_case(10.0)
+    plain = problem.replace(objective=[])
+    with pytest.raises(InvalidParameterError, match="tolerance"):
+        rebalance(plain, incumbent, tolerance=0.1)
+
+
+def test_bad_budgets_for_the_frontier():
+    problem, incumbent = three_reps()
+    for budgets in ([], [-1], [1.5], "10"):
+        with pytest.raises(InvalidParameterError, match="budgets"):
+            tradeoff(problem, incumbent, budgets=budgets)
+
+
+# ---- properties -------------------------------------------------------------------------
+@st.composite
+def small_cases(draw):
+    n = draw(st.integers(3, 5))
+    m = draw(st.integers(2, 3))
+    potential = draw(st.lists(st.integers(1, 20), min_size=n, max_size=n))
+    work = draw(st.lists(st.integers(1, 5), min_size=n, max_size=n))
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "potential": np.asarray(potential, float),
+            "work": np.asarray(work, float),
+        }
+    )
+    reps = pd.DataFrame(
+        {
+            "rep_id": [f"r{j}" for j in range(m + 1)],
+            "cap": float(draw(st.integers(sum(work) // m, sum(work)))),
+        }
+    )
+    rules = [alloc.Capacity("work", limit="cap")] if draw(st.booleans()) else []
+    objective = alloc.MinimizeImbalance("potential")
+    if draw(st.booleans()):
+        objective = objective + 0.5 * alloc.MinimizeImbalance("work")
+    problem = alloc.Problem(customers, reps, rules=rules, objective=objective)
+    owners = draw(st.lists(st.integers(0, m), min_size=n, max_size=n))
+    incumbent = pd.Series([f"r{j}" for j in owners], index=problem.customer_ids)
+    leaving = f"r{draw(st.integers(0, m))}"
+    budget = draw(st.sampled_from([0, 1, 2, None]))
+    return problem.without_reps([leaving]), incumbent, leaving, budget
+
+
+@settings(deadline=None)
+@given(small_cases())
+def test_small_problems_match_brute_force_within_the_budget(case):
+    problem, incumbent, leaving, budget = case
+    result = rebalance(problem, incumbent, max_moves=budget, time_limit=5)
+    best = brute_force_budget(problem, incumbent, budget)
+    if best is None:
+        assert result.assignment is None
+        return
+    assert result.assignment is not None, result.explanation
+    assert alloc.check(problem, result.assignment) == []
+    moves = discretionary(result)
+    assert budget is None or len(moves) <= budget
+    orphans = set(incumbent.index[incumbent == leaving])
+    assert set(result.moves.loc[result.moves["reason"] == "orphaned", "customer_id"]) == orphans
+    assert result.objective >= best[0] - 1e-9
+    if result.status is alloc.Status.OPTIMAL:
+        assert result.objective == pytest.approx(best[0], abs=1e-9)
+        assert len(moves) == best[1]
+
+
+@st.composite
+def generated_cases(draw):
+    seed = draw(st.integers(0, 10_000))
+    n_reps = draw(st.integers(4, 6))
+    problem = alloc.datasets.make_problem(draw(st.integers(40, 120)), n_reps, seed=seed)
+    incumbent = problem.customers["owner"]
+    leaving = problem.rep_ids[draw(st.integers(1, n_reps - 1))]  # R0 may be the only senior
+    max_moves = draw(st.integers(0, 12))
+    total = float(problem.customers["potential"].sum())
+    max_value = draw(st.sampled_from([None, 0.02 * total, 0.1 * total]))
+    protect = draw(st.sampled_from([None, "key_account"]))
+    return problem.without_reps([leaving]), incumbent, leaving, max_moves, max_value, protect
+
+
+@settings(deadline=None)
+@given(generated_cases())
+def test_budgets_are_never_exceeded_and_every_plan_passes_check(case):
+    problem, incumbent, leaving, max_moves, max_value, protect = case
+    result = rebalance(
+        problem,
+        incumbent,
+        max_moves=max_moves,
+        max_moved_value=max_value,
+        protect=protect,
+        time_limit=0.6,
+    )
+    if result.assignment is None:
+        assert result.status in (alloc.Status.UNKNOWN, alloc.Status.INFEASIBLE)
+        return
+    assert alloc.check(problem, result.assignment) == []
+    moves = discretionary(result)
+    assert len(moves) <= max_moves
+    if max_value is not None:
+        assert moves["value"].sum() <= max_value * (1 + 1e-9)
+    orphans = incumbent.index[incumbent == leaving]
+    assert result.assignment.reindex(orphans).isin(problem.rep_ids).all()
+    assert set(result.moves["reason"]) <= set(REASONS)
+    # Every move list row is a real change, and every change is listed.
+    changed = result.assignment.index[result.assignment != incumbent.reindex(problem.customer_ids)]
+    assert set(changed) == set(result.moves["customer_id"])
+
+
+@settings(deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_protected_customers_never_move_without_hard_limits(seed, key_accounts):
+    problem = alloc.datasets.make_problem(60, 4, seed=seed)
+    plain = problem.replace(
+        rules=[r for r in problem.rules if not isinstance(r, (alloc.Capacity, alloc.AccountLimit))]
+    )
+    incumbent = plain.customers["owner"]
+    ids = (
+        list(plain.customer_ids[plain.customers["key_account"].to_numpy()])
+        if key_accounts
+        else list(plain.customer_ids[:3])
+    )
+    result = rebalance(
+        plain.without_reps([plain.rep_ids[-1]]), incumbent, max_moves=8, protect=ids, time_limit=0.6
+    )
+    assert not set(discretionary(result)["customer_id"]) & set(ids)
+
+
+@settings(deadline=None, max_examples=8)
+@given(st.integers(0, 10_000))
+def test_frontier_is_monotone(seed):
+    problem = alloc.datasets.make_problem(80, 5, seed=seed)
+    smaller = problem.without_reps([problem.rep_ids[seed % 5]])
+    frame = tradeoff(
+        smaller,
+        problem.customers["owner"],
+        budgets=[10, 0, 3, 6, 20],
+        time_limit_per_budget=0.3,
+        seed=seed,
+    )
+    assert frame["budget"].tolist() == [0, 3, 6, 10, 20]
+    assert (frame["moves"] <= frame["budget"]).all()
+    objective = frame["objective"].dropna().to_numpy()
+    assert np.all(np.diff(objective) <= 1e-12)
+    assert {"potential_max_dev", "workload_max_dev", "moved_value", "forced"} <= set(frame)
+
+
+def test_frontier_plot():
+    problem, incumbent = three_reps()
+    frame = tradeoff(
+        problem.without_reps(["r3"]), incumbent, budgets=[0, 1, 2], time_limit_per_budget=0.5
+    )
+    assert frame["objective"].tolist() == pytest.approx([1 / 9, 0.0, 0.0])
+    ax = alloc.plot.tradeoff(frame, metric="potential")
+    assert ax.get_ylabel().startswith("potential")
+    with pytest.raises(KeyError):
+        alloc.plot.tradeoff(frame, metric="revenue")
