@@ -560,15 +560,11 @@ def _pair_or_customer(
     )
 
 
-@dataclass(frozen=True)
-class MaximizeFit(Term):
-    """``-weight * sum_{c -> r} fit[c, r]`` (fit from a pair column)."""
+class _PairTerm(Term):
+    """A linear term on a pair (or customer) column: ``sign * weight * sum column[c, r]``."""
 
     pair_col: str
-    weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        _check_weight(self.weight, "MaximizeFit")
+    _sign: float = 1.0
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -581,11 +577,24 @@ class MaximizeFit(Term):
             )
 
     def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
-        return -self.weight * _pair_or_customer(tables, self.pair_col, pc, pr, repr(self), False)
+        values = _pair_or_customer(tables, self.pair_col, pc, pr, repr(self), False)
+        return self._sign * self.weight * values
 
 
 @dataclass(frozen=True)
-class MinimizeCost(Term):
+class MaximizeFit(_PairTerm):
+    """``-weight * sum_{c -> r} fit[c, r]`` (fit from a pair column)."""
+
+    pair_col: str
+    weight: float = 1.0
+    _sign = -1.0
+
+    def __post_init__(self) -> None:
+        _check_weight(self.weight, "MaximizeFit")
+
+
+@dataclass(frozen=True)
+class MinimizeCost(_PairTerm):
     """``weight * sum_{c -> r} cost[c, r]`` (cost from a pair column)."""
 
     pair_col: str
@@ -593,19 +602,6 @@ class MinimizeCost(Term):
 
     def __post_init__(self) -> None:
         _check_weight(self.weight, "MinimizeCost")
-
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        return (self.pair_col,)
-
-    def validate(self, tables: Tables) -> None:
-        if not tables.has_pair_column(self.pair_col) and self.pair_col not in tables.customers:
-            _pair_or_customer(
-                tables, self.pair_col, np.zeros(0, int), np.zeros(0, int), repr(self), False
-            )
-
-    def linear_cost(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
-        return self.weight * _pair_or_customer(tables, self.pair_col, pc, pr, repr(self), False)
 
 
 @dataclass(frozen=True)

@@ -440,31 +440,11 @@ class LocalSearch:
 
     def targeted_shift(self, obj_tol: float) -> bool:
         """Best shift out of or into the most deviating rep of each max-norm row."""
-        m, W = self.model, self.rows.weight
+        m = self.model
         reps = np.unique(self._top_idx[:, 0])
-        out_units = np.flatnonzero(np.isin(self.rep_of, reps))
-        out_q = (
-            np.concatenate(
-                [np.arange(m.unit_start[u], m.unit_start[u + 1]) for u in out_units.tolist()]
-            )
-            if out_units.size
-            else np.zeros(0, np.int64)
-        )
+        out_q = np.flatnonzero(np.isin(self.rep_of[m.pair_unit], reps))
         in_q = np.flatnonzero(np.isin(m.pair_rep, reps))
-        q = np.unique(np.concatenate([out_q, in_q]))
-        units = m.pair_unit[q]
-        ra = self.rep_of[units]
-        keep = ra != m.pair_rep[q]
-        q, units, ra = q[keep], units[keep], ra[keep]
-        if q.size == 0:
-            return False
-        p = self.chosen[units]
-        d_pen, d_obj, d_tb = self._delta(ra, m.pair_rep[q], -W[p], W[q], m.cost[q] - m.cost[p])
-        i = self._best(d_pen, d_obj, d_tb, obj_tol)
-        if i < 0:
-            return False
-        self._apply(int(units[i]), int(q[i]))
-        return True
+        return self._best_shift_among(np.unique(np.concatenate([out_q, in_q])), obj_tol)
 
     def _unit_pass(
         self,
@@ -497,11 +477,14 @@ class LocalSearch:
 
     def best_shift(self, obj_tol: float) -> bool:
         """Apply the best improving shift over all units at once, if any."""
+        return self._best_shift_among(np.arange(self.model.n_pairs), obj_tol)
+
+    def _best_shift_among(self, q: np.ndarray, obj_tol: float) -> bool:
+        """Apply the best improving shift to one of the pairs ``q``, if any."""
         m, W = self.model, self.rows.weight
-        q = np.arange(m.n_pairs)
-        units = m.pair_unit
+        units = m.pair_unit[q]
         ra = self.rep_of[units]
-        keep = ra != m.pair_rep
+        keep = ra != m.pair_rep[q]
         q, units, ra = q[keep], units[keep], ra[keep]
         if q.size == 0:
             return False
