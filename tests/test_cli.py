@@ -128,3 +128,17 @@ def test_demo_prints_the_comparison_and_writes_csv_and_png(
     frame = pd.read_csv(out / "assignment.csv")
     assert len(frame) == 400 and frame["rep_id"].notna().all()
     assert (out / "loads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_compares_the_policies_and_writes_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.csv"
+    args = ["bench", "--time-limit", "0.5", "--seeds", "1", "--sizes", "0", "-o", str(out)]
+    assert main(args) == EXIT_OK
+    text = capsys.readouterr().out
+    for policy in ("round robin", "random", "greedy", "status quo", "optimized"):
+        assert policy in text
+    frame = pd.read_csv(out)
+    assert set(frame["policy"]) >= {"round robin", "optimized"}
+    assert frame.loc[frame["policy"] == "optimized", "feasible"].all()

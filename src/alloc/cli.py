@@ -244,7 +244,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         if c in frame.columns
     ]
     summary = frame[columns].groupby(["problem", "policy"], sort=False).mean(numeric_only=True)
-    with pd.option_context("display.width", 140, "display.float_format", "{:.4g}".format):
+    with pd.option_context(
+        "display.width", 160, "display.max_columns", None, "display.float_format", "{:.4g}".format
+    ):
         print(summary)
     if args.output:
         write_atomic(args.output, lambda tmp: frame.to_csv(tmp, index=False))
