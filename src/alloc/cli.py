@@ -204,7 +204,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     fig, axes = plt.subplots(2, 1, figsize=(8, 7))
     for ax, metric in zip(axes, ("potential", "workload"), strict=True):
-        deviations({"current owners": loads_now, "alloc plan": loads}, metric, ax=ax)
+        frames = {
+            f"current owners (max {before[f'{metric}_max_dev']:.1%})": loads_now,
+            f"alloc plan (max {after[f'{metric}_max_dev']:.2%})": loads,
+        }
+        deviations(frames, metric, ax=ax)
     fig.tight_layout()
     png_path = write_atomic(out / "loads.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)
