@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -1987,34 +1987,14 @@ def _exact(
     )
     phases = [*outcome.phases, ("cp-sat", time.perf_counter() - t0, math.nan)]
     if res.chosen is None:
-        return _Outcome(
-            outcome.chosen,
-            True,
-            False,
-            outcome.tolerance_reached,
-            phases,
-            outcome.found_by,
-            False,
-            outcome.bound,
-            outcome.notes,
-        )
+        return replace(outcome, feasible=True, protected_forced=False, phases=phases, proven=False)
     probe = _Search(setup, outcome.chosen, budget, tol, False, np.random.default_rng(0), 0.0)
     old = probe.snapshot()
     probe.set_chosen(res.chosen)
     new = probe.snapshot()
     within = new.moves <= budget.moves and new.value <= budget.value * (1 + 1e-12) + 1e-9
     if not within or new.key[0] > 0 or not _key_not_worse(new.key, old.key):
-        return _Outcome(
-            outcome.chosen,
-            True,
-            False,
-            outcome.tolerance_reached,
-            phases,
-            outcome.found_by,
-            False,
-            outcome.bound,
-            outcome.notes,
-        )
+        return replace(outcome, feasible=True, protected_forced=False, phases=phases, proven=False)
     take = _better(new, old) or res.proven
     snap = new if take else old
     probe.set_chosen(snap.chosen)
