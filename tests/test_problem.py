@@ -350,3 +350,12 @@ def test_dense_limit_refuses_huge_dense_problems() -> None:
     r = pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)]})
     with pytest.raises(alloc.InvalidProblemError, match="pairs"):
         alloc.Problem(c, r)
+
+
+def test_model_arrays_stay_read_only_after_pickling() -> None:
+    import pickle
+
+    problem = alloc.datasets.make_problem(50, 4, seed=0)
+    copy = pickle.loads(pickle.dumps(problem))
+    for arr in (copy.model.pair_key, copy.model.cost, copy.model.pair_rep):
+        assert not arr.flags.writeable

@@ -88,8 +88,16 @@ class Model:
     def __post_init__(self) -> None:
         key = self.pair_unit.astype(np.int64) * self.n_reps + self.pair_rep
         object.__setattr__(self, "pair_key", key)
-        for arr in (self.unit_start, self.pair_unit, self.pair_rep, self.cost, key):
+        self._freeze()
+
+    def _freeze(self) -> None:
+        for arr in (self.unit_start, self.pair_unit, self.pair_rep, self.cost, self.pair_key):
             arr.setflags(write=False)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Unpickled arrays come back writable; keep the model read-only in workers too.
+        self.__dict__.update(state)
+        self._freeze()
 
     @property
     def n_pairs(self) -> int:

@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from typing import TextIO
 
 import numpy as np
@@ -24,7 +25,7 @@ import pandas as pd
 
 from alloc.check import objective_value
 from alloc.data.problem import Problem
-from alloc.errors import InvalidParameterError, check_param
+from alloc.errors import InvalidParameterError, PrecisionWarning, check_param
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.bounds import imbalance_bound, lp_bound
 from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
@@ -215,6 +216,20 @@ def solve(
             cp_status = res.status
             improve(res.chosen, "cp-sat")
             exact_scaling = _exact_scaling(scaled, rows)
+            if res.status == "OPTIMAL" and not exact_scaling:
+                why = (
+                    f"scaling float data to integers changed it by up to {scaled.error:.2e} "
+                    "(relative)"
+                    if scaled.error > 0
+                    else "the fair shares are unequal, so the integer model approximates "
+                    "the relative deviations"
+                )
+                warnings.warn(
+                    f"alloc.solve: CP-SAT solved its integer model to optimality, but {why}; "
+                    "the plan is reported FEASIBLE, not OPTIMAL.",
+                    PrecisionWarning,
+                    stacklevel=2,
+                )
             if res.status == "OPTIMAL" and exact_scaling:
                 proven = True
                 bound = best.objective
