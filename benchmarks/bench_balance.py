@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 import alloc
+from _common import commit
 from alloc._io import write_atomic
 from alloc.datasets import make_tables, standard_rules
 from alloc.solvers.cpsat import Scaled, solve_cpsat
@@ -183,15 +183,6 @@ def scenario_b(seeds: int, time_limit: float) -> list[dict]:
     return rows
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -201,7 +192,7 @@ def main() -> None:
     seeds = 1 if args.quick else args.seeds
     variants = {"standard": {}} if args.quick else VARIANTS
     print(
-        f"bench_balance: {platform.node()} {os.cpu_count()} cores, commit {_commit()}, "
+        f"bench_balance: {platform.node()} {os.cpu_count()} cores, commit {commit()}, "
         f"{time.strftime('%Y-%m-%d %H:%M')}"
     )
     rows = scenario_a(seeds, args.time_limit, variants) + scenario_b(seeds, 1.0)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 import alloc
+from _common import commit
 from alloc._io import write_atomic
 from alloc.rebalance import rebalance
 
@@ -172,15 +172,6 @@ def run_case(
     return rows
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -192,7 +183,7 @@ def main() -> None:
     seeds = range(1 if args.quick else args.seeds)
     levels = ("junior",) if args.quick else tuple(args.levels.split(","))
     print(
-        f"bench_rebalance: {platform.node()} {os.cpu_count()} cores, commit {_commit()}, "
+        f"bench_rebalance: {platform.node()} {os.cpu_count()} cores, commit {commit()}, "
         f"{time.strftime('%Y-%m-%d %H:%M')}"
     )
     rows: list[dict[str, object]] = []
