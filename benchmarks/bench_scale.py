@@ -112,7 +112,7 @@ def main() -> None:
             f"(limit {limit}), peak {row['peak_rss_mb']:.0f} MB, potential dev "
             f"{row['potential_max_dev']:.4%} (greedy {row['greedy_potential_max_dev']:.3%}), "
             f"workload dev {row['workload_max_dev']:.4%}, violations {row['violations']}, "
-              f"objective bound {row['bound']:.4g}",
+            f"objective bound {row['bound']:.4g}",
             flush=True,
         )
     frame = pd.DataFrame(rows)

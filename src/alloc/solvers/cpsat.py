@@ -117,6 +117,7 @@ def _build(
     base: np.ndarray,
     other_dev: np.ndarray,
     hint: np.ndarray | None,
+    pair_mask: np.ndarray | None = None,
 ) -> tuple[cp_model.CpModel, np.ndarray, list[cp_model.IntVar]]:
     cp = cp_model.CpModel()
     start = model.unit_start
@@ -125,7 +126,10 @@ def _build(
         if units.size
         else np.zeros(0, np.int64)
     )
-    pairs = pairs[rep_mask[model.pair_rep[pairs]]]
+    keep = rep_mask[model.pair_rep[pairs]]
+    if pair_mask is not None:
+        keep &= pair_mask[pairs]
+    pairs = pairs[keep]
     x = [cp.new_bool_var(f"x{p}") for p in pairs.tolist()]
     hint_set = set() if hint is None else set(hint[units].tolist())
     # Each unit exactly one rep.
@@ -266,10 +270,14 @@ def solve_cpsat(
     units: np.ndarray | None = None,
     rep_mask: np.ndarray | None = None,
     fixed: np.ndarray | None = None,
+    pair_mask: np.ndarray | None = None,
 ) -> CpResult:
     """Solve the model (or the sub-problem of ``units`` on reps in ``rep_mask``).
 
     ``fixed`` is a complete assignment whose other units stay where they are.
+    ``pair_mask`` (one flag per pair) keeps only the flagged pairs: a *core* problem
+    whose optimum is optimal for the whole model only if the dropped pairs provably
+    cannot improve it (see :func:`alloc.solvers.bounds.lagrangian`).
     """
     t0 = time.perf_counter()
     K, R = rows.n_rows, model.n_reps
@@ -295,7 +303,7 @@ def solve_cpsat(
                 share = rows.share[k, ~rep_mask] * scaled.factor[k]
                 dev = np.abs(base[k, ~rep_mask] - share) / np.maximum(share, 1)
             other_dev[k] = float(dev.max(initial=0.0))
-    cp, pairs, x = _build(model, rows, scaled, units, rep_mask, base, other_dev, hint)
+    cp, pairs, x = _build(model, rows, scaled, units, rep_mask, base, other_dev, hint, pair_mask)
     solver = cp_model.CpSolver()
     # The time limit covers building the model too.
     solver.parameters.max_time_in_seconds = max(0.05, time_limit - (time.perf_counter() - t0))

@@ -18,6 +18,7 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from typing import TextIO
 
 import numpy as np
@@ -27,7 +28,7 @@ from alloc.check import objective_value
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, PrecisionWarning, check_param
 from alloc.result import Result, SolveStats, Status
-from alloc.solvers.bounds import imbalance_bound, lp_bound
+from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian, lp_bound
 from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
 from alloc.solvers.diagnose import precheck
 from alloc.solvers.greedy import greedy
@@ -185,17 +186,36 @@ def solve(
             chosen, best, found_by = candidate.copy(), score, label
             say(label, best)
 
-    # 3. Local search.
-    # Cost-driven problems solved as one CP-SAT model get most of the time there.
-    ls_share = (0.05 if linear_only else 0.15) if small else 0.6
+    # 3. Lagrangian relaxation (linear objectives with hard rows): a bound, reduced
+    # costs that steer CP-SAT to a core of pairs, and a start for local search - each
+    # unit on its cheapest pair at the relaxed prices, which local search then repairs
+    # (on tight capacities far closer to the optimum than a greedy plan).
+    relaxation: Lagrangian | None = None
+    start = chosen
+    if linear_only and rows.n_rows:
+        upper = best.objective if best.penalty == 0 else None
+        budget = min(0.1 * float(time_limit), 2.0)
+        relaxation = lagrangian(model, rows, time.perf_counter() + budget, upper=upper)
+        if relaxation is not None:
+            start = relaxation.assignment.copy()
+            phases.append(("lagrangian", time.perf_counter() - t0, relaxation.bound))
+            say("lagrangian", None, f"bound {relaxation.bound:.6g}")
+
+    # 4. Local search.
+    # Linear objectives go to CP-SAT (one model or cores), which needs the time more.
+    remaining = deadline - time.perf_counter()
+    if linear_only:
+        ls_share = 0.1 if relaxation is not None else 0.05
+    else:
+        ls_share = 0.15 if small else 0.6
     ls_deadline = time.perf_counter() + max(0.0, remaining * ls_share - 0.05)
-    search = LocalSearch(model, rows, chosen, seed=seed)
+    search = LocalSearch(model, rows, start, seed=seed)
     ls_chosen, _ = search.run(ls_deadline, on_improve=lambda s: say("local search", s))
     improve(ls_chosen, "local search")
     phases.append(("local search", time.perf_counter() - t0, best.objective))
 
-    # 4. CP-SAT: exact on small problems, LNS on large ones.
-    bound = -math.inf
+    # 5. CP-SAT: cores for linear objectives, else exact on small problems, LNS on large.
+    bound = relaxation.bound if relaxation is not None else -math.inf
     proven = False
     cp_status = ""
     if rows.n_rows or np.any(model.cost != 0) or best.penalty > 0:
@@ -204,7 +224,17 @@ def solve(
             notes.append(
                 f"integer scaling for CP-SAT changes weights by up to {scaled.error:.2e} (relative)"
             )
-    if small and scaled is not None:
+    if relaxation is not None and scaled is not None:
+        core = _core_search(
+            model, rows, scaled, relaxation, chosen, best, deadline - 0.1, seed, workers, say
+        )
+        improve(core.chosen, "cp-sat core")
+        cp_status = core.status
+        if core.proven:
+            proven = True
+            bound = best.objective
+        phases.append(("cp-sat core", time.perf_counter() - t0, best.objective))
+    elif small and scaled is not None:
         remaining = deadline - time.perf_counter() - 0.1
         if remaining > 0.05:
             # Cost-driven: CP-SAT searches better from scratch than from a local optimum
@@ -244,7 +274,7 @@ def solve(
         proven = True  # no objective and no rows: any complete assignment is optimal
         bound = 0.0
 
-    # 5. Bound.
+    # 6. Bound.
     pure_imbalance = not np.any(model.cost != 0) and bool(rows.imb_weight.any())
     if not proven and best.penalty == 0:
         if pure_imbalance:
@@ -256,7 +286,7 @@ def solve(
         if math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective)):
             proven = True
 
-    # 6. Status and words.
+    # 7. Status and words.
     if best.penalty > 0:
         status, expl = _no_plan(model, rows, scaled, cp_status, deadline, seed)
         return finish(status, None, math.inf, expl, found_by, scaled.error if scaled else 0.0)
@@ -303,6 +333,93 @@ def _no_plan(model, rows, scaled, cp_status, deadline, seed):  # type: ignore[no
         "No feasible plan was found in the time limit and infeasibility was not proven. "
         "Give more time, or relax the tightest rules."
     )
+
+
+@dataclass(frozen=True)
+class _CoreOutcome:
+    chosen: np.ndarray | None
+    status: str  # CP-SAT status of the last core ("INFEASIBLE" only for the whole model)
+    proven: bool  # the plan is optimal for the whole model
+
+
+#: Core sizes tried in turn, in pairs per unit (the whole model comes last).
+_CORE_SIZES = (1.5, 2.0, 3.0, 5.0, 8.0)
+
+
+def _core_search(  # type: ignore[no-untyped-def]
+    model, rows, scaled, relaxation, chosen, best, deadline, seed, workers, say
+) -> _CoreOutcome:
+    """CP-SAT on growing cores of the pairs with the smallest Lagrangian reduced costs.
+
+    Most units of a cost-driven problem have one or two plausible reps; the reduced
+    costs say which. CP-SAT searches a core of about 1.5 pairs per unit far better than
+    the whole model (measured on the GAP suite: 0.2-0.5 % from the best known values in
+    10 s on 900-1,600 customers x 40-80 reps where the whole model ends 1-150 % off).
+    Each core is solved with the best plan as a hint, then widened. Pairs whose reduced
+    cost exceeds ``incumbent - bound`` cannot be in a better plan, so once the core holds
+    every other pair, CP-SAT's optimum on it is optimal for the whole model.
+    """
+    rc = relaxation.reduced
+    P = model.n_pairs
+    integral = bool(np.allclose(model.cost, np.round(model.cost), rtol=0, atol=1e-9))
+    # One cheapest pair per unit keeps every core feasible for the assignment rows.
+    first = np.zeros(P, dtype=bool)
+    first[relaxation.assignment] = True
+    sorted_rc = np.sort(rc)
+    current = chosen.copy() if best.penalty == 0 else None
+    current_obj = float(model.cost[current].sum()) if current is not None else math.inf
+    status, proven, whole = "UNKNOWN", False, False
+    level = 0
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.1:
+            break
+        # Every pair that could be in a strictly better plan.
+        allowance = math.inf
+        if current is not None:
+            allowance = current_obj - relaxation.bound - (1.0 if integral else 0.0)
+            allowance += 1e-6 * max(1.0, abs(current_obj))
+        size = _CORE_SIZES[level] * model.n_units if level < len(_CORE_SIZES) else math.inf
+        delta = sorted_rc[int(size)] if size < P else math.inf
+        exact = delta >= allowance
+        mask = (rc <= min(delta, allowance)) | first
+        if current is not None:
+            mask[current] = True
+        whole = bool(mask.all())
+        share = 0.75 if level == 0 else 0.5
+        budget = remaining if exact or whole else max(share * remaining, min(1.0, remaining))
+        res = solve_cpsat(
+            model,
+            rows,
+            scaled,
+            time_limit=budget,
+            seed=seed + level,
+            workers=workers,
+            # The first core is searched without a hint: a hint from a local-search
+            # plan traps CP-SAT near it (measured on the GAP suite).
+            hint=current if level > 0 else None,
+            pair_mask=None if whole else mask,
+        )
+        if res.chosen is not None:
+            obj = float(model.cost[res.chosen].sum())
+            if obj < current_obj - 1e-9 * max(1.0, abs(current_obj)):
+                current, current_obj = res.chosen, obj
+                say("cp-sat core", None, f"objective {obj:.6g} on {int(mask.sum())} pairs")
+        status = res.status
+        if res.status == "OPTIMAL" and (exact or whole):
+            proven = True
+            break
+        if res.status == "INFEASIBLE" and exact and current is not None:
+            proven = True  # no plan better than the current one exists
+            break
+        if res.status == "INFEASIBLE" and whole:
+            break
+        if level >= len(_CORE_SIZES):
+            break
+        level += 1
+    if status == "INFEASIBLE" and not whole:
+        status = "UNKNOWN"  # a core without a plan says nothing about the whole model
+    return _CoreOutcome(current, status, proven)
 
 
 def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignore[no-untyped-def]
