@@ -2,10 +2,14 @@
 
 1. Pre-checks prove cheap infeasibilities in plain numbers.
 2. A constraint-aware greedy builds a first plan.
-3. Local search (shift, swap, perturbation) improves it.
-4. CP-SAT, warm-started with a complete hint, solves small problems exactly and runs a
-   large-neighbourhood search (a few reps' customers re-optimised at a time) on big ones.
-5. A bound (CP-SAT's, or the LP relaxation) gives the gap.
+3. For linear objectives with hard rows, a Lagrangian relaxation gives a bound, reduced
+   costs and a start (each unit on its cheapest pair at the relaxed prices).
+4. Local search (shift, swap, perturbation) improves the plan (or repairs the start).
+5. CP-SAT: for linear objectives, on growing cores of low-reduced-cost pairs (exact once
+   the core holds every pair that could improve the plan); otherwise, warm-started with
+   a complete hint, it solves small problems exactly and runs a large-neighbourhood
+   search (a few reps' customers re-optimised at a time) on big ones.
+6. A bound (CP-SAT's, the Lagrangian or the LP relaxation) gives the gap.
 
 Every candidate plan is re-scored exactly on the model before it is kept, and the
 returned objective is recomputed from the tables by the independent checker.
@@ -355,7 +359,8 @@ def _core_search(  # type: ignore[no-untyped-def]
     costs say which. CP-SAT searches a core of about 1.5 pairs per unit far better than
     the whole model (measured on the GAP suite: 0.2-0.5 % from the best known values in
     10 s on 900-1,600 customers x 40-80 reps where the whole model ends 1-150 % off).
-    Each core is solved with the best plan as a hint, then widened. Pairs whose reduced
+    Every core holds the best plan's pairs; the first is searched without a hint, later
+    ones from the best plan, each wider than the last. Pairs whose reduced
     cost exceeds ``incumbent - bound`` cannot be in a better plan, so once the core holds
     every other pair, CP-SAT's optimum on it is optimal for the whole model.
     """
