@@ -121,3 +121,33 @@ def test_tiny_gap_text_round_trips(tmp_path: Path) -> None:
     assert result.status is alloc.Status.OPTIMAL
     # each agent takes at most 2 jobs: best is j0, j1 -> a0 (1 + 2), j2 -> a1 (1)
     assert result.objective == 4
+
+
+@pytest.mark.parametrize("kind", ["c", "d", "e"])
+def test_make_gap_draws_tight_reproducible_instances(kind: str) -> None:
+    problem = alloc.datasets.make_gap(6, 40, kind=kind, seed=3)
+    again = alloc.datasets.make_gap(6, 40, kind=kind, seed=3)
+    other = alloc.datasets.make_gap(6, 40, kind=kind, seed=4)
+    pairs = problem.pairs
+    assert len(pairs) == 6 * 40
+    assert pairs.equals(again.pairs) and not pairs.equals(other.pairs)
+    weight = pairs.pivot(index="rep_id", columns="customer_id", values="weight")
+    cost = pairs.pivot(index="rep_id", columns="customer_id", values="cost")
+    capacity = problem.reps["capacity"]
+    # Capacity at 80 % of each agent's fair share of the total use (the published recipe).
+    expected = np.floor(0.8 * weight.sum(axis=1) / 6).astype(int)
+    assert (capacity.loc[expected.index] >= expected).all()
+    assert (weight >= 1).all().all() and (cost >= 1).all().all()
+    if kind == "d":  # cheap jobs are heavy: cost = 111 - weight + U{-10..10}
+        assert ((cost + weight - 111).abs() <= 10).all().all()
+    result = alloc.solve(problem, time_limit=3, seed=0, workers=1)
+    assert result.status.has_solution
+    assert alloc.check(problem, result.assignment) == []
+    assert result.bound <= result.objective + 1e-9
+
+
+def test_make_gap_rejects_unknown_kinds_and_sizes() -> None:
+    with pytest.raises(alloc.InvalidParameterError, match="kind"):
+        alloc.datasets.make_gap(3, 10, kind="a")
+    with pytest.raises(alloc.InvalidParameterError, match="m must be"):
+        alloc.datasets.make_gap(0, 10)

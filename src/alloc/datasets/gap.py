@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.problem import Problem
-from alloc.errors import InvalidProblemError
+from alloc.errors import InvalidParameterError, InvalidProblemError
 from alloc.rules import Capacity, MaximizeFit, MinimizeCost
 
-__all__ = ["gap_tables", "read_gap", "read_gap_solution"]
+__all__ = ["gap_tables", "make_gap", "read_gap", "read_gap_solution"]
 
 
 def gap_tables(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -85,3 +85,71 @@ def read_gap_solution(path: str | os.PathLike[str]) -> pd.Series:
     with open(path) as handle:
         agents = np.array(handle.read().split(), dtype=np.int64)
     return pd.Series([f"a{a}" for a in agents], index=[f"j{j}" for j in range(agents.size)])
+
+
+def make_gap(m: int, n: int, *, kind: str = "d", seed: int = 0) -> Problem:
+    """A new random GAP instance of type C, D or E, drawn like the published suites.
+
+    The recipes of Chu & Beasley (1997) and Laguna et al. (1995), as used for the
+    OR-Library and Yagiura instances, with every agent's capacity at 80 % of its fair
+    share of the total resource use (tight):
+
+    - ``"c"``: resource use ``a ~ U{5..25}``, cost ``c ~ U{10..50}``, independent;
+    - ``"d"``: ``a ~ U{1..100}``, ``c = 111 - a + U{-10..10}`` (cheap jobs are heavy);
+    - ``"e"``: ``a = 1 - 10 ln U(0, 1]`` (rounded), ``c = 1000 / a - 10 U[0, 1]``
+      (rounded).
+
+    Capacity: ``b_i = floor(0.8 * sum_j a_ij / m)``. Use it to test allocation
+    policies on instances nobody has tuned for; the same ``seed`` gives the same
+    instance. Jobs are customers ``j0``..., agents reps ``a0``..., as in
+    :func:`read_gap`.
+
+    Examples
+    --------
+    >>> import alloc
+    >>> alloc.datasets.make_gap(5, 40, kind="c", seed=1)
+    Problem(40 customers, 5 reps, 200 eligible pairs, 1 rules, 1 objective terms)
+    """
+    kinds = ("c", "d", "e")
+    if kind not in kinds:
+        raise InvalidParameterError(
+            f"make_gap: kind must be one of {', '.join(map(repr, kinds))}; got {kind!r}."
+        )
+    for name, value in (("m", m), ("n", n)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise InvalidParameterError(
+                f"make_gap: {name} must be a positive integer; got {value!r}."
+            )
+    rng = np.random.default_rng(seed)
+    if kind == "c":
+        weight = rng.integers(5, 26, size=(m, n))
+        cost = rng.integers(10, 51, size=(m, n))
+    elif kind == "d":
+        weight = rng.integers(1, 101, size=(m, n))
+        cost = 111 - weight + rng.integers(-10, 11, size=(m, n))
+    else:
+        u = 1.0 - rng.random(size=(m, n))  # in (0, 1]
+        raw = 1.0 - 10.0 * np.log(u)
+        weight = np.maximum(1, np.rint(raw)).astype(np.int64)
+        cost = np.maximum(1, np.rint(1000.0 / raw - 10.0 * rng.random(size=(m, n))))
+        cost = cost.astype(np.int64)
+    capacity = np.floor(0.8 * weight.sum(axis=1) / m).astype(np.int64)
+    # Every job must fit somewhere on its own, or the instance is trivially infeasible.
+    capacity = np.maximum(capacity, weight.min(axis=0).max())
+    jobs = [f"j{j}" for j in range(n)]
+    agents = [f"a{i}" for i in range(m)]
+    pairs = pd.DataFrame(
+        {
+            "customer_id": np.tile(jobs, m),
+            "rep_id": np.repeat(agents, n),
+            "cost": cost.ravel(),
+            "weight": weight.ravel(),
+        }
+    )
+    return Problem(
+        pd.DataFrame({"customer_id": jobs}),
+        pd.DataFrame({"rep_id": agents, "capacity": capacity}),
+        pairs=pairs,
+        rules=[Capacity("weight", limit="capacity")],
+        objective=MinimizeCost("cost"),
+    )

@@ -216,6 +216,12 @@ def solve(
     search = LocalSearch(model, rows, start, seed=seed)
     ls_chosen, _ = search.run(ls_deadline, on_improve=lambda s: say("local search", s))
     improve(ls_chosen, "local search")
+    if relaxation is not None and best.penalty > 0:
+        # The relaxed start is not repaired yet: a feasible plan is worth more time here
+        # (CP-SAT may find none on a tight core in a short limit).
+        more = time.perf_counter() + max(0.0, 0.25 * (deadline - time.perf_counter()))
+        ls_chosen, _ = LocalSearch(model, rows, ls_chosen, seed=seed + 1).run(more)
+        improve(ls_chosen, "local search")
     phases.append(("local search", time.perf_counter() - t0, best.objective))
 
     # 5. CP-SAT: cores for linear objectives, else exact on small problems, LNS on large.
