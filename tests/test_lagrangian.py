@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -108,3 +109,41 @@ def test_bound_reaches_the_lp_value_on_a_hand_checked_instance() -> None:
     relaxation = lagrangian(model, Rows.from_model(model), time.perf_counter() + 1.0)
     assert relaxation is not None
     assert abs(relaxation.bound - 7.0) < 1e-3
+
+
+@given(instance=gap_instances(), jitter=st.integers(0, 2**32 - 1))
+def test_fractional_costs_never_give_a_false_optimality_claim(
+    instance: tuple[np.ndarray, np.ndarray, np.ndarray],
+    jitter: int,
+    brute: Callable[[alloc.Problem], float | None],
+) -> None:
+    cost, work, capacity = instance
+    # Costs with many decimals: CP-SAT sees them rounded, so its "optimal" is no proof.
+    fractional = cost + np.random.default_rng(jitter).random(cost.shape) * 1e-3
+    n, m = cost.shape
+    pairs = pd.DataFrame(
+        [
+            (f"c{i}", f"r{j}", float(fractional[i, j]), int(work[i, j]))
+            for i in range(n)
+            for j in range(m)
+        ],
+        columns=["customer_id", "rep_id", "cost", "work"],
+    )
+    problem = alloc.Problem(
+        pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)]}),
+        pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)], "capacity": capacity.tolist()}),
+        pairs=pairs,
+        rules=[alloc.Capacity("work", limit="capacity")],
+        objective=alloc.MinimizeCost("cost"),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", alloc.PrecisionWarning)
+        result = alloc.solve(problem, time_limit=5, seed=0, workers=1)
+    expected = brute(problem)
+    if expected is None:
+        assert not result.status.has_solution
+        return
+    assert alloc.check(problem, result.assignment) == []
+    assert result.bound <= expected + 1e-9
+    if result.status is alloc.Status.OPTIMAL:
+        assert result.objective <= expected + 1e-9

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from alloc.check import objective_value
+from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, PrecisionWarning, check_param
 from alloc.result import Result, SolveStats, Status
@@ -216,9 +217,10 @@ def solve(
     search = LocalSearch(model, rows, start, seed=seed)
     ls_chosen, _ = search.run(ls_deadline, on_improve=lambda s: say("local search", s))
     improve(ls_chosen, "local search")
-    if relaxation is not None and best.penalty > 0:
-        # The relaxed start is not repaired yet: a feasible plan is worth more time here
-        # (CP-SAT may find none on a tight core in a short limit).
+    if relaxation is not None and best.penalty > 0 and not small:
+        # The relaxed start is not repaired yet: on a large problem a feasible plan is
+        # worth more time here (CP-SAT may find none on a tight core in a short limit;
+        # small problems are better left to CP-SAT, which also proves infeasibility).
         more = time.perf_counter() + max(0.0, 0.25 * (deadline - time.perf_counter()))
         ls_chosen, _ = LocalSearch(model, rows, ls_chosen, seed=seed + 1).run(more)
         improve(ls_chosen, "local search")
@@ -243,6 +245,14 @@ def solve(
         if core.proven:
             proven = True
             bound = best.objective
+        elif core.blocked_by_scaling:
+            warnings.warn(
+                "alloc.solve: CP-SAT solved its integer model to optimality, but scaling "
+                f"float data to integers changed it (weights by up to {scaled.error:.2e} "
+                "relative, or fractional costs); the plan is reported FEASIBLE, not OPTIMAL.",
+                PrecisionWarning,
+                stacklevel=2,
+            )
         phases.append(("cp-sat core", time.perf_counter() - t0, best.objective))
     elif small and scaled is not None:
         remaining = deadline - time.perf_counter() - 0.1
@@ -350,6 +360,9 @@ class _CoreOutcome:
     chosen: np.ndarray | None
     status: str  # CP-SAT status of the last core ("INFEASIBLE" only for the whole model)
     proven: bool  # the plan is optimal for the whole model
+    # CP-SAT proved its integer model optimal, but float costs or rows were rounded for
+    # it, so the plan is not proven optimal for the true data.
+    blocked_by_scaling: bool = False
 
 
 #: Core sizes tried in turn, in pairs per unit (the whole model comes last).
@@ -373,13 +386,14 @@ def _core_search(  # type: ignore[no-untyped-def]
     rc = relaxation.reduced
     P = model.n_pairs
     integral = bool(np.allclose(model.cost, np.round(model.cost), rtol=0, atol=1e-9))
+    exact_data = integral and scaled.error == 0
     # One cheapest pair per unit keeps every core feasible for the assignment rows.
     first = np.zeros(P, dtype=bool)
     first[relaxation.assignment] = True
     sorted_rc = np.sort(rc)
     current = chosen.copy() if best.penalty == 0 else None
     current_obj = float(model.cost[current].sum()) if current is not None else math.inf
-    status, proven, whole = "UNKNOWN", False, False
+    status, proven, whole, blocked = "UNKNOWN", False, False, False
     level = 0
     while True:
         remaining = deadline - time.perf_counter()
@@ -411,17 +425,18 @@ def _core_search(  # type: ignore[no-untyped-def]
             hint=current if level > 0 else None,
             pair_mask=None if whole else mask,
         )
-        if res.chosen is not None:
+        if res.chosen is not None and _feasible(model, rows, res.chosen):
             obj = float(model.cost[res.chosen].sum())
             if obj < current_obj - 1e-9 * max(1.0, abs(current_obj)):
                 current, current_obj = res.chosen, obj
                 say("cp-sat core", None, f"objective {obj:.6g} on {int(mask.sum())} pairs")
         status = res.status
         if res.status == "OPTIMAL" and (exact or whole):
-            proven = True
+            proven, blocked = exact_data, not exact_data
             break
         if res.status == "INFEASIBLE" and exact and current is not None:
-            proven = True  # no plan better than the current one exists
+            # No plan better than the current one exists.
+            proven, blocked = exact_data, not exact_data
             break
         if res.status == "INFEASIBLE" and whole:
             break
@@ -430,7 +445,12 @@ def _core_search(  # type: ignore[no-untyped-def]
         level += 1
     if status == "INFEASIBLE" and not whole:
         status = "UNKNOWN"  # a core without a plan says nothing about the whole model
-    return _CoreOutcome(current, status, proven)
+    return _CoreOutcome(current, status, proven, blocked)
+
+
+def _feasible(model: Model, rows: Rows, chosen: np.ndarray) -> bool:
+    """True when a plan meets every hard row on the true (unscaled) data."""
+    return score_of(model, rows, chosen, rows.loads(model, chosen)).penalty == 0
 
 
 def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignore[no-untyped-def]
