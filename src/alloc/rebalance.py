@@ -1742,10 +1742,15 @@ def _cp_solve(
     pairs = pairs[keep]
     fixed = current[~in_sub]
     base = np.zeros((K, R), dtype=np.int64)
+    cur_load = np.zeros((K, R), dtype=np.int64)  # loads of the current plan, for hints
     for k in range(K):
         base[k] = np.bincount(
             model.pair_rep[fixed], weights=scaled.weight[fixed, k], minlength=R
         ).astype(np.int64)
+        cur_load[k] = np.bincount(
+            model.pair_rep[current], weights=scaled.weight[current, k], minlength=R
+        ).astype(np.int64)
+    aux_hints: list[tuple[Any, int]] = []  # auxiliary variables at the current plan
     cp = cp_model.CpModel()
     x = [cp.new_bool_var(f"x{p}") for p in pairs.tolist()]
     owner = model.pair_unit[pairs]
@@ -1820,10 +1825,13 @@ def _cp_solve(
                     expr = load(k, r)
                     cp.add(z >= R * expr - T)
                     cp.add(z >= T - R * expr)
+                z_now = max(other, int(np.abs(R * cur_load[k, active] - T).max(initial=0)))
+                aux_hints.append((z, z_now))
                 if gap:
                     assert tol is not None
                     g = cp.new_int_var(0, R * T + T, f"g{k}")
                     cp.add(g >= z - int(math.floor(float(tol[k]) * T)))
+                    aux_hints.append((g, max(0, z_now - int(math.floor(float(tol[k]) * T)))))
                     terms.append(g * (w / T))
                     integral = False
                     continue
@@ -1834,13 +1842,17 @@ def _cp_solve(
             if rows.is_max[k] or gap:
                 Q = 1_000_000
                 dev_out = np.abs(base[k, outside] - share[outside]) / np.maximum(share[outside], 1)
-                z = cp.new_int_var(
-                    int(math.ceil(float(dev_out.max(initial=0.0)) * Q - 1e-9)), 100 * Q, f"z{k}"
-                )
+                z_lo = int(math.ceil(float(dev_out.max(initial=0.0)) * Q - 1e-9))
+                z = cp.new_int_var(z_lo, 100 * Q, f"z{k}")
+                s_now = np.maximum(1, np.round(share[active])).astype(np.int64)
+                dev_now = np.abs(cur_load[k, active] - s_now) * Q / s_now
+                z_now = min(100 * Q, max(z_lo, int(np.ceil(dev_now.max(initial=0.0)))))
+                aux_hints.append((z, z_now))
                 if gap:
                     assert tol is not None
                     g = cp.new_int_var(0, 100 * Q, f"g{k}")
                     cp.add(g >= z - int(math.floor(float(tol[k]) * Q)))
+                    aux_hints.append((g, max(0, z_now - int(math.floor(float(tol[k]) * Q)))))
                     terms.append(g * (w / Q))
                 else:
                     terms.append(z * (w / Q))
@@ -1854,6 +1866,7 @@ def _cp_solve(
                     d = cp.new_int_var(0, 2 * T + 2 * s_r, f"d{k}_{r}")
                     cp.add(d >= expr - s_r)
                     cp.add(d >= s_r - expr)
+                    aux_hints.append((d, min(2 * T + 2 * s_r, abs(int(cur_load[k, r]) - s_r))))
                     terms.append(d * (w / s_r))
         cost = model.cost[pairs] if not gap else np.zeros(pairs.size)
         terms.extend(x[i] * float(cost[i]) for i in np.flatnonzero(cost != 0).tolist())
@@ -1864,6 +1877,8 @@ def _cp_solve(
     hint = set(current[units].tolist())
     for i, p in enumerate(pairs.tolist()):
         cp.add_hint(x[i], p in hint)
+    for var, value in aux_hints:
+        cp.add_hint(var, value)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
