@@ -443,6 +443,10 @@ class _Search:
     paid_share: float = 1 / 16
     max_per_round: float = math.inf
     first_step: float = 0.5
+    # Weight, in the ranking of moves only, of the change in total |deviation| of the
+    # reps a move touches: among moves that remove the same excess, the ones that shift
+    # more (fewer moves per unit of shift) rank first. Used when moves are counted.
+    shift_bonus: float = 0.0
 
     def __post_init__(self) -> None:
         m, rows = self.setup.model, self.setup.rows
@@ -794,6 +798,9 @@ class _Search:
         eff = np.where(use > 1e-15, use, 1e-12)
         tier = np.where(pen_q[good] < 0, 0, np.where(d_p[good] < 0, 1, 2))
         gain = np.where(tier == 0, pen_q[good], np.where(tier == 1, d_p[good], d_x[good]))
+        if self.shift_bonus > 0 and self.soft.size:
+            d_abs = self._abs_dev_change(c, good)
+            gain = np.where(tier == 2, gain + self.shift_bonus * np.minimum(d_abs, 0.0), gain)
         ratio = gain / eff
         order = np.lexsort((c["d_v"][good], ratio, tier))
         if self.budget.finite:
@@ -842,6 +849,16 @@ class _Search:
             self.rounds += 1
             self.loads = self.setup.rows.loads(self.setup.model, self.chosen)
         return applied > 0
+
+    def _abs_dev_change(self, c: dict[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
+        """Change of sum_r x_weight * |relative deviation| of candidates ``idx``."""
+        rows, k = self.setup.rows, self.soft
+        ra, rb = c["ra"][idx], c["rb"][idx]
+        la, lb = self.loads[k][:, ra].T, self.loads[k][:, rb].T
+        na, nb = la + c["da"][idx][:, k], lb + c["db"][idx][:, k]
+        sa, sb = rows.share[k][:, ra].T, rows.share[k][:, rb].T
+        d = (np.abs(na - sa) - np.abs(la - sa)) / sa + (np.abs(nb - sb) - np.abs(lb - sb)) / sb
+        return np.asarray(d @ np.abs(self.x_weight[k]))
 
     def _apply(self, u: int, q: int) -> None:
         W = self.setup.rows.weight
@@ -1137,6 +1154,8 @@ def _search(
 
     any_protected = bool((setup.mp > 0).any())
     search = _Search(setup, start.copy(), budget, tol, any_protected, rng, deadline)
+    if tol is not None and math.isfinite(budget.moves):
+        search.shift_bonus = 0.05
     big = setup.model.n_pairs > EXACT_PAIR_LIMIT  # small ones are finished by CP-SAT
     best = search.snapshot()
     if big and tol is None and not budget.finite:
