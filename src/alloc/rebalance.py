@@ -693,6 +693,9 @@ class _Search:
             ok = movable[v]
             return u[ok], v[ok]
         gu, gv = self._guided_swaps(movable)
+        if self.budget.finite:
+            ru, rv = self._replacement_swaps(movable, limit)
+            gu, gv = np.concatenate([gu, ru]), np.concatenate([gv, rv])
         at_hot = np.flatnonzero(active[self.rep_of] & movable)
         others = np.flatnonzero(movable)
         if at_hot.size == 0 or others.size == 0 or limit <= 0:
@@ -707,6 +710,34 @@ class _Search:
             v = self.rng.choice(others, size=u.size, replace=True)
         ok = self.rep_of[u] != self.rep_of[v]
         return np.concatenate([gu, u[ok]]), np.concatenate([gv, v[ok]])
+
+    def _replacement_swaps(self, movable: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each moved unit paired with the units still at its home rep: the swap sends
+        the moved unit home and another in its place, a different move for no budget."""
+        m, s = self.setup.model, self.setup
+        moved = np.flatnonzero((s.mc[self.chosen] > 0) & (s.home >= 0) & movable)
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        if moved.size == 0:
+            return empty
+        home_rep = m.pair_rep[s.home[moved]]
+        by_rep = np.argsort(self.rep_of, kind="stable")
+        rep_start = np.searchsorted(self.rep_of[by_rep], np.arange(m.n_reps + 1))
+        count = rep_start[home_rep + 1] - rep_start[home_rep]
+        if count.sum() > limit:
+            # Large problems: a sample of the units at each home rep.
+            take = np.minimum(count, max(1, limit // moved.size))
+        else:
+            take = count
+        u = np.repeat(moved, take)
+        start = np.repeat(rep_start[home_rep], take)
+        size = np.repeat(count, take)
+        if take.sum() < count.sum():
+            offset = (self.rng.random(u.size) * size).astype(np.int64)
+        else:
+            offset = np.arange(u.size) - np.repeat(np.cumsum(take) - take, take)
+        v = by_rep[start + offset]
+        ok = movable[v] & (s.mc[self.chosen[v]] == 0)
+        return u[ok], v[ok]
 
     def _guided_swaps(self, movable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each unit u at a rep with excess and each other rep b it may go to, the
