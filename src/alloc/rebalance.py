@@ -1216,6 +1216,9 @@ def _search(
     if big and tol is None and not budget.finite and best.key[0] == 0 and best.moves > 0:
         best = _compact(search, start, best, until(0.5), seed)
         note("compaction", best)
+    if big and tol is not None and budget.finite and best.key[0] == 0 and best.key[2] > 1e-12:
+        best = _shed_lns(search, best, until(0.85), seed)
+        note("cp-sat lns on the heaviest units", best)
     if tol is not None and best.key[0] == 0 and best.key[2] > 1e-12:
         best = _secondary(search, best, until(0.7), seed)
         note("other metrics", best)
@@ -2159,6 +2162,74 @@ def _lns(
             search.frozen,
             lexicographic=False,
             gap=search.tol is not None and search.tol_gap() > 1e-12,
+        )
+        if res.chosen is None:
+            idle += 1
+            continue
+        search.set_chosen(res.chosen)
+        snap = search.snapshot()
+        within = (
+            snap.moves <= search.budget.moves
+            and snap.value <= search.budget.value * (1 + 1e-12) + 1e-9
+        )
+        if within and _better(snap, best):
+            best = snap
+            idle = 0
+        else:
+            search.restore(best)
+            idle += 1
+    search.restore(best)
+    return best
+
+
+def _shed_lns(search: _Search, best: _Snapshot, deadline: float, seed: int) -> _Snapshot:
+    """Large-neighbourhood search for a tolerance out of reach within a move budget.
+
+    The reps beyond the tolerance can usually only get there by shedding, one move per
+    customer, so the neighbourhood is what decides how: the heaviest units (in a
+    targeted row) of each such rep, a random number of them between half and twice the
+    move budget, every unit moved so far and every forced unit, free to go to any rep.
+    CP-SAT minimises how far the targeted metrics exceed their tolerance, the budgets
+    as constraints; a round is kept only if the plan improves."""
+    from alloc.solvers.cpsat import Scaled
+
+    setup = search.setup
+    model, rows = setup.model, setup.rows
+    assert search.tol is not None
+    targeted = np.flatnonzero(search.x_weight != 0)
+    scaled = Scaled.from_rows(model, rows)
+    rng = np.random.default_rng(seed + 17)
+    movable = np.diff(model.unit_start) > 1
+    every_rep = np.ones(model.n_reps, dtype=bool)
+    span = max(2.0, search.budget.moves if math.isfinite(search.budget.moves) else 20.0)
+    search.restore(best)
+    idle = 0
+    while idle < 4 and time.perf_counter() < deadline - 0.2 and search.tol_gap() > 1e-12:
+        dev = np.abs(search.loads[targeted] - rows.share[targeted]) / rows.share[targeted]
+        beyond = (dev > search.tol[targeted][:, None] + 1e-12).any(axis=0)
+        free = (setup.mc[search.chosen] > 0) | (setup.home < 0)
+        size = np.abs(rows.weight[search.chosen][:, targeted]).max(axis=1)
+        n_heavy = int(rng.uniform(0.25, 1.0) * span)
+        for r in np.flatnonzero(beyond).tolist():
+            at = np.flatnonzero((search.rep_of == r) & movable)
+            free[at[np.argsort(-size[at], kind="stable")[:n_heavy]]] = True
+        units = np.flatnonzero(free & movable)
+        limit = min(6.0, deadline - time.perf_counter() - 0.1)
+        if units.size == 0 or limit < 0.2:
+            break
+        res = _cp_solve(
+            setup,
+            scaled,
+            search.chosen,
+            search.budget,
+            search.tol,
+            units,
+            every_rep,
+            limit,
+            int(rng.integers(1 << 30)),
+            search.frozen,
+            lexicographic=False,
+            gap=True,
         )
         if res.chosen is None:
             idle += 1
