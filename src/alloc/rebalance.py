@@ -1171,8 +1171,11 @@ def _search(
     4. pruning of moves that do not pay, and the budgeted search again on the budget freed;
     5. (big problems, no tolerance) *compaction*: the budgeted search, from the start,
        for the fewest moves reaching the deviations found so far;
-    6. (big problems) large-neighbourhood search with CP-SAT, the budget a constraint;
-    7. free moves that improve the objective (no budget used).
+    6. (a tolerance out of reach) on big problems with ``max_moves``, CP-SAT on the
+       heaviest units of the reps beyond it (:func:`_shed_lns`); then a second search
+       on the other imbalance metrics, the targeted ones held (:func:`_secondary`);
+    7. (big problems) large-neighbourhood search with CP-SAT, the budget a constraint;
+    8. free moves that improve the objective (no budget used).
     """
     rng = np.random.default_rng(seed)
     phases: list[tuple[str, float, float]] = []
