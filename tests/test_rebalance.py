@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
+import sys
 
 import matplotlib
 import numpy as np
@@ -225,6 +228,95 @@ def test_tolerance_per_metric():
         problem.without_reps(["r3"]), incumbent, tolerance={"potential": 0.0}, time_limit=5
     )
     assert result.metrics["potential_max_dev"] == pytest.approx(0.0)
+
+
+def senior_leaves() -> tuple[alloc.Problem, pd.Series]:
+    """S0 leaves; its key account K0 may only go to the other seniors (S1, S2), who then
+    have to shed non-key customers to the juniors, one move each."""
+    rows = [
+        ("K1", 60, 6, True, "S1"),
+        ("a1", 24, 4, False, "S1"),
+        ("a2", 8, 3, False, "S1"),
+        ("a3", 8, 3, False, "S1"),
+        ("K2", 60, 6, True, "S2"),
+        ("b1", 26, 4, False, "S2"),
+        ("b2", 7, 3, False, "S2"),
+        ("b3", 7, 3, False, "S2"),
+        ("K0", 70, 7, True, "S0"),
+        ("o1", 15, 3, False, "S0"),
+        ("o2", 15, 3, False, "S0"),
+        ("j1", 50, 5, False, "J1"),
+        ("j2", 50, 5, False, "J1"),
+        ("j3", 45, 5, False, "J2"),
+        ("j4", 55, 5, False, "J2"),
+        ("j5", 40, 5, False, "J3"),
+        ("j6", 60, 5, False, "J3"),
+    ]
+    table = pd.DataFrame(
+        rows, columns=["customer_id", "potential", "workload", "key_account", "owner"]
+    )
+    reps = pd.DataFrame(
+        {"rep_id": ["S0", "S1", "S2", "J1", "J2", "J3"], "level": ["senior"] * 3 + ["junior"] * 3}
+    )
+    problem = alloc.Problem(
+        table.drop(columns="owner"),
+        reps,
+        rules=[alloc.KeyAccounts("key_account", levels=["senior"])],
+        objective=alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload"),
+    )
+    incumbent = pd.Series(table["owner"].to_numpy(), index=table["customer_id"])
+    return problem.without_reps(["S0"]), incumbent
+
+
+@functools.cache
+def brute_force_senior_leaves(max_moves: int) -> tuple[float, float]:
+    """(max potential deviation, then objective) of the best plan within the budget.
+
+    Enumerates which kept customers move (at most ``max_moves``) and where, and where
+    the orphans go; a plan is feasible when every key account is with a senior."""
+    problem, incumbent = senior_leaves()
+    customers, reps = problem.customers, problem.reps
+    ids, names = list(problem.customer_ids), list(problem.rep_ids)
+    senior = np.array([reps.loc[r, "level"] == "senior" for r in names])
+    key = customers["key_account"].to_numpy(bool)
+    pot, work = customers["potential"].to_numpy(float), customers["workload"].to_numpy(float)
+    home = np.array([names.index(incumbent[c]) if incumbent[c] in names else -1 for c in ids])
+    orphans = np.flatnonzero(home < 0).tolist()
+    kept = np.flatnonzero(home >= 0).tolist()
+    R = len(names)
+    best = (math.inf, math.inf)
+    for k in range(max_moves + 1):
+        for moved in itertools.combinations(kept, k):
+            options = [[r for r in range(R) if r != home[c]] for c in moved]
+            for combo in itertools.product(*options, *[range(R)] * len(orphans)):
+                plan = home.copy()
+                plan[list(moved) + orphans] = combo
+                if not senior[plan[key]].all():
+                    continue
+                lp, lw = np.bincount(plan, pot, R), np.bincount(plan, work, R)
+                dev_p = float(np.abs(lp / lp.mean() - 1).max())
+                dev_w = float(np.abs(lw / lw.mean() - 1).max())
+                best = min(best, (round(dev_p, 12), round(dev_p + 0.5 * dev_w, 12)))
+    return best
+
+
+@pytest.mark.parametrize("local_search_only", [False, True])
+def test_senior_leaves_tolerance_out_of_reach_matches_brute_force(monkeypatch, local_search_only):
+    # With 1 % out of reach, the plan is the closest within the budget: the least max
+    # potential deviation, and among those the best objective (workload balance).
+    problem, incumbent = senior_leaves()
+    if local_search_only:
+        monkeypatch.setattr(sys.modules["alloc.rebalance"], "EXACT_PAIR_LIMIT", 0)
+    for max_moves in (0, 1, 2):
+        best_dev, best_objective = brute_force_senior_leaves(max_moves)
+        result = rebalance(
+            problem, incumbent, max_moves=max_moves, tolerance={"potential": 0.01}, time_limit=5
+        )
+        assert alloc.check(problem, result.assignment) == []
+        assert len(discretionary(result)) <= max_moves
+        assert result.metrics["potential_max_dev"] == pytest.approx(best_dev, abs=1e-9)
+        assert result.objective == pytest.approx(best_objective, abs=1e-9)
+        assert "was not reached" in result.explanation
 
 
 def test_moved_value_budget_is_respected():

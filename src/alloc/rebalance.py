@@ -443,6 +443,10 @@ class _Search:
     paid_share: float = 1 / 16
     max_per_round: float = math.inf
     first_step: float = 0.5
+    # Weight, in the ranking of moves only, of the change in total |deviation| of the
+    # reps a move touches: among moves that remove the same excess, the ones that shift
+    # more (fewer moves per unit of shift) rank first. Used when moves are counted.
+    shift_bonus: float = 0.0
 
     def __post_init__(self) -> None:
         m, rows = self.setup.model, self.setup.rows
@@ -689,6 +693,9 @@ class _Search:
             ok = movable[v]
             return u[ok], v[ok]
         gu, gv = self._guided_swaps(movable)
+        if self.budget.finite:
+            ru, rv = self._replacement_swaps(movable, limit)
+            gu, gv = np.concatenate([gu, ru]), np.concatenate([gv, rv])
         at_hot = np.flatnonzero(active[self.rep_of] & movable)
         others = np.flatnonzero(movable)
         if at_hot.size == 0 or others.size == 0 or limit <= 0:
@@ -703,6 +710,34 @@ class _Search:
             v = self.rng.choice(others, size=u.size, replace=True)
         ok = self.rep_of[u] != self.rep_of[v]
         return np.concatenate([gu, u[ok]]), np.concatenate([gv, v[ok]])
+
+    def _replacement_swaps(self, movable: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each moved unit paired with the units still at its home rep: the swap sends
+        the moved unit home and another in its place, a different move for no budget."""
+        m, s = self.setup.model, self.setup
+        moved = np.flatnonzero((s.mc[self.chosen] > 0) & (s.home >= 0) & movable)
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        if moved.size == 0:
+            return empty
+        home_rep = m.pair_rep[s.home[moved]]
+        by_rep = np.argsort(self.rep_of, kind="stable")
+        rep_start = np.searchsorted(self.rep_of[by_rep], np.arange(m.n_reps + 1))
+        count = rep_start[home_rep + 1] - rep_start[home_rep]
+        if count.sum() > limit:
+            # Large problems: a sample of the units at each home rep.
+            take = np.minimum(count, max(1, limit // moved.size))
+        else:
+            take = count
+        u = np.repeat(moved, take)
+        start = np.repeat(rep_start[home_rep], take)
+        size = np.repeat(count, take)
+        if take.sum() < count.sum():
+            offset = (self.rng.random(u.size) * size).astype(np.int64)
+        else:
+            offset = np.arange(u.size) - np.repeat(np.cumsum(take) - take, take)
+        v = by_rep[start + offset]
+        ok = movable[v] & (s.mc[self.chosen[v]] == 0)
+        return u[ok], v[ok]
 
     def _guided_swaps(self, movable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each unit u at a rep with excess and each other rep b it may go to, the
@@ -794,6 +829,9 @@ class _Search:
         eff = np.where(use > 1e-15, use, 1e-12)
         tier = np.where(pen_q[good] < 0, 0, np.where(d_p[good] < 0, 1, 2))
         gain = np.where(tier == 0, pen_q[good], np.where(tier == 1, d_p[good], d_x[good]))
+        if self.shift_bonus > 0 and self.soft.size:
+            d_abs = self._abs_dev_change(c, good)
+            gain = np.where(tier == 2, gain + self.shift_bonus * np.minimum(d_abs, 0.0), gain)
         ratio = gain / eff
         order = np.lexsort((c["d_v"][good], ratio, tier))
         if self.budget.finite:
@@ -842,6 +880,16 @@ class _Search:
             self.rounds += 1
             self.loads = self.setup.rows.loads(self.setup.model, self.chosen)
         return applied > 0
+
+    def _abs_dev_change(self, c: dict[str, np.ndarray], idx: np.ndarray) -> np.ndarray:
+        """Change of sum_r x_weight * |relative deviation| of candidates ``idx``."""
+        rows, k = self.setup.rows, self.soft
+        ra, rb = c["ra"][idx], c["rb"][idx]
+        la, lb = self.loads[k][:, ra].T, self.loads[k][:, rb].T
+        na, nb = la + c["da"][idx][:, k], lb + c["db"][idx][:, k]
+        sa, sb = rows.share[k][:, ra].T, rows.share[k][:, rb].T
+        d = (np.abs(na - sa) - np.abs(la - sa)) / sa + (np.abs(nb - sb) - np.abs(lb - sb)) / sb
+        return np.asarray(d @ np.abs(self.x_weight[k]))
 
     def _apply(self, u: int, q: int) -> None:
         W = self.setup.rows.weight
@@ -1123,8 +1171,11 @@ def _search(
     4. pruning of moves that do not pay, and the budgeted search again on the budget freed;
     5. (big problems, no tolerance) *compaction*: the budgeted search, from the start,
        for the fewest moves reaching the deviations found so far;
-    6. (big problems) large-neighbourhood search with CP-SAT, the budget a constraint;
-    7. free moves that improve the objective (no budget used).
+    6. (a tolerance out of reach) on big problems with ``max_moves``, CP-SAT on the
+       heaviest units of the reps beyond it (:func:`_shed_lns`); then a second search
+       on the other imbalance metrics, the targeted ones held (:func:`_secondary`);
+    7. (big problems) large-neighbourhood search with CP-SAT, the budget a constraint;
+    8. free moves that improve the objective (no budget used).
     """
     rng = np.random.default_rng(seed)
     phases: list[tuple[str, float, float]] = []
@@ -1137,6 +1188,8 @@ def _search(
 
     any_protected = bool((setup.mp > 0).any())
     search = _Search(setup, start.copy(), budget, tol, any_protected, rng, deadline)
+    if tol is not None and math.isfinite(budget.moves):
+        search.shift_bonus = 0.05
     big = setup.model.n_pairs > EXACT_PAIR_LIMIT  # small ones are finished by CP-SAT
     best = search.snapshot()
     if big and tol is None and not budget.finite:
@@ -1166,6 +1219,12 @@ def _search(
     if big and tol is None and not budget.finite and best.key[0] == 0 and best.moves > 0:
         best = _compact(search, start, best, until(0.5), seed)
         note("compaction", best)
+    if big and tol is not None and budget.finite and best.key[0] == 0 and best.key[2] > 1e-12:
+        best = _shed_lns(search, best, until(0.85), seed)
+        note("cp-sat lns on the heaviest units", best)
+    if tol is not None and best.key[0] == 0 and best.key[2] > 1e-12:
+        best = _secondary(search, best, until(0.7), seed)
+        note("other metrics", best)
     if big and time.perf_counter() < deadline - 0.3:
         best = _lns(search, best, deadline, seed)
         best = search.prune(best)
@@ -1225,6 +1284,38 @@ def _compact(
     search.set_chosen(found.chosen)
     snap = search.snapshot()
     if _key_not_worse(snap.key, best.key) and (snap.moves, snap.value) < (best.moves, best.value):
+        return snap
+    search.restore(best)
+    return best
+
+
+def _secondary(search: _Search, best: _Snapshot, deadline: float, seed: int) -> _Snapshot:
+    """A tolerance not reached: with the targeted metrics held at the deviation reached
+    (their excess weighs 1,000 times more), bring the other imbalance metrics down."""
+    setup = search.setup
+    assert search.tol is not None
+    search.restore(best)
+    targeted = search.x_weight != 0
+    others = search.is_imb & ~targeted & (setup.rows.imb_weight != 0)
+    if not others.any():
+        return best
+    tol2 = np.full(search.tol.size, np.nan)
+    tol2[targeted] = np.maximum(search.tol[targeted], search.max_dev()[targeted] * (1 + 1e-9))
+    tol2[others] = 0.0
+    sub = _Search(
+        setup,
+        best.chosen.copy(),
+        search.budget,
+        tol2,
+        search.frozen,
+        np.random.default_rng(seed + 29),
+        deadline,
+    )
+    sub.x_weight = np.where(targeted, 1e3, np.where(others, 1.0, 0.0))
+    found = sub.run()
+    search.set_chosen(found.chosen)
+    snap = search.snapshot()
+    if _better(snap, best):
         return snap
     search.restore(best)
     return best
@@ -1742,10 +1833,15 @@ def _cp_solve(
     pairs = pairs[keep]
     fixed = current[~in_sub]
     base = np.zeros((K, R), dtype=np.int64)
+    cur_load = np.zeros((K, R), dtype=np.int64)  # loads of the current plan, for hints
     for k in range(K):
         base[k] = np.bincount(
             model.pair_rep[fixed], weights=scaled.weight[fixed, k], minlength=R
         ).astype(np.int64)
+        cur_load[k] = np.bincount(
+            model.pair_rep[current], weights=scaled.weight[current, k], minlength=R
+        ).astype(np.int64)
+    aux_hints: list[tuple[Any, int]] = []  # auxiliary variables at the current plan
     cp = cp_model.CpModel()
     x = [cp.new_bool_var(f"x{p}") for p in pairs.tolist()]
     owner = model.pair_unit[pairs]
@@ -1820,10 +1916,13 @@ def _cp_solve(
                     expr = load(k, r)
                     cp.add(z >= R * expr - T)
                     cp.add(z >= T - R * expr)
+                z_now = max(other, int(np.abs(R * cur_load[k, active] - T).max(initial=0)))
+                aux_hints.append((z, z_now))
                 if gap:
                     assert tol is not None
                     g = cp.new_int_var(0, R * T + T, f"g{k}")
                     cp.add(g >= z - int(math.floor(float(tol[k]) * T)))
+                    aux_hints.append((g, max(0, z_now - int(math.floor(float(tol[k]) * T)))))
                     terms.append(g * (w / T))
                     integral = False
                     continue
@@ -1834,13 +1933,17 @@ def _cp_solve(
             if rows.is_max[k] or gap:
                 Q = 1_000_000
                 dev_out = np.abs(base[k, outside] - share[outside]) / np.maximum(share[outside], 1)
-                z = cp.new_int_var(
-                    int(math.ceil(float(dev_out.max(initial=0.0)) * Q - 1e-9)), 100 * Q, f"z{k}"
-                )
+                z_lo = int(math.ceil(float(dev_out.max(initial=0.0)) * Q - 1e-9))
+                z = cp.new_int_var(z_lo, 100 * Q, f"z{k}")
+                s_now = np.maximum(1, np.round(share[active])).astype(np.int64)
+                dev_now = np.abs(cur_load[k, active] - s_now) * Q / s_now
+                z_now = min(100 * Q, max(z_lo, int(np.ceil(dev_now.max(initial=0.0)))))
+                aux_hints.append((z, z_now))
                 if gap:
                     assert tol is not None
                     g = cp.new_int_var(0, 100 * Q, f"g{k}")
                     cp.add(g >= z - int(math.floor(float(tol[k]) * Q)))
+                    aux_hints.append((g, max(0, z_now - int(math.floor(float(tol[k]) * Q)))))
                     terms.append(g * (w / Q))
                 else:
                     terms.append(z * (w / Q))
@@ -1854,6 +1957,7 @@ def _cp_solve(
                     d = cp.new_int_var(0, 2 * T + 2 * s_r, f"d{k}_{r}")
                     cp.add(d >= expr - s_r)
                     cp.add(d >= s_r - expr)
+                    aux_hints.append((d, min(2 * T + 2 * s_r, abs(int(cur_load[k, r]) - s_r))))
                     terms.append(d * (w / s_r))
         cost = model.cost[pairs] if not gap else np.zeros(pairs.size)
         terms.extend(x[i] * float(cost[i]) for i in np.flatnonzero(cost != 0).tolist())
@@ -1864,6 +1968,8 @@ def _cp_solve(
     hint = set(current[units].tolist())
     for i, p in enumerate(pairs.tolist()):
         cp.add_hint(x[i], p in hint)
+    for var, value in aux_hints:
+        cp.add_hint(var, value)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
@@ -2059,6 +2165,74 @@ def _lns(
             search.frozen,
             lexicographic=False,
             gap=search.tol is not None and search.tol_gap() > 1e-12,
+        )
+        if res.chosen is None:
+            idle += 1
+            continue
+        search.set_chosen(res.chosen)
+        snap = search.snapshot()
+        within = (
+            snap.moves <= search.budget.moves
+            and snap.value <= search.budget.value * (1 + 1e-12) + 1e-9
+        )
+        if within and _better(snap, best):
+            best = snap
+            idle = 0
+        else:
+            search.restore(best)
+            idle += 1
+    search.restore(best)
+    return best
+
+
+def _shed_lns(search: _Search, best: _Snapshot, deadline: float, seed: int) -> _Snapshot:
+    """Large-neighbourhood search for a tolerance out of reach within a move budget.
+
+    The reps beyond the tolerance can usually only get there by shedding, one move per
+    customer, so the neighbourhood is what decides how: the heaviest units (in a
+    targeted row) of each such rep, a random number of them between half and twice the
+    move budget, every unit moved so far and every forced unit, free to go to any rep.
+    CP-SAT minimises how far the targeted metrics exceed their tolerance, the budgets
+    as constraints; a round is kept only if the plan improves."""
+    from alloc.solvers.cpsat import Scaled
+
+    setup = search.setup
+    model, rows = setup.model, setup.rows
+    assert search.tol is not None
+    targeted = np.flatnonzero(search.x_weight != 0)
+    scaled = Scaled.from_rows(model, rows)
+    rng = np.random.default_rng(seed + 17)
+    movable = np.diff(model.unit_start) > 1
+    every_rep = np.ones(model.n_reps, dtype=bool)
+    span = max(2.0, search.budget.moves if math.isfinite(search.budget.moves) else 20.0)
+    search.restore(best)
+    idle = 0
+    while idle < 4 and time.perf_counter() < deadline - 0.2 and search.tol_gap() > 1e-12:
+        dev = np.abs(search.loads[targeted] - rows.share[targeted]) / rows.share[targeted]
+        beyond = (dev > search.tol[targeted][:, None] + 1e-12).any(axis=0)
+        free = (setup.mc[search.chosen] > 0) | (setup.home < 0)
+        size = np.abs(rows.weight[search.chosen][:, targeted]).max(axis=1)
+        n_heavy = int(rng.uniform(0.25, 1.0) * span)
+        for r in np.flatnonzero(beyond).tolist():
+            at = np.flatnonzero((search.rep_of == r) & movable)
+            free[at[np.argsort(-size[at], kind="stable")[:n_heavy]]] = True
+        units = np.flatnonzero(free & movable)
+        limit = min(6.0, deadline - time.perf_counter() - 0.1)
+        if units.size == 0 or limit < 0.2:
+            break
+        res = _cp_solve(
+            setup,
+            scaled,
+            search.chosen,
+            search.budget,
+            search.tol,
+            units,
+            every_rep,
+            limit,
+            int(rng.integers(1 << 30)),
+            search.frozen,
+            lexicographic=False,
+            gap=True,
         )
         if res.chosen is None:
             idle += 1
