@@ -1334,9 +1334,10 @@ def _price_search(search: _Search, best: _Snapshot, deadline: float, seed: int) 
     if search.frozen:
         price = price + 1e3 * (scale + 1.0) * setup.mp
     priced = dataclasses.replace(model, cost=price)
-    local = LocalSearch(priced, setup.rows, best.chosen.copy(), seed=seed)
-    if not np.any(model.cost != 0) and hasattr(local, "smooth"):
-        local.smooth = bool(setup.rows.imb_weight.any())
+    # The move prices make the costs non-zero; the smooth phase still suits a pure
+    # balance objective underneath them.
+    smooth = bool(setup.rows.imb_weight.any()) and not np.any(model.cost != 0)
+    local = LocalSearch(priced, setup.rows, best.chosen.copy(), seed=seed, smooth=smooth)
     # The local search perturbs until its deadline; give it time in proportion to size.
     end = min(deadline, time.perf_counter() + 0.5 + model.n_pairs / 10_000)
     chosen, _ = local.run(end)

@@ -30,7 +30,17 @@ _WHOLE_NEIGHBOURHOOD_PAIRS = 60_000
 class LocalSearch:
     """Improves one assignment (one chosen pair per unit) in place."""
 
-    def __init__(self, model: Model, rows: Rows, chosen: np.ndarray, seed: int = 0) -> None:
+    def __init__(
+        self,
+        model: Model,
+        rows: Rows,
+        chosen: np.ndarray,
+        seed: int = 0,
+        smooth: bool | None = None,
+    ) -> None:
+        """``smooth``: start with the squared-deviation phase (default: only for objectives
+        made of imbalance terms alone; a caller that adds small move prices to the costs,
+        like rebalancing, asks for it explicitly)."""
         if (chosen < 0).any():
             raise ValueError("local search needs a complete assignment")
         self.model, self.rows = model, rows
@@ -42,7 +52,9 @@ class LocalSearch:
         self.moves = 0
         # Pure balance objectives first descend on squared deviations (smooth), then on
         # the true objective; with linear costs the true objective is used throughout.
-        self.smooth = bool(rows.imb_weight.any()) and not np.any(model.cost != 0)
+        if smooth is None:
+            smooth = bool(rows.imb_weight.any()) and not np.any(model.cost != 0)
+        self.smooth = smooth
         self._refresh()
 
     # ---- bookkeeping ----------------------------------------------------------------
