@@ -83,7 +83,11 @@ class Outcome:
 
 # ---- instances ----------------------------------------------------------------------
 def load_instances(
-    sets: Sequence[str], pattern: str | None, max_jobs: int | None, quick: bool
+    sets: Sequence[str],
+    pattern: str | None,
+    max_jobs: int | None,
+    quick: bool,
+    min_jobs: int | None = None,
 ) -> list[Instance]:
     """Instances of the chosen sets (minimisation rows of bks.csv), filtered."""
     bks = pd.read_csv(INSTANCES / "bks.csv")
@@ -95,6 +99,8 @@ def load_instances(
         bks = bks[bks["dataset"].isin(sets)]
         if max_jobs is not None:
             bks = bks[bks["n_jobs"] <= max_jobs]
+        if min_jobs is not None:
+            bks = bks[bks["n_jobs"] >= min_jobs]
         if pattern:
             bks = bks[[fnmatch.fnmatch(name, pattern) for name in bks["instance"]]]
     out = []
@@ -334,6 +340,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="only instances with at most this many jobs (default: no limit)",
     )
+    parser.add_argument(
+        "--min-jobs",
+        type=int,
+        default=None,
+        help="only instances with at least this many jobs (default: no limit)",
+    )
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per solver run")
     parser.add_argument("--instances", default=None, help="glob on instance names, e.g. 'd*'")
     parser.add_argument(
@@ -371,7 +383,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    instances = load_instances(args.sets, args.instances, args.max_jobs, args.quick)
+    instances = load_instances(args.sets, args.instances, args.max_jobs, args.quick, args.min_jobs)
     if not instances:
         print("no instance matches the selection", file=sys.stderr)
         return 2

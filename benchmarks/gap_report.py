@@ -63,11 +63,12 @@ def report(frame: pd.DataFrame) -> str:
         if len(f):
             out.append(f"- {family}: mean gap {f.alloc_gap_pct.mean():.3f} % ({len(f)})")
     for b in baselines:
-        theirs = d[f"{b}_objective"]
-        no_worse = (d.alloc_objective <= theirs + 1e-9) | theirs.isna()
-        better = d.alloc_objective < theirs - 1e-9
+        ran = d[d[f"{b}_status"].notna()]  # rows of a run that included this baseline
+        theirs = ran[f"{b}_objective"]
+        no_worse = (ran.alloc_objective <= theirs + 1e-9) | theirs.isna()
+        better = ran.alloc_objective < theirs - 1e-9
         out.append(
-            f"- alloc no worse than {BASELINES[b]} on {int(no_worse.sum())} of {len(d)} "
+            f"- alloc no worse than {BASELINES[b]} on {int(no_worse.sum())} of {len(ran)} "
             f"({100 * no_worse.mean():.1f} %), strictly better on {int(better.sum())}"
         )
     out.append(f"- every alloc plan passed alloc.check: {bool(d.checked.all())}")
@@ -91,9 +92,9 @@ def report(frame: pd.DataFrame) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("csv", type=Path)
+    parser.add_argument("csv", type=Path, nargs="+", help="one or more results CSVs")
     args = parser.parse_args()
-    print(report(pd.read_csv(args.csv)))
+    print(report(pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True)))
 
 
 if __name__ == "__main__":
