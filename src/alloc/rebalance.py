@@ -2191,8 +2191,8 @@ def _shed_lns(search: _Search, best: _Snapshot, deadline: float, seed: int) -> _
 
     The reps beyond the tolerance can usually only get there by shedding, one move per
     customer, so the neighbourhood is what decides how: the heaviest units (in a
-    targeted row) of each such rep, a random number of them between half and twice the
-    move budget, every unit moved so far and every forced unit, free to go to any rep.
+    targeted row) of each such rep, a random number of them between a quarter of and
+    the whole move budget, every unit moved so far and every forced unit, free to go to any rep.
     CP-SAT minimises how far the targeted metrics exceed their tolerance, the budgets
     as constraints; a round is kept only if the plan improves."""
     from alloc.solvers.cpsat import Scaled
