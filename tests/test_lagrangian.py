@@ -118,7 +118,8 @@ def test_fractional_costs_never_give_a_false_optimality_claim(
     brute: Callable[[alloc.Problem], float | None],
 ) -> None:
     cost, work, capacity = instance
-    # Costs with many decimals: CP-SAT sees them rounded, so its "optimal" is no proof.
+    # Costs with many decimals (CP-SAT scales a float objective itself): whatever status
+    # is reported, OPTIMAL must be the true optimum.
     fractional = cost + np.random.default_rng(jitter).random(cost.shape) * 1e-3
     n, m = cost.shape
     pairs = pd.DataFrame(

@@ -248,8 +248,8 @@ def solve(
         elif core.blocked_by_scaling:
             warnings.warn(
                 "alloc.solve: CP-SAT solved its integer model to optimality, but scaling "
-                f"float data to integers changed it (weights by up to {scaled.error:.2e} "
-                "relative, or fractional costs); the plan is reported FEASIBLE, not OPTIMAL.",
+                f"float data to integers changed it by up to {scaled.error:.2e} (relative); "
+                "the plan is reported FEASIBLE, not OPTIMAL.",
                 PrecisionWarning,
                 stacklevel=2,
             )
@@ -360,8 +360,8 @@ class _CoreOutcome:
     chosen: np.ndarray | None
     status: str  # CP-SAT status of the last core ("INFEASIBLE" only for the whole model)
     proven: bool  # the plan is optimal for the whole model
-    # CP-SAT proved its integer model optimal, but float costs or rows were rounded for
-    # it, so the plan is not proven optimal for the true data.
+    # CP-SAT proved its integer model optimal, but rows were rounded for it, so the plan
+    # is not proven optimal for the true data.
     blocked_by_scaling: bool = False
 
 
@@ -386,7 +386,9 @@ def _core_search(  # type: ignore[no-untyped-def]
     rc = relaxation.reduced
     P = model.n_pairs
     integral = bool(np.allclose(model.cost, np.round(model.cost), rtol=0, atol=1e-9))
-    exact_data = integral and scaled.error == 0
+    # As for the whole model: rows rounded for CP-SAT block a proof; fractional costs do
+    # not (CP-SAT scales a float objective itself and proves within its tolerance).
+    exact_data = scaled.error == 0
     # One cheapest pair per unit keeps every core feasible for the assignment rows.
     first = np.zeros(P, dtype=bool)
     first[relaxation.assignment] = True
