@@ -193,31 +193,26 @@ def run_case(
             }
         )
 
-    t = time.perf_counter()
-    res = rebalance(
-        reduced,
-        incumbent,
-        max_moves=budget,
-        tolerance={"potential": TOLERANCE},
-        time_limit=rebalance_time,
-        seed=seed,
-    )
-    record("rebalance tol 1 %", res.assignment, time.perf_counter() - t, res.status.value)
+    def to_tolerance(max_moves: int) -> tuple[alloc.Result, float]:
+        t = time.perf_counter()
+        res = rebalance(
+            reduced,
+            incumbent,
+            max_moves=max_moves,
+            tolerance={"potential": TOLERANCE},
+            time_limit=rebalance_time,
+            seed=seed,
+        )
+        return res, time.perf_counter() - t
+
+    res, seconds = to_tolerance(budget)
+    record("rebalance tol 1 %", res.assignment, seconds, res.status.value)
     if moves_needed > budget:
         # 1 % is out of reach in the budget: how many moves does rebalance need for it,
-        # against the bound? Budgets from the bound up, in steps of 5 %.
+        # against the bound? Budgets from the bound up, in steps of 3 moves.
         for extra in range(0, 60, 3):
             allowed = moves_needed + extra
-            t = time.perf_counter()
-            res = rebalance(
-                reduced,
-                incumbent,
-                max_moves=allowed,
-                tolerance={"potential": TOLERANCE},
-                time_limit=rebalance_time,
-                seed=seed,
-            )
-            seconds = time.perf_counter() - t
+            res, seconds = to_tolerance(allowed)
             figures = _figures(reduced, incumbent, res.assignment, gone)
             dev = figures["potential_max_dev"]
             if isinstance(dev, float) and dev <= TOLERANCE + 1e-12:

@@ -2170,18 +2170,8 @@ def _lns(
         if res.chosen is None:
             idle += 1
             continue
-        search.set_chosen(res.chosen)
-        snap = search.snapshot()
-        within = (
-            snap.moves <= search.budget.moves
-            and snap.value <= search.budget.value * (1 + 1e-12) + 1e-9
-        )
-        if within and _better(snap, best):
-            best = snap
-            idle = 0
-        else:
-            search.restore(best)
-            idle += 1
+        kept = _keep_if_better(search, best, res.chosen)
+        best, idle = (kept, 0) if kept is not None else (best, idle + 1)
     search.restore(best)
     return best
 
@@ -2238,17 +2228,21 @@ def _shed_lns(search: _Search, best: _Snapshot, deadline: float, seed: int) -> _
         if res.chosen is None:
             idle += 1
             continue
-        search.set_chosen(res.chosen)
-        snap = search.snapshot()
-        within = (
-            snap.moves <= search.budget.moves
-            and snap.value <= search.budget.value * (1 + 1e-12) + 1e-9
-        )
-        if within and _better(snap, best):
-            best = snap
-            idle = 0
-        else:
-            search.restore(best)
-            idle += 1
+        kept = _keep_if_better(search, best, res.chosen)
+        best, idle = (kept, 0) if kept is not None else (best, idle + 1)
     search.restore(best)
     return best
+
+
+def _keep_if_better(search: _Search, best: _Snapshot, chosen: np.ndarray) -> _Snapshot | None:
+    """Move the search to ``chosen``; return its snapshot if it is within the budgets and
+    better than ``best``, else restore ``best`` and return None."""
+    search.set_chosen(chosen)
+    snap = search.snapshot()
+    within = (
+        snap.moves <= search.budget.moves and snap.value <= search.budget.value * (1 + 1e-12) + 1e-9
+    )
+    if within and _better(snap, best):
+        return snap
+    search.restore(best)
+    return None

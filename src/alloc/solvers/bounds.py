@@ -142,6 +142,7 @@ def lagrangian(
         return None
     hard = np.flatnonzero(rows.pen_scale > 0)
     start = model.unit_start[:-1]
+    seg = model.pair_unit  # the unit of each pair
     cost = np.asarray(model.cost, dtype=float)
     rep = model.pair_rep
     R = model.n_reps
@@ -165,7 +166,6 @@ def lagrangian(
     if hard.size and (has_hi.any() or has_lo.any()):
         target = upper if upper is not None and math.isfinite(upper) else None
         theta, stall = 2.0, 0
-        seg = np.repeat(np.arange(model.n_units), np.diff(model.unit_start))
         while iterations < max_iterations and time.perf_counter() < deadline:
             iterations += 1
             # The chosen pair of each unit at these multipliers: its first cheapest pair.
@@ -199,7 +199,6 @@ def lagrangian(
                         break
             if target is not None and best_value >= target - 1e-9 * max(1.0, abs(target)):
                 break
-    seg = np.repeat(np.arange(model.n_units), np.diff(model.unit_start))
     reduced = np.maximum(best_adjusted - best_min[seg], 0.0)
     order = np.lexsort((reduced, seg))
     assignment = order[model.unit_start[:-1]].astype(np.int64)
