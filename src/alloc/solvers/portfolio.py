@@ -6,7 +6,8 @@
    costs and a start (each unit on its cheapest pair at the relaxed prices).
 4. Local search (shift, swap, perturbation) improves the plan (or repairs the start).
 5. CP-SAT: for linear objectives, on growing cores of low-reduced-cost pairs (exact once
-   the core holds every pair that could improve the plan); otherwise, warm-started with
+   the core holds every pair that could improve the plan), with a turn for HiGHS
+   (branch-and-cut) on narrow cores in long solves; otherwise, warm-started with
    a complete hint, it solves small problems exactly and runs a large-neighbourhood
    search (a few reps' customers re-optimised at a time) on big ones.
 6. A bound (CP-SAT's, the Lagrangian or the LP relaxation) gives the gap.
@@ -38,6 +39,7 @@ from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
 from alloc.solvers.diagnose import precheck
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
+from alloc.solvers.mip import solve_mip
 from alloc.solvers.state import Rows, Score, score_of
 
 __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
@@ -367,6 +369,8 @@ class _CoreOutcome:
 
 #: Core sizes tried in turn, in pairs per unit (the whole model comes last).
 _CORE_SIZES = (1.5, 2.0, 3.0, 5.0, 8.0)
+MIP_MIN_SECONDS = 20.0  # core search time from which HiGHS gets a share
+MIP_MAX_PAIRS_PER_UNIT = 2.5  # widest second core HiGHS gets a turn on
 
 
 def _core_search(  # type: ignore[no-untyped-def]
@@ -399,6 +403,26 @@ def _core_search(  # type: ignore[no-untyped-def]
     # per unit sit at 0, and the best plans use them all), so a core cut at a count
     # would drop tied pairs at random; each cut takes every pair within `tie` of it.
     tie = 1e-3 * float(np.mean(np.abs(model.cost)))
+
+    def keep(plan: np.ndarray | None, label: str, mask: np.ndarray) -> None:
+        nonlocal current, current_obj
+        if plan is None or not _feasible(model, rows, plan):
+            return
+        obj = float(model.cost[plan].sum())
+        if obj < current_obj - 1e-9 * max(1.0, abs(current_obj)):
+            current, current_obj = plan, obj
+            say(label, None, f"objective {obj:.6g} on {int(mask.sum())} pairs")
+
+    # Long solves also give HiGHS a turn (see alloc.solvers.mip) when the second core is
+    # narrow; short ones keep all the time for CP-SAT, which finds good plans sooner. On
+    # wide cores (many tied reduced costs: GAP type D, 4 pairs per customer) HiGHS found
+    # nothing in 15 s, and the time was lost to CP-SAT (measured, 60 s runs).
+    second = _CORE_SIZES[1] * model.n_units
+    second_pairs = int(np.sum(rc <= sorted_rc[int(second)] + tie)) if second < P else P
+    use_mip = (
+        deadline - time.perf_counter() >= MIP_MIN_SECONDS
+        and second_pairs <= MIP_MAX_PAIRS_PER_UNIT * model.n_units
+    )
     status, proven, whole, blocked = "UNKNOWN", False, False, False
     level, last_delta = 0, -math.inf
     while True:
@@ -426,7 +450,19 @@ def _core_search(  # type: ignore[no-untyped-def]
         if current is not None:
             mask[current] = True
         whole = bool(mask.all())
-        share = 0.75 if level == 0 else 0.5
+        if use_mip and level > 0 and not exact:
+            # HiGHS first on each wider core while it closes them; on a core it cannot
+            # close, CP-SAT goes on from the best plan and HiGHS gets no further turn.
+            found = solve_mip(model, rows, pair_mask=mask, time_limit=0.5 * remaining)
+            keep(found.chosen, "mip core", mask)
+            if found.status == "OPTIMAL" and not whole and level < len(_CORE_SIZES):
+                level += 1  # CP-SAT cannot beat HiGHS's optimum on the same core
+                continue
+            use_mip = found.status == "OPTIMAL"
+            remaining = deadline - time.perf_counter()
+            if remaining < 0.1:
+                break
+        share = (0.45 if use_mip else 0.75) if level == 0 else 0.5
         budget = remaining if exact or whole else max(share * remaining, min(1.0, remaining))
         res = solve_cpsat(
             model,
@@ -440,11 +476,7 @@ def _core_search(  # type: ignore[no-untyped-def]
             hint=current if level > 0 else None,
             pair_mask=None if whole else mask,
         )
-        if res.chosen is not None and _feasible(model, rows, res.chosen):
-            obj = float(model.cost[res.chosen].sum())
-            if obj < current_obj - 1e-9 * max(1.0, abs(current_obj)):
-                current, current_obj = res.chosen, obj
-                say("cp-sat core", None, f"objective {obj:.6g} on {int(mask.sum())} pairs")
+        keep(res.chosen, "cp-sat core", mask)
         status = res.status
         if res.status == "OPTIMAL" and (exact or whole):
             proven, blocked = exact_data, not exact_data

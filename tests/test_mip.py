@@ -1,0 +1,81 @@
+"""HiGHS on a core of pairs (alloc.solvers.mip) and its turn in the core search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from hypothesis import given
+
+import alloc
+from alloc.solvers import mip, portfolio
+from alloc.solvers.state import Rows, score_of
+from test_lagrangian import gap_instances, gap_problem
+
+
+@given(instance=gap_instances())
+def test_mip_on_every_pair_finds_the_brute_force_optimum(
+    instance: tuple[np.ndarray, np.ndarray, np.ndarray],
+    brute: Callable[[alloc.Problem], float | None],
+) -> None:
+    problem = gap_problem(*instance)
+    model = problem.model
+    rows = Rows.from_model(model)
+    every = np.ones(model.n_pairs, dtype=bool)
+    found = mip.solve_mip(model, rows, pair_mask=every, time_limit=5)
+    expected = brute(problem)
+    if expected is None:
+        assert found.status == "INFEASIBLE" and found.chosen is None
+        return
+    assert found.status == "OPTIMAL" and found.chosen is not None
+    assert np.array_equal(model.pair_unit[found.chosen], np.arange(model.n_units))
+    assert score_of(model, rows, found.chosen, rows.loads(model, found.chosen)).penalty == 0
+    assert float(model.cost[found.chosen].sum()) == expected
+    # Asking for a strictly better plan than the optimum finds none.
+    better = mip.solve_mip(model, rows, pair_mask=every, time_limit=5, cutoff=expected - 1)
+    assert better.status == "INFEASIBLE" and better.chosen is None
+
+
+def test_mip_keeps_to_the_core() -> None:
+    # c0 is cheapest on r0, c1 on r0 too; capacity 1 each. Without (c1, r1) in the core
+    # the only plan is c0 -> r1, c1 -> r0 (cost 5 + 2 = 7), though the optimum overall
+    # is c0 -> r0, c1 -> r1 (1 + 3 = 4).
+    cost = np.array([[1, 5], [2, 3]])
+    problem = gap_problem(cost, np.ones((2, 2), dtype=int), np.array([1, 1]))
+    model = problem.model
+    rows = Rows.from_model(model)
+    mask = np.ones(model.n_pairs, dtype=bool)
+    c1_r1 = int(np.flatnonzero((model.pair_unit == 1) & (model.pair_rep == 1))[0])
+    mask[c1_r1] = False
+    found = mip.solve_mip(model, rows, pair_mask=mask, time_limit=5)
+    assert found.chosen is not None and float(model.cost[found.chosen].sum()) == 7
+    whole = mip.solve_mip(model, rows, pair_mask=np.ones_like(mask), time_limit=5)
+    assert whole.chosen is not None and float(model.cost[whole.chosen].sum()) == 4
+
+
+def test_a_core_missing_a_customer_is_infeasible_without_a_solve() -> None:
+    problem = gap_problem(np.array([[1, 5], [2, 3]]), np.ones((2, 2), dtype=int), np.array([2, 2]))
+    model = problem.model
+    mask = model.pair_unit != 1
+    found = mip.solve_mip(model, Rows.from_model(model), pair_mask=mask, time_limit=5)
+    assert found.status == "INFEASIBLE" and found.chosen is None
+
+
+def test_long_core_searches_give_highs_a_turn(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[mip.MipResult] = []
+    original = portfolio.solve_mip
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = original(*args, **kwargs)
+        calls.append(found)
+        return found
+
+    monkeypatch.setattr(portfolio, "solve_mip", recording)
+    monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
+    # Type E: a narrow second core, and not proven on the first core in this time.
+    problem = alloc.datasets.make_gap(10, 100, kind="e", seed=3)
+    result = alloc.solve(problem, time_limit=4, seed=0, workers=2)
+    assert result.status.has_solution
+    assert alloc.check(problem, result.assignment) == []
+    assert len(calls) == 1
+    assert result.objective >= result.bound
