@@ -40,8 +40,8 @@ def solve_mip(
 ) -> MipResult:
     """Minimise the linear cost over the flagged pairs subject to the hard rows.
 
-    ``cutoff`` adds the row ``cost <= cutoff`` so that only strictly better plans are
-    searched for (the caller passes its incumbent minus the smallest improvement).
+    ``cutoff`` adds the row ``cost <= cutoff``: only plans at most that cost are searched
+    for (the portfolio does not use it: on the GAP type C cores it did not help HiGHS).
     """
     # Imported here: scipy.optimize takes a noticeable part of a second to import, and
     # most solves never reach this turn.
