@@ -31,9 +31,6 @@ def test_mip_on_every_pair_finds_the_brute_force_optimum(
     assert np.array_equal(model.pair_unit[found.chosen], np.arange(model.n_units))
     assert score_of(model, rows, found.chosen, rows.loads(model, found.chosen)).penalty == 0
     assert float(model.cost[found.chosen].sum()) == expected
-    # Asking for a strictly better plan than the optimum finds none.
-    better = mip.solve_mip(model, rows, pair_mask=every, time_limit=5, cutoff=expected - 1)
-    assert better.status == "INFEASIBLE" and better.chosen is None
 
 
 def test_mip_keeps_to_the_core() -> None:

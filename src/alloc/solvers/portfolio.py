@@ -413,12 +413,16 @@ def _core_search(  # type: ignore[no-untyped-def]
             current, current_obj = plan, obj
             say(label, None, f"objective {obj:.6g} on {int(mask.sum())} pairs")
 
+    def cut(level: int) -> float:
+        """Largest reduced cost in the core of ``_CORE_SIZES[level]`` pairs per unit."""
+        size = int(_CORE_SIZES[level] * model.n_units)
+        return float(sorted_rc[size]) + tie if size < P else math.inf
+
     # Long solves also give HiGHS a turn (see alloc.solvers.mip) when the second core is
     # narrow; short ones keep all the time for CP-SAT, which finds good plans sooner. On
     # wide cores (many tied reduced costs: GAP type D, 4 pairs per customer) HiGHS found
     # nothing in 15 s, and the time was lost to CP-SAT (measured, 60 s runs).
-    second = _CORE_SIZES[1] * model.n_units
-    second_pairs = int(np.sum(rc <= sorted_rc[int(second)] + tie)) if second < P else P
+    second_pairs = int(np.sum(rc <= cut(1)))
     use_mip = (
         deadline - time.perf_counter() >= MIP_MIN_SECONDS
         and second_pairs <= MIP_MAX_PAIRS_PER_UNIT * model.n_units
@@ -437,8 +441,7 @@ def _core_search(  # type: ignore[no-untyped-def]
         # The next cut that is wider than the last one (tied cuts are skipped).
         delta = math.inf
         while level < len(_CORE_SIZES):
-            size = _CORE_SIZES[level] * model.n_units
-            delta = sorted_rc[int(size)] + tie if size < P else math.inf
+            delta = cut(level)
             if delta > last_delta:
                 break
             level += 1
