@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -69,6 +70,7 @@ def test_long_core_searches_give_highs_a_turn(monkeypatch) -> None:  # type: ign
 
     monkeypatch.setattr(portfolio, "solve_mip", recording)
     monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(portfolio, "MIP_BESIDE_MAX_PAIRS", 0)  # the core turns, not beside
     # Type E: a narrow second core, and not proven on the first core in this time.
     problem = alloc.datasets.make_gap(10, 100, kind="e", seed=3)
     result = alloc.solve(problem, time_limit=4, seed=0, workers=2)
@@ -76,3 +78,67 @@ def test_long_core_searches_give_highs_a_turn(monkeypatch) -> None:  # type: ign
     assert alloc.check(problem, result.assignment) == []
     assert len(calls) == 1
     assert result.objective >= result.bound
+
+
+def test_a_start_plan_is_kept_when_time_is_too_short_to_improve_it() -> None:
+    problem = alloc.datasets.make_gap(5, 30, kind="c", seed=2)
+    model = problem.model
+    rows = Rows.from_model(model)
+    every = np.ones(model.n_pairs, dtype=bool)
+    optimum = mip.solve_mip(model, rows, pair_mask=every, time_limit=30)
+    assert optimum.status == "OPTIMAL" and optimum.chosen is not None
+    started = mip.solve_mip(model, rows, pair_mask=every, time_limit=0.01, start=optimum.chosen)
+    assert started.chosen is not None
+    assert float(model.cost[started.chosen].sum()) == float(model.cost[optimum.chosen].sum())
+
+
+def test_a_background_search_stops_on_request_with_a_valid_bound() -> None:
+    problem = alloc.datasets.make_gap(40, 400, kind="e", seed=1)
+    model = problem.model
+    rows = Rows.from_model(model)
+    search = mip.MipSearch(
+        model, rows, pair_mask=np.ones(model.n_pairs, dtype=bool), time_limit=60
+    ).start()
+    assert search.running()
+    started = time.perf_counter()
+    time.sleep(1.0)
+    found = search.finish()
+    assert time.perf_counter() - started < 10  # stopped, not run to its time limit
+    assert not search.running()
+    assert found.status in ("FEASIBLE", "UNKNOWN")
+    if found.chosen is not None:
+        assert score_of(model, rows, found.chosen, rows.loads(model, found.chosen)).penalty == 0
+        assert found.bound <= float(model.cost[found.chosen].sum())
+
+
+def test_small_models_get_highs_beside_cp_sat_and_an_optimal_plan(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    started: list[mip.MipSearch] = []
+    original = portfolio.MipSearch
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        search = original(*args, **kwargs)
+        started.append(search)
+        return search
+
+    monkeypatch.setattr(portfolio, "MipSearch", recording)
+    monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
+    problem = alloc.datasets.make_gap(5, 40, kind="c", seed=4)
+    model = problem.model
+    result = alloc.solve(problem, time_limit=10, seed=0, workers=2)
+    assert len(started) == 1
+    assert alloc.check(problem, result.assignment) == []
+    assert result.status == alloc.Status.OPTIMAL
+    rows = Rows.from_model(model)
+    every = np.ones(model.n_pairs, dtype=bool)
+    optimum = mip.solve_mip(model, rows, pair_mask=every, time_limit=30)
+    assert optimum.status == "OPTIMAL" and optimum.chosen is not None
+    assert result.objective == float(model.cost[optimum.chosen].sum()) == result.bound
+
+
+def test_one_worker_keeps_highs_out_of_the_way(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    started: list[object] = []
+    monkeypatch.setattr(portfolio, "MipSearch", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
+    problem = alloc.datasets.make_gap(5, 40, kind="c", seed=4)
+    result = alloc.solve(problem, time_limit=3, seed=0, workers=1)
+    assert started == [] and alloc.check(problem, result.assignment) == []

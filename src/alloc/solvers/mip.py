@@ -1,11 +1,18 @@
-"""A branch-and-cut search (HiGHS, through ``scipy.optimize.milp``) on a core of pairs.
+"""A branch-and-cut search (HiGHS, through its ``highspy`` binding) on a set of pairs.
 
 CP-SAT and a MIP solver find different plans: on knapsack-like capacity rows HiGHS's
 cuts and LP-guided diving close the last units of cost that CP-SAT's search misses
 (measured with a scratch script on the GAP type C suite, HiGHS alone 20 s on a core of
 2 pairs per customer: c201600 18,805 and c401600 17,149, where alloc's CP-SAT core
-search ended at 18,809 and 17,155 in 60 s). The portfolio gives it a share of long
-solves between CP-SAT runs.
+search ended at 18,809 and 17,155 in 60 s), and on small models it proves optimality
+where CP-SAT does not (GAP e20100, 2,000 pairs: HiGHS optimal in about 42 s; CP-SAT
+alone ended 10 units above it in 60 s). The portfolio runs it in two ways: as a turn on
+a narrow core between CP-SAT runs, and on the whole model beside CP-SAT
+(:class:`MipSearch` runs in its own thread and can be stopped).
+
+``highspy`` rather than ``scipy.optimize.milp`` (which wraps an older HiGHS): it takes a
+start plan, runs in a thread that releases the GIL, and stops on request, so HiGHS can
+search beside CP-SAT and end when the portfolio's deadline or proof comes.
 
 Only linear objectives with hard rows fit; the data stay in floats (HiGHS needs no
 integer scaling). A plan is returned only when HiGHS reports one; the caller re-scores
@@ -14,8 +21,11 @@ it on the true rows before keeping it.
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +38,74 @@ class MipResult:
     status: str  # "OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNKNOWN"
     chosen: np.ndarray | None  # chosen pair per unit (global pair ids)
     wall_time: float
+    # HiGHS's proven lower bound on the cost over the searched pairs (-inf if none).
+    bound: float = -math.inf
+
+
+class MipSearch:
+    """HiGHS on the flagged pairs, in a background thread until done or stopped.
+
+    ``start()`` returns at once; ``running()`` says whether HiGHS is still searching;
+    ``finish()`` stops it if needed, waits for it and returns the best plan found.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        rows: Rows,
+        *,
+        pair_mask: np.ndarray,
+        time_limit: float,
+        start: np.ndarray | None = None,
+    ) -> None:
+        self._model = model
+        self._t0 = time.perf_counter()
+        self._idx = np.flatnonzero(pair_mask)
+        self._unit = model.pair_unit[self._idx]
+        self._thread: threading.Thread | None = None
+        self._result: MipResult | None = None
+        if np.unique(self._unit).size < model.n_units:
+            self._result = MipResult("INFEASIBLE", None, 0.0)
+            return
+        self._highs = _build(model, rows, self._idx, time_limit, start)
+
+    def start(self) -> MipSearch:
+        if self._result is None:
+            self._thread = self._highs.startSolve()
+        return self
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def finish(self) -> MipResult:
+        if self._result is not None:
+            return self._result
+        if self._thread is not None:
+            self._highs.cancelSolve()
+            self._thread.join()
+        self._result = self._read()
+        return self._result
+
+    def _read(self) -> MipResult:
+        import highspy
+
+        highs = self._highs
+        wall = time.perf_counter() - self._t0
+        status = highs.getModelStatus()
+        info = highs.getInfo()
+        bound = float(info.mip_dual_bound)
+        bound = bound if math.isfinite(bound) and abs(bound) < 1e30 else -math.inf
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return MipResult("INFEASIBLE", None, wall)
+        if info.primal_solution_status != 2:  # 2: a feasible plan is known
+            return MipResult("UNKNOWN", None, wall, bound)
+        x = np.asarray(highs.getSolution().col_value) > 0.5
+        chosen = np.full(self._model.n_units, -1, dtype=np.int64)
+        chosen[self._unit[x]] = self._idx[x]
+        if (chosen < 0).any():
+            return MipResult("UNKNOWN", None, wall, bound)
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        return MipResult("OPTIMAL" if optimal else "FEASIBLE", chosen, wall, bound)
 
 
 def solve_mip(
@@ -36,55 +114,108 @@ def solve_mip(
     *,
     pair_mask: np.ndarray,
     time_limit: float,
+    start: np.ndarray | None = None,
 ) -> MipResult:
     """Minimise the linear cost over the flagged pairs subject to the hard rows.
 
-    No objective cutoff is passed: a row ``cost <= incumbent - 1`` did not help HiGHS
-    find better plans on the GAP type C cores (measured in a scratch script, 15 s).
+    ``start`` (a chosen pair per unit, every pair flagged) is handed to HiGHS as its
+    first plan. No objective cutoff is passed: a row ``cost <= incumbent - 1`` did not
+    help HiGHS find better plans on the GAP type C cores (measured in a scratch script).
     """
-    # Imported here: scipy.optimize takes a noticeable part of a second to import, and
-    # most solves never reach this turn.
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_matrix
+    search = MipSearch(model, rows, pair_mask=pair_mask, time_limit=time_limit, start=start)
+    search.start()
+    if search._thread is not None:
+        search._thread.join()
+    return search.finish()
 
-    t0 = time.perf_counter()
-    idx = np.flatnonzero(pair_mask)
+
+_STDOUT_LOCK = threading.Lock()
+
+
+def _quiet_highs(highspy: Any) -> Any:
+    """A ``Highs`` instance with its output off.
+
+    HiGHS prints a banner on the standard output when the first instance is made, before
+    any option can be set; a library must not write there (``alloc solve`` may be piped),
+    so the file descriptor is pointed at the null device for the construction.
+    """
+    import os
+    import sys
+
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def _build(
+    model: Model, rows: Rows, idx: np.ndarray, time_limit: float, start: np.ndarray | None
+) -> Any:
+    # Imported here: most solves never reach a HiGHS turn.
+    import highspy
+    from scipy.sparse import csr_matrix, vstack
+
     k = idx.size
-    unit = model.pair_unit[idx]
-    if np.unique(unit).size < model.n_units:
-        return MipResult("INFEASIBLE", None, time.perf_counter() - t0)
-    cost = np.asarray(model.cost, dtype=float)[idx]
     columns = np.arange(k)
-    constraints = [
-        LinearConstraint(csr_matrix((np.ones(k), (unit, columns)), shape=(model.n_units, k)), 1, 1)
-    ]
+    unit = model.pair_unit[idx]
     rep = model.pair_rep[idx]
+    blocks = [csr_matrix((np.ones(k), (unit, columns)), shape=(model.n_units, k))]
+    lower = [np.ones(model.n_units)]
+    upper = [np.ones(model.n_units)]
     for h in np.flatnonzero(rows.pen_scale > 0).tolist():
         lo, hi = rows.lo[h], rows.hi[h]
         used = np.isfinite(lo) | np.isfinite(hi)
         if not used.any():
             continue
         a = csr_matrix((rows.weight[idx, h], (rep, columns)), shape=(model.n_reps, k))
-        constraints.append(LinearConstraint(a[used], lo[used], hi[used]))
-    remaining = time_limit - (time.perf_counter() - t0)
-    if remaining < 0.05:
-        return MipResult("UNKNOWN", None, time.perf_counter() - t0)
-    res = milp(
-        cost,
-        constraints=constraints,
-        integrality=np.ones(k),
-        bounds=Bounds(0, 1),
-        # A zero gap: HiGHS's default (1e-4 relative) would stop up to 0.01 % short,
-        # and the caller skips CP-SAT on a core HiGHS reports optimal.
-        options={"time_limit": remaining, "disp": False, "mip_rel_gap": 0.0},
+        blocks.append(a[used])
+        lower.append(lo[used])
+        upper.append(hi[used])
+    matrix = vstack(blocks).tocsr()
+    inf = highspy.kHighsInf
+    row_lo = np.concatenate(lower)
+    row_hi = np.concatenate(upper)
+    row_lo = np.where(np.isfinite(row_lo), row_lo, -inf)
+    row_hi = np.where(np.isfinite(row_hi), row_hi, inf)
+
+    highs = _quiet_highs(highspy)
+    # One thread: beside CP-SAT it takes one core, and HiGHS's MIP search is serial.
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("time_limit", max(0.05, float(time_limit)))
+    # A zero gap: HiGHS's default (1e-4 relative) would stop up to 0.01 % short, and the
+    # caller skips CP-SAT on a core HiGHS reports optimal.
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.HandleUserInterrupt = True  # cancelSolve() stops the search
+    col_ids = columns.astype(np.int32)
+    highs.addVars(k, np.zeros(k), np.ones(k))
+    highs.changeColsCost(k, col_ids, np.asarray(model.cost, dtype=float)[idx])
+    highs.changeColsIntegrality(k, col_ids, np.full(k, highspy.HighsVarType.kInteger))
+    highs.addRows(
+        matrix.shape[0],
+        row_lo,
+        row_hi,
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data.astype(float),
     )
-    wall = time.perf_counter() - t0
-    if res.x is None:
-        # status 2: infeasible; anything else without a plan says nothing.
-        return MipResult("INFEASIBLE" if res.status == 2 else "UNKNOWN", None, wall)
-    x = np.asarray(res.x) > 0.5
-    chosen = np.full(model.n_units, -1, dtype=np.int64)
-    chosen[unit[x]] = idx[x]
-    if (chosen < 0).any():
-        return MipResult("UNKNOWN", None, wall)
-    return MipResult("OPTIMAL" if res.status == 0 else "FEASIBLE", chosen, wall)
+    if start is not None:
+        position = np.full(model.n_pairs, -1, dtype=np.int64)
+        position[idx] = columns
+        at = position[start]
+        if (at >= 0).all():
+            solution = highspy.HighsSolution()
+            values = np.zeros(k)
+            values[at] = 1.0
+            solution.col_value = values.tolist()
+            solution.value_valid = True
+            highs.setSolution(solution)
+    return highs
