@@ -7,8 +7,8 @@ cuts and LP-guided diving close the last units of cost that CP-SAT's search miss
 search ended at 18,809 and 17,155 in 60 s), and on small models it proves optimality
 where CP-SAT does not (GAP e20100, 2,000 pairs: HiGHS optimal in about 42 s; CP-SAT
 alone ended 10 units above it in 60 s). The portfolio runs it in two ways: as a turn on
-a narrow core between CP-SAT runs, and on the whole model beside CP-SAT
-(:class:`MipSearch` runs in its own thread and can be stopped).
+a narrow core between CP-SAT runs, and, on small models, on the whole model beside
+CP-SAT (:class:`MipSearch` runs in its own thread and can be stopped).
 
 ``highspy`` rather than ``scipy.optimize.milp`` (which wraps an older HiGHS): it takes a
 start plan, runs in a thread that releases the GIL, and stops on request, so HiGHS can
