@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -142,3 +143,22 @@ def test_one_worker_keeps_highs_out_of_the_way(monkeypatch) -> None:  # type: ig
     problem = alloc.datasets.make_gap(5, 40, kind="c", seed=4)
     result = alloc.solve(problem, time_limit=3, seed=0, workers=1)
     assert started == [] and alloc.check(problem, result.assignment) == []
+
+
+def test_cp_sat_stops_when_told() -> None:
+    # The portfolio sets the event when HiGHS, beside CP-SAT, has proven its plan
+    # optimal; CP-SAT must then end long before its own time limit.
+    from alloc.solvers.cpsat import Scaled, solve_cpsat
+
+    problem = alloc.datasets.make_gap(20, 200, kind="d", seed=1)
+    model = problem.model
+    rows = Rows.from_model(model)
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    found = solve_cpsat(
+        model, rows, Scaled.from_rows(model, rows), time_limit=120, workers=1, stop=stop
+    )
+    timer.join()
+    assert found.wall_time < 30
+    assert found.status in ("FEASIBLE", "UNKNOWN")

@@ -18,6 +18,7 @@ hint valid in presolve.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -271,8 +272,12 @@ def solve_cpsat(
     rep_mask: np.ndarray | None = None,
     fixed: np.ndarray | None = None,
     pair_mask: np.ndarray | None = None,
+    stop: threading.Event | None = None,
 ) -> CpResult:
     """Solve the model (or the sub-problem of ``units`` on reps in ``rep_mask``).
+
+    ``stop``, when set during the search, ends it early with the best plan so far (the
+    portfolio sets it when HiGHS, running beside, has proven its plan optimal).
 
     ``fixed`` is a complete assignment whose other units stay where they are.
     ``pair_mask`` (one flag per pair) keeps only the flagged pairs: a *core* problem
@@ -311,7 +316,10 @@ def solve_cpsat(
     solver.parameters.random_seed = seed
     solver.parameters.symmetry_level = 0
     solver.parameters.log_search_progress = False
-    code = solver.solve(cp)
+    if stop is None:
+        code = solver.solve(cp)
+    else:
+        code = _solve_until(solver, cp, stop)
     name = solver.status_name(code)
     chosen = None
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -323,6 +331,25 @@ def solve_cpsat(
         solver.best_objective_bound if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else -math.inf
     )
     return CpResult(name, chosen, float(bound), time.perf_counter() - t0)
+
+
+def _solve_until(solver: Any, cp: Any, stop: threading.Event) -> Any:
+    """``solver.solve(cp)``, stopped early once ``stop`` is set."""
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.is_set():
+            if stop.wait(0.05):
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return solver.solve(cp)
+    finally:
+        finished.set()
+        watcher.join()
 
 
 def infeasible_core(

@@ -46,7 +46,8 @@ class MipSearch:
     """HiGHS on the flagged pairs, in a background thread until done or stopped.
 
     ``start()`` returns at once; ``running()`` says whether HiGHS is still searching;
-    ``finish()`` stops it if needed, waits for it and returns the best plan found.
+    ``proved`` is set when it ends with a proven optimum; ``finish()`` stops it if
+    needed, waits for it and returns the best plan found.
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class MipSearch:
         self._unit = model.pair_unit[self._idx]
         self._thread: threading.Thread | None = None
         self._result: MipResult | None = None
+        self.proved = threading.Event()
         if np.unique(self._unit).size < model.n_units:
             self._result = MipResult("INFEASIBLE", None, 0.0)
             return
@@ -71,8 +73,17 @@ class MipSearch:
 
     def start(self) -> MipSearch:
         if self._result is None:
-            self._thread = self._highs.startSolve()
+            solving = self._highs.startSolve()
+            self._thread = threading.Thread(target=self._wait, args=(solving,), daemon=True)
+            self._thread.start()
         return self
+
+    def _wait(self, solving: threading.Thread) -> None:
+        import highspy
+
+        solving.join()
+        if self._highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            self.proved.set()
 
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

@@ -435,10 +435,6 @@ def _core_search(  # type: ignore[no-untyped-def]
         deadline - time.perf_counter() >= MIP_MIN_SECONDS
         and second_pairs <= MIP_MAX_PAIRS_PER_UNIT * model.n_units
     )
-    # Small models: HiGHS on the whole model in its own thread, beside CP-SAT's cores
-    # (one core each). It proves optimality where CP-SAT's cores cannot (GAP e20100,
-    # 2,000 pairs: optimal in about 42 s) and takes the last unit of cost on some type C
-    # models (c40400: optimal in about 25 s, where the cores ended 1 unit above).
     beside: MipSearch | None = None
     mip_bound = -math.inf
     cp_workers = workers
@@ -474,6 +470,7 @@ def _core_search(  # type: ignore[no-untyped-def]
     while True:
         if beside is not None and not beside.running():
             done, beside, cp_workers = beside.finish(), None, workers
+            # settle() re-checks HiGHS's plan on the true rows before the proof counts.
             if settle(done):
                 status, proven, proven_by = "OPTIMAL", True, "HiGHS"
                 break
@@ -525,6 +522,8 @@ def _core_search(  # type: ignore[no-untyped-def]
             # plan traps CP-SAT near it (measured on the GAP suite).
             hint=current if level > 0 else None,
             pair_mask=None if whole else mask,
+            # CP-SAT stops when HiGHS has proven its plan optimal (checked just above).
+            stop=beside.proved if beside is not None else None,
         )
         keep(res.chosen, "cp-sat core", int(mask.sum()))
         status = res.status
