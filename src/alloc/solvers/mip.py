@@ -5,8 +5,8 @@ cuts and LP-guided diving close the last units of cost that CP-SAT's search miss
 (measured with a scratch script on the GAP type C suite, HiGHS alone 20 s on a core of
 2 pairs per customer: c201600 18,805 and c401600 17,149, where alloc's CP-SAT core
 search ended at 18,809 and 17,155 in 60 s), and on small models it proves optimality
-where CP-SAT does not (GAP e20100, 2,000 pairs: HiGHS optimal in about 42 s; CP-SAT
-alone ended 10 units above it in 60 s). The portfolio runs it in two ways: as a turn on
+where CP-SAT does not (GAP e20100, 2,000 pairs: HiGHS optimal in about 42 s; plain
+CP-SAT ended 10-34 units above it in 60 s, in two benchmark runs). The portfolio runs it in two ways: as a turn on
 a narrow core between CP-SAT runs, and, on small models, on the whole model beside
 CP-SAT (:class:`MipSearch` runs in its own thread and can be stopped).
 
