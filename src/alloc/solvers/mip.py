@@ -6,9 +6,10 @@ cuts and LP-guided diving close the last units of cost that CP-SAT's search miss
 2 pairs per customer: c201600 18,805 and c401600 17,149, where alloc's CP-SAT core
 search ended at 18,809 and 17,155 in 60 s), and on small models it proves optimality
 where CP-SAT does not (GAP e20100, 2,000 pairs: HiGHS optimal in about 42 s; plain
-CP-SAT ended 10-34 units above it in 60 s, in two benchmark runs). The portfolio runs it in two ways: as a turn on
-a narrow core between CP-SAT runs, and, on small models, on the whole model beside
-CP-SAT (:class:`MipSearch` runs in its own thread and can be stopped).
+CP-SAT ended 10-34 units above it in 60 s, in two benchmark runs). The portfolio runs
+it in two ways: as a turn on a narrow core between CP-SAT runs, and, on small models,
+on the whole model beside CP-SAT (:class:`MipSearch` runs in its own thread and can be
+stopped).
 
 ``highspy`` rather than ``scipy.optimize.milp`` (which wraps an older HiGHS): it takes a
 start plan, runs in a thread that releases the GIL, and stops on request, so HiGHS can
