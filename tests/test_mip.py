@@ -60,16 +60,22 @@ def test_a_core_missing_a_customer_is_infeasible_without_a_solve() -> None:
     assert found.status == "INFEASIBLE" and found.chosen is None
 
 
-def test_long_core_searches_give_highs_a_turn(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    calls: list[mip.MipResult] = []
-    original = portfolio.solve_mip
+def _record(monkeypatch, name: str) -> list[object]:  # type: ignore[no-untyped-def]
+    """Wrap ``portfolio.<name>`` so that every value it returns is appended to a list."""
+    calls: list[object] = []
+    original = getattr(portfolio, name)
 
     def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
-        found = original(*args, **kwargs)
-        calls.append(found)
-        return found
+        value = original(*args, **kwargs)
+        calls.append(value)
+        return value
 
-    monkeypatch.setattr(portfolio, "solve_mip", recording)
+    monkeypatch.setattr(portfolio, name, recording)
+    return calls
+
+
+def test_long_core_searches_give_highs_a_turn(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls = _record(monkeypatch, "solve_mip")
     monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
     monkeypatch.setattr(portfolio, "MIP_BESIDE_MAX_PAIRS", 0)  # the core turns, not beside
     # Type E: a narrow second core, and not proven on the first core in this time.
@@ -113,15 +119,7 @@ def test_a_background_search_stops_on_request_with_a_valid_bound() -> None:
 
 
 def test_small_models_get_highs_beside_cp_sat_and_an_optimal_plan(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    started: list[mip.MipSearch] = []
-    original = portfolio.MipSearch
-
-    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
-        search = original(*args, **kwargs)
-        started.append(search)
-        return search
-
-    monkeypatch.setattr(portfolio, "MipSearch", recording)
+    started = _record(monkeypatch, "MipSearch")
     monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
     problem = alloc.datasets.make_gap(5, 40, kind="c", seed=4)
     model = problem.model
