@@ -1,0 +1,159 @@
+"""Parameter validation shared by every public function: one message form, one number
+test, one yes/no parser.
+
+Every check raises :class:`alloc.errors.InvalidParameterError` (or, for table values,
+:class:`alloc.errors.InvalidProblemError`) with the message *the 'name' parameter of
+owner must be expected; got value.*, so users see the same form everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+
+__all__ = [
+    "FLAG_WORDS",
+    "Param",
+    "check_param",
+    "check_params",
+    "is_int",
+    "is_number",
+    "is_real_at_least",
+    "parse_flag",
+    "parse_flags",
+]
+
+
+def is_number(value: object) -> bool:
+    """A real number (Python or numpy), not a bool.
+
+    >>> is_number(3), is_number(2.5), is_number(True), is_number("3")
+    (True, True, False, False)
+    """
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def is_int(value: object) -> bool:
+    """A whole number type (Python or numpy int), not a bool.
+
+    >>> is_int(3), is_int(3.0), is_int(False)
+    (True, False, False)
+    """
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def is_real_at_least(value: object, low: float, *, strict: bool = False) -> bool:
+    """A finite real number ``>= low`` (``> low`` when ``strict``), not a bool.
+
+    >>> is_real_at_least(0, 0), is_real_at_least(0, 0, strict=True), is_real_at_least(math.inf, 0)
+    (True, False, False)
+    """
+    if not is_number(value):
+        return False
+    x = float(value)  # type: ignore[arg-type]
+    return math.isfinite(x) and (x > low if strict else x >= low)
+
+
+def check_param(name: str, value: object, owner: str, ok: bool, expected: str) -> None:
+    """Raise :class:`InvalidParameterError` in alloc's single message form unless ``ok``.
+
+    >>> check_param("seed", -1, "f", False, "an integer >= 0")
+    Traceback (most recent call last):
+    ...
+    alloc.errors.InvalidParameterError: the 'seed' parameter of f must be an integer >= 0; got -1.
+    """
+    if not ok:
+        raise InvalidParameterError(
+            f"the {name!r} parameter of {owner} must be {expected}; got {value!r}."
+        )
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared constraint on one parameter: a test and the words for what it accepts."""
+
+    test: Callable[[object], bool]
+    expected: str
+
+
+def check_params(owner: str, declared: Mapping[str, Param], values: Mapping[str, object]) -> None:
+    """Check each value against its declared constraint, in declaration order.
+
+    >>> rules = {"k": Param(lambda v: is_int(v) and v > 0, "a positive integer")}
+    >>> check_params("f", rules, {"k": 2})
+    >>> check_params("f", rules, {"k": 0})
+    Traceback (most recent call last):
+    ...
+    alloc.errors.InvalidParameterError: the 'k' parameter of f must be a positive integer; got 0.
+    """
+    for name, param in declared.items():
+        if name in values:
+            value = values[name]
+            check_param(name, value, owner, bool(param.test(value)), param.expected)
+
+
+#: The words read as yes/no in flag columns (case and surrounding spaces ignored).
+FLAG_WORDS: dict[str, bool] = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "": False,
+}
+
+
+def parse_flag(value: object) -> bool | None:
+    """Read one yes/no value; ``None`` when it is not one.
+
+    Booleans and numbers 0/1 are read as themselves, missing values as no, and the
+    strings in :data:`FLAG_WORDS` in any case.
+
+    >>> [parse_flag(v) for v in (True, 0, 1.0, " Yes ", "no", None, float("nan"), "maybe", 2)]
+    [True, False, True, True, False, False, False, None, None]
+    """
+    if value is None:
+        return False
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str):
+        return FLAG_WORDS.get(value.strip().lower())
+    if is_number(value):
+        x = float(value)  # type: ignore[arg-type]
+        if math.isnan(x):
+            return False
+        if x in (0.0, 1.0):
+            return bool(x)
+    return None
+
+
+def parse_flags(values: pd.Series | Iterable[object], *, column: str, what: str) -> np.ndarray:
+    """Read a column of yes/no values as a bool array, or raise naming the bad rows.
+
+    ``column`` and ``what`` (e.g. ``"customers"``) name the source in the message.
+
+    >>> parse_flags(pd.Series(["yes", "No", True, 0]), column="key", what="customers")
+    array([ True, False,  True, False])
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values))
+    parsed = [parse_flag(v) for v in series.tolist()]
+    bad = [i for i, v in enumerate(parsed) if v is None]
+    if bad:
+        shown = format_ids(series.index[bad].tolist())
+        raise InvalidProblemError(
+            f"column {column!r} of {what} must hold yes/no values (true/false, yes/no, 1/0 "
+            f"or empty); rows {shown} hold {format_ids(series.iloc[bad].unique().tolist())}. "
+            "Fix those cells or choose another column."
+        )
+    return np.asarray(parsed, dtype=bool)
