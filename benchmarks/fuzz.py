@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fuzzing"))
 
-from classify import CLASSES, WRONG, Outcome, classify  # noqa: E402
-from generate import campaign  # noqa: E402
-from oracle import brute_force  # noqa: E402
+from classify import CLASSES, WRONG, Outcome, classify
+from generate import campaign
+from oracle import brute_force
 
 
 def write_rows(path: Path, rows: list[dict[str, object]]) -> None:
@@ -54,8 +54,7 @@ def table(outcomes: list[Outcome]) -> str:
         share_feasible = f"{100 * on_feasible / feasible:.1f}" if feasible else "-"
         mark = " *" if name in WRONG and hit else ""
         lines.append(
-            f"{name:<22}{len(hit):>8}{100 * len(hit) / max(n, 1):>8.1f}%{share_feasible:>11}%"
-            f"{mark}"
+            f"{name:<22}{len(hit):>8}{100 * len(hit) / max(n, 1):>8.1f}%{share_feasible:>11}%{mark}"
         )
     right = sum(1 for o in outcomes if not set(o.classes) & set(WRONG))
     lines.append(f"{'no wrong answer':<22}{right:>8}{100 * right / max(n, 1):>8.1f}%")

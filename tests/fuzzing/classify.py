@@ -33,8 +33,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import alloc
 from oracle import Case, Oracle, Verdict, objective_tolerance
+
+import alloc
 
 WRONG = (
     "exception",

@@ -105,9 +105,9 @@ class Case:
         terms = ",\n    ".join(s.code() for s in self.objective)
         lines.append(f"rules = [\n    {rules},\n]" if rules else "rules = []")
         lines.append(f"objective = [\n    {terms},\n]" if terms else "objective = []")
-        lines.append(
-            "problem = alloc.Problem(customers, reps, pairs=pairs, rules=rules, objective=objective)"
-        )
+        lines.append("problem = alloc.Problem(")
+        lines.append("    customers, reps, pairs=pairs, rules=rules, objective=objective")
+        lines.append(")")
         lines.append(
             f"result = alloc.solve(problem, time_limit={time_limit}, seed={seed}, "
             f"workers={workers})"
