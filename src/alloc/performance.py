@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, check_param, format_ids
-from alloc.targets import (
+from alloc.targets.apportion import (
     _as_weights,
     _check_unit,
     _floor_units,
