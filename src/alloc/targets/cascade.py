@@ -9,14 +9,18 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.targets.apportion import (
+    FloatArray,
+    IntArray,
     NoWeight,
     WeightsLike,
     cap_units,
@@ -229,28 +233,56 @@ def cascade(
     as_int = is_int(total) and is_int(unit)
     graph = _as_tree(tree, owner)
     top = _tree_root(graph, root, owner)
+    order = _BreadthFirst.walk(graph, top)
+    node_basis = _node_basis(basis, order, owner)
+    low, high, pin_units = _node_unit_bounds(floors, caps, pins, order, unit, owner)
+    _tighten_bounds_bottom_up(low, high, pin_units, order, unit, owner)
+    _check_total_within_bounds(n_units, low[0], high[0], unit, owner)
+    amounts = _split_top_down(n_units, node_basis, low, high, order, unit, owner)
+    return pd.Series(
+        from_units(amounts, unit, as_int),
+        index=pd.Index(order.nodes, name="node"),
+        name="target",
+    )
 
-    order: list[Hashable] = []
-    children: dict[Hashable, list[Hashable]] = {}
-    queue: deque[Hashable] = deque([top])
-    while queue:
-        node = queue.popleft()
-        order.append(node)
-        kids = list(graph.successors(node))
-        children[node] = kids
-        queue.extend(kids)
-    leaves = [n for n in order if not children[n]]
 
+@dataclass(frozen=True)
+class _BreadthFirst:
+    """The tree's nodes root first, breadth-first, with each node's children and position."""
+
+    nodes: list[Hashable]
+    children: dict[Hashable, list[Hashable]]
+    position: dict[Hashable, int]
+
+    @classmethod
+    def walk(cls, graph: nx.DiGraph, top: Hashable) -> _BreadthFirst:
+        nodes: list[Hashable] = []
+        children: dict[Hashable, list[Hashable]] = {}
+        queue: deque[Hashable] = deque([top])
+        while queue:
+            node = queue.popleft()
+            nodes.append(node)
+            kids = list(graph.successors(node))
+            children[node] = kids
+            queue.extend(kids)
+        return cls(nodes, children, {n: i for i, n in enumerate(nodes)})
+
+    def child_positions(self, node: Hashable) -> list[int]:
+        return [self.position[k] for k in self.children[node]]
+
+
+def _node_basis(basis: object, order: _BreadthFirst, owner: str) -> npt.NDArray[Any]:
+    """Basis per node (breadth-first order): given for each leaf, summed over the tree."""
+    leaves = [n for n in order.nodes if not order.children[n]]
     leaf_index, leaf_values = resolve_basis(basis, owner)
-    position = {n: i for i, n in enumerate(order)}
     given = leaf_index.tolist()
-    not_nodes = [k for k in given if k not in position]
+    not_nodes = [k for k in given if k not in order.position]
     if not_nodes:
         raise InvalidProblemError(
             f"the 'basis' argument of {owner} has ids that are not nodes of the tree "
             f"(orphans): {format_ids(not_nodes)}; add them to the tree or drop them."
         )
-    internal = [k for k in given if children[k]]
+    internal = [k for k in given if order.children[k]]
     if internal:
         raise InvalidProblemError(
             f"the 'basis' argument of {owner} gives values for internal nodes "
@@ -265,24 +297,34 @@ def cascade(
             f"{format_ids(without)}; give them a basis (0 for none) or remove them from "
             "the tree."
         )
-
     int_basis = leaf_values.dtype.kind in "iu"
-    node_basis = np.zeros(len(order), dtype=np.int64 if int_basis else np.float64)
-    node_basis[[position[k] for k in given]] = leaf_values
-    for node in reversed(order):
-        kids = children[node]
+    node_basis = np.zeros(len(order.nodes), dtype=np.int64 if int_basis else np.float64)
+    node_basis[[order.position[k] for k in given]] = leaf_values
+    for node in reversed(order.nodes):
+        kids = order.child_positions(node)
         if kids:
-            node_basis[position[node]] = node_basis[[position[k] for k in kids]].sum()
+            node_basis[order.position[node]] = node_basis[kids].sum()
+    return node_basis
 
-    floor_amounts = _node_amounts(floors, order, "floors", owner)
-    cap_amounts = _node_amounts(caps, order, "caps", owner)
-    pin_amounts = _node_amounts(pins, order, "pins", owner)
-    low = np.zeros(len(order))
-    high = np.full(len(order), np.inf)
+
+def _node_unit_bounds(
+    floors: object,
+    caps: object,
+    pins: object,
+    order: _BreadthFirst,
+    unit: float,
+    owner: str,
+) -> tuple[FloatArray, FloatArray, dict[Hashable, int]]:
+    """Each node's own floor and cap in units (0 and inf when none) and the pins in units."""
+    floor_amounts = _node_amounts(floors, order.nodes, "floors", owner)
+    cap_amounts = _node_amounts(caps, order.nodes, "caps", owner)
+    pin_amounts = _node_amounts(pins, order.nodes, "pins", owner)
+    low = np.zeros(len(order.nodes))
+    high = np.full(len(order.nodes), np.inf)
     for node, amount in floor_amounts.items():
-        low[position[node]] = floor_units(np.array([amount]), unit)[0]
+        low[order.position[node]] = floor_units(np.array([amount]), unit)[0]
     for node, amount in cap_amounts.items():
-        high[position[node]] = cap_units(np.array([amount]), unit)[0]
+        high[order.position[node]] = cap_units(np.array([amount]), unit)[0]
     pin_units: dict[Hashable, int] = {}
     for node, amount in pin_amounts.items():
         try:
@@ -292,11 +334,25 @@ def cascade(
                 f"the 'pins' argument of {owner} pins {node!r} to {amount!r}, which is not "
                 f"a multiple of unit={unit!r}; round the pin to a multiple of the unit."
             ) from None
+    return low, high, pin_units
 
-    # Effective bounds, bottom-up: what each node must and may receive.
-    for node in reversed(order):
-        i = position[node]
-        kids = [position[k] for k in children[node]]
+
+def _tighten_bounds_bottom_up(
+    low: FloatArray,
+    high: FloatArray,
+    pin_units: dict[Hashable, int],
+    order: _BreadthFirst,
+    unit: float,
+    owner: str,
+) -> None:
+    """Turn own bounds into effective ones, in place: what each node must and may receive.
+
+    A node needs at least its children's minima and may get at most their maxima; a
+    pinned node's minimum and maximum are its pin.
+    """
+    for node in reversed(order.nodes):
+        i = order.position[node]
+        kids = order.child_positions(node)
         need = low[kids].sum() if kids else 0.0
         room = high[kids].sum() if kids else np.inf
         if node in pin_units:
@@ -308,9 +364,9 @@ def cascade(
                     else (f"at most {format_amount(room * unit)}")
                 )
                 raise InvalidProblemError(
-                    f"the 'pins' argument of {owner} pins {node!r} to {format_amount(pin * unit)}, "
-                    f"but the floors, caps and pins below it need {limit}; change the pin "
-                    "or those bounds."
+                    f"the 'pins' argument of {owner} pins {node!r} to "
+                    f"{format_amount(pin * unit)}, but the floors, caps and pins below it "
+                    f"need {limit}; change the pin or those bounds."
                 )
             low[i] = high[i] = pin
         else:
@@ -319,38 +375,50 @@ def cascade(
             if low[i] > high[i]:
                 raise InvalidProblemError(
                     f"the bounds of {owner} cannot all hold at node {node!r}: it needs at "
-                    f"least {format_amount(low[i] * unit)} (its floor and those of its children) "
-                    f"but may get at most {format_amount(high[i] * unit)} (its cap and those of its "
-                    "children); relax the floors, caps or pins below it."
+                    f"least {format_amount(low[i] * unit)} (its floor and those of its "
+                    f"children) but may get at most {format_amount(high[i] * unit)} (its cap "
+                    "and those of its children); relax the floors, caps or pins below it."
                 )
-    i_top = position[top]
-    if not low[i_top] <= n_units <= high[i_top]:
-        bound = "need at least" if n_units < low[i_top] else "allow at most"
-        amount = low[i_top] if n_units < low[i_top] else high[i_top]
+
+
+def _check_total_within_bounds(
+    n_units: int, need: float, room: float, unit: float, owner: str
+) -> None:
+    """Raise unless the root's effective bounds ``[need, room]`` admit the total."""
+    if not need <= n_units <= room:
+        bound = "need at least" if n_units < need else "allow at most"
+        amount = need if n_units < need else room
         raise InvalidProblemError(
-            f"the 'total' of {owner} is {format_amount(n_units * unit)} but the floors, caps and "
-            f"pins in the tree {bound} {format_amount(amount * unit)}; change the total or the "
-            "bounds."
+            f"the 'total' of {owner} is {format_amount(n_units * unit)} but the floors, caps "
+            f"and pins in the tree {bound} {format_amount(amount * unit)}; change the total "
+            "or the bounds."
         )
 
-    amounts = np.zeros(len(order), dtype=np.int64)
-    amounts[i_top] = n_units
-    for node in order:
-        kids = [position[k] for k in children[node]]
+
+def _split_top_down(
+    n_units: int,
+    node_basis: npt.NDArray[Any],
+    low: FloatArray,
+    high: FloatArray,
+    order: _BreadthFirst,
+    unit: float,
+    owner: str,
+) -> IntArray:
+    """Units per node: the root gets the total, each parent's units split over its children."""
+    amounts = np.zeros(len(order.nodes), dtype=np.int64)
+    amounts[0] = n_units
+    for node in order.nodes:
+        kids = order.child_positions(node)
         if not kids:
             continue
         try:
             amounts[kids] = split_units(
-                int(amounts[position[node]]), node_basis[kids], low[kids], high[kids]
+                int(amounts[order.position[node]]), node_basis[kids], low[kids], high[kids]
             )
         except NoWeight as exc:
             raise InvalidProblemError(
                 f"the 'basis' argument of {owner} is 0 for every leaf below {node!r}, but "
-                f"{format_amount(exc.remaining * unit)} must be split there; give some of those "
-                "leaves a positive basis, or pin or cap the node."
+                f"{format_amount(exc.remaining * unit)} must be split there; give some of "
+                "those leaves a positive basis, or pin or cap the node."
             ) from None
-    return pd.Series(
-        from_units(amounts, unit, as_int),
-        index=pd.Index(order, name="node"),
-        name="target",
-    )
+    return amounts
