@@ -1,4 +1,4 @@
-"""Tests for alloc.targets.basis: blending basis columns."""
+"""Tests for alloc.targets.basis (blend): blending basis columns."""
 
 from __future__ import annotations
 

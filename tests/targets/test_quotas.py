@@ -1,4 +1,4 @@
-"""Tests for alloc.targets.quotas: quotas from an allocation."""
+"""Tests for alloc.targets.quotas (from_allocation): quotas from an allocation."""
 
 from __future__ import annotations
 

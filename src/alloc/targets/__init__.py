@@ -23,15 +23,16 @@ All arithmetic on amounts is done on integer unit counts, so sums are exact, nev
 approximately right. Inputs are never modified.
 
 Modules, one job each: ``apportion`` (integer units and largest remainder splits within
-bounds; internal to alloc, shared with :mod:`alloc.performance`), ``split`` (seasonality
-and split), ``basis`` (blend), ``cascade`` (org trees), ``decompose`` (several axes) and
-``quotas`` (quotas from an allocation).
+bounds; internal to alloc, shared with :mod:`alloc.performance`), ``shares``
+(seasonality and split), ``basis`` (blend), ``org_tree`` (cascade), ``multi_axis``
+(decompose) and ``quotas`` (from_allocation). No module is named after a function, so
+``import alloc.targets.<module>`` always gives the module.
 """
 
 from alloc.targets.basis import blend
-from alloc.targets.cascade import cascade
-from alloc.targets.decompose import decompose
+from alloc.targets.multi_axis import decompose
+from alloc.targets.org_tree import cascade
 from alloc.targets.quotas import from_allocation
-from alloc.targets.split import seasonality, split
+from alloc.targets.shares import seasonality, split
 
 __all__ = ["blend", "cascade", "decompose", "from_allocation", "seasonality", "split"]

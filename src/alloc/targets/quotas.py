@@ -16,7 +16,7 @@ import pandas as pd
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.targets.apportion import check_unit, to_units
 from alloc.targets.basis import blend as blend_columns
-from alloc.targets.split import split
+from alloc.targets.shares import split
 
 __all__ = ["from_allocation"]
 

@@ -1,4 +1,4 @@
-"""Tests for alloc.targets.decompose: targets over several axes with exact marginals."""
+"""Tests for alloc.targets.multi_axis (decompose): several axes with exact marginals."""
 
 from __future__ import annotations
 

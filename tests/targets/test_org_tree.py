@@ -1,4 +1,4 @@
-"""Tests for alloc.targets.cascade: targets down an organisation tree."""
+"""Tests for alloc.targets.org_tree (cascade): targets down an organisation tree."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for alloc.targets.split: seasonality weights and exact splits of a total."""
+"""Tests for alloc.targets.shares: seasonality weights and exact splits of a total."""
 
 from __future__ import annotations
 
