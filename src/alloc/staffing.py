@@ -362,20 +362,29 @@ def _region_codes(
 
 @dataclass
 class _Sizing:
-    """Per region (rows) and level (columns): the figures of the sizing."""
+    """Per region (rows) and level (columns): the figures the rep counts rest on."""
 
-    spare_h: np.ndarray  # workload room rounding up left on this level's reps
-    spare_n: np.ndarray  # account slots rounding up left on this level's reps
-    above_h: np.ndarray  # this level's workload taken by higher levels' spare room
-    above_n: np.ndarray  # this level's accounts taken by higher levels' spare room
-    load: np.ndarray
-    w_bound: np.ndarray
-    a_bound: np.ndarray
-    reps: np.ndarray
+    spare_h: np.ndarray  # workload room that rounding up left on the level's reps
+    spare_n: np.ndarray  # account slots that rounding up left on the level's reps
+    above_h: np.ndarray  # the level's workload taken by higher levels' spare room
+    above_n: np.ndarray  # the level's accounts taken by higher levels' spare room
+    load: np.ndarray  # workload the level's reps carry (own and absorbed)
+    w_bound: np.ndarray  # reps the remaining workload needs (fractional)
+    a_bound: np.ndarray  # reps the remaining accounts need (fractional)
+    reps: np.ndarray  # reps needed (int64)
 
     @classmethod
     def zeros(cls, shape: tuple[int, int]) -> _Sizing:
-        return cls(*(np.zeros(shape) for _ in range(7)), reps=np.zeros(shape, dtype=np.int64))
+        return cls(
+            spare_h=np.zeros(shape),
+            spare_n=np.zeros(shape),
+            above_h=np.zeros(shape),
+            above_n=np.zeros(shape),
+            load=np.zeros(shape),
+            w_bound=np.zeros(shape),
+            a_bound=np.zeros(shape),
+            reps=np.zeros(shape, dtype=np.int64),
+        )
 
 
 def _size_levels_top_down(

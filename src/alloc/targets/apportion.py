@@ -68,12 +68,43 @@ class NoWeight(Exception):
 
 
 def check_unit(unit: object, owner: str) -> None:
+    """Raise :class:`~alloc.errors.InvalidParameterError` unless ``unit`` is positive and finite.
+
+    ``owner`` names the public function in the message.
+    """
     ok = is_number(unit) and math.isfinite(float(unit)) and float(unit) > 0  # type: ignore[arg-type]
     check_param("unit", unit, owner, ok, "a positive finite number (e.g. 1, 100 or 0.01)")
 
 
 def to_units(value: object, unit: float, name: str, owner: str) -> int:
-    """Return ``value / unit`` as an int; ``value`` must be a non-negative multiple."""
+    """The number of whole units in ``value``, which must be a non-negative multiple.
+
+    Parameters
+    ----------
+    value : int or float
+        The amount; ints divided by an int unit use exact integer arithmetic, floats are
+        accepted within a relative tolerance of 1e-9 of a multiple.
+    unit : int or float
+        The unit, already checked by :func:`check_unit`.
+    name, owner : str
+        The parameter and the public function named in error messages.
+
+    Returns
+    -------
+    int
+        ``value / unit``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` is not a finite number, is negative, or is not a multiple of ``unit``
+        (the message suggests the two nearest multiples).
+
+    Examples
+    --------
+    >>> to_units(1234.56, 0.01, "total", "split")
+    123456
+    """
     if not is_number(value) or not math.isfinite(float(value)):  # type: ignore[arg-type]
         raise InvalidParameterError(
             f"the {name!r} parameter of {owner} must be a finite number; got {value!r}."
@@ -100,7 +131,24 @@ def to_units(value: object, unit: float, name: str, owner: str) -> int:
 
 
 def from_units(units: IntArray, unit: float, as_int: bool) -> npt.NDArray[Any]:
-    """Turn unit counts back into amounts (int64 when ``as_int``, else float64)."""
+    """Turn unit counts back into amounts: ``units * unit``.
+
+    Parameters
+    ----------
+    units : numpy.ndarray of int64
+        Unit counts.
+    unit : int or float
+        The unit.
+    as_int : bool
+        Return int64 amounts (for an int total and unit) instead of float64. Float units
+        whose inverse is a whole number (0.01, 0.5) divide by that number, so each
+        amount is the float nearest to the decimal one.
+
+    Examples
+    --------
+    >>> from_units(np.array([3334, 3333]), 0.01, as_int=False).tolist()
+    [33.34, 33.33]
+    """
     if as_int:
         return units * np.int64(unit)
     inverse = 1.0 / float(unit)
@@ -111,7 +159,30 @@ def from_units(units: IntArray, unit: float, as_int: bool) -> npt.NDArray[Any]:
 
 
 def as_weights(weights: object, name: str, owner: str) -> tuple[pd.Index, npt.NDArray[Any]]:
-    """Validate weights; return (labels, values) with int64 or float64 values."""
+    """Check weights and return their labels and values.
+
+    Parameters
+    ----------
+    weights : mapping, pandas.Series or 1-d array-like
+        Non-negative finite weights with distinct labels (mapping keys, Series index, or
+        0..n-1 for arrays); at least one.
+    name, owner : str
+        The argument and the public function named in error messages.
+
+    Returns
+    -------
+    labels : pandas.Index
+    values : numpy.ndarray
+        int64 for integer (or bool) weights, so that splits by them are exact; else
+        float64.
+
+    Raises
+    ------
+    InvalidParameterError
+        A DataFrame or an array that is not 1-d.
+    InvalidProblemError
+        No item, non-numeric, missing, infinite or negative weights, duplicated labels.
+    """
     if isinstance(weights, pd.DataFrame):
         raise InvalidParameterError(
             f"the {name!r} parameter of {owner} must be a mapping, Series or 1-d array; "
@@ -176,7 +247,13 @@ def as_weights(weights: object, name: str, owner: str) -> tuple[pd.Index, npt.ND
 def bound_values(
     bound: object, index: pd.Index, name: str, owner: str, default: float
 ) -> FloatArray:
-    """Bound amounts aligned with ``index`` (``default`` where none is given)."""
+    """Per-item bound amounts aligned with ``index``, ``default`` where none is given.
+
+    ``bound`` is None, one number for every item, a mapping / Series by label (missing
+    labels and NaN mean no bound) or an array-like aligned with ``index``. Raises
+    :class:`~alloc.errors.InvalidProblemError` for unknown or duplicated labels, a wrong
+    length or negative bounds.
+    """
     n = len(index)
     if bound is None:
         return np.full(n, default)
@@ -236,6 +313,28 @@ def hamilton(n_units: int, weights: npt.NDArray[Any]) -> IntArray:
     Every item gets the floor of its quota ``n_units * w / sum(w)`` and the units left
     over go, one each, to the largest remainders; ties go to the larger weight, then to
     the earlier item. Integer weights use exact integer arithmetic.
+
+    Parameters
+    ----------
+    n_units : int
+        Units to place, >= 0.
+    weights : numpy.ndarray
+        Non-negative weights (int64 or float64, as from :func:`as_weights`).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Units per item, summing to ``n_units``.
+
+    Raises
+    ------
+    NoWeight
+        ``n_units > 0`` and every weight is 0.
+
+    Examples
+    --------
+    >>> hamilton(10, np.array([1, 1, 1])).tolist()
+    [4, 3, 3]
     """
     n = weights.shape[0]
     if n_units == 0:
@@ -292,7 +391,32 @@ def split_units(
     shares of what is left among the free items, fix the items that violate a bound on
     the side with the larger total violation at that bound, and repeat. The free items'
     shares are then rounded by :func:`hamilton`. The caller checks that
-    ``sum(low) <= n_units <= sum(high)``.
+    ``sum(low) <= n_units <= sum(high)`` (see :func:`check_bounds`).
+
+    Parameters
+    ----------
+    n_units : int
+        Units to place, >= 0.
+    weights : numpy.ndarray
+        Non-negative weights (int64 or float64).
+    low, high : numpy.ndarray of float64, optional
+        Per-item bounds in units (from :func:`floor_units` and :func:`cap_units`);
+        no bound when None.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Units per item, within the bounds, summing to ``n_units``.
+
+    Raises
+    ------
+    NoWeight
+        Units are left for items that all have weight 0.
+
+    Examples
+    --------
+    >>> split_units(100, np.array([1, 1, 1, 1]), high=np.array([10.0, np.inf, np.inf, np.inf]))
+    array([10, 30, 30, 30])
     """
     n = weights.shape[0]
     if low is None and high is None:
@@ -338,7 +462,11 @@ def check_bounds(
     what: str,
     owner: str,
 ) -> None:
-    """Raise InvalidProblemError unless the unit bounds admit ``n_units``."""
+    """Raise :class:`~alloc.errors.InvalidProblemError` unless the bounds admit ``n_units``.
+
+    Floors above caps, floors summing to more than ``n_units`` or caps to less are
+    reported with the amounts; ``what`` names the amount split (e.g. ``"total"``).
+    """
     crossed = low > high
     if crossed.any():
         raise InvalidProblemError(
@@ -360,4 +488,5 @@ def check_bounds(
 
 
 def format_amount(amount: float) -> str:
+    """An amount for a message, with thousands separators: ``format_amount(1e6) == '1,000,000'``."""
     return f"{amount:,.10g}"
