@@ -6,8 +6,9 @@
   a bonus multiplier.
 * :func:`split_pool` divides a team bonus pool exactly: first across teams by team
   result, then within each team by individual contribution, in whole cents (or any
-  unit) that sum to the pool, with optional per-person floors. It uses the largest
-  remainder method of :func:`alloc.targets.split` on integer unit counts.
+  unit) that sum to the pool, with optional per-person floors. It uses the integer
+  apportionment of :mod:`alloc.targets.apportion` (the largest remainder method behind
+  :func:`alloc.targets.split`) on unit counts.
 
 Inputs are never modified.
 """
