@@ -38,6 +38,7 @@ __all__ = ["cascade"]
 
 
 def _as_tree(tree: object, owner: str) -> nx.DiGraph:
+    """The tree as a DiGraph, from a DiGraph or a table of parent -> child edges."""
     if isinstance(tree, pd.DataFrame):
         missing = [c for c in ("parent", "child") if c not in tree.columns]
         if missing:
@@ -237,7 +238,8 @@ def cascade(
     node_basis = _node_basis(basis, order, owner)
     low, high, pin_units = _node_unit_bounds(floors, caps, pins, order, unit, owner)
     _tighten_bounds_bottom_up(low, high, pin_units, order, unit, owner)
-    _check_total_within_bounds(n_units, low[0], high[0], unit, owner)
+    i_top = order.position[top]
+    _check_total_within_bounds(n_units, low[i_top], high[i_top], unit, owner)
     amounts = _split_top_down(n_units, node_basis, low, high, order, unit, owner)
     return pd.Series(
         from_units(amounts, unit, as_int),
@@ -406,7 +408,7 @@ def _split_top_down(
 ) -> IntArray:
     """Units per node: the root gets the total, each parent's units split over its children."""
     amounts = np.zeros(len(order.nodes), dtype=np.int64)
-    amounts[0] = n_units
+    amounts[0] = n_units  # the root is first in breadth-first order
     for node in order.nodes:
         kids = order.child_positions(node)
         if not kids:
