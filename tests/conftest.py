@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import settings
+from hypothesis import assume, settings
+from hypothesis import strategies as st
 
 import alloc
 from alloc.check import objective_value
@@ -65,3 +66,25 @@ def brute() -> Callable[[alloc.Problem], float | None]:
 def gap_dir() -> Path:
     """Directory of the bundled GAP instances, solutions and best known values."""
     return DATA_DIR / "gap"
+
+
+# --------------------------------------------------------------------------- strategies
+# Hypothesis strategies shared by several test files (import them from conftest).
+
+#: Target units (1 drawn twice as often as the others).
+units = st.sampled_from([1, 1, 5, 100])
+
+
+@st.composite
+def weight_lists(draw, min_size=1, max_size=8, allow_zero=True):
+    """Non-negative weights with a positive sum: all ints (0..50) or all floats."""
+    n = draw(st.integers(min_size, max_size))
+    if draw(st.booleans()):
+        low = 0 if allow_zero else 1
+        w = draw(st.lists(st.integers(low, 50), min_size=n, max_size=n))
+    else:
+        positive = st.floats(1e-6, 1e3, allow_nan=False, allow_infinity=False)
+        value = st.one_of(st.just(0.0), positive) if allow_zero else positive
+        w = draw(st.lists(value, min_size=n, max_size=n))
+    assume(sum(w) > 0)
+    return w

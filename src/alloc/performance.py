@@ -6,8 +6,9 @@
   a bonus multiplier.
 * :func:`split_pool` divides a team bonus pool exactly: first across teams by team
   result, then within each team by individual contribution, in whole cents (or any
-  unit) that sum to the pool, with optional per-person floors. It uses the largest
-  remainder method of :func:`alloc.targets.split` on integer unit counts.
+  unit) that sum to the pool, with optional per-person floors. It uses the integer
+  apportionment of :mod:`alloc.targets.apportion` (the largest remainder method behind
+  :func:`alloc.targets.split`) on unit counts.
 
 Inputs are never modified.
 """
@@ -19,20 +20,20 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from alloc.errors import InvalidParameterError, InvalidProblemError, check_param, format_ids
-from alloc.targets import (
-    _as_weights,
-    _check_unit,
-    _floor_units,
-    _from_units,
-    _is_int,
-    _is_number,
-    _NoWeight,
-    _split_units,
-    _to_units,
+from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.targets.apportion import (
+    NoWeight,
+    as_weights,
+    check_unit,
+    floor_units,
+    from_units,
+    split_units,
+    to_units,
 )
+from alloc.validation import check_param, is_int, is_number
 
 __all__ = ["DEFAULT_CAP", "DEFAULT_GRADES", "scorecard", "split_pool"]
 
@@ -65,8 +66,8 @@ def _grade_bands(grades: object, owner: str) -> list[tuple[str, float, float]]:
         shape_ok = (
             isinstance(band, tuple | list)
             and len(band) == 3
-            and _is_number(band[1])
-            and _is_number(band[2])
+            and is_number(band[1])
+            and is_number(band[2])
             and math.isfinite(float(band[2]))
             and not math.isnan(float(band[1]))
         )
@@ -220,7 +221,7 @@ def scorecard(
         )
     if caps is None:
         cap = pd.Series(DEFAULT_CAP, index=kpis, dtype=np.float64)
-    elif _is_number(caps):
+    elif is_number(caps):
         cap = pd.Series(float(caps), index=kpis, dtype=np.float64)  # type: ignore[arg-type]
     elif isinstance(caps, Mapping):
         unknown = [k for k in caps if k not in kpis]
@@ -318,9 +319,25 @@ def split_pool(
     [366.67, 300.0, 333.33]
     """
     owner = "split_pool"
-    _check_unit(unit, owner)
-    n_units = _to_units(pool, unit, "pool", owner)
-    as_int = _is_int(pool) and _is_int(unit)
+    check_unit(unit, owner)
+    n_units = to_units(pool, unit, "pool", owner)
+    as_int = is_int(pool) and is_int(unit)
+    people, contribution = _people_table(contributions, owner)
+    team_index, team_values = _team_results(team_results, people, owner)
+    person_floor_units = floor_units(_person_floors(floor, people, owner), unit)
+    team_code = pd.Index(team_index).get_indexer(people["team"])
+    team_units = _split_over_teams(
+        n_units, pool, unit, team_values, team_code, person_floor_units, owner
+    )
+    amounts = _split_within_teams(
+        team_units, team_index, team_code, contribution, person_floor_units, unit, owner
+    )
+    people["amount"] = from_units(amounts, unit, as_int)
+    return people
+
+
+def _people_table(contributions: object, owner: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The checked ``team``, ``rep``, ``contribution`` columns and the numeric contributions."""
     if not isinstance(contributions, pd.DataFrame):
         raise InvalidParameterError(
             f"the 'contributions' parameter of {owner} must be a DataFrame with columns "
@@ -353,7 +370,14 @@ def split_pool(
             f"the 'contributions' argument of {owner} has missing or negative "
             f"contributions at rows {format_ids(people.index[bad])}."
         )
-    team_index, team_values = _as_weights(team_results, "team_results", owner)
+    return people, contribution
+
+
+def _team_results(
+    team_results: object, people: pd.DataFrame, owner: str
+) -> tuple[pd.Index, npt.NDArray[Any]]:
+    """Team labels and weights; every team with members has one, every share has members."""
+    team_index, team_values = as_weights(team_results, "team_results", owner)
     members = pd.Index(pd.unique(people["team"].to_numpy()))
     unknown = members.difference(team_index)
     if len(unknown):
@@ -368,13 +392,17 @@ def split_pool(
             f"members in contributions: {format_ids(empty)}; add their members or give "
             "them result 0."
         )
-    # floors per person, in units
+    return team_index, team_values
+
+
+def _person_floors(floor: object, people: pd.DataFrame, owner: str) -> npt.NDArray[np.float64]:
+    """Each person's floor amount (0 where none), from one number or a rep -> amount map."""
     if floor is None:
-        person_floor = np.zeros(len(people))
-    elif _is_number(floor):
+        return np.zeros(len(people))
+    if is_number(floor):
         check_param("floor", floor, owner, float(floor) >= 0, "a non-negative amount")  # type: ignore[arg-type]
-        person_floor = np.full(len(people), float(floor))  # type: ignore[arg-type]
-    elif isinstance(floor, pd.Series | Mapping):
+        return np.full(len(people), float(floor))  # type: ignore[arg-type]
+    if isinstance(floor, pd.Series | Mapping):
         by_rep = floor if isinstance(floor, pd.Series) else pd.Series(dict(floor))
         strangers = by_rep.index.difference(pd.Index(people["rep"].unique()))
         if len(strangers):
@@ -385,15 +413,28 @@ def split_pool(
         values = pd.to_numeric(people["rep"].map(by_rep), errors="coerce").fillna(0.0)
         if (values < 0).any():
             raise InvalidProblemError(f"the 'floor' argument of {owner} has negative floors.")
-        person_floor = values.to_numpy(dtype=np.float64)
-    else:
-        raise InvalidParameterError(
-            f"the 'floor' parameter of {owner} must be a number or a mapping rep -> "
-            f"amount; got {type(floor).__name__}."
-        )
-    floor_units = _floor_units(person_floor, unit)
-    team_code = pd.Index(team_index).get_indexer(people["team"])
-    team_floor = np.bincount(team_code, weights=floor_units, minlength=len(team_index)).astype(
+        return values.to_numpy(dtype=np.float64)
+    raise InvalidParameterError(
+        f"the 'floor' parameter of {owner} must be a number or a mapping rep -> "
+        f"amount; got {type(floor).__name__}."
+    )
+
+
+def _split_over_teams(
+    n_units: int,
+    pool: float,
+    unit: float,
+    team_values: npt.NDArray[Any],
+    team_code: npt.NDArray[np.intp],
+    person_floor_units: npt.NDArray[np.float64],
+    owner: str,
+) -> npt.NDArray[np.int64]:
+    """Step 1: the pool's units per team, by result, each team at least its members' floors.
+
+    Teams without members get nothing (their cap is 0).
+    """
+    n_teams = len(team_values)
+    team_floor = np.bincount(team_code, weights=person_floor_units, minlength=n_teams).astype(
         np.float64
     )
     if float(team_floor.sum()) > n_units:
@@ -401,16 +442,28 @@ def split_pool(
             f"the 'floor' argument of {owner} needs {float(team_floor.sum()) * unit:,.10g} "
             f"in total but the pool is {pool!r}; lower the floors or raise the pool."
         )
-    team_cap = np.where(np.isin(np.arange(len(team_index)), team_code), np.inf, 0.0)
+    team_cap = np.where(np.isin(np.arange(n_teams), team_code), np.inf, 0.0)
     try:
-        team_units = _split_units(n_units, team_values, team_floor, team_cap)
-    except _NoWeight as exc:
+        return split_units(n_units, team_values, team_floor, team_cap)
+    except NoWeight as exc:
         raise InvalidProblemError(
             f"the 'team_results' argument of {owner} is 0 for every team, but "
             f"{exc.remaining * unit:,.10g} of the pool is left after the floors; give some "
             "team a positive result."
         ) from None
-    amounts = np.zeros(len(people), dtype=np.int64)
+
+
+def _split_within_teams(
+    team_units: npt.NDArray[np.int64],
+    team_index: pd.Index,
+    team_code: npt.NDArray[np.intp],
+    contribution: pd.Series,
+    person_floor_units: npt.NDArray[np.float64],
+    unit: float,
+    owner: str,
+) -> npt.NDArray[np.int64]:
+    """Step 2: each team's units over its members, by contribution, above their floors."""
+    amounts = np.zeros(len(team_code), dtype=np.int64)
     contrib = contribution.to_numpy()
     if contrib.dtype.kind not in "iu":
         contrib = contrib.astype(np.float64)
@@ -419,13 +472,14 @@ def split_pool(
         if rows.size == 0:
             continue
         try:
-            amounts[rows] = _split_units(int(team_units[t]), contrib[rows], floor_units[rows], None)
-        except _NoWeight:
+            amounts[rows] = split_units(
+                int(team_units[t]), contrib[rows], person_floor_units[rows], None
+            )
+        except NoWeight:
             raise InvalidProblemError(
                 f"the 'contributions' argument of {owner} is 0 for every member of team "
                 f"{team_index[t]!r} above their floors, but the team's share of "
                 f"{int(team_units[t]) * unit:,.10g} must be divided among them; give them "
                 "contributions or the team result 0."
             ) from None
-    people["amount"] = _from_units(amounts, unit, as_int)
-    return people
+    return amounts

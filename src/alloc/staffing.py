@@ -13,12 +13,14 @@ with a rep's capacity.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.validation import is_number
 
 __all__ = ["size_team"]
 
@@ -44,12 +46,6 @@ _COLUMNS = [
     "load",
     "resulting_utilization",
 ]
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
 
 
 def _per_level(
@@ -81,7 +77,7 @@ def _per_level(
     for lv, item in zip(levels, items, strict=True):
         if item is np.inf and optional:
             continue
-        if not (_is_number(item) and ok(float(item))):  # type: ignore[arg-type]
+        if not (is_number(item) and ok(float(item))):  # type: ignore[arg-type]
             raise InvalidParameterError(
                 f"the {name!r} parameter of size_team must be {expected} (a number or a "
                 f"mapping level -> number); got {item!r} for level {lv!r}."
@@ -232,6 +228,34 @@ def size_team(
             f"the 'customers' parameter of {owner} must be a pandas DataFrame; "
             f"got {type(customers).__name__}."
         )
+    level_list = _level_list(levels, owner)
+    if not isinstance(serve_down, bool):
+        raise InvalidParameterError(
+            f"the 'serve_down' parameter of {owner} must be True or False; got {serve_down!r}."
+        )
+    cap, util, max_acc = _rep_limits(capacity, utilization, max_accounts, level_list)
+    by_cols = [] if by is None else [by] if isinstance(by, str) else list(by)
+    work, level_code = _customer_work_and_levels(
+        customers, by_cols, workload_col, level_col, customer_col, level_list, owner
+    )
+    region_codes, regions = _region_codes(customers, by_cols)
+    n_levels = len(level_list)
+    n_regions = 1 if regions is None else len(regions)
+    flat = region_codes * n_levels + level_code
+    size = n_regions * n_levels
+    work_rl = np.bincount(flat, weights=work, minlength=size).astype(np.float64)
+    work_rl = work_rl.reshape(n_regions, n_levels)
+    acc_rl = np.bincount(flat, minlength=size).reshape(n_regions, n_levels).astype(np.float64)
+    sizing = _size_levels_top_down(work_rl, acc_rl, cap * util, max_acc, serve_down)
+    out = _sizing_table(sizing, work_rl, acc_rl, level_list, cap, util, max_acc)
+    if regions is not None:
+        keys = regions.loc[regions.index.repeat(n_levels)].reset_index(drop=True)
+        out = pd.concat([keys, out], axis=1)
+    return out[[*by_cols, *_COLUMNS]]
+
+
+def _level_list(levels: object, owner: str) -> list[Hashable]:
+    """The levels as a list, lowest first; non-empty and each level once."""
     if isinstance(levels, str | bytes) or not isinstance(levels, Sequence) or not levels:
         raise InvalidParameterError(
             f"the 'levels' parameter of {owner} must be a non-empty list of levels, lowest "
@@ -244,10 +268,13 @@ def size_team(
             f"the 'levels' parameter of {owner} must list each level once; "
             f"{format_ids(dup[dup.duplicated()].unique())} repeat."
         )
-    if not isinstance(serve_down, bool):
-        raise InvalidParameterError(
-            f"the 'serve_down' parameter of {owner} must be True or False; got {serve_down!r}."
-        )
+    return level_list
+
+
+def _rep_limits(
+    capacity: object, utilization: object, max_accounts: object, level_list: list[Hashable]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per level: capacity, target utilization and max accounts (inf when unlimited)."""
     cap = _per_level(capacity, "capacity", level_list, expected="> 0", ok=lambda x: 0 < x < np.inf)
     util = _per_level(
         utilization, "utilization", level_list, expected="in (0, 1]", ok=lambda x: 0 < x <= 1
@@ -263,8 +290,19 @@ def size_team(
             ok=lambda x: x > 0,
             optional=True,
         )
+    return cap, util, max_acc
 
-    by_cols = [] if by is None else [by] if isinstance(by, str) else list(by)
+
+def _customer_work_and_levels(
+    customers: pd.DataFrame,
+    by_cols: list[str],
+    workload_col: str,
+    level_col: str | None,
+    customer_col: str,
+    level_list: list[Hashable],
+    owner: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's workload and the code of the level it needs, once the columns check."""
     needed = [workload_col, *by_cols] + ([level_col] if level_col is not None else [])
     missing = [c for c in needed if c not in customers.columns]
     if missing:
@@ -298,89 +336,138 @@ def size_team(
                 f"{format_ids(ids[na])}; fill it so every customer belongs to a region."
             )
     if level_col is None:
-        level_code = np.zeros(len(customers), dtype=np.int64)
-    else:
-        need = customers[level_col]
-        known = need.isin(level_list).to_numpy()
-        if not known.all():
-            raise InvalidProblemError(
-                f"the 'customers' argument of {owner} has levels "
-                f"{format_ids(pd.unique(need[~known]))} in {level_col!r} (customers "
-                f"{format_ids(ids[~known])}) that are not in 'levels' "
-                f"({format_ids(level_list)}); add them to levels or fix the column."
-            )
-        level_code = pd.Index(level_list).get_indexer(pd.Index(need))
+        return work, np.zeros(len(customers), dtype=np.int64)
+    need = customers[level_col]
+    known = need.isin(level_list).to_numpy()
+    if not known.all():
+        raise InvalidProblemError(
+            f"the 'customers' argument of {owner} has levels "
+            f"{format_ids(pd.unique(need[~known]))} in {level_col!r} (customers "
+            f"{format_ids(ids[~known])}) that are not in 'levels' "
+            f"({format_ids(level_list)}); add them to levels or fix the column."
+        )
+    return work, pd.Index(level_list).get_indexer(pd.Index(need))
 
-    n_levels = len(level_list)
-    regions: pd.DataFrame | None = None
-    if by_cols:
-        grouped = customers[by_cols].groupby(by_cols, sort=True, dropna=False, observed=True)
-        region_codes = grouped.ngroup().to_numpy(dtype=np.int64)
-        regions = grouped.size().index.to_frame(index=False)
-        n_regions = len(regions)
-    else:
-        region_codes = np.zeros(len(customers), dtype=np.int64)
-        n_regions = 1
-    flat = region_codes * n_levels + level_code
-    size = n_regions * n_levels
-    work_rl = np.bincount(flat, weights=work, minlength=size).astype(np.float64)
-    work_rl = work_rl.reshape(n_regions, n_levels)
-    acc_rl = np.bincount(flat, minlength=size).reshape(n_regions, n_levels).astype(np.float64)
 
-    cap_u = cap * util
+def _region_codes(
+    customers: pd.DataFrame, by_cols: list[str]
+) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Each customer's region code and the regions' ``by`` values (None: one region)."""
+    if not by_cols:
+        return np.zeros(len(customers), dtype=np.int64), None
+    grouped = customers[by_cols].groupby(by_cols, sort=True, dropna=False, observed=True)
+    region_codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    return region_codes, grouped.size().index.to_frame(index=False)
+
+
+@dataclass
+class _Sizing:
+    """Per region (rows) and level (columns): the figures the rep counts rest on."""
+
+    spare_h: np.ndarray  # workload room that rounding up left on the level's reps
+    spare_n: np.ndarray  # account slots that rounding up left on the level's reps
+    above_h: np.ndarray  # the level's workload taken by higher levels' spare room
+    above_n: np.ndarray  # the level's accounts taken by higher levels' spare room
+    load: np.ndarray  # workload the level's reps carry (own and absorbed)
+    w_bound: np.ndarray  # reps the remaining workload needs (fractional)
+    a_bound: np.ndarray  # reps the remaining accounts need (fractional)
+    reps: np.ndarray  # reps needed (int64)
+
+    @classmethod
+    def zeros(cls, shape: tuple[int, int]) -> _Sizing:
+        return cls(
+            spare_h=np.zeros(shape),
+            spare_n=np.zeros(shape),
+            above_h=np.zeros(shape),
+            above_n=np.zeros(shape),
+            load=np.zeros(shape),
+            w_bound=np.zeros(shape),
+            a_bound=np.zeros(shape),
+            reps=np.zeros(shape, dtype=np.int64),
+        )
+
+
+def _size_levels_top_down(
+    work_rl: np.ndarray,
+    acc_rl: np.ndarray,
+    cap_u: np.ndarray,
+    max_acc: np.ndarray,
+    serve_down: bool,
+) -> _Sizing:
+    """Size each level from the highest down, after higher levels' spare room took its share."""
+    n_levels = work_rl.shape[1]
     limited = np.isfinite(max_acc)
-    shape = (n_regions, n_levels)
-    spare_h = np.zeros(shape)
-    spare_n = np.zeros(shape)
-    above_h = np.zeros(shape)
-    above_n = np.zeros(shape)
-    load = np.zeros(shape)
-    w_bound = np.zeros(shape)
-    a_bound = np.zeros(shape)
-    reps = np.zeros(shape, dtype=np.int64)
+    sizing = _Sizing.zeros(work_rl.shape)
     for k in reversed(range(n_levels)):
         rem_w = work_rl[:, k].copy()
         rem_n = acc_rl[:, k].copy()
         if serve_down:
-            per_account = np.divide(rem_w, rem_n, out=np.zeros_like(rem_w), where=rem_n > 0)
-            for lv in range(k + 1, n_levels):
-                with np.errstate(over="ignore"):  # tiny per-account work: no hour limit
-                    by_hours = np.divide(
-                        spare_h[:, lv],
-                        per_account,
-                        out=np.full_like(rem_w, np.inf),
-                        where=per_account > 0,
-                    )
-                take = np.minimum(rem_n, np.minimum(spare_n[:, lv], by_hours))
-                hours = np.minimum(take * per_account, rem_w)
-                spare_n[:, lv] -= take
-                spare_h[:, lv] = np.maximum(spare_h[:, lv] - hours, 0.0)
-                rem_n = np.maximum(rem_n - take, 0.0)
-                rem_w = np.where(rem_n > 0, np.maximum(rem_w - hours, 0.0), 0.0)
-                load[:, lv] += hours
-            above_h[:, k] = work_rl[:, k] - rem_w
-            above_n[:, k] = acc_rl[:, k] - rem_n
-        w_bound[:, k] = rem_w / cap_u[k]
-        a_bound[:, k] = rem_n / max_acc[k] if limited[k] else 0.0
-        reps[:, k] = _ceil(np.maximum(w_bound[:, k], a_bound[:, k]))
-        spare_h[:, k] = reps[:, k] * cap_u[k] - rem_w
-        spare_n[:, k] = np.where(
-            reps[:, k] > 0, reps[:, k] * max_acc[k] - rem_n if limited[k] else np.inf, 0.0
+            rem_w, rem_n = _absorb_into_higher_levels(sizing, k, rem_w, rem_n)
+            sizing.above_h[:, k] = work_rl[:, k] - rem_w
+            sizing.above_n[:, k] = acc_rl[:, k] - rem_n
+        sizing.w_bound[:, k] = rem_w / cap_u[k]
+        sizing.a_bound[:, k] = rem_n / max_acc[k] if limited[k] else 0.0
+        reps = _ceil(np.maximum(sizing.w_bound[:, k], sizing.a_bound[:, k]))
+        sizing.reps[:, k] = reps
+        sizing.spare_h[:, k] = reps * cap_u[k] - rem_w
+        sizing.spare_n[:, k] = np.where(
+            reps > 0, reps * max_acc[k] - rem_n if limited[k] else np.inf, 0.0
         )
-        load[:, k] += rem_w
+        sizing.load[:, k] += rem_w
+    return sizing
 
+
+def _absorb_into_higher_levels(
+    sizing: _Sizing, k: int, rem_w: np.ndarray, rem_n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Let the spare room of levels above ``k``, nearest first, take level ``k``'s work.
+
+    Absorbed accounts carry the level's average workload per account. Updates the spare
+    room and loads of the higher levels in place; returns the workload and accounts left
+    for level ``k``'s own reps.
+    """
+    per_account = np.divide(rem_w, rem_n, out=np.zeros_like(rem_w), where=rem_n > 0)
+    for lv in range(k + 1, sizing.reps.shape[1]):
+        with np.errstate(over="ignore"):  # tiny per-account work: no hour limit
+            by_hours = np.divide(
+                sizing.spare_h[:, lv],
+                per_account,
+                out=np.full_like(rem_w, np.inf),
+                where=per_account > 0,
+            )
+        take = np.minimum(rem_n, np.minimum(sizing.spare_n[:, lv], by_hours))
+        hours = np.minimum(take * per_account, rem_w)
+        sizing.spare_n[:, lv] -= take
+        sizing.spare_h[:, lv] = np.maximum(sizing.spare_h[:, lv] - hours, 0.0)
+        rem_n = np.maximum(rem_n - take, 0.0)
+        rem_w = np.where(rem_n > 0, np.maximum(rem_w - hours, 0.0), 0.0)
+        sizing.load[:, lv] += hours
+    return rem_w, rem_n
+
+
+def _sizing_table(
+    sizing: _Sizing,
+    work_rl: np.ndarray,
+    acc_rl: np.ndarray,
+    level_list: list[Hashable],
+    cap: np.ndarray,
+    util: np.ndarray,
+    max_acc: np.ndarray,
+) -> pd.DataFrame:
+    """One row per region and level with every figure the counts rest on."""
+    n_regions = work_rl.shape[0]
+    reps, w_bound, a_bound = sizing.reps, sizing.w_bound, sizing.a_bound
     lower = np.maximum(w_bound, a_bound)
     binding = np.where(reps == 0, "none", np.where(a_bound > w_bound, "accounts", "workload"))
     with np.errstate(invalid="ignore", divide="ignore"):
-        resulting = np.where(reps > 0, load / (reps * cap[None, :]), np.nan)
-
-    out = pd.DataFrame(
+        resulting = np.where(reps > 0, sizing.load / (reps * cap[None, :]), np.nan)
+    return pd.DataFrame(
         {
             "level": np.tile(np.array(level_list, dtype=object), n_regions),
             "accounts": acc_rl.ravel().astype(np.int64),
             "workload": work_rl.ravel(),
-            "accounts_above": above_n.ravel(),
-            "workload_above": above_h.ravel(),
+            "accounts_above": sizing.above_n.ravel(),
+            "workload_above": sizing.above_h.ravel(),
             "capacity_per_rep": np.tile(cap, n_regions),
             "utilization": np.tile(util, n_regions),
             "max_accounts": np.tile(max_acc, n_regions),
@@ -389,11 +476,7 @@ def size_team(
             "lower_bound": lower.ravel(),
             "reps_needed": reps.ravel(),
             "binding": binding.ravel(),
-            "load": load.ravel(),
+            "load": sizing.load.ravel(),
             "resulting_utilization": resulting.ravel(),
         }
     )
-    if regions is not None:
-        keys = regions.loc[regions.index.repeat(n_levels)].reset_index(drop=True)
-        out = pd.concat([keys, out], axis=1)
-    return out[[*by_cols, *_COLUMNS]]

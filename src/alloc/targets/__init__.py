@@ -1,0 +1,38 @@
+"""Sales targets that add up exactly: seasonality, splits, cascades and decompositions.
+
+A target plan is only credible when its pieces add up to the number the board signed:
+twelve monthly targets that sum to the annual one, region targets that sum to the
+company's, rep x month x product cells whose every row and column total holds. This
+package produces such plans in whole *units* (1 EUR, 100 EUR, one bike, one cent):
+
+* :func:`seasonality` turns sales history into period weights (months or quarters).
+* :func:`split` divides a total by weights with the largest remainder (Hamilton) method,
+  honouring floors and caps; the parts are multiples of ``unit`` and sum exactly to the
+  total.
+* :func:`cascade` splits a total top-down through an organisation tree (company ->
+  region -> team -> rep) so that every parent equals the sum of its children; nodes can
+  be pinned, floored and capped.
+* :func:`decompose` spreads a total over several axes at once (month x product x rep) so
+  that the grand total and every one-axis marginal hold exactly, using iterative
+  proportional fitting followed by a vectorised integer repair.
+* :func:`from_allocation` derives fair quotas from an allocation: each rep's quota is
+  proportional to the potential (or a blend of columns) of the customers assigned.
+* :func:`blend` mixes several basis columns (e.g. 70 % potential, 30 % history).
+
+All arithmetic on amounts is done on integer unit counts, so sums are exact, never
+approximately right. Inputs are never modified.
+
+Modules, one job each: ``apportion`` (integer units and largest remainder splits within
+bounds; internal to alloc, shared with :mod:`alloc.performance`), ``shares``
+(seasonality and split), ``basis`` (blend), ``org_tree`` (cascade), ``multi_axis``
+(decompose) and ``quotas`` (from_allocation). No module is named after a function, so
+``import alloc.targets.<module>`` always gives the module.
+"""
+
+from alloc.targets.basis import blend
+from alloc.targets.multi_axis import decompose
+from alloc.targets.org_tree import cascade
+from alloc.targets.quotas import from_allocation
+from alloc.targets.shares import seasonality, split
+
+__all__ = ["blend", "cascade", "decompose", "from_allocation", "seasonality", "split"]
