@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.check import objective_value, rep_loads
+from alloc.checker import objective_value, rep_loads
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.compare import FIXED_COLUMNS, compare
+from alloc.comparison import FIXED_COLUMNS, compare
 from alloc.errors import InvalidParameterError
 from alloc.policies import Greedy, Optimized, RandomPolicy, RoundRobin, StatusQuo
 

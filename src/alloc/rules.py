@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.context import Tables, parse_sets
-from alloc.errors import InvalidProblemError, check_param, format_ids
+from alloc.errors import InvalidProblemError, format_ids
+from alloc.validation import check_param, is_number, parse_flags
 
 __all__ = [
     "AccountLimit",
@@ -46,12 +47,8 @@ ConstraintSpec = tuple[str, np.ndarray, "np.ndarray | None", "np.ndarray | None"
 Limit = float | int | str | None
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-
-
 def _check_limit(value: Limit, name: str, owner: str) -> None:
-    ok = value is None or isinstance(value, str) or (_is_number(value) and float(value) >= 0)  # type: ignore[arg-type]
+    ok = value is None or isinstance(value, str) or (is_number(value) and float(value) >= 0)  # type: ignore[arg-type]
     check_param(name, value, owner, ok, "None, a non-negative number or a rep column name")
 
 
@@ -174,23 +171,7 @@ class KeyAccounts(Rule):
         if raw is None:
             tables.customer_column(self.flag_col, rule=repr(self))
             raise AssertionError  # unreachable: the call above raises
-        values = pd.to_numeric(
-            raw.astype("object").map(
-                lambda v: (
-                    v
-                    if not isinstance(v, str)
-                    else {"true": 1, "false": 0, "yes": 1, "no": 0}.get(v.lower(), v)
-                )
-            ),
-            errors="coerce",
-        )
-        bad = raw.index[values.isna() | ~values.isin([0, 1])]
-        if len(bad):
-            raise InvalidProblemError(
-                f"{self!r}: customers[{self.flag_col!r}] must be a flag (True/False or 1/0); "
-                f"rows {format_ids(bad)} are not. Fill missing flags with False."
-            )
-        return values.to_numpy(dtype=float)
+        return parse_flags(raw, column=self.flag_col, what="customers").astype(float)
 
     def validate(self, tables: Tables) -> None:
         self._flags(tables)
@@ -393,7 +374,7 @@ class Balance(Rule):
     share: str | None = None
 
     def __post_init__(self) -> None:
-        ok = _is_number(self.tolerance) and 0 <= self.tolerance
+        ok = is_number(self.tolerance) and 0 <= self.tolerance
         check_param("tolerance", self.tolerance, "Balance", ok, "a number >= 0 (0.05 = 5 %)")
 
     @property
@@ -478,7 +459,7 @@ class Term:
         return None
 
     def __mul__(self, factor: float) -> Term:
-        if not _is_number(factor):
+        if not is_number(factor):
             return NotImplemented
         return dataclasses.replace(self, weight=self.weight * float(factor))  # type: ignore[type-var]
 
@@ -507,7 +488,7 @@ class Objective(tuple):  # type: ignore[type-arg]
 
 
 def _check_weight(weight: object, owner: str) -> None:
-    ok = _is_number(weight) and math.isfinite(weight)  # type: ignore[arg-type]
+    ok = is_number(weight) and math.isfinite(weight)  # type: ignore[arg-type]
     check_param("weight", weight, owner, ok, "a finite number")
 
 
