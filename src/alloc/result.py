@@ -54,6 +54,10 @@ class SolveStats:
 class Result:
     """A solve's outcome: status, assignment, objective, bound and gap, figures, words.
 
+    A result is immutable: assigning any attribute (``result.status = ...``) raises
+    :class:`dataclasses.FrozenInstanceError`. ``assignment`` and ``moves`` are the
+    result's own copies of what the solver returned; copy them before editing.
+
     Attributes
     ----------
     status : Status
@@ -71,10 +75,6 @@ class Result:
     stats : SolveStats
     moves : pandas.DataFrame or None
         For rebalancing: customer_id, from_rep, to_rep, value, reason per move.
-
-    A result is immutable: assigning any attribute (``result.status = ...``) raises
-    :class:`dataclasses.FrozenInstanceError`. ``assignment`` and ``moves`` are the
-    result's own copies of what the solver returned; copy them before editing.
     """
 
     _problem: Problem

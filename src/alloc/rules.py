@@ -151,6 +151,9 @@ class Match(Rule):
 class KeyAccounts(Rule):
     """Key accounts go to reps of the given levels: ``key[c] => level[r] in levels``.
 
+    ``flag_col`` is a yes/no column (true/false, yes/no, 1/0, empty for no; read by
+    :func:`alloc.validation.parse_flags`).
+
     With ``max_per_rep``, also ``sum_{c -> r} key[c] <= max_per_rep`` (number or rep
     column).
     """
@@ -404,8 +407,8 @@ class Spread(Rule):
     """Members of a class are spread evenly:
     ``floor(n * w[r]) <= |{c in class, c -> r}| <= ceil(n * w[r])``.
 
-    ``flag_col`` is a boolean column, or any column with ``value=`` naming the class
-    (e.g. ``Spread("abc", value="A")``).
+    ``flag_col`` is a yes/no column (read by :func:`alloc.validation.parse_flags`), or
+    any column with ``value=`` naming the class (e.g. ``Spread("abc", value="A")``).
     """
 
     flag_col: str
@@ -416,13 +419,16 @@ class Spread(Rule):
         raw = tables.customer_column(self.flag_col, rule=repr(self), numeric=False)
         if self.value is not None:
             return (pd.Series(raw) == self.value).to_numpy(dtype=float)
-        flags = pd.Series(raw).astype("object")
-        if not flags.isin([True, False, 0, 1]).all():
-            raise InvalidProblemError(
-                f"{self!r}: customers[{self.flag_col!r}] is not a flag; pass value= to name "
-                f"the class, e.g. Spread({self.flag_col!r}, value='A')."
+        try:
+            flags = parse_flags(
+                tables.customers[self.flag_col], column=self.flag_col, what="customers"
             )
-        return flags.astype(float).to_numpy()
+        except InvalidProblemError as exc:
+            raise InvalidProblemError(
+                f"{self!r}: {exc} Or pass value= to name the class, e.g. "
+                f"Spread({self.flag_col!r}, value='A')."
+            ) from None
+        return flags.astype(float)
 
     def validate(self, tables: Tables) -> None:
         self._flags(tables)

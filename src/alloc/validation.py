@@ -34,6 +34,8 @@ __all__ = [
 def is_number(value: object) -> bool:
     """A real number (Python or numpy), not a bool.
 
+    Examples
+    --------
     >>> is_number(3), is_number(2.5), is_number(True), is_number("3")
     (True, True, False, False)
     """
@@ -45,6 +47,8 @@ def is_number(value: object) -> bool:
 def is_int(value: object) -> bool:
     """A whole number type (Python or numpy int), not a bool.
 
+    Examples
+    --------
     >>> is_int(3), is_int(3.0), is_int(False)
     (True, False, False)
     """
@@ -54,6 +58,8 @@ def is_int(value: object) -> bool:
 def is_real_at_least(value: object, low: float, *, strict: bool = False) -> bool:
     """A finite real number ``>= low`` (``> low`` when ``strict``), not a bool.
 
+    Examples
+    --------
     >>> is_real_at_least(0, 0), is_real_at_least(0, 0, strict=True), is_real_at_least(math.inf, 0)
     (True, False, False)
     """
@@ -66,6 +72,8 @@ def is_real_at_least(value: object, low: float, *, strict: bool = False) -> bool
 def check_param(name: str, value: object, owner: str, ok: bool, expected: str) -> None:
     """Raise :class:`InvalidParameterError` in alloc's single message form unless ``ok``.
 
+    Examples
+    --------
     >>> check_param("seed", -1, "f", False, "an integer >= 0")
     Traceback (most recent call last):
     ...
@@ -88,6 +96,8 @@ class Param:
 def check_params(owner: str, declared: Mapping[str, Param], values: Mapping[str, object]) -> None:
     """Check each value against its declared constraint, in declaration order.
 
+    Examples
+    --------
     >>> rules = {"k": Param(lambda v: is_int(v) and v > 0, "a positive integer")}
     >>> check_params("f", rules, {"k": 2})
     >>> check_params("f", rules, {"k": 0})
@@ -121,6 +131,8 @@ def parse_flag(value: object) -> bool | None:
     Booleans and numbers 0/1 are read as themselves, missing values as no, and the
     strings in :data:`FLAG_WORDS` in any case.
 
+    Examples
+    --------
     >>> [parse_flag(v) for v in (True, 0, 1.0, " Yes ", "no", None, float("nan"), "maybe", 2)]
     [True, False, True, True, False, False, False, None, None]
     """
@@ -144,6 +156,8 @@ def parse_flags(values: pd.Series | Iterable[object], *, column: str, what: str)
 
     ``column`` and ``what`` (e.g. ``"customers"``) name the source in the message.
 
+    Examples
+    --------
     >>> parse_flags(pd.Series(["yes", "No", True, 0]), column="key", what="customers")
     array([ True, False,  True, False])
     """
