@@ -1,4 +1,5 @@
-"""Tests for alloc.compare: the tidy table, the executors and the checks before any work."""
+"""Tests for alloc.comparison (alloc.compare): the tidy table, the executors and the
+checks before any work."""
 
 from __future__ import annotations
 
