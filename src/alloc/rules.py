@@ -52,6 +52,16 @@ def _check_limit(value: Limit, name: str, owner: str) -> None:
     check_param(name, value, owner, ok, "None, a non-negative number or a rep column name")
 
 
+def _read_flags(tables: Tables, column: str, rule: str, hint: str = "") -> np.ndarray:
+    """A yes/no customer column as 0/1 floats; errors name the rule, column and rows."""
+    tables.customer_column(column, rule=rule, numeric=False)  # raises if it is missing
+    try:
+        flags = parse_flags(tables.customers[column], column=column, what="customers")
+    except InvalidProblemError as exc:
+        raise InvalidProblemError(f"{rule}: {exc}{hint}") from None
+    return flags.astype(float)
+
+
 class Rule:
     """Base class of hard rules. Subclasses override the hooks they need."""
 
@@ -170,11 +180,7 @@ class KeyAccounts(Rule):
         _check_limit(self.max_per_rep, "max_per_rep", "KeyAccounts")
 
     def _flags(self, tables: Tables) -> np.ndarray:
-        raw = tables.customers[self.flag_col] if self.flag_col in tables.customers else None
-        if raw is None:
-            tables.customer_column(self.flag_col, rule=repr(self))
-            raise AssertionError  # unreachable: the call above raises
-        return parse_flags(raw, column=self.flag_col, what="customers").astype(float)
+        return _read_flags(tables, self.flag_col, repr(self))
 
     def validate(self, tables: Tables) -> None:
         self._flags(tables)
@@ -416,19 +422,11 @@ class Spread(Rule):
     share: str | None = None
 
     def _flags(self, tables: Tables) -> np.ndarray:
-        raw = tables.customer_column(self.flag_col, rule=repr(self), numeric=False)
         if self.value is not None:
+            raw = tables.customer_column(self.flag_col, rule=repr(self), numeric=False)
             return (pd.Series(raw) == self.value).to_numpy(dtype=float)
-        try:
-            flags = parse_flags(
-                tables.customers[self.flag_col], column=self.flag_col, what="customers"
-            )
-        except InvalidProblemError as exc:
-            raise InvalidProblemError(
-                f"{self!r}: {exc} Or pass value= to name the class, e.g. "
-                f"Spread({self.flag_col!r}, value='A')."
-            ) from None
-        return flags.astype(float)
+        hint = f" Or pass value= to name the class, e.g. Spread({self.flag_col!r}, value='A')."
+        return _read_flags(tables, self.flag_col, repr(self), hint)
 
     def validate(self, tables: Tables) -> None:
         self._flags(tables)
