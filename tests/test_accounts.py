@@ -259,6 +259,9 @@ def test_identify_zero_total_and_empty_and_non_numeric_are_rejected(five: pd.Dat
         ({"method": "abc", "cutoffs": (0.8,)}, "cutoffs"),
         ({"method": "rfm", "count": "weeks"}, "count"),
         ({"method": "rfm", "score_cutoffs": (8, 12)}, "score_cutoffs"),
+        ({"method": "rfm", "score_cutoffs": (12.0, 8)}, "score_cutoffs"),
+        ({"method": "rfm", "score_cutoffs": "ab"}, "score_cutoffs"),
+        ({"method": "abc", "cutoffs": ("a", 0.8)}, "cutoffs"),
     ],
 )
 def test_identify_bad_parameters_are_named(
@@ -266,6 +269,14 @@ def test_identify_bad_parameters_are_named(
 ) -> None:
     with pytest.raises(InvalidParameterError, match=f"the '{name}' parameter of identify"):
         identify(five, **kwargs)  # type: ignore[arg-type]
+
+
+def test_identify_checks_only_the_parameters_of_the_chosen_method(five: pd.DataFrame) -> None:
+    unused: Any = {"cutoffs": "unused", "score_cutoffs": None}
+    pareto = identify(five, method="pareto", **unused)
+    pd.testing.assert_frame_equal(pareto, identify(five, method="pareto"))
+    abc = identify(five, method="abc", share=-1.0)
+    pd.testing.assert_frame_equal(abc, identify(five, method="abc"))
 
 
 def test_identify_as_of_before_a_purchase_names_the_customers(five: pd.DataFrame) -> None:

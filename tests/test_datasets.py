@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -112,11 +113,17 @@ def test_generated_problem_is_solvable_and_checked() -> None:
 
 
 def test_make_tables_rejects_bad_sizes() -> None:
-    for args in ((0, 3), (10, 0), (2.5, 3)):
+    for args in ((0, 3), (10, 0), (2.5, 3), (True, 3), (10, np.int64(0))):
         with pytest.raises(alloc.InvalidParameterError):
             make_tables(*args)  # type: ignore[arg-type]
     with pytest.raises(alloc.InvalidParameterError, match="eligible"):
         make_tables(10, 2, eligible=0)
+    with pytest.raises(
+        alloc.InvalidParameterError, match="the 'n_reps' parameter of make_tables must be"
+    ):
+        make_tables(10, -1)
+    customers, reps = make_tables(np.int64(10), np.int64(2), seed=1)
+    assert (len(customers), len(reps)) == (10, 2)
 
 
 def test_load_sample_is_the_documented_generated_organisation() -> None:

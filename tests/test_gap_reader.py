@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.check import objective_value
+from alloc.checker import objective_value
 from alloc.datasets import gap_tables, read_gap, read_gap_solution
 
 INSTANCES = ["gap1-0", "gap12-4", "a05100", "c10100", "d10100", "e10100"]
@@ -149,5 +149,5 @@ def test_make_gap_draws_tight_reproducible_instances(kind: str) -> None:
 def test_make_gap_rejects_unknown_kinds_and_sizes() -> None:
     with pytest.raises(alloc.InvalidParameterError, match="kind"):
         alloc.datasets.make_gap(3, 10, kind="a")
-    with pytest.raises(alloc.InvalidParameterError, match="m must be"):
+    with pytest.raises(alloc.InvalidParameterError, match="'m' parameter of make_gap must be"):
         alloc.datasets.make_gap(0, 10)

@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
-from alloc.check import objective_value
+from alloc.checker import objective_value
 
 TIME_LIMIT = 2.0
 INDUSTRIES = ["a", "b", "c"]

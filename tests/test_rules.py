@@ -116,6 +116,19 @@ def test_key_account_flags_accept_yes_no_and_true_strings(tables) -> None:
     assert problem.n_pairs == 2 + 2 * 2
 
 
+def test_key_accounts_and_spread_read_missing_flags_as_no(tables) -> None:
+    c, r = tables
+    c = c.assign(key=[True, None, np.nan, False])
+    problem = alloc.Problem(c, r, rules=[alloc.KeyAccounts("key", levels=["senior"])])
+    pairs = problem.pairs
+    keyed = pairs.groupby("customer_id")["rep_id"].apply(sorted).to_dict()
+    assert keyed[c["customer_id"].iloc[0]] == ["r1"]
+    assert all(keyed[cid] == ["r1", "r2"] for cid in c["customer_id"].iloc[1:])
+    spread = alloc.Problem(c, r, rules=[alloc.Spread("key")])
+    ((_, lo, hi),) = rows_of(spread)
+    assert lo.tolist() == [0.0, 0.0] and hi.tolist() == [1.0, 1.0]  # one member, two reps
+
+
 def test_account_limit_compiles_numbers_and_rep_columns(tables) -> None:
     c, r = tables
     problem = alloc.Problem(c, r, rules=[alloc.AccountLimit(min=1, max="most")])

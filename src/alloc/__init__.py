@@ -8,8 +8,8 @@
 """
 
 from alloc import accounts, datasets, performance, plot, policies, staffing, targets
-from alloc.check import Violation, check, objective_value
-from alloc.compare import compare
+from alloc.checker import Violation, check, objective_value
+from alloc.comparison import compare
 from alloc.data.problem import Problem
 from alloc.errors import (
     AllocError,

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from alloc.errors import InvalidParameterError, InvalidProblemError, check_param, format_ids
+from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.validation import Param, check_param, check_params, is_int, is_number
 
 __all__ = ["RFM_SEGMENTS", "identify", "tracking_plan"]
 
@@ -57,10 +58,30 @@ _SPREAD_CELLS = 4_000_000
 # --------------------------------------------------------------------------- helpers
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
+def _pair_of(value: Any, item: Callable[[object], bool]) -> bool:
+    """A sequence of two values that each pass ``item``."""
+    return isinstance(value, Sequence) and len(value) == 2 and all(item(v) for v in value)
+
+
+#: The parameters each classification method reads, with their declared constraints.
+_METHOD_PARAMS: dict[str, dict[str, Param]] = {
+    "pareto": {
+        "share": Param(lambda v: is_number(v) and 0 < v <= 1, "a number in (0, 1]"),
+    },
+    "abc": {
+        "cutoffs": Param(
+            lambda v: _pair_of(v, is_number) and 0 < v[0] < v[1] <= 1,
+            "a pair (a, b) with 0 < a < b <= 1",
+        ),
+    },
+    "rfm": {
+        "count": Param(lambda v: v in _COUNTS, "one of 'days', 'transactions'"),
+        "score_cutoffs": Param(
+            lambda v: _pair_of(v, is_int) and 3 <= v[1] < v[0] <= 15,
+            "a pair of ints (a, b), 3 <= b < a <= 15",
+        ),
+    },
+}
 
 
 def _require_frame(value: object, name: str, owner: str) -> pd.DataFrame:
@@ -294,29 +315,11 @@ def identify(
     owner = "identify"
     transactions = _require_frame(transactions, "transactions", owner)
     check_param("method", method, owner, method in _METHODS, "one of 'pareto', 'abc', 'rfm'")
-    if method == "pareto":
-        check_param(
-            "share", share, owner, _is_number(share) and 0 < share <= 1, "a number in (0, 1]"
-        )
-    elif method == "abc":
-        ok = (
-            isinstance(cutoffs, Sequence)
-            and len(cutoffs) == 2
-            and all(_is_number(c) for c in cutoffs)
-            and 0 < cutoffs[0] < cutoffs[1] <= 1
-        )
-        check_param("cutoffs", cutoffs, owner, ok, "a pair (a, b) with 0 < a < b <= 1")
-    else:
-        check_param("count", count, owner, count in _COUNTS, "one of 'days', 'transactions'")
-        ok = (
-            isinstance(score_cutoffs, Sequence)
-            and len(score_cutoffs) == 2
-            and all(isinstance(c, int | np.integer) for c in score_cutoffs)
-            and 3 <= score_cutoffs[1] < score_cutoffs[0] <= 15
-        )
-        check_param(
-            "score_cutoffs", score_cutoffs, owner, ok, "a pair of ints (a, b), 3 <= b < a <= 15"
-        )
+    check_params(
+        owner,
+        _METHOD_PARAMS[method],
+        {"share": share, "cutoffs": cutoffs, "count": count, "score_cutoffs": score_cutoffs},
+    )
 
     needed = [customer_col, value_col] + ([date_col] if method == "rfm" else [])
     _require_columns(transactions, needed, "transactions", owner)
@@ -674,7 +677,7 @@ def tracking_plan(
     freq_map: Mapping[Hashable, Any] = {"A": 4, "B": 2} if frequency is None else frequency
     check_param("frequency", frequency, owner, isinstance(freq_map, Mapping), "a mapping")
     for cls, f in freq_map.items():
-        if not (_is_number(f) and float(f).is_integer() and f >= 0):
+        if not (is_number(f) and float(f).is_integer() and f >= 0):
             raise InvalidParameterError(
                 f"the 'frequency' parameter of tracking_plan must map classes to whole "
                 f"numbers of visits >= 0; got {f!r} for class {cls!r}."

@@ -217,7 +217,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from alloc.compare import compare
+    from alloc.comparison import compare
     from alloc.datasets import make_problem, sample_problem
     from alloc.policies import Greedy, Optimized, RandomPolicy, RoundRobin, StatusQuo
 

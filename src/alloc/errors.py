@@ -7,7 +7,11 @@ type. Errors about bad input also subclass the built-ins users already catch
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alloc.validation import check_param as check_param
 
 __all__ = [
     "AllocError",
@@ -64,12 +68,11 @@ def format_ids(ids: Iterable[object], limit: int = 5) -> str:
     return f"{shown} and {rest} more" if rest > 0 else shown
 
 
-def check_param(name: str, value: object, owner: str, ok: bool, expected: str) -> None:
-    """Raise :class:`InvalidParameterError` in alloc's single message form unless ``ok``.
+def __getattr__(name: str) -> Callable[..., None]:
+    # ``check_param`` lives in alloc.validation (which imports this module); it stays
+    # importable from here, lazily, until every caller imports it from there.
+    if name == "check_param":
+        from alloc.validation import check_param
 
-    The message reads: *the 'name' parameter of owner must be expected; got value.*
-    """
-    if not ok:
-        raise InvalidParameterError(
-            f"the {name!r} parameter of {owner} must be {expected}; got {value!r}."
-        )
+        return check_param
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

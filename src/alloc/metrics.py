@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from alloc import rules as R
-from alloc.check import _as_series, check, objective_value, rep_loads
+from alloc.checker import _as_series, check, objective_value, rep_loads
 from alloc.data.problem import Problem
 
 __all__ = ["evaluate", "gini", "loads_table"]

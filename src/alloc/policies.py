@@ -17,7 +17,7 @@ that prune pairs (``Match``, ``KeyAccounts`` levels, ``Pin``, ``Forbid``) hold, 
 capacities, account limits, balance windows, spreads and account families may not.
 
 Every policy returns an :class:`alloc.Result` whose objective is recomputed from the
-tables by :func:`alloc.check.objective_value`. Its status says whether the plan may be
+tables by :func:`alloc.checker.objective_value`. Its status says whether the plan may be
 used as is:
 
 - ``FEASIBLE`` (``OPTIMAL`` for :class:`Optimized` when proven): :func:`alloc.check`
@@ -39,20 +39,21 @@ import bisect
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
-from alloc.check import Violation, check, objective_value
+from alloc.checker import Violation, check, objective_value
 from alloc.data.problem import Problem
-from alloc.errors import InvalidParameterError, check_param, format_ids
+from alloc.errors import InvalidParameterError, format_ids
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.greedy import greedy
 from alloc.solvers.portfolio import _to_assignment, solve
 from alloc.solvers.state import Rows
+from alloc.validation import Param, check_param, check_params, is_int, is_real_at_least
 
 __all__ = [
     "BasePolicy",
@@ -118,15 +119,6 @@ class Policy(Protocol):
 
 
 # ---- checks -----------------------------------------------------------------------
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_positive_seconds(value: object) -> bool:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    return ok and math.isfinite(float(value)) and float(value) > 0  # type: ignore[arg-type]
-
-
 def check_policy(policy: object, problem: Problem | None = None, *, owner: str = "compare") -> None:
     """Check that ``policy`` is a :class:`Policy` and can work on ``problem``.
 
@@ -349,9 +341,6 @@ def _deal(
 
 
 # ---- base class -------------------------------------------------------------------
-Constraint = tuple[Callable[[Any], bool], str]
-
-
 class BasePolicy:
     """Shared machinery of alloc's policies: parameter checks, timing and the result.
 
@@ -365,15 +354,13 @@ class BasePolicy:
     handles_rules: ClassVar[bool] = False
     handles_objective: ClassVar[bool] = False
     needs_owner: ClassVar[bool] = False
-    #: Parameter name -> (predicate, what is expected), checked on construction.
-    _constraints: ClassVar[dict[str, Constraint]] = {}
+    #: Declared constraint of each parameter, checked on construction.
+    _constraints: ClassVar[dict[str, Param]] = {}
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            test, expected = self._constraints[field.name]
-            value = getattr(self, field.name)
-            check_param(field.name, value, owner, bool(test(value)), expected)
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        check_params(owner, self._constraints, values)
 
     def check_problem(self, problem: Problem) -> None:
         """Raise :class:`~alloc.InvalidParameterError` if the policy cannot work on it."""
@@ -397,7 +384,7 @@ class BasePolicy:
         """
         owner = f"{type(self).__name__}.allocate"
         check_policy(self, problem, owner=owner)
-        check_param("seed", seed, owner, _is_int(seed), "an integer")
+        check_param("seed", seed, owner, is_int(seed), "an integer")
         t0 = time.perf_counter()
         return self._result(problem, int(seed), t0)
 
@@ -417,7 +404,7 @@ class BasePolicy:
         raise NotImplementedError
 
 
-_NAME: Constraint = (lambda v: isinstance(v, str) and bool(v), "a non-empty string")
+_NAME = Param(lambda v: isinstance(v, str) and bool(v), "a non-empty string")
 
 
 # ---- policies ---------------------------------------------------------------------
@@ -450,8 +437,8 @@ class RoundRobin(BasePolicy):
     metric: str | None = None
     name: str = "round robin"
 
-    _constraints: ClassVar[dict[str, Constraint]] = {
-        "metric": (
+    _constraints: ClassVar[dict[str, Param]] = {
+        "metric": Param(
             lambda v: v is None or (isinstance(v, str) and bool(v)),
             "None or the name of a numeric customer column",
         ),
@@ -519,7 +506,7 @@ class RandomPolicy(BasePolicy):
 
     name: str = "random"
 
-    _constraints: ClassVar[dict[str, Constraint]] = {"name": _NAME}
+    _constraints: ClassVar[dict[str, Param]] = {"name": _NAME}
 
     def _plan(self, problem: Problem, seed: int) -> tuple[pd.Series | None, list[str]]:
         rng = np.random.default_rng(seed)
@@ -558,7 +545,7 @@ class Greedy(BasePolicy):
     handles_rules: ClassVar[bool] = True
     handles_objective: ClassVar[bool] = True
 
-    _constraints: ClassVar[dict[str, Constraint]] = {"name": _NAME}
+    _constraints: ClassVar[dict[str, Param]] = {"name": _NAME}
 
     def _plan(self, problem: Problem, seed: int) -> tuple[pd.Series | None, list[str]]:
         model = problem.model
@@ -604,8 +591,8 @@ class StatusQuo(BasePolicy):
     name: str = "status quo"
     needs_owner: ClassVar[bool] = True
 
-    _constraints: ClassVar[dict[str, Constraint]] = {
-        "owner_col": (lambda v: isinstance(v, str) and bool(v), "a customer column name"),
+    _constraints: ClassVar[dict[str, Param]] = {
+        "owner_col": Param(lambda v: isinstance(v, str) and bool(v), "a customer column name"),
         "name": _NAME,
     }
 
@@ -671,9 +658,11 @@ class Optimized(BasePolicy):
     handles_rules: ClassVar[bool] = True
     handles_objective: ClassVar[bool] = True
 
-    _constraints: ClassVar[dict[str, Constraint]] = {
-        "time_limit": (_is_positive_seconds, "a positive number of seconds"),
-        "workers": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+    _constraints: ClassVar[dict[str, Param]] = {
+        "time_limit": Param(
+            lambda v: is_real_at_least(v, 0, strict=True), "a positive number of seconds"
+        ),
+        "workers": Param(lambda v: is_int(v) and v >= 1, "a positive integer"),
         "name": _NAME,
     }
 

@@ -1,15 +1,17 @@
 """``alloc.Result`` and ``alloc.Status``: what a solve returns.
 
-A result is immutable. Per-rep loads and metrics are computed from the tables by the
-independent checker on first access (cached), so a solve returns as soon as its time
-limit allows, and the figures never come from solver state.
+A result is immutable: assigning or deleting any of its attributes raises
+:class:`dataclasses.FrozenInstanceError` (an ``AttributeError``). Per-rep loads and
+metrics are computed from the tables by the independent checker on first access
+(cached), so a solve returns as soon as its time limit allows, and the figures never
+come from solver state.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -40,7 +42,6 @@ class SolveStats:
     """Where the time went and which method found the returned plan."""
 
     time: float = 0.0
-    build_time: float = 0.0
     phases: tuple[tuple[str, float, float], ...] = ()  # (phase, seconds, objective after)
     found_by: str = ""
     seed: int = 0
@@ -52,6 +53,10 @@ class SolveStats:
 
 class Result:
     """A solve's outcome: status, assignment, objective, bound and gap, figures, words.
+
+    A result is immutable: assigning any attribute (``result.status = ...``) raises
+    :class:`dataclasses.FrozenInstanceError`. ``assignment`` and ``moves`` are the
+    result's own copies of what the solver returned; copy them before editing.
 
     Attributes
     ----------
@@ -72,6 +77,15 @@ class Result:
         For rebalancing: customer_id, from_rep, to_rep, value, reason per move.
     """
 
+    _problem: Problem
+    status: Status
+    assignment: pd.Series | None
+    objective: float
+    bound: float
+    explanation: str
+    stats: SolveStats
+    moves: pd.DataFrame | None
+
     def __init__(
         self,
         problem: Problem,
@@ -83,14 +97,24 @@ class Result:
         stats: SolveStats,
         moves: pd.DataFrame | None = None,
     ) -> None:
-        self._problem = problem
-        self.status = status
-        self.assignment = None if assignment is None else assignment.copy()
-        self.objective = float(objective)
-        self.bound = float(bound)
-        self.explanation = explanation
-        self.stats = stats
-        self.moves = None if moves is None else moves.copy()
+        fields = {
+            "_problem": problem,
+            "status": status,
+            "assignment": None if assignment is None else assignment.copy(),
+            "objective": float(objective),
+            "bound": float(bound),
+            "explanation": explanation,
+            "stats": stats,
+            "moves": None if moves is None else moves.copy(),
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}: a Result is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}: a Result is immutable")
 
     @property
     def problem(self) -> Problem:

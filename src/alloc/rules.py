@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.context import Tables, parse_sets
-from alloc.errors import InvalidProblemError, check_param, format_ids
+from alloc.errors import InvalidProblemError, format_ids
+from alloc.validation import check_param, is_number, parse_flags
 
 __all__ = [
     "AccountLimit",
@@ -46,13 +47,19 @@ ConstraintSpec = tuple[str, np.ndarray, "np.ndarray | None", "np.ndarray | None"
 Limit = float | int | str | None
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-
-
 def _check_limit(value: Limit, name: str, owner: str) -> None:
-    ok = value is None or isinstance(value, str) or (_is_number(value) and float(value) >= 0)  # type: ignore[arg-type]
+    ok = value is None or isinstance(value, str) or (is_number(value) and float(value) >= 0)  # type: ignore[arg-type]
     check_param(name, value, owner, ok, "None, a non-negative number or a rep column name")
+
+
+def _read_flags(tables: Tables, column: str, rule: str, hint: str = "") -> np.ndarray:
+    """A yes/no customer column as 0/1 floats; errors name the rule, column and rows."""
+    tables.customer_column(column, rule=rule, numeric=False)  # raises if it is missing
+    try:
+        flags = parse_flags(tables.customers[column], column=column, what="customers")
+    except InvalidProblemError as exc:
+        raise InvalidProblemError(f"{rule}: {exc}{hint}") from None
+    return flags.astype(float)
 
 
 class Rule:
@@ -154,6 +161,9 @@ class Match(Rule):
 class KeyAccounts(Rule):
     """Key accounts go to reps of the given levels: ``key[c] => level[r] in levels``.
 
+    ``flag_col`` is a yes/no column (true/false, yes/no, 1/0, empty for no; read by
+    :func:`alloc.validation.parse_flags`).
+
     With ``max_per_rep``, also ``sum_{c -> r} key[c] <= max_per_rep`` (number or rep
     column).
     """
@@ -170,27 +180,7 @@ class KeyAccounts(Rule):
         _check_limit(self.max_per_rep, "max_per_rep", "KeyAccounts")
 
     def _flags(self, tables: Tables) -> np.ndarray:
-        raw = tables.customers[self.flag_col] if self.flag_col in tables.customers else None
-        if raw is None:
-            tables.customer_column(self.flag_col, rule=repr(self))
-            raise AssertionError  # unreachable: the call above raises
-        values = pd.to_numeric(
-            raw.astype("object").map(
-                lambda v: (
-                    v
-                    if not isinstance(v, str)
-                    else {"true": 1, "false": 0, "yes": 1, "no": 0}.get(v.lower(), v)
-                )
-            ),
-            errors="coerce",
-        )
-        bad = raw.index[values.isna() | ~values.isin([0, 1])]
-        if len(bad):
-            raise InvalidProblemError(
-                f"{self!r}: customers[{self.flag_col!r}] must be a flag (True/False or 1/0); "
-                f"rows {format_ids(bad)} are not. Fill missing flags with False."
-            )
-        return values.to_numpy(dtype=float)
+        return _read_flags(tables, self.flag_col, repr(self))
 
     def validate(self, tables: Tables) -> None:
         self._flags(tables)
@@ -393,7 +383,7 @@ class Balance(Rule):
     share: str | None = None
 
     def __post_init__(self) -> None:
-        ok = _is_number(self.tolerance) and 0 <= self.tolerance
+        ok = is_number(self.tolerance) and 0 <= self.tolerance
         check_param("tolerance", self.tolerance, "Balance", ok, "a number >= 0 (0.05 = 5 %)")
 
     @property
@@ -423,8 +413,8 @@ class Spread(Rule):
     """Members of a class are spread evenly:
     ``floor(n * w[r]) <= |{c in class, c -> r}| <= ceil(n * w[r])``.
 
-    ``flag_col`` is a boolean column, or any column with ``value=`` naming the class
-    (e.g. ``Spread("abc", value="A")``).
+    ``flag_col`` is a yes/no column (read by :func:`alloc.validation.parse_flags`), or
+    any column with ``value=`` naming the class (e.g. ``Spread("abc", value="A")``).
     """
 
     flag_col: str
@@ -432,16 +422,11 @@ class Spread(Rule):
     share: str | None = None
 
     def _flags(self, tables: Tables) -> np.ndarray:
-        raw = tables.customer_column(self.flag_col, rule=repr(self), numeric=False)
         if self.value is not None:
+            raw = tables.customer_column(self.flag_col, rule=repr(self), numeric=False)
             return (pd.Series(raw) == self.value).to_numpy(dtype=float)
-        flags = pd.Series(raw).astype("object")
-        if not flags.isin([True, False, 0, 1]).all():
-            raise InvalidProblemError(
-                f"{self!r}: customers[{self.flag_col!r}] is not a flag; pass value= to name "
-                f"the class, e.g. Spread({self.flag_col!r}, value='A')."
-            )
-        return flags.astype(float).to_numpy()
+        hint = f" Or pass value= to name the class, e.g. Spread({self.flag_col!r}, value='A')."
+        return _read_flags(tables, self.flag_col, repr(self), hint)
 
     def validate(self, tables: Tables) -> None:
         self._flags(tables)
@@ -478,7 +463,7 @@ class Term:
         return None
 
     def __mul__(self, factor: float) -> Term:
-        if not _is_number(factor):
+        if not is_number(factor):
             return NotImplemented
         return dataclasses.replace(self, weight=self.weight * float(factor))  # type: ignore[type-var]
 
@@ -507,7 +492,7 @@ class Objective(tuple):  # type: ignore[type-arg]
 
 
 def _check_weight(weight: object, owner: str) -> None:
-    ok = _is_number(weight) and math.isfinite(weight)  # type: ignore[arg-type]
+    ok = is_number(weight) and math.isfinite(weight)  # type: ignore[arg-type]
     check_param("weight", weight, owner, ok, "a finite number")
 
 

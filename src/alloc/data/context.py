@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from alloc.errors import InvalidProblemError, format_ids
+from alloc.validation import is_number
 
 __all__ = ["Tables", "parse_sets"]
 
@@ -110,7 +111,7 @@ class Tables:
             return None
         if isinstance(spec, str):
             return self.rep_column(spec, rule=rule)
-        if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
+        if is_number(spec):
             if not np.isfinite(spec) or spec < 0:
                 raise InvalidProblemError(
                     f"{rule}: {arg} must be a non-negative finite number or a rep column; "

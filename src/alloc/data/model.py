@@ -14,7 +14,7 @@ and the objective is ``sum(cost[pair]) + sum(term.weight * term.value(loads))``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -24,8 +24,37 @@ FloatArray = np.ndarray
 IntArray = np.ndarray
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array``; the caller's array itself stays as it was."""
+    view = array.view()
+    view.setflags(write=False)
+    return view
+
+
+class _ReadOnlyArrays:
+    """Mixin for frozen dataclasses: every numpy array field is held as a read-only view.
+
+    A compiled model is shared by every solver (and pickled to worker processes), so no
+    solver may change it in place; writing to one of its arrays raises ``ValueError``.
+    """
+
+    def __post_init__(self) -> None:
+        self._freeze()
+
+    def _freeze(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                object.__setattr__(self, f.name, _read_only(value))
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Unpickled arrays come back writable; keep them read-only in workers too.
+        self.__dict__.update(state)
+        self._freeze()
+
+
 @dataclass(frozen=True, eq=False)
-class Constraint:
+class Constraint(_ReadOnlyArrays):
     """``lo[r] <= sum_{u -> r} weight[p(u, r)] <= hi[r]`` for every rep ``r``.
 
     ``lo``/``hi`` are ``-inf``/``+inf`` where a side is absent. ``source`` is the rule
@@ -49,7 +78,7 @@ class Constraint:
 
 
 @dataclass(frozen=True, eq=False)
-class Imbalance:
+class Imbalance(_ReadOnlyArrays):
     """A weighted imbalance term on a metric's load per rep.
 
     Relative deviation of rep ``r`` is ``(load[r] - share[r]) / share[r]``; the term's
@@ -64,14 +93,10 @@ class Imbalance:
     norm: str
     source: object = None
 
-    def evaluate(self, loads: FloatArray) -> float:
-        dev = np.abs(loads - self.share) / self.share
-        return float(dev.max() if self.norm == "max" else dev.sum())
-
 
 @dataclass(frozen=True, eq=False)
-class Model:
-    """Arrays describing units, eligible pairs, constraints and objective."""
+class Model(_ReadOnlyArrays):
+    """Arrays describing units, eligible pairs, constraints and objective (all read-only)."""
 
     n_units: int
     n_reps: int
@@ -88,15 +113,6 @@ class Model:
     def __post_init__(self) -> None:
         key = self.pair_unit.astype(np.int64) * self.n_reps + self.pair_rep
         object.__setattr__(self, "pair_key", key)
-        self._freeze()
-
-    def _freeze(self) -> None:
-        for arr in (self.unit_start, self.pair_unit, self.pair_rep, self.cost, self.pair_key):
-            arr.setflags(write=False)
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        # Unpickled arrays come back writable; keep the model read-only in workers too.
-        self.__dict__.update(state)
         self._freeze()
 
     @property
@@ -119,23 +135,6 @@ class Model:
     def loads(self, weight: FloatArray, chosen: IntArray) -> FloatArray:
         """Per-rep sum of ``weight`` over the chosen pairs (one per unit)."""
         return np.bincount(self.pair_rep[chosen], weights=weight[chosen], minlength=self.n_reps)
-
-    def violation(self, chosen: IntArray) -> float:
-        """Total constraint violation, each row scaled by its typical magnitude."""
-        total = 0.0
-        for con in self.constraints:
-            load = self.loads(con.weight, chosen)
-            over = np.maximum(load - con.hi, 0.0)
-            under = np.maximum(con.lo - load, 0.0)
-            total += float((over + under).sum()) / constraint_scale(con)
-        return total
-
-    def objective(self, chosen: IntArray) -> float:
-        """Objective of a complete assignment given as one chosen pair per unit."""
-        value = float(self.cost[chosen].sum())
-        for term in self.imbalances:
-            value += term.weight * term.evaluate(self.loads(term.value, chosen))
-        return value
 
 
 def constraint_scale(con: Constraint) -> float:

@@ -181,7 +181,8 @@ class Problem:
         self._objective = _flatten_objective(objective)
         _check_kind(self._rules, "rules", "allowed")
         _check_kind(self._objective, "objective", "linear_cost")
-        self._source_pairs = pairs
+        # Our own copy: later edits to the caller's frame must not reach replace().
+        self._source_pairs = None if pairs is None else pairs.copy()
         self._build()
 
     # ---- construction ---------------------------------------------------------------

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.problem import Problem
-from alloc.errors import InvalidParameterError, InvalidProblemError
+from alloc.errors import InvalidProblemError
 from alloc.rules import Capacity, MaximizeFit, MinimizeCost
+from alloc.validation import Param, check_params, is_int
 
 __all__ = ["gap_tables", "make_gap", "read_gap", "read_gap_solution"]
 
@@ -110,16 +111,13 @@ def make_gap(m: int, n: int, *, kind: str = "d", seed: int = 0) -> Problem:
     >>> alloc.datasets.make_gap(5, 40, kind="c", seed=1)
     Problem(40 customers, 5 reps, 200 eligible pairs, 1 rules, 1 objective terms)
     """
-    kinds = ("c", "d", "e")
-    if kind not in kinds:
-        raise InvalidParameterError(
-            f"make_gap: kind must be one of {', '.join(map(repr, kinds))}; got {kind!r}."
-        )
-    for name, value in (("m", m), ("n", n)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise InvalidParameterError(
-                f"make_gap: {name} must be a positive integer; got {value!r}."
-            )
+    kind_of = Param(lambda v: v in ("c", "d", "e"), "one of 'c', 'd', 'e'")
+    size = Param(lambda v: is_int(v) and v >= 1, "a positive integer")
+    check_params(
+        "make_gap",
+        {"kind": kind_of, "m": size, "n": size},
+        {"kind": kind, "m": m, "n": n},
+    )
     rng = np.random.default_rng(seed)
     if kind == "c":
         weight = rng.integers(5, 26, size=(m, n))

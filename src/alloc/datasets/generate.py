@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.problem import Problem
-from alloc.errors import check_param
 from alloc.rules import (
     AccountLimit,
     Capacity,
@@ -26,10 +25,12 @@ from alloc.rules import (
     Match,
     MinimizeImbalance,
 )
+from alloc.validation import Param, check_params, is_int
 
 __all__ = ["make_problem", "make_tables", "standard_rules"]
 
 REGIONS = ("north", "south", "east", "west")
+_POSITIVE_INT = Param(lambda v: is_int(v) and v >= 1, "a positive integer")
 
 
 def _deal_skills(
@@ -87,26 +88,10 @@ def make_tables(
     >>> len(customers), len(reps), sorted(reps["level"].unique())
     (100, 5, ['junior', 'mid', 'senior'])
     """
-    check_param(
-        "n_customers",
-        n_customers,
+    check_params(
         "make_tables",
-        isinstance(n_customers, int) and n_customers >= 1,
-        "a positive integer",
-    )
-    check_param(
-        "n_reps",
-        n_reps,
-        "make_tables",
-        isinstance(n_reps, int) and n_reps >= 1,
-        "a positive integer",
-    )
-    check_param(
-        "eligible",
-        eligible,
-        "make_tables",
-        isinstance(eligible, int) and eligible >= 1,
-        "a positive integer",
+        {name: _POSITIVE_INT for name in ("n_customers", "n_reps", "eligible")},
+        {"n_customers": n_customers, "n_reps": n_reps, "eligible": eligible},
     )
     rng = np.random.default_rng(seed)
     per_rep = 3 if n_reps < 100 else 2

@@ -197,6 +197,16 @@ CORPUS: list[Any] = [
         id="key-accounts-flag-not-boolean",
     ),
     pytest.param(
+        lambda: problem(customers(key=[1, 2, 0]), rules=[alloc.KeyAccounts("key")]),
+        "'c2'",
+        id="key-accounts-flag-number-not-0-or-1",
+    ),
+    pytest.param(
+        lambda: problem(customers(key=["yes", "no", "perhaps"]), rules=[alloc.Spread("key")]),
+        "'c3'",
+        id="spread-flag-unknown-word",
+    ),
+    pytest.param(
         lambda: problem(r=reps(lo=[1, 3]), rules=[alloc.AccountLimit(min="lo", max="hi")]),
         "'r2'",
         id="account-limit-min-above-max",

@@ -1,4 +1,5 @@
-"""Tests for alloc.compare: the tidy table, the executors and the checks before any work."""
+"""Tests for alloc.comparison (alloc.compare): the tidy table, the executors and the
+checks before any work."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.compare import FIXED_COLUMNS, compare
+from alloc.comparison import FIXED_COLUMNS, compare
 from alloc.errors import InvalidParameterError
 from alloc.policies import Greedy, Optimized, RandomPolicy, RoundRobin, StatusQuo
 

@@ -1,4 +1,4 @@
-"""``alloc.compare``: run policies over problems and seeds, return one tidy table.
+""":func:`alloc.compare`: run policies over problems and seeds, return one tidy table.
 
 Each (problem, policy, seed) is one task: the policy allocates, the independent checker
 scores the plan with :func:`alloc.evaluate`, and the task returns one row. Tasks run on
@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.problem import Problem
-from alloc.errors import InvalidParameterError, check_param, format_ids
+from alloc.errors import InvalidParameterError, format_ids
 from alloc.metrics import evaluate
 from alloc.policies import Policy, check_policy
+from alloc.validation import check_param, is_int
 
 __all__ = ["FIXED_COLUMNS", "compare"]
 
@@ -110,9 +111,6 @@ def _policies(policies: object) -> list[Policy]:
 
 
 def _seeds(seeds: object) -> list[int]:
-    def is_int(v: object) -> bool:
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
     items: list[Any] | None = [seeds] if is_int(seeds) else None
     if items is None and isinstance(seeds, Iterable) and not isinstance(seeds, (str, bytes)):
         items = list(seeds)
@@ -243,7 +241,7 @@ def compare(
     Examples
     --------
     >>> import alloc
-    >>> from alloc.compare import compare
+    >>> from alloc.comparison import compare
     >>> from alloc.policies import Greedy, RandomPolicy, RoundRobin
     >>> problem = alloc.datasets.make_problem(60, 4, seed=1)
     >>> table = compare({"small": problem}, [RoundRobin(), RandomPolicy(), Greedy()],

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.check import objective_value
+from alloc.checker import objective_value
 
 
 @pytest.fixture
@@ -359,3 +359,30 @@ def test_model_arrays_stay_read_only_after_pickling() -> None:
     copy = pickle.loads(pickle.dumps(problem))
     for arr in (copy.model.pair_key, copy.model.cost, copy.model.pair_rep):
         assert not arr.flags.writeable
+
+
+def test_problem_keeps_its_own_copy_of_the_callers_pair_frame(
+    customers: pd.DataFrame, reps: pd.DataFrame
+) -> None:
+    pairs = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4", "c4"],
+            "rep_id": ["r1", "r2", "r3", "r2", "r1"],
+            "cost": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    problem = alloc.Problem(customers, reps, pairs=pairs, objective=alloc.MinimizeCost("cost"))
+    pairs_before = problem.pairs
+    # The caller edits its frame afterwards: a value, an id and a new column.
+    pairs.loc[0, "cost"] = 100.0
+    pairs.loc[1, "rep_id"] = "r9"
+    pairs["extra"] = 1
+    pd.testing.assert_frame_equal(problem.pairs, pairs_before)
+    assert problem.source_pairs is not None
+    assert problem.source_pairs["cost"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert "extra" not in problem.source_pairs.columns
+    # replace() rebuilds from the problem's pairs, not from the caller's edited frame.
+    again = problem.replace(rules=[alloc.Capacity("workload", limit="capacity")])
+    pd.testing.assert_frame_equal(again.pairs, pairs_before)
+    plan = pd.Series({"c1": "r1", "c2": "r2", "c3": "r3", "c4": "r2"})
+    assert objective_value(again, plan) == objective_value(problem, plan) == 1 + 2 + 3 + 4

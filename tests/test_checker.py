@@ -1,5 +1,5 @@
-"""Tests for alloc.check and the independent objective: hand-made violations per rule,
-hand-computed objectives per term."""
+"""Tests for alloc.checker (alloc.check) and the independent objective: hand-made
+violations per rule, hand-computed objectives per term."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.check import objective_value, rep_loads
+from alloc.checker import objective_value, rep_loads
 
 
 @pytest.fixture
@@ -209,6 +209,32 @@ def test_spread_on_a_boolean_flag(customers: pd.DataFrame, reps: pd.DataFrame) -
     assert alloc.check(problem, FEASIBLE) == []  # r1 one, r3 one
     v = only_violation(problem, {**FEASIBLE, "c4": "r1"})
     assert v.ids == ("r1",)
+
+
+@pytest.mark.parametrize("rule", ["KeyAccounts", "Spread"])
+def test_checker_reads_yes_no_words_as_the_rules_do(
+    customers: pd.DataFrame, reps: pd.DataFrame, rule: str
+) -> None:
+    # c1 and c5 are key accounts; "", None and "no" mean no.
+    words = customers.assign(key=["Yes", "no", "", None, " TRUE "])
+    made = (
+        alloc.KeyAccounts("key", levels=["senior"])
+        if rule == "KeyAccounts"
+        else alloc.Spread("key")
+    )
+    problem = build(words, reps, made)
+    spread_out = {**FEASIBLE, "c5": "r3"}  # key accounts at r1 and r3, both senior
+    assert alloc.check(problem, spread_out) == []
+    if rule == "KeyAccounts":
+        pairs = problem.pairs
+        at_junior = set(pairs.loc[pairs["rep_id"] == "r2", "customer_id"])
+        assert at_junior == {"c2", "c3", "c4"}  # the rules pruned the same key accounts
+        v = only_violation(problem, {**spread_out, "c5": "r2"})  # a key account to a junior
+        assert v.ids == ("c5",)
+        assert alloc.check(problem, {**spread_out, "c3": "r2", "c4": "r2"}) == []  # not key
+    else:
+        v = only_violation(problem, FEASIBLE)  # both key accounts at r1
+        assert v.ids == ("r1",)
 
 
 def test_assignment_outside_the_pair_table_is_reported(

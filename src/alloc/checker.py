@@ -1,0 +1,366 @@
+"""Independent checker: feasibility and objective of any assignment, from the tables.
+
+This module deliberately shares no code with the solvers or with the compiled model:
+it reads the problem's tables and the rules' declared parameters and recomputes every
+constraint and the objective with plain pandas. A solver bug therefore cannot hide
+behind the same bug in the checker. Only the data parser is shared with the rules:
+yes/no columns are read by :func:`alloc.validation.parse_flags`, so the checker and
+the rules agree on what a flag is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alloc import rules as R
+from alloc.data.problem import Problem
+from alloc.errors import InvalidParameterError, format_ids
+from alloc.validation import parse_flags
+
+__all__ = ["Violation", "check", "objective_value", "rep_loads"]
+
+_REL_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken constraint: the rule, what is wrong in words, and the ids involved."""
+
+    rule: str
+    message: str
+    ids: tuple[Any, ...] = ()
+    amount: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+def _as_series(problem: Problem, assignment: object) -> pd.Series:
+    if isinstance(assignment, pd.DataFrame):
+        c_col, r_col = problem.id_columns["customer"], problem.id_columns["rep"]
+        if {c_col, r_col} <= set(assignment.columns):
+            return pd.Series(assignment[r_col].to_numpy(), index=assignment[c_col].to_numpy())
+    if isinstance(assignment, dict):
+        return pd.Series(assignment, dtype=object)
+    if not isinstance(assignment, pd.Series):
+        raise InvalidParameterError(
+            "the 'assignment' parameter must be a pandas Series customer_id -> rep_id "
+            f"(or a dict / DataFrame with the id columns); got {type(assignment).__name__}."
+        )
+    return assignment
+
+
+def _parse(value: object) -> set[str]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return set()
+    if isinstance(value, str):
+        return {v.strip() for v in value.split(";") if v.strip()}
+    if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Series)):
+        return {str(v) for v in value}
+    return {str(value)}
+
+
+def _flag(series: pd.Series, column: str) -> pd.Series:
+    """A yes/no column read as bools (unknown values raise, as when the rule was built)."""
+    return pd.Series(parse_flags(series, column=column, what="customers"), index=series.index)
+
+
+def _rep_values(problem: Problem, spec: Any) -> pd.Series:
+    reps = problem.reps
+    if isinstance(spec, str):
+        return reps[spec].astype(float)
+    return pd.Series(float(spec), index=reps.index)
+
+
+def _metric_per_customer(problem: Problem, assigned: pd.Series, metric: str) -> pd.Series:
+    """Metric value of each customer at its assigned rep (pair column first)."""
+    pairs = problem.source_pairs
+    c_col, r_col = problem.id_columns["customer"], problem.id_columns["rep"]
+    if pairs is not None and metric in pairs.columns:
+        lookup = pairs.set_index([c_col, r_col])[metric]
+        keys = pd.MultiIndex.from_arrays([assigned.index, assigned.to_numpy()])
+        return pd.Series(lookup.reindex(keys).to_numpy(dtype=float), index=assigned.index)
+    return problem.customers[metric].astype(float).reindex(assigned.index)
+
+
+def rep_loads(problem: Problem, assignment: pd.Series, metric: str | None) -> pd.Series:
+    """Per-rep sum of a metric (count when ``metric`` is None), every rep included."""
+    assigned = _as_series(problem, assignment)
+    assigned = assigned[assigned.index.isin(problem.customer_ids) & assigned.isin(problem.rep_ids)]
+    if metric is None:
+        values = pd.Series(1.0, index=assigned.index)
+    else:
+        values = _metric_per_customer(problem, assigned, metric)
+    loads = values.groupby(assigned.to_numpy()).sum()
+    return loads.reindex(problem.rep_ids, fill_value=0.0).astype(float)
+
+
+def _within(load: pd.Series, lo: Any, hi: Any) -> pd.Series:
+    scale = np.maximum(1.0, np.abs(load))
+    excess = pd.Series(0.0, index=load.index)
+    if hi is not None:
+        excess = excess.add((load - hi).where(load - hi > _REL_TOL * scale, 0.0))
+    if lo is not None:
+        excess = excess.add((lo - load).where(lo - load > _REL_TOL * scale, 0.0))
+    return excess
+
+
+def _shares(problem: Problem, metric: str, share: str | None) -> pd.Series:
+    total = problem.customers[metric].astype(float).sum()
+    reps = problem.reps
+    w = pd.Series(1.0, index=reps.index) if share is None else reps[share].astype(float)
+    return total * w / w.sum()
+
+
+def check(problem: Problem, assignment: Any) -> list[Violation]:
+    """List every violated rule of ``problem`` by ``assignment``; ``[]`` means feasible.
+
+    Parameters
+    ----------
+    problem : Problem
+    assignment : pandas.Series
+        customer_id -> rep_id for every customer.
+
+    Examples
+    --------
+    >>> import pandas as pd, alloc
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b"], "w": [3, 4]})
+    >>> reps = pd.DataFrame({"rep_id": ["r1", "r2"], "cap": [5, 5]})
+    >>> p = alloc.Problem(customers, reps, rules=[alloc.Capacity("w", limit="cap")])
+    >>> [str(v) for v in alloc.check(p, pd.Series({"a": "r1", "b": "r1"}))]
+    ["Capacity(metric='w', limit='cap'): load above limit at reps 'r1' (by 2)"]
+    """
+    assigned = _as_series(problem, assignment)
+    out: list[Violation] = []
+    customers, reps = problem.customers, problem.reps
+    dup = assigned.index[assigned.index.duplicated()]
+    if len(dup):
+        out.append(
+            Violation("assignment", f"customers assigned twice: {format_ids(dup)}", tuple(dup))
+        )
+        assigned = assigned[~assigned.index.duplicated()]
+    missing = customers.index.difference(assigned.index)
+    if len(missing):
+        out.append(
+            Violation("assignment", f"unassigned customers {format_ids(missing)}", tuple(missing))
+        )
+    extra = assigned.index.difference(customers.index)
+    if len(extra):
+        out.append(Violation("assignment", f"unknown customers {format_ids(extra)}", tuple(extra)))
+    unknown = assigned[~assigned.isin(reps.index)]
+    if len(unknown):
+        out.append(
+            Violation(
+                "assignment",
+                f"customers {format_ids(unknown.index)} go to unknown reps "
+                f"{format_ids(pd.unique(unknown.to_numpy()))}",
+                tuple(unknown.index),
+            )
+        )
+    a = assigned[assigned.index.isin(customers.index) & assigned.isin(reps.index)]
+    c_col, r_col = problem.id_columns["customer"], problem.id_columns["rep"]
+
+    pairs = problem.source_pairs
+    if pairs is not None:
+        allowed = pd.MultiIndex.from_frame(pairs[[c_col, r_col]])
+        keys = pd.MultiIndex.from_arrays([a.index, a.to_numpy()])
+        bad = a.index[~keys.isin(allowed)]
+        if len(bad):
+            out.append(
+                Violation(
+                    "pairs",
+                    f"customers {format_ids(bad)} go to reps outside the pair table",
+                    tuple(bad),
+                )
+            )
+
+    for rule in problem.rules:
+        out.extend(_check_rule(problem, rule, a, customers, reps))
+    return out
+
+
+def _rep_excess(rule: Any, text: str, excess: pd.Series) -> list[Violation]:
+    bad = excess[excess > 0]
+    if bad.empty:
+        return []
+    return [
+        Violation(
+            repr(rule),
+            f"{text} at reps {format_ids(bad.index)} (by {bad.max():g})",
+            tuple(bad.index),
+            float(bad.sum()),
+        )
+    ]
+
+
+def _check_rule(
+    problem: Problem, rule: Any, a: pd.Series, customers: pd.DataFrame, reps: pd.DataFrame
+) -> list[Violation]:
+    name = repr(rule)
+    if isinstance(rule, R.Match):
+        want = customers[rule.customer_col].reindex(a.index)
+        have = reps[rule.rep_col].map(_parse)
+        ok = [
+            (pd.isna(w) and rule.missing == "any") or (not pd.isna(w) and str(w) in have[r])
+            for w, r in zip(want.to_numpy(), a.to_numpy(), strict=True)
+        ]
+        bad = a.index[~np.asarray(ok, dtype=bool)] if len(ok) else a.index[:0]
+        return (
+            [
+                Violation(
+                    name,
+                    f"customers {format_ids(bad)} go to reps without a matching {rule.rep_col!r}",
+                    tuple(bad),
+                )
+            ]
+            if len(bad)
+            else []
+        )
+    if isinstance(rule, R.KeyAccounts):
+        flag = _flag(customers[rule.flag_col], rule.flag_col).reindex(a.index)
+        level = reps[rule.level_col].astype(str).reindex(a.to_numpy()).to_numpy()
+        bad = a.index[flag.to_numpy() & ~np.isin(level, list(rule.levels))]
+        out = []
+        if len(bad):
+            out.append(
+                Violation(
+                    name,
+                    f"key accounts {format_ids(bad)} go to reps whose level is "
+                    f"not in {list(rule.levels)}",
+                    tuple(bad),
+                )
+            )
+        if rule.max_per_rep is not None:
+            counts = (
+                flag.astype(float).groupby(a.to_numpy()).sum().reindex(reps.index, fill_value=0)
+            )
+            out += _rep_excess(
+                rule,
+                "too many key accounts",
+                _within(counts, None, _rep_values(problem, rule.max_per_rep)),
+            )
+        return out
+    if isinstance(rule, R.Pin):
+        pinned = pd.Series(rule.mapping, dtype=object)
+        pinned = pinned[pinned.index.isin(a.index)]
+        bad = pinned.index[a.reindex(pinned.index).to_numpy() != pinned.to_numpy()]
+        return (
+            [
+                Violation(
+                    name,
+                    f"pinned customers {format_ids(bad)} are not with their pinned rep",
+                    tuple(bad),
+                )
+            ]
+            if len(bad)
+            else []
+        )
+    if isinstance(rule, R.Forbid):
+        forbidden = set(rule.pairs)
+        used = [c for c, r in a.items() if (c, r) in forbidden]
+        return (
+            [Violation(name, f"customers {format_ids(used)} use forbidden pairs", tuple(used))]
+            if used
+            else []
+        )
+    if isinstance(rule, R.Together):
+        group = customers[rule.group_col].reindex(a.index)
+        frame = pd.DataFrame({"g": group.to_numpy(), "r": a.to_numpy()}).dropna(subset=["g"])
+        split = frame.groupby("g")["r"].nunique()
+        bad = split.index[split > 1]
+        return (
+            [
+                Violation(
+                    name, f"account families {format_ids(bad)} are split across reps", tuple(bad)
+                )
+            ]
+            if len(bad)
+            else []
+        )
+    if isinstance(rule, R.Capacity):
+        load = rep_loads(problem, a, rule.metric)
+        return _rep_excess(
+            rule, "load above limit", _within(load, None, _rep_values(problem, rule.limit))
+        )
+    if isinstance(rule, R.AccountLimit):
+        count = rep_loads(problem, a, None)
+        lo = None if rule.min is None else _rep_values(problem, rule.min)
+        hi = None if rule.max is None else _rep_values(problem, rule.max)
+        return _rep_excess(rule, "account count outside limits", _within(count, lo, hi))
+    if isinstance(rule, R.Balance):
+        share = _shares(problem, rule.metric, rule.share)
+        load = rep_loads(problem, a, rule.metric)
+        tol = float(rule.tolerance)
+        return _rep_excess(
+            rule,
+            "load outside the balance window",
+            _within(load, share * (1 - tol), share * (1 + tol)),
+        )
+    if isinstance(rule, R.Spread):
+        raw = customers[rule.flag_col]
+        member = (raw == rule.value) if rule.value is not None else _flag(raw, rule.flag_col)
+        n = float(member.sum())
+        w = (
+            pd.Series(1.0, index=reps.index)
+            if rule.share is None
+            else reps[rule.share].astype(float)
+        )
+        target = n * w / w.sum()
+        count = member.reindex(a.index).astype(float).groupby(a.to_numpy()).sum()
+        count = count.reindex(reps.index, fill_value=0.0)
+        return _rep_excess(
+            rule,
+            "class members not spread evenly",
+            _within(count, np.floor(target + 1e-9), np.ceil(target - 1e-9)),
+        )
+    raise InvalidParameterError(f"check() does not know rule {name}; it cannot certify it.")
+
+
+def objective_value(problem: Problem, assignment: Any) -> float:
+    """The objective of ``assignment`` recomputed from the tables (NaN if incomplete)."""
+    a = _as_series(problem, assignment)
+    if not (
+        a.index.isin(problem.customer_ids).all()
+        and a.isin(problem.rep_ids).all()
+        and len(a.index.unique()) == problem.n_customers
+    ):
+        return float("nan")
+    customers, reps = problem.customers, problem.reps
+    total = 0.0
+    for term in problem.objective:
+        if isinstance(term, R.MinimizeImbalance):
+            share = _shares(problem, term.metric, term.share)
+            dev = (rep_loads(problem, a, term.metric) - share).abs() / share
+            total += term.weight * float(dev.max() if term.norm == "max" else dev.sum())
+        elif isinstance(term, (R.MaximizeFit, R.MinimizeCost)):
+            pair_total = float(_metric_per_customer(problem, a, term.pair_col).sum())
+            sign = -1.0 if isinstance(term, R.MaximizeFit) else 1.0
+            total += sign * term.weight * pair_total
+        elif isinstance(term, R.MinimizeDisruption):
+            owner = customers[term.owner_col].reindex(a.index)
+            moved = owner.notna().to_numpy() & (owner.to_numpy() != a.to_numpy())
+            value: float | np.ndarray = (
+                1.0
+                if term.value is None
+                else customers[term.value].astype(float).reindex(a.index).to_numpy()
+            )
+            total += term.weight * float(np.sum(value * moved))
+        elif isinstance(term, R.MinimizeTravel):
+            if term.distance is not None:
+                total += term.weight * float(_metric_per_customer(problem, a, term.distance).sum())
+            else:
+                x, y = term.xy
+                c = customers.reindex(a.index)
+                r = reps.reindex(a.to_numpy())
+                d = np.hypot(
+                    c[x].to_numpy(float) - r[x].to_numpy(float),
+                    c[y].to_numpy(float) - r[y].to_numpy(float),
+                )
+                total += term.weight * float(d.sum())
+        else:
+            raise InvalidParameterError(f"objective_value() does not know term {term!r}.")
+    return total
