@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.check import objective_value
+from alloc.checker import objective_value
 
 Brute = Callable[[alloc.Problem], "float | None"]
 
