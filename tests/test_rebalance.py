@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
-from alloc.check import objective_value
+from alloc.checker import objective_value
 from alloc.errors import InvalidParameterError, InvalidProblemError
 from alloc.rebalance import REASONS, rebalance, tradeoff
 

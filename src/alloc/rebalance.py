@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alloc.check import check, objective_value
+from alloc.checker import check, objective_value
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.result import Result, SolveStats, Status
