@@ -35,6 +35,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -p no:randomly --doctest-modules src/alloc
 	$(BIN)/python -m pytest -q --nbmake --nbmake-timeout=600 notebooks
 	$(BIN)/mkdocs build --strict --site-dir site
 
