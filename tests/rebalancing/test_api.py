@@ -1,4 +1,4 @@
-"""Tests for alloc.rebalance: budgets, forced moves, reasons, protect, tolerance, frontier."""
+"""Tests for alloc.rebalancing: budgets, forced moves, reasons, protect, tolerance, frontier."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import alloc
 from alloc.check import objective_value
 from alloc.errors import InvalidParameterError, InvalidProblemError
-from alloc.rebalance import REASONS, rebalance, tradeoff
+from alloc.rebalancing import REASONS, rebalance, tradeoff
 
 matplotlib.use("Agg")
 
@@ -306,7 +306,7 @@ def test_senior_leaves_tolerance_out_of_reach_matches_brute_force(monkeypatch, l
     # potential deviation, and among those the best objective (workload balance).
     problem, incumbent = senior_leaves()
     if local_search_only:
-        monkeypatch.setattr(sys.modules["alloc.rebalance"], "EXACT_PAIR_LIMIT", 0)
+        monkeypatch.setattr(sys.modules["alloc.rebalancing.phases"], "EXACT_PAIR_LIMIT", 0)
     for max_moves in (0, 1, 2):
         best_dev, best_objective = brute_force_senior_leaves(max_moves)
         result = rebalance(
