@@ -33,6 +33,7 @@ from _common import commit
 from alloc._io import write_atomic
 from alloc.datasets import make_tables, standard_rules
 from alloc.solvers.cpsat import Scaled, solve_cpsat
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.greedy import greedy
 from alloc.solvers.portfolio import _to_assignment
 from alloc.solvers.state import Rows
@@ -109,7 +110,7 @@ def scenario_a(seeds: int, time_limit: float, variants: dict[str, dict]) -> list
                 model,
                 arrays,
                 Scaled.from_rows(model, arrays),
-                time_limit=time_limit,
+                deadline=Deadline.after(time_limit),
                 seed=seed,
                 workers=2,
                 hint=None,

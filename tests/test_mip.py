@@ -147,6 +147,7 @@ def test_cp_sat_stops_when_told() -> None:
     # The portfolio sets the event when HiGHS, beside CP-SAT, has proven its plan
     # optimal; CP-SAT must then end long before its own time limit.
     from alloc.solvers.cpsat import Scaled, solve_cpsat
+    from alloc.solvers.deadline import Deadline
 
     problem = alloc.datasets.make_gap(20, 200, kind="d", seed=1)
     model = problem.model
@@ -155,7 +156,12 @@ def test_cp_sat_stops_when_told() -> None:
     timer = threading.Timer(0.5, stop.set)
     timer.start()
     found = solve_cpsat(
-        model, rows, Scaled.from_rows(model, rows), time_limit=120, workers=1, stop=stop
+        model,
+        rows,
+        Scaled.from_rows(model, rows),
+        deadline=Deadline.after(120),
+        workers=1,
+        stop=stop,
     )
     timer.join()
     assert found.wall_time < 30

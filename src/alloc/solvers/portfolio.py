@@ -36,6 +36,7 @@ from alloc.errors import InvalidParameterError, PrecisionWarning, check_param
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian, lp_bound
 from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
@@ -266,7 +267,13 @@ def solve(
             # (measured on the GAP suite: a hint can trap it far from the optimum).
             hint = None if linear_only or best.penalty > 0 else chosen
             res = solve_cpsat(
-                model, rows, scaled, time_limit=remaining, seed=seed, workers=workers, hint=hint
+                model,
+                rows,
+                scaled,
+                deadline=Deadline.after(remaining),
+                seed=seed,
+                workers=workers,
+                hint=hint,
             )
             cp_status = res.status
             improve(res.chosen, "cp-sat")
@@ -348,7 +355,9 @@ def _no_plan(model, rows, scaled, cp_status, deadline, seed):  # type: ignore[no
     """Status and explanation when search found no feasible plan."""
     if cp_status == "INFEASIBLE":
         remaining = max(0.2, deadline - time.perf_counter())
-        _, core = infeasible_core(model, rows, scaled, time_limit=min(remaining, 5.0), seed=seed)
+        _, core = infeasible_core(
+            model, rows, scaled, deadline=Deadline.after(min(remaining, 5.0)), seed=seed
+        )
         names = ", ".join(repr(c) for c in core) or "the rules"
         return Status.INFEASIBLE, (
             f"Infeasible: CP-SAT proved that {names} cannot all hold together. Relax one of "
@@ -515,7 +524,7 @@ def _core_search(  # type: ignore[no-untyped-def]
             model,
             rows,
             scaled,
-            time_limit=budget,
+            deadline=Deadline.after(budget),
             seed=seed + level,
             workers=cp_workers,
             # The first core is searched without a hint: a hint from a local-search
@@ -573,7 +582,7 @@ def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignor
             model,
             rows,
             scaled,
-            time_limit=budget,
+            deadline=Deadline.after(budget),
             seed=int(rng.integers(1 << 30)),
             workers=1,
             hint=current,
