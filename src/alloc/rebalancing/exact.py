@@ -11,12 +11,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from alloc.rebalancing.plan import Outcome, Plan, Snapshot, better, key_not_worse
 from alloc.rebalancing.search import Search
 from alloc.rebalancing.setup import Budget, Setup
-from alloc.solvers.cpsat import Scaled
+from alloc.solvers.cpsat import CpBuild, Scaled, add_imbalance, build_model, fixed_loads, run
 from alloc.solvers.deadline import Deadline
 
 __all__ = ["CpOut", "cp_solve", "exact", "keep_if_better", "lns", "shed_lns"]
@@ -29,267 +28,149 @@ class CpOut:
     proven: bool  # optimal for the model solved, with exact data and objective
 
 
-@dataclass
-class _CpModel:
-    """The CP-SAT model of a sub-problem under construction: one ``x`` per kept pair."""
-
-    cp: Any
-    x: list[Any]
-    pairs: np.ndarray
-    by_rep: dict[int, np.ndarray]
-    base: np.ndarray  # (K, R) scaled loads of the fixed units
-    cur_load: np.ndarray  # (K, R) scaled loads of the current plan, for hints
-    weight: np.ndarray  # (P, K) scaled weights
-    aux_hints: list[tuple[Any, int]]  # auxiliary variables at the current plan
-
-    def load(self, k: int, r: int) -> Any:
-        idx = self.by_rep[r]
-        w = self.weight[self.pairs[idx], k]
-        nz = w != 0
-        return cp_model.LinearExpr.weighted_sum(
-            [self.x[i] for i in idx[nz].tolist()], w[nz].tolist()
-        ) + int(self.base[k, r])
+_Q = 1_000_000  # scale of relative deviations in the gap terms with unequal shares
 
 
-def _sub_model(
-    setup: Setup,
-    scaled: Scaled,
-    current: np.ndarray,
-    units: np.ndarray,
-    rep_mask: np.ndarray,
-    frozen: bool,
-) -> _CpModel:
-    """Variables, one-rep-per-unit and hard rows of the units ``units`` on ``rep_mask``."""
-    model, rows = setup.model, setup.rows
-    R, K = model.n_reps, rows.n_rows
-    start = model.unit_start
-    in_sub = np.zeros(model.n_units, dtype=bool)
-    in_sub[units] = True
-    pairs = np.concatenate([np.arange(start[u], start[u + 1]) for u in units.tolist()])
-    keep = rep_mask[model.pair_rep[pairs]]
-    if frozen:
-        keep &= setup.mp[pairs] == 0
-    keep |= np.isin(pairs, current[units])  # the current pair always stays available
-    pairs = pairs[keep]
-    fixed = current[~in_sub]
-    base = np.zeros((K, R), dtype=np.int64)
-    cur_load = np.zeros((K, R), dtype=np.int64)
-    for k in range(K):
-        base[k] = np.bincount(
-            model.pair_rep[fixed], weights=scaled.weight[fixed, k], minlength=R
-        ).astype(np.int64)
-        cur_load[k] = np.bincount(
-            model.pair_rep[current], weights=scaled.weight[current, k], minlength=R
-        ).astype(np.int64)
-    cp = cp_model.CpModel()
-    x = [cp.new_bool_var(f"x{p}") for p in pairs.tolist()]
-    owner = model.pair_unit[pairs]
-    order = np.argsort(owner, kind="stable")
-    lo_i = np.searchsorted(owner[order], units)
-    hi_i = np.searchsorted(owner[order], units, side="right")
-    for a, b in zip(lo_i.tolist(), hi_i.tolist(), strict=True):
-        cp.add_exactly_one([x[i] for i in order[a:b].tolist()])
-    pair_rep = model.pair_rep[pairs]
-    active = np.flatnonzero(rep_mask)
-    by_rep = {int(r): np.flatnonzero(pair_rep == r) for r in active.tolist()}
-    sub = _CpModel(cp, x, pairs, by_rep, base, cur_load, scaled.weight, [])
-    for k in np.flatnonzero(rows.pen_scale > 0).tolist():
-        for r in active.tolist():
-            expr = sub.load(k, r)
-            if scaled.hi[k, r] < 2**49:
-                cp.add(expr <= int(scaled.hi[k, r]))
-            if scaled.lo[k, r] > -(2**49):
-                cp.add(expr >= int(scaled.lo[k, r]))
-    return sub
+def _pair_mask(
+    setup: Setup, current: np.ndarray, units: np.ndarray, frozen: bool
+) -> np.ndarray | None:
+    """Frozen: no pair that moves a protected customer, but the current pairs stay."""
+    if not frozen:
+        return None
+    mask = setup.mp == 0
+    mask[current[units]] = True
+    return mask
 
 
 def _budget_rows(
-    sub: _CpModel, setup: Setup, budget: Budget, current: np.ndarray, units: np.ndarray
+    b: CpBuild, setup: Setup, budget: Budget, current: np.ndarray, units: np.ndarray
 ) -> Any:
     """Move and moved-value budgets as rows; returns the fewest-moves tie-break objective."""
-    cp, x, pairs = sub.cp, sub.x, sub.pairs
     in_sub = np.zeros(setup.model.n_units, dtype=bool)
     in_sub[units] = True
     fixed = current[~in_sub]
     mv_factor = 1e6 / float(setup.mv.max()) if setup.mv.max(initial=0.0) > 0 else 1.0
     mv_int = np.ceil(setup.mv * mv_factor - 1e-9).astype(np.int64)
-    moves_expr = cp_model.LinearExpr.weighted_sum(x, setup.mc[pairs].tolist())
-    value_expr = cp_model.LinearExpr.weighted_sum(x, mv_int[pairs].tolist())
+    moves_hi = value_hi = None
     if math.isfinite(budget.moves):
-        cp.add(moves_expr <= int(budget.moves) - int(setup.mc[fixed].sum()))
+        moves_hi = int(budget.moves) - int(setup.mc[fixed].sum())
     if math.isfinite(budget.value):
         # Values rounded up, the budget down: a CP-SAT plan is within the true budget.
-        cp.add(
-            value_expr
-            <= int(math.floor(budget.value * mv_factor + 1e-9)) - int(mv_int[fixed].sum())
-        )
-    return moves_expr * (int(mv_int[pairs].sum()) + 1) + value_expr
+        value_hi = int(math.floor(budget.value * mv_factor + 1e-9)) - int(mv_int[fixed].sum())
+    moves_expr = b.pair_sum(setup.mc[b.pairs])
+    value_expr = b.pair_sum(mv_int[b.pairs])
+    b.add_row(moves_expr, hi=moves_hi)
+    b.add_row(value_expr, hi=value_hi)
+    return moves_expr * (int(mv_int[b.pairs].sum()) + 1) + value_expr
 
 
-def _tolerance_rows(
-    sub: _CpModel, setup: Setup, scaled: Scaled, tol: np.ndarray, active: np.ndarray
-) -> None:
-    """Every targeted metric within its tolerance at every rep of the sub-model."""
+def _imbalance_rows(setup: Setup) -> np.ndarray:
     rows = setup.rows
-    imb_rows = np.flatnonzero((rows.imb_weight != 0) | rows.is_max | rows.is_sum)
-    for k in imb_rows.tolist():
+    return np.flatnonzero((rows.imb_weight != 0) | rows.is_max | rows.is_sum)
+
+
+def _tolerance_rows(b: CpBuild, setup: Setup, scaled: Scaled, tol: np.ndarray) -> None:
+    """Every targeted metric within its tolerance at every rep of the sub-model."""
+    for k in _imbalance_rows(setup).tolist():
         if not np.isfinite(tol[k]):
             continue
-        share = rows.share[k] * scaled.factor[k]
-        for r in active.tolist():
-            expr = sub.load(k, r)
-            sub.cp.add(expr <= int(math.floor((1 + tol[k]) * share[r] + 1e-9)))
-            sub.cp.add(expr >= int(math.ceil((1 - tol[k]) * share[r] - 1e-9)))
+        share = setup.rows.share[k] * scaled.factor[k]
+        for r in b.active.tolist():
+            b.add_row(
+                b.load(k, r),
+                lo=int(math.ceil((1 - tol[k]) * share[r] - 1e-9)),
+                hi=int(math.floor((1 + tol[k]) * share[r] + 1e-9)),
+            )
 
 
-@dataclass
-class _Terms:
-    """Objective terms of the imbalance rows and what they allow to be proven."""
-
-    terms: list[Any]
-    zvars: list[Any]  # exact max-norm variables (held at their optimum by a second solve)
-    integral: bool  # the objective is exact: an optimum of the model is a true optimum
-
-
-def _equal_share_max(
-    sub: _CpModel,
-    k: int,
-    T: int,
-    R: int,
-    w: float,
-    active: np.ndarray,
-    outside: np.ndarray,
-    gap_tol: float | None,
-    out: _Terms,
-) -> None:
-    """Exact max norm with equal shares: ``z >= |R * load - T|`` (gap: beyond the tolerance)."""
-    cp = sub.cp
-    other = int(np.abs(R * sub.base[k, outside] - T).max(initial=0))
+def _gap_equal_share(b: CpBuild, k: int, T: int, tol_k: float) -> Any:
+    """``z >= |R load - T|`` (exact, equal shares); returns the excess over the tolerance."""
+    cp, R = b.cp, b.model.n_reps
+    assert b.hint_loads is not None
+    other = int(np.abs(R * b.base[k, ~b.rep_mask] - T).max(initial=0))
     z = cp.new_int_var(other, R * T + T, f"z{k}")
-    for r in active.tolist():
-        expr = sub.load(k, r)
-        cp.add(z >= R * expr - T)
-        cp.add(z >= T - R * expr)
-    z_now = max(other, int(np.abs(R * sub.cur_load[k, active] - T).max(initial=0)))
-    sub.aux_hints.append((z, z_now))
-    if gap_tol is not None:
-        g = cp.new_int_var(0, R * T + T, f"g{k}")
-        cp.add(g >= z - int(math.floor(gap_tol * T)))
-        sub.aux_hints.append((g, max(0, z_now - int(math.floor(gap_tol * T)))))
-        out.terms.append(g * (w / T))
-        out.integral = False
-        return
-    out.terms.append(z * (w / T))
-    out.zvars.append(z)
+    for r in b.active.tolist():
+        load = b.load(k, r)
+        cp.add(z >= R * load - T)
+        cp.add(z >= T - R * load)
+    z_now = max(other, int(np.abs(R * b.hint_loads[k, b.active] - T).max(initial=0)))
+    g = cp.new_int_var(0, R * T + T, f"g{k}")
+    cp.add(g >= z - int(math.floor(tol_k * T)))
+    b.add_hint(z, z_now)
+    b.add_hint(g, max(0, z_now - int(math.floor(tol_k * T))))
+    return g * (1.0 / T)
 
 
-def _scaled_deviation(
-    sub: _CpModel,
-    k: int,
-    T: int,
-    w: float,
-    share: np.ndarray,
-    is_max: bool,
-    active: np.ndarray,
-    outside: np.ndarray,
-    gap_tol: float | None,
-    out: _Terms,
-) -> None:
-    """Max norm (on a 1e6 scale of relative deviation) or sum norm, unequal shares."""
-    cp = sub.cp
-    out.integral = False
-    Q = 1_000_000
-    z: Any = None
-    if is_max:
-        base_out = sub.base[k, outside]
-        dev_out = np.abs(base_out - share[outside]) / np.maximum(share[outside], 1)
-        z_lo = int(math.ceil(float(dev_out.max(initial=0.0)) * Q - 1e-9))
-        z = cp.new_int_var(z_lo, 100 * Q, f"z{k}")
-        s_now = np.maximum(1, np.round(share[active])).astype(np.int64)
-        dev_now = np.abs(sub.cur_load[k, active] - s_now) * Q / s_now
-        z_now = min(100 * Q, max(z_lo, int(np.ceil(dev_now.max(initial=0.0)))))
-        sub.aux_hints.append((z, z_now))
-        if gap_tol is not None:
-            g = cp.new_int_var(0, 100 * Q, f"g{k}")
-            cp.add(g >= z - int(math.floor(gap_tol * Q)))
-            sub.aux_hints.append((g, max(0, z_now - int(math.floor(gap_tol * Q)))))
-            out.terms.append(g * (w / Q))
-        else:
-            out.terms.append(z * (w / Q))
+def _gap_weighted(b: CpBuild, k: int, share: np.ndarray, tol_k: float) -> Any:
+    """Max relative deviation on a 1e6 scale (unequal shares); returns the excess."""
+    cp, outside, active = b.cp, ~b.rep_mask, b.active
+    assert b.hint_loads is not None
+    dev_out = np.abs(b.base[k, outside] - share[outside]) / np.maximum(share[outside], 1)
+    z_lo = int(math.ceil(float(dev_out.max(initial=0.0)) * _Q - 1e-9))
+    z = cp.new_int_var(z_lo, 100 * _Q, f"z{k}")
+    s_now = np.maximum(1, np.round(share[active])).astype(np.int64)
+    dev_now = np.abs(b.hint_loads[k, active] - s_now) * _Q / s_now
+    z_now = min(100 * _Q, max(z_lo, int(np.ceil(dev_now.max(initial=0.0)))))
+    g = cp.new_int_var(0, 100 * _Q, f"g{k}")
+    cp.add(g >= z - int(math.floor(tol_k * _Q)))
     for r in active.tolist():
         s_r = max(1, int(round(share[r])))
-        expr = sub.load(k, r)
-        if is_max:
-            cp.add(Q * (expr - s_r) <= s_r * z)
-            cp.add(Q * (s_r - expr) <= s_r * z)
-        else:
-            d = cp.new_int_var(0, 2 * T + 2 * s_r, f"d{k}_{r}")
-            cp.add(d >= expr - s_r)
-            cp.add(d >= s_r - expr)
-            sub.aux_hints.append((d, min(2 * T + 2 * s_r, abs(int(sub.cur_load[k, r]) - s_r))))
-            out.terms.append(d * (w / s_r))
+        load = b.load(k, r)
+        cp.add(_Q * (load - s_r) <= s_r * z)
+        cp.add(_Q * (s_r - load) <= s_r * z)
+    b.add_hint(z, z_now)
+    b.add_hint(g, max(0, z_now - int(math.floor(tol_k * _Q))))
+    return g * (1.0 / _Q)
 
 
-def _imbalance_terms(
-    sub: _CpModel,
-    setup: Setup,
-    scaled: Scaled,
-    tol: np.ndarray | None,
-    rep_mask: np.ndarray,
-    gap: bool,
-    integral: bool,
-) -> _Terms:
-    """Objective terms of the imbalance rows (gap: distance of the targeted metrics to
-    their tolerance only)."""
-    rows, R = setup.rows, setup.model.n_reps
-    out = _Terms([], [], integral)
-    active, outside = np.flatnonzero(rep_mask), ~rep_mask
-    imb_rows = np.flatnonzero((rows.imb_weight != 0) | rows.is_max | rows.is_sum)
-    for k in imb_rows.tolist():
+def _gap_terms(b: CpBuild, setup: Setup, scaled: Scaled, tol: np.ndarray) -> list[Any]:
+    """How far each targeted metric's maximum deviation exceeds its tolerance."""
+    terms = []
+    for k in _imbalance_rows(setup).tolist():
         T = int(scaled.total[k])
-        w = float(rows.imb_weight[k])
-        gap_tol: float | None = None
-        if gap:
-            assert tol is not None
-            w = 1.0 if np.isfinite(tol[k]) else 0.0
-            gap_tol = float(tol[k])
-        if T <= 0 or w == 0:
+        if T <= 0 or not np.isfinite(tol[k]):
             continue
-        share = rows.share[k] * scaled.factor[k]
-        if (rows.is_max[k] or gap) and scaled.equal_share[k]:
-            _equal_share_max(sub, k, T, R, w, active, outside, gap_tol, out)
-            continue
-        is_max = bool(rows.is_max[k] or gap)
-        _scaled_deviation(sub, k, T, w, share, is_max, active, outside, gap_tol, out)
-    return out
+        if scaled.equal_share[k]:
+            terms.append(_gap_equal_share(b, k, T, float(tol[k])))
+        else:
+            share = setup.rows.share[k] * scaled.factor[k]
+            terms.append(_gap_weighted(b, k, share, float(tol[k])))
+    return terms
 
 
-def _solve(cp: Any, deadline: Deadline, seed: int) -> tuple[Any, Any]:
-    """One CP-SAT solve on one worker until the deadline (not started when expired)."""
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    solver.parameters.symmetry_level = 0
-    solver.parameters.absolute_gap_limit = 0.0
-    solver.parameters.relative_gap_limit = 0.0
-    if deadline.expired():
-        return solver, None
-    solver.parameters.max_time_in_seconds = deadline.seconds()
-    return solver, solver.solve(cp)
+def _objective_terms(
+    b: CpBuild, setup: Setup, scaled: Scaled, other_dev: np.ndarray
+) -> tuple[list[Any], list[Any], bool]:
+    """The problem's objective with the builder's imbalance terms (exact max norm with
+    equal shares, exact sum norm with rational shares).
 
-
-def _hint(sub: _CpModel, chosen: np.ndarray, units: np.ndarray) -> None:
-    on = set(chosen[units].tolist())
-    for i, p in enumerate(sub.pairs.tolist()):
-        sub.cp.add_hint(sub.x[i], p in on)
-
-
-def _read(sub: _CpModel, solver: Any, setup: Setup, current: np.ndarray) -> np.ndarray:
-    out = current.copy()
-    values = np.array([solver.boolean_value(v) for v in sub.x], dtype=bool)
-    sel = sub.pairs[values]
-    out[setup.model.pair_unit[sel]] = sel
-    return out
+    Returns the terms, the expressions a second solve holds at their optimum (one per
+    exact imbalance row) and whether an optimum of the model is a true optimum.
+    """
+    rows, model = setup.rows, setup.model
+    first_aux = len(b.aux_hints)
+    add_imbalance(b, other_dev)
+    for var, value in b.aux_hints[first_aux:]:
+        b.add_hint(var, value)
+    exact = scaled.error == 0 and not np.any(model.cost[b.pairs] != 0)
+    held: list[Any] = []
+    for k in _imbalance_rows(setup).tolist():
+        reps = [r for (kk, r) in b.d if kk == k]
+        if rows.imb_weight[k] == 0 or (k not in b.z and not reps):
+            continue  # no term: a zero weight or an empty row
+        if rows.is_max[k] and scaled.equal_share[k]:
+            held.append(b.z[k])
+        elif rows.is_sum[k] and scaled.share_den[k] > 0:
+            # Terms d / (T m_r) of one row, held as a whole-number sum (common multiple of m).
+            m = [int(scaled.share_num[k, r]) for r in reps]
+            lcm = math.lcm(*m)
+            held.append(sum(b.d[k, r] * (lcm // m_r) for r, m_r in zip(reps, m, strict=True)))
+        else:
+            exact = False
+    cost = model.cost[b.pairs]
+    terms = [v * c for v, c in b.terms if c != 0]
+    terms.extend(b.x[i] * float(cost[i]) for i in np.flatnonzero(cost != 0).tolist())
+    return terms, held, exact
 
 
 def cp_solve(
@@ -308,55 +189,59 @@ def cp_solve(
 ) -> CpOut:
     """CP-SAT on the units ``units`` and the reps in ``rep_mask``, the rest fixed.
 
-    Model (``x[p]`` one per unit, hard rows as in :mod:`alloc.solvers.cpsat`, ``base``
-    the loads of the fixed units)::
+    The model is :func:`alloc.solvers.cpsat.build_model`'s (one variable per pair, one
+    rep per unit, the hard rows with the fixed units' loads), plus::
 
         sum_p mc[p] x[p] <= max_moves - fixed moves     (and the same for moved value)
         minimise objective                                    (no tolerance), or
         |base + load[k, r] - share[k, r]| <= tol[k] * share[k, r], minimise moves (tolerance)
 
-    With ``lexicographic``, a second solve keeps every imbalance term at its optimum and
-    minimises moves, then moved value. With ``gap`` (a tolerance not yet reached), the
-    objective is the sum over targeted metrics of how far their maximum deviation exceeds
-    the tolerance, with no tolerance constraint.
+    With ``lexicographic``, a second solve keeps every exact imbalance term at its
+    optimum and minimises moves, then moved value. With ``gap`` (a tolerance not yet
+    reached), the objective is the sum over targeted metrics of how far their maximum
+    deviation exceeds the tolerance, with no tolerance constraint.
     """
-    model = setup.model
-    sub = _sub_model(setup, scaled, current, units, rep_mask, frozen)
-    cp, pairs = sub.cp, sub.pairs
-    tie = _budget_rows(sub, setup, budget, current, units)
-    integral = scaled.error == 0 and not np.any(model.cost[pairs] != 0)
-    terms = _Terms([], [], integral)
+    model, rows = setup.model, setup.rows
+    base, other_dev = fixed_loads(model, rows, scaled, units, rep_mask, current)
+    b = build_model(
+        model,
+        rows,
+        scaled,
+        units=units,
+        rep_mask=rep_mask,
+        base=base,
+        hint=current,
+        pair_mask=_pair_mask(setup, current, units, frozen),
+        objective=False,
+    )
+    tie = _budget_rows(b, setup, budget, current, units)
+    terms: list[Any] = []
+    held: list[Any] = []
     if tol is not None and not gap:
-        _tolerance_rows(sub, setup, scaled, tol, np.flatnonzero(rep_mask))
-        cp.minimize(tie)
-        terms.integral = True
+        _tolerance_rows(b, setup, scaled, tol)
+        integral = True
+    elif gap:
+        assert tol is not None
+        terms, integral = _gap_terms(b, setup, scaled, tol), False
     else:
-        terms = _imbalance_terms(sub, setup, scaled, tol, rep_mask, gap, integral)
-        cost = model.cost[pairs] if not gap else np.zeros(pairs.size)
-        terms.terms.extend(sub.x[i] * float(cost[i]) for i in np.flatnonzero(cost != 0).tolist())
-        cp.minimize(sum(terms.terms) if terms.terms else tie)
-    _hint(sub, current, units)
-    for var, value in sub.aux_hints:
-        cp.add_hint(var, value)
-    solver, code = _solve(cp, deadline, seed)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return CpOut("UNKNOWN" if code is None else solver.status_name(code), None, False)
-    chosen = _read(sub, solver, setup, current)
-    proven = code == cp_model.OPTIMAL and terms.integral
-    if lexicographic and terms.terms and proven and terms.zvars:
+        terms, held, integral = _objective_terms(b, setup, scaled, other_dev)
+    b.minimize(sum(terms) if terms else tie)
+    sol = run(b, deadline, seed=seed, zero_gap=True)
+    if not sol.found:
+        return CpOut(sol.status, None, False)
+    chosen = b.chosen(sol, current)
+    proven = sol.optimal and integral
+    if lexicographic and terms and proven and held:
         # Second solve: no imbalance term worse than its optimum, fewest moves, least value.
-        for z in terms.zvars:
-            cp.add(z <= int(solver.value(z)))
-        cp.minimize(tie)
-        cp.clear_hints()
-        _hint(sub, chosen, units)
-        solver, code = _solve(cp, deadline, seed)
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = _read(sub, solver, setup, current)
-        proven = code == cp_model.OPTIMAL
-        if code is None:
-            return CpOut("UNKNOWN", chosen, False)
-    return CpOut(solver.status_name(code), chosen, proven)
+        for expr in held:
+            b.cp.add(expr <= int(sol.solver.value(expr)))  # type: ignore[union-attr]
+        b.minimize(tie)
+        b.hint_plan(chosen)
+        sol = run(b, deadline, seed=seed, zero_gap=True)
+        if sol.found:
+            chosen = b.chosen(sol, current)
+        proven = sol.optimal
+    return CpOut(sol.status, chosen, proven)
 
 
 def _find_feasible(
