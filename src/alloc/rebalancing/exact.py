@@ -138,6 +138,23 @@ def _gap_terms(b: CpBuild, setup: Setup, scaled: Scaled, tol: np.ndarray) -> lis
     return terms
 
 
+def _hint_weighted_max(
+    b: CpBuild, setup: Setup, scaled: Scaled, other_dev: np.ndarray, hinted: set[int]
+) -> None:
+    """Hint the max-norm variables of rows with unequal shares at the current plan (the
+    builder leaves them unhinted; rebalancing always gave CP-SAT a complete hint)."""
+    assert b.hint_loads is not None
+    rows, active = setup.rows, b.active
+    for k, z in b.z.items():
+        if scaled.equal_share[k] or id(z) in hinted:
+            continue
+        share = rows.share[k] * scaled.factor[k]
+        z_lo = int(math.ceil(float(other_dev[k]) * _Q - 1e-9))
+        s_now = np.maximum(1, np.round(share[active])).astype(np.int64)
+        dev_now = np.abs(b.hint_loads[k, active] - s_now) * _Q / s_now
+        b.add_hint(z, min(100 * _Q, max(z_lo, int(np.ceil(dev_now.max(initial=0.0))))))
+
+
 def _objective_terms(
     b: CpBuild, setup: Setup, scaled: Scaled, other_dev: np.ndarray
 ) -> tuple[list[Any], list[Any], bool]:
@@ -152,6 +169,7 @@ def _objective_terms(
     add_imbalance(b, other_dev)
     for var, value in b.aux_hints[first_aux:]:
         b.add_hint(var, value)
+    _hint_weighted_max(b, setup, scaled, other_dev, {id(v) for v, _ in b.aux_hints})
     exact = scaled.error == 0 and not np.any(model.cost[b.pairs] != 0)
     held: list[Any] = []
     for k in _imbalance_rows(setup).tolist():
