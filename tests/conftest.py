@@ -12,9 +12,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import settings
+from hypothesis import strategies as st
 
 import alloc
 from alloc.check import objective_value
@@ -65,3 +67,33 @@ def brute() -> Callable[[alloc.Problem], float | None]:
 def gap_dir() -> Path:
     """Directory of the bundled GAP instances, solutions and best known values."""
     return DATA_DIR / "gap"
+
+
+# ---- generalized assignment problems (tests/solvers: Lagrangian bound, HiGHS) -------------
+def gap_problem(cost: np.ndarray, work: np.ndarray, capacity: np.ndarray) -> alloc.Problem:
+    """A generalized assignment problem: rep-dependent cost and workload, capacities."""
+    n, m = cost.shape
+    pairs = pd.DataFrame(
+        [(f"c{i}", f"r{j}", int(cost[i, j]), int(work[i, j])) for i in range(n) for j in range(m)],
+        columns=["customer_id", "rep_id", "cost", "work"],
+    )
+    return alloc.Problem(
+        pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)]}),
+        pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)], "capacity": capacity.tolist()}),
+        pairs=pairs,
+        rules=[alloc.Capacity("work", limit="capacity")],
+        objective=alloc.MinimizeCost("cost"),
+    )
+
+
+@st.composite
+def gap_instances(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = draw(st.integers(2, 6))
+    m = draw(st.integers(2, 3))
+    cost = np.array(draw(st.lists(st.integers(1, 30), min_size=n * m, max_size=n * m)))
+    work = np.array(draw(st.lists(st.integers(1, 9), min_size=n * m, max_size=n * m)))
+    cost, work = cost.reshape(n, m), work.reshape(n, m)
+    # Capacities from tight (most plans infeasible) to loose.
+    slack = draw(st.floats(0.45, 1.2))
+    capacity = np.full(m, max(1, int(work.min(axis=1).sum() * slack / m * 1.8)))
+    return cost, work, capacity

@@ -13,7 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import alloc
-from alloc.solvers.cpsat import CpBuild, Scaled, build_model, fixed_loads, run, solve_cpsat
+from alloc.solvers.cpsat import (
+    CpBuild,
+    Scaled,
+    add_imbalance,
+    build_model,
+    fixed_loads,
+    run,
+    solve_cpsat,
+)
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows, score_of
 
@@ -157,6 +165,21 @@ def test_hard_rows_hold_only_when_their_rule_literal_is_true() -> None:
         assert len(build.cp.Proto().objective.vars) == 0
         build.cp.add(build.literals["capacity"] == int(enforced))
         assert run(build, Deadline.after(10)).status == status
+
+
+def test_imbalance_added_after_own_rows_is_hinted_and_solves_the_same() -> None:
+    problem = _problem([1, 2, 3, 4], [10, 10], alloc.MinimizeImbalance("work", norm="sum"))
+    plan = np.array([problem.model.unit_start[u] for u in range(4)])  # all on r0
+    whole = _build(problem, hint=plan)
+    later = _build(problem, hint=plan, objective=False)
+    add_imbalance(later)
+    later.minimize(sum(v * c for v, c in later.terms))
+    assert sorted(later.d) == sorted(whole.d)
+    # Every variable hinted: x, and each d at the plan's deviation.
+    hinted = later.cp.Proto().solution_hint.vars
+    assert len(hinted) == len(later.x) + len(later.d)
+    a, b = run(whole, Deadline.after(10)), run(later, Deadline.after(10))
+    assert a.optimal and b.optimal and a.bound == pytest.approx(b.bound)
 
 
 def test_run_with_an_expired_deadline_does_not_start_the_solver() -> None:

@@ -138,15 +138,14 @@ def _gap_terms(b: CpBuild, setup: Setup, scaled: Scaled, tol: np.ndarray) -> lis
     return terms
 
 
-def _hint_weighted_max(
-    b: CpBuild, setup: Setup, scaled: Scaled, other_dev: np.ndarray, hinted: set[int]
-) -> None:
+def _hint_weighted_max(b: CpBuild, setup: Setup, scaled: Scaled, other_dev: np.ndarray) -> None:
     """Hint the max-norm variables of rows with unequal shares at the current plan (the
     builder leaves them unhinted; rebalancing always gave CP-SAT a complete hint)."""
     assert b.hint_loads is not None
     rows, active = setup.rows, b.active
+    hinted = set(b.cp.proto.solution_hint.vars)
     for k, z in b.z.items():
-        if scaled.equal_share[k] or id(z) in hinted:
+        if scaled.equal_share[k] or z.index in hinted:
             continue
         share = rows.share[k] * scaled.factor[k]
         z_lo = int(math.ceil(float(other_dev[k]) * _Q - 1e-9))
@@ -165,11 +164,8 @@ def _objective_terms(
     exact imbalance row) and whether an optimum of the model is a true optimum.
     """
     rows, model = setup.rows, setup.model
-    first_aux = len(b.aux_hints)
-    add_imbalance(b, other_dev)
-    for var, value in b.aux_hints[first_aux:]:
-        b.add_hint(var, value)
-    _hint_weighted_max(b, setup, scaled, other_dev, {id(v) for v, _ in b.aux_hints})
+    add_imbalance(b, other_dev)  # after build_model(hint=...): its variables are hinted
+    _hint_weighted_max(b, setup, scaled, other_dev)
     exact = scaled.error == 0 and not np.any(model.cost[b.pairs] != 0)
     held: list[Any] = []
     for k in _imbalance_rows(setup).tolist():

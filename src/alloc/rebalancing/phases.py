@@ -209,7 +209,7 @@ def price_search(search: Search, best: Snapshot, deadline: Deadline, seed: int) 
     local = LocalSearch(priced, setup.rows, best.chosen.copy(), seed=seed, smooth=smooth)
     # The local search perturbs until its deadline; give it time in proportion to size.
     end = deadline.share(1.0, cap=0.5 + model.n_pairs / 10_000)
-    chosen, _ = local.run(end.at)
+    chosen, _ = local.run(end)
     search.set_chosen(chosen)
     snap = search.snapshot()
     if (

@@ -10,24 +10,25 @@ always 0: deviations cannot be negative, and the relaxation can split customers.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.linear_solver import pywraplp
 
 from alloc.data.model import Model, restricted_groups
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 
 __all__ = ["Lagrangian", "imbalance_bound", "lagrangian", "lp_bound"]
 
 
-def lp_bound(model: Model, rows: Rows, time_limit: float) -> float:
-    """Value of the LP relaxation (``-inf`` if it could not be solved in time)."""
+def lp_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
+    """Value of the LP relaxation (``-inf`` if it could not be solved by ``deadline``)."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None or time_limit <= 0:
+    seconds = deadline.seconds()  # the GLOP wrapper: the deadline becomes milliseconds
+    if solver is None or seconds <= 0:
         return -math.inf
-    solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    solver.SetTimeLimit(max(1, int(seconds * 1000)))
     P, R = model.n_pairs, model.n_reps
     x = [solver.NumVar(0.0, 1.0, "") for _ in range(P)]
     start = model.unit_start
@@ -123,7 +124,7 @@ class Lagrangian:
 def lagrangian(
     model: Model,
     rows: Rows,
-    deadline: float,
+    deadline: Deadline,
     upper: float | None = None,
     max_iterations: int = 3000,
 ) -> Lagrangian | None:
@@ -166,7 +167,7 @@ def lagrangian(
     if hard.size and (has_hi.any() or has_lo.any()):
         target = upper if upper is not None and math.isfinite(upper) else None
         theta, stall = 2.0, 0
-        while iterations < max_iterations and time.perf_counter() < deadline:
+        while iterations < max_iterations and not deadline.expired():
             iterations += 1
             # The chosen pair of each unit at these multipliers: its first cheapest pair.
             is_min = adjusted <= best[seg] + 1e-12

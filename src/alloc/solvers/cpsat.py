@@ -41,6 +41,7 @@ __all__ = [
     "CpResult",
     "CpSolution",
     "Scaled",
+    "add_imbalance",
     "build_model",
     "fixed_loads",
     "infeasible_core",
@@ -163,6 +164,7 @@ class CpBuild:
     terms: list[tuple[cp_model.IntVar, float]] = field(default_factory=list)
     # Hints of the auxiliary variables at the hinted plan, added after the x hints.
     aux_hints: list[tuple[cp_model.IntVar, int]] = field(default_factory=list, repr=False)
+    hinted: bool = field(default=False, repr=False)  # build_model has added its hints
 
     @property
     def active(self) -> np.ndarray:
@@ -217,6 +219,13 @@ class CpBuild:
     def add_hint(self, var: cp_model.IntVar, value: int) -> None:
         """Hint ``value`` for ``var`` (CP-SAT wants a complete hint: every variable)."""
         self.cp.add_hint(var, value)
+
+    def _hint_aux(self, var: cp_model.IntVar, value: int) -> None:
+        """Hint an auxiliary variable: after the ``x`` hints while the model is built."""
+        if self.hinted:
+            self.cp.add_hint(var, value)
+        else:
+            self.aux_hints.append((var, value))
 
     def hint_plan(self, chosen: np.ndarray) -> None:
         """Replace all hints by the ``x`` values of a plan (one global pair per unit)."""
@@ -318,6 +327,7 @@ def build_model(
         _hint_x(build, hint)
         for var, val in build.aux_hints:
             cp.add_hint(var, val)
+        build.hinted = True
     return build
 
 
@@ -415,7 +425,7 @@ def _max_equal(build: CpBuild, k: int, other_dev: float) -> None:
     build.terms.append((z, float(build.rows.imb_weight[k]) / T))
     if build.hint_loads is not None:
         dev = np.abs(R * build.hint_loads[k, build.active] - T)
-        build.aux_hints.append((z, max(int(dev.max(initial=0)), floor)))
+        build._hint_aux(z, max(int(dev.max(initial=0)), floor))
 
 
 def _max_weighted(build: CpBuild, k: int, other_dev: float) -> None:
@@ -447,7 +457,7 @@ def _sum_exact(build: CpBuild, k: int) -> None:
         build.d[k, r] = d
         build.terms.append((d, weight / (T * m_r)))
         if build.hint_loads is not None:
-            build.aux_hints.append((d, int(abs(den * build.hint_loads[k, r] - T * m_r))))
+            build._hint_aux(d, int(abs(den * build.hint_loads[k, r] - T * m_r)))
 
 
 def _sum_rounded(build: CpBuild, k: int) -> None:
@@ -464,7 +474,7 @@ def _sum_rounded(build: CpBuild, k: int) -> None:
         build.d[k, r] = d
         build.terms.append((d, weight / s_r))
         if build.hint_loads is not None:
-            build.aux_hints.append((d, int(abs(build.hint_loads[k, r] - s_r))))
+            build._hint_aux(d, int(abs(build.hint_loads[k, r] - s_r)))
 
 
 def _minimize_default(build: CpBuild) -> None:

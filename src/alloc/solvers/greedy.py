@@ -10,11 +10,10 @@ objective, then the least squared deviation from fair shares.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from alloc.data.model import Model
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 
 __all__ = ["greedy"]
@@ -51,11 +50,11 @@ def _order(model: Model, rows: Rows, rng: np.random.Generator) -> np.ndarray:
     return np.lexsort(tuple(-k for k in keys))
 
 
-def greedy(model: Model, rows: Rows, seed: int = 0, deadline: float | None = None) -> np.ndarray:
+def greedy(model: Model, rows: Rows, seed: int = 0, deadline: Deadline | None = None) -> np.ndarray:
     """One chosen pair per unit (-1 for units with no eligible pair).
 
-    If ``deadline`` (a ``time.perf_counter()`` value) passes, the units not yet placed go
-    to random eligible reps at once, so the call returns in time on any size.
+    If ``deadline`` passes, the units not yet placed go to random eligible reps at once,
+    so the call returns in time on any size.
     """
     rng = np.random.default_rng(seed)
     U, R = model.n_units, model.n_reps
@@ -69,7 +68,7 @@ def greedy(model: Model, rows: Rows, seed: int = 0, deadline: float | None = Non
     start, pair_rep, W, cost = model.unit_start, model.pair_rep, rows.weight, model.cost
     order = _order(model, rows, rng)
     for i, u in enumerate(order):
-        if deadline is not None and i % 256 == 0 and time.perf_counter() > deadline:
+        if deadline is not None and i % 256 == 0 and deadline.expired():
             _spread(model, chosen, order[i:], rng)
             break
         a, b = start[u], start[u + 1]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from alloc.data.model import Model
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import (
     Moves,
     Rows,
@@ -169,19 +170,25 @@ class LocalSearch:
     # ---- driver ---------------------------------------------------------------------
     def run(
         self,
-        deadline: float,
+        deadline: Deadline | float,
         *,
         swap_sample: int = 400,
         on_improve: Callable[[Score], None] | None = None,
         kick_fraction: float = 0.01,
     ) -> tuple[np.ndarray, Score]:
-        """Improve until the deadline (``time.perf_counter()``) and return the best found."""
+        """Improve until ``deadline`` and return the best plan found and its score.
+
+        A bare float is read as a ``time.perf_counter()`` instant (for callers that do not
+        pass a :class:`~alloc.solvers.deadline.Deadline` yet).
+        """
+        if not isinstance(deadline, Deadline):
+            deadline = Deadline(float(deadline))
         m = self.model
         movable = np.flatnonzero(np.diff(m.unit_start) > 1)
         best_chosen, best = self.chosen.copy(), self.score()
         if movable.size == 0:
             return best_chosen, best
-        while time.perf_counter() < deadline:
+        while not deadline.expired():
             improved = self._descend(movable, deadline, swap_sample)
             current = self.score()
             if current.better_than(best):
@@ -198,13 +205,13 @@ class LocalSearch:
                 self.chosen = best_chosen.copy()
                 self.rep_of = m.pair_rep[self.chosen].copy()
                 self.recompute()
-            if time.perf_counter() >= deadline:
+            if deadline.expired():
                 break
             if not improved:
                 self._kick(movable, kick_fraction)
         return best_chosen, best
 
-    def _descend(self, movable: np.ndarray, deadline: float, swap_sample: int) -> bool:
+    def _descend(self, movable: np.ndarray, deadline: Deadline, swap_sample: int) -> bool:
         """Improving moves until none is found; True if any move was made.
 
         While the score is separable by rep (smooth phase, or no max-norm terms), each
@@ -215,7 +222,8 @@ class LocalSearch:
         any_move = False
         separable = self.smooth or self._max_rows.size == 0
         small = self.model.n_pairs <= _WHOLE_NEIGHBOURHOOD_PAIRS
-        while time.perf_counter() < deadline:
+        end = deadline.at  # the unit passes check the clock every few dozen units
+        while not deadline.expired():
             obj_tol = 1e-12 * max(1.0, abs(self.score().objective))
             if separable and small:
                 moved = self.batch_shift(obj_tol) or self.batch_swap(obj_tol)
@@ -223,7 +231,7 @@ class LocalSearch:
                     moved = any(self.chain_move() for _ in range(8))
             elif separable:
                 # Large: passes over units apply thousands of moves per second.
-                moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=True)
+                moved = self._unit_pass(movable, end, swap_sample, obj_tol, shifts=True)
                 if not moved:
                     moved = self.batch_swap(obj_tol) or any(self.chain_move() for _ in range(8))
             else:
@@ -234,9 +242,9 @@ class LocalSearch:
                     or any(self.chain_move() for _ in range(4))
                 )
             if not moved and small:
-                moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=False)
+                moved = self._unit_pass(movable, end, swap_sample, obj_tol, shifts=False)
             elif not moved and not separable:
-                moved = self._unit_pass(movable, deadline, swap_sample, obj_tol, shifts=True)
+                moved = self._unit_pass(movable, end, swap_sample, obj_tol, shifts=True)
             any_move |= moved
             if not moved:
                 break

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from alloc.data.model import Model
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 
 
@@ -48,7 +49,9 @@ class MipSearch:
 
     ``start()`` returns at once; ``running()`` says whether HiGHS is still searching;
     ``proved`` is set when it ends with a proven optimum; ``finish()`` stops it if
-    needed, waits for it and returns the best plan found.
+    needed, waits for it and returns the best plan found. HiGHS's time limit is what is
+    left of ``deadline`` when ``start()`` is called; with nothing left it does not start
+    (and ``finish()`` returns no plan).
     """
 
     def __init__(
@@ -57,10 +60,11 @@ class MipSearch:
         rows: Rows,
         *,
         pair_mask: np.ndarray,
-        time_limit: float,
+        deadline: Deadline,
         start: np.ndarray | None = None,
     ) -> None:
         self._model = model
+        self._deadline = deadline
         self._t0 = time.perf_counter()
         self._idx = np.flatnonzero(pair_mask)
         self._unit = model.pair_unit[self._idx]
@@ -70,10 +74,16 @@ class MipSearch:
         if np.unique(self._unit).size < model.n_units:
             self._result = MipResult("INFEASIBLE", None, 0.0)
             return
-        self._highs = _build(model, rows, self._idx, time_limit, start)
+        self._highs = _build(model, rows, self._idx, start)
 
     def start(self) -> MipSearch:
         if self._result is None:
+            # The only place a deadline becomes HiGHS's time limit.
+            seconds = self._deadline.seconds()
+            if seconds <= 0:
+                self._result = MipResult("UNKNOWN", None, time.perf_counter() - self._t0)
+                return self
+            self._highs.setOptionValue("time_limit", seconds)
             solving = self._highs.startSolve()
             self._thread = threading.Thread(target=self._wait, args=(solving,), daemon=True)
             self._thread.start()
@@ -125,7 +135,7 @@ def solve_mip(
     rows: Rows,
     *,
     pair_mask: np.ndarray,
-    time_limit: float,
+    deadline: Deadline,
     start: np.ndarray | None = None,
 ) -> MipResult:
     """Minimise the linear cost over the flagged pairs subject to the hard rows.
@@ -134,7 +144,7 @@ def solve_mip(
     first plan. No objective cutoff is passed: a row ``cost <= incumbent - 1`` did not
     help HiGHS find better plans on the GAP type C cores (measured in a scratch script).
     """
-    search = MipSearch(model, rows, pair_mask=pair_mask, time_limit=time_limit, start=start)
+    search = MipSearch(model, rows, pair_mask=pair_mask, deadline=deadline, start=start)
     search.start()
     if search._thread is not None:
         search._thread.join()
@@ -168,9 +178,7 @@ def _quiet_highs(highspy: Any) -> Any:
     return highs
 
 
-def _build(
-    model: Model, rows: Rows, idx: np.ndarray, time_limit: float, start: np.ndarray | None
-) -> Any:
+def _build(model: Model, rows: Rows, idx: np.ndarray, start: np.ndarray | None) -> Any:
     # Imported here: most solves never reach a HiGHS turn.
     import highspy
     from scipy.sparse import csr_matrix, vstack
@@ -201,7 +209,6 @@ def _build(
     highs = _quiet_highs(highspy)
     # One thread: beside CP-SAT it takes one core, and HiGHS's MIP search is serial.
     highs.setOptionValue("threads", 1)
-    highs.setOptionValue("time_limit", max(0.05, float(time_limit)))
     # A zero gap: HiGHS's default (1e-4 relative) would stop up to 0.01 % short, and the
     # caller skips CP-SAT on a core HiGHS reports optimal.
     highs.setOptionValue("mip_rel_gap", 0.0)

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 import numpy as np
@@ -68,6 +68,87 @@ class _Progress:
         print(text + (f"  {note}" if note else ""), file=self.stream, flush=True)
 
 
+@dataclass(frozen=True)
+class _CpOutcome:
+    """What the CP-SAT phase (and the bound phase after it) established."""
+
+    bound: float = -math.inf
+    proven: bool = False
+    cp_status: str = ""  # CP-SAT's status on the whole model ("" when it did not run)
+    prover: str = "CP-SAT"
+
+
+class _Run:
+    """State of one ``solve`` call: the best plan so far, the phases and the deadline."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        time_limit: float,
+        seed: int,
+        workers: int,
+        progress: bool,
+        t0: float,
+    ) -> None:
+        self.problem, self.model = problem, problem.model
+        self.time_limit, self.seed, self.workers, self.t0 = time_limit, seed, workers, t0
+        # One deadline for the call; the greedy construction may use 40 % of it.
+        self.deadline = Deadline(t0 + time_limit)
+        self.greedy_deadline = self.deadline.share(0.4)
+        self.say = _Progress(progress, t0)
+        self.rows = Rows.from_model(self.model)
+        self.phases: list[tuple[str, float, float]] = []
+        self.notes: list[str] = []
+        self.chosen = np.zeros(0, dtype=np.int64)
+        self.best = Score(math.inf, math.inf, math.inf)
+        self.found_by = ""
+        self.scaled: Scaled | None = None
+        # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to
+        # much larger sizes than balance objectives, whose max-norm terms defeat its
+        # search.
+        self.linear_only = bool(np.any(self.model.cost != 0)) and not self.rows.imb_weight.any()
+        limit = EXACT_COST_PAIR_LIMIT if self.linear_only else EXACT_PAIR_LIMIT
+        self.small = self.model.n_pairs <= limit
+
+    def phase(self, name: str, value: float) -> None:
+        self.phases.append((name, time.perf_counter() - self.t0, value))
+
+    def improve(self, candidate: np.ndarray | None, label: str) -> None:
+        """Keep ``candidate`` if it is a complete plan better than the best so far."""
+        if candidate is None or (candidate < 0).any():
+            return
+        score = score_of(self.model, self.rows, candidate, self.rows.loads(self.model, candidate))
+        if score.better_than(self.best):
+            self.chosen, self.best, self.found_by = candidate.copy(), score, label
+            self.say(label, self.best)
+
+    def finish(
+        self,
+        status: Status,
+        chosen: np.ndarray | None,
+        bound: float,
+        explanation: str,
+        found_by: str,
+    ) -> Result:
+        assignment = None
+        objective = math.inf
+        if chosen is not None:
+            assignment = _to_assignment(self.problem, chosen)
+            objective = objective_value(self.problem, assignment)
+        stats = SolveStats(
+            time=time.perf_counter() - self.t0,
+            phases=tuple(self.phases),
+            found_by=found_by,
+            seed=self.seed,
+            workers=self.workers,
+            time_limit=self.time_limit,
+            scaling_error=self.scaled.error if self.scaled is not None else 0.0,
+            notes=tuple(self.notes),
+        )
+        self.say("done", None, f"{status.value}")
+        return Result(self.problem, status, assignment, objective, bound, explanation, stats)
+
+
 def solve(
     problem: Problem,
     time_limit: float = 10.0,
@@ -103,6 +184,29 @@ def solve(
     (True, [])
     """
     t0 = time.perf_counter()
+    workers = _check_params(problem, time_limit, seed, workers)
+    run = _Run(problem, float(time_limit), seed, workers, progress, t0)
+    # 1. Pre-checks.
+    reasons = precheck(problem, run.rows)
+    run.phase("precheck", math.nan)
+    if reasons:
+        return run.finish(
+            Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck"
+        )
+    # 2. Construction.
+    chosen = greedy(run.model, run.rows, seed, deadline=run.greedy_deadline)
+    run.chosen, run.found_by = chosen, "greedy"
+    run.best = score_of(run.model, run.rows, chosen, run.rows.loads(run.model, chosen))
+    run.phase("greedy", run.best.objective)
+    run.say("greedy", run.best)
+    relaxation = _relax(run)
+    _local_search(run, relaxation)
+    outcome = _bound(run, _cp_sat(run, relaxation))
+    return _conclude(run, outcome)
+
+
+def _check_params(problem: Problem, time_limit: float, seed: int, workers: int | None) -> int:
+    """Check ``solve``'s parameters; return the number of workers to use."""
     if not isinstance(problem, Problem):
         raise InvalidParameterError(
             "the 'problem' parameter of solve must be an alloc.Problem; "
@@ -130,202 +234,181 @@ def solve(
     check_param(
         "workers", workers, "solve", isinstance(workers, int) and workers >= 1, "a positive integer"
     )
-    deadline = t0 + float(time_limit)
-    say = _Progress(progress, t0)
-    model = problem.model
-    rows = Rows.from_model(model)
-    phases: list[tuple[str, float, float]] = []
-    notes: list[str] = []
+    return workers
 
-    def finish(
-        status: Status,
-        chosen: np.ndarray | None,
-        bound: float,
-        explanation: str,
-        found_by: str,
-        scaling_error: float = 0.0,
-    ) -> Result:
-        assignment = None
-        objective = math.inf
-        if chosen is not None:
-            assignment = _to_assignment(problem, chosen)
-            objective = objective_value(problem, assignment)
-        stats = SolveStats(
-            time=time.perf_counter() - t0,
-            phases=tuple(phases),
-            found_by=found_by,
-            seed=seed,
-            workers=workers,
-            time_limit=float(time_limit),
-            scaling_error=scaling_error,
-            notes=tuple(notes),
-        )
-        say("done", None, f"{status.value}")
-        return Result(problem, status, assignment, objective, bound, explanation, stats)
 
-    # 1. Pre-checks.
-    reasons = precheck(problem, rows)
-    phases.append(("precheck", time.perf_counter() - t0, math.nan))
-    if reasons:
-        return finish(
-            Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck"
-        )
+def _relax(run: _Run) -> Lagrangian | None:
+    """3. Lagrangian relaxation (linear objectives with hard rows).
 
-    # 2. Construction.
-    chosen = greedy(model, rows, seed, deadline=t0 + 0.4 * float(time_limit))
-    best = score_of(model, rows, chosen, rows.loads(model, chosen))
-    found_by = "greedy"
-    phases.append(("greedy", time.perf_counter() - t0, best.objective))
-    say("greedy", best)
+    A bound, reduced costs that steer CP-SAT to a core of pairs, and a start for local
+    search - each unit on its cheapest pair at the relaxed prices, which local search
+    then repairs (on tight capacities far closer to the optimum than a greedy plan).
+    """
+    if not (run.linear_only and run.rows.n_rows):
+        return None
+    upper = run.best.objective if run.best.penalty == 0 else None
+    budget = run.deadline.share(1.0, cap=min(0.1 * run.time_limit, 2.0))
+    relaxation = lagrangian(run.model, run.rows, budget, upper=upper)
+    if relaxation is not None:
+        run.phase("lagrangian", relaxation.bound)
+        run.say("lagrangian", None, f"bound {relaxation.bound:.6g}")
+    return relaxation
 
-    # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to much
-    # larger sizes than balance objectives, whose max-norm terms defeat its search.
-    linear_only = bool(np.any(model.cost != 0)) and not rows.imb_weight.any()
-    small = model.n_pairs <= (EXACT_COST_PAIR_LIMIT if linear_only else EXACT_PAIR_LIMIT)
-    remaining = deadline - time.perf_counter()
-    scaled: Scaled | None = None
 
-    def improve(candidate: np.ndarray | None, label: str) -> None:
-        nonlocal chosen, best, found_by
-        if candidate is None or (candidate < 0).any():
-            return
-        score = score_of(model, rows, candidate, rows.loads(model, candidate))
-        if score.better_than(best):
-            chosen, best, found_by = candidate.copy(), score, label
-            say(label, best)
-
-    # 3. Lagrangian relaxation (linear objectives with hard rows): a bound, reduced
-    # costs that steer CP-SAT to a core of pairs, and a start for local search - each
-    # unit on its cheapest pair at the relaxed prices, which local search then repairs
-    # (on tight capacities far closer to the optimum than a greedy plan).
-    relaxation: Lagrangian | None = None
-    start = chosen
-    if linear_only and rows.n_rows:
-        upper = best.objective if best.penalty == 0 else None
-        budget = min(0.1 * float(time_limit), 2.0)
-        relaxation = lagrangian(model, rows, time.perf_counter() + budget, upper=upper)
-        if relaxation is not None:
-            start = relaxation.assignment.copy()
-            phases.append(("lagrangian", time.perf_counter() - t0, relaxation.bound))
-            say("lagrangian", None, f"bound {relaxation.bound:.6g}")
-
-    # 4. Local search.
+def _local_search(run: _Run, relaxation: Lagrangian | None) -> None:
+    """4. Local search from the greedy plan (or from the relaxed start)."""
+    model, rows, seed = run.model, run.rows, run.seed
+    start = relaxation.assignment.copy() if relaxation is not None else run.chosen
     # Linear objectives go to CP-SAT (one model or cores), which needs the time more.
-    remaining = deadline - time.perf_counter()
-    if linear_only:
+    if run.linear_only:
         ls_share = 0.1 if relaxation is not None else 0.05
     else:
-        ls_share = 0.15 if small else 0.6
-    ls_deadline = time.perf_counter() + max(0.0, remaining * ls_share - 0.05)
+        ls_share = 0.15 if run.small else 0.6
     search = LocalSearch(model, rows, start, seed=seed)
-    ls_chosen, _ = search.run(ls_deadline, on_improve=lambda s: say("local search", s))
-    improve(ls_chosen, "local search")
-    if relaxation is not None and best.penalty > 0 and not small:
+    ls_chosen, _ = search.run(
+        run.deadline.share(ls_share).minus(0.05),
+        on_improve=lambda s: run.say("local search", s),
+    )
+    run.improve(ls_chosen, "local search")
+    if relaxation is not None and run.best.penalty > 0 and not run.small:
         # The relaxed start is not repaired yet: on a large problem a feasible plan is
         # worth more time here (CP-SAT may find none on a tight core in a short limit;
         # small problems are better left to CP-SAT, which also proves infeasibility).
-        more = time.perf_counter() + max(0.0, 0.25 * (deadline - time.perf_counter()))
-        ls_chosen, _ = LocalSearch(model, rows, ls_chosen, seed=seed + 1).run(more)
-        improve(ls_chosen, "local search")
-    phases.append(("local search", time.perf_counter() - t0, best.objective))
+        more = LocalSearch(model, rows, ls_chosen, seed=seed + 1)
+        ls_chosen, _ = more.run(run.deadline.share(0.25))
+        run.improve(ls_chosen, "local search")
+    run.phase("local search", run.best.objective)
 
-    # 5. CP-SAT: cores for linear objectives, else exact on small problems, LNS on large.
+
+def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
+    """5. CP-SAT: cores for linear objectives, else exact on small problems, LNS on large."""
+    model, rows = run.model, run.rows
     bound = relaxation.bound if relaxation is not None else -math.inf
-    proven = False
-    cp_status = ""
-    prover = "CP-SAT"
-    if rows.n_rows or np.any(model.cost != 0) or best.penalty > 0:
-        scaled = Scaled.from_rows(model, rows)
+    if rows.n_rows or np.any(model.cost != 0) or run.best.penalty > 0:
+        run.scaled = scaled = Scaled.from_rows(model, rows)
         if scaled.error > 1e-6:
-            notes.append(
+            run.notes.append(
                 f"integer scaling for CP-SAT changes weights by up to {scaled.error:.2e} (relative)"
             )
-    if relaxation is not None and scaled is not None:
-        core = _core_search(
-            model, rows, scaled, relaxation, chosen, best, deadline - 0.1, seed, workers, say
+    if run.scaled is None:
+        if run.best.penalty == 0 and not rows.n_rows and not np.any(model.cost != 0):
+            # No objective and no rows: any complete assignment is optimal.
+            return _CpOutcome(bound=0.0, proven=True)
+        return _CpOutcome(bound=bound)
+    if relaxation is not None:
+        return _core_phase(run, run.scaled, relaxation, bound)
+    if run.small:
+        return _exact_phase(run, run.scaled, bound)
+    chosen_lns = _lns(
+        model, rows, run.scaled, run.chosen, run.best, run.deadline.minus(0.15), run.seed, run.say
+    )
+    run.improve(chosen_lns, "cp-sat lns")
+    run.phase("lns", run.best.objective)
+    return _CpOutcome(bound=bound)
+
+
+def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, bound: float) -> _CpOutcome:
+    """CP-SAT (and HiGHS) on growing cores of low-reduced-cost pairs."""
+    core = _CoreSearch(
+        run.model,
+        run.rows,
+        scaled,
+        relaxation,
+        run.chosen,
+        run.best,
+        run.deadline.minus(0.1),
+        run.seed,
+        run.workers,
+        run.say,
+    ).run()
+    run.improve(core.chosen, core.found_by)
+    outcome = _CpOutcome(max(bound, core.bound), False, core.status, core.proven_by)
+    if core.proven:
+        outcome = replace(outcome, proven=True, bound=run.best.objective)
+    elif core.blocked_by_scaling:
+        warnings.warn(
+            "alloc.solve: CP-SAT solved its integer model to optimality, but scaling "
+            f"float data to integers changed it by up to {scaled.error:.2e} (relative); "
+            "the plan is reported FEASIBLE, not OPTIMAL.",
+            PrecisionWarning,
+            stacklevel=_USER_STACKLEVEL,
         )
-        improve(core.chosen, core.found_by)
-        cp_status = core.status
-        prover = core.proven_by
-        bound = max(bound, core.bound)
-        if core.proven:
-            proven = True
-            bound = best.objective
-        elif core.blocked_by_scaling:
-            warnings.warn(
-                "alloc.solve: CP-SAT solved its integer model to optimality, but scaling "
-                f"float data to integers changed it by up to {scaled.error:.2e} (relative); "
-                "the plan is reported FEASIBLE, not OPTIMAL.",
-                PrecisionWarning,
-                stacklevel=2,
-            )
-        phases.append(("cp-sat core", time.perf_counter() - t0, best.objective))
-    elif small and scaled is not None:
-        remaining = deadline - time.perf_counter() - 0.1
-        if remaining > 0.05:
-            # Cost-driven: CP-SAT searches better from scratch than from a local optimum
-            # (measured on the GAP suite: a hint can trap it far from the optimum).
-            hint = None if linear_only or best.penalty > 0 else chosen
-            res = solve_cpsat(
-                model,
-                rows,
-                scaled,
-                deadline=Deadline.after(remaining),
-                seed=seed,
-                workers=workers,
-                hint=hint,
-            )
-            cp_status = res.status
-            improve(res.chosen, "cp-sat")
-            exact_scaling = _exact_scaling(scaled, rows)
-            if res.status == "OPTIMAL" and not exact_scaling:
-                why = (
-                    f"scaling float data to integers changed it by up to {scaled.error:.2e} "
-                    "(relative)"
-                    if scaled.error > 0
-                    else "the fair shares are unequal, so the integer model approximates "
-                    "the relative deviations"
-                )
-                warnings.warn(
-                    f"alloc.solve: CP-SAT solved its integer model to optimality, but {why}; "
-                    "the plan is reported FEASIBLE, not OPTIMAL.",
-                    PrecisionWarning,
-                    stacklevel=2,
-                )
-            if res.status == "OPTIMAL" and exact_scaling:
-                proven = True
-                bound = best.objective
-            elif res.status in ("OPTIMAL", "FEASIBLE") and exact_scaling:
-                bound = res.bound
-            phases.append(("cp-sat", time.perf_counter() - t0, best.objective))
-    elif scaled is not None:
-        chosen_lns = _lns(model, rows, scaled, chosen, best, deadline - 0.15, seed, say)
-        improve(chosen_lns, "cp-sat lns")
-        phases.append(("lns", time.perf_counter() - t0, best.objective))
-    elif best.penalty == 0 and not rows.n_rows and not np.any(model.cost != 0):
-        proven = True  # no objective and no rows: any complete assignment is optimal
-        bound = 0.0
+    run.phase("cp-sat core", run.best.objective)
+    return outcome
 
-    # 6. Bound.
-    pure_imbalance = not np.any(model.cost != 0) and bool(rows.imb_weight.any())
-    if not proven and best.penalty == 0:
-        if pure_imbalance:
-            bound = max(bound, imbalance_bound(model, rows))
-        elif np.any(model.cost != 0) and not math.isfinite(bound):
-            budget = min(2.0, deadline - time.perf_counter() - 0.05)
-            if budget > 0.2 and model.n_pairs <= 300_000:
-                bound = max(bound, lp_bound(model, rows, budget))
-        if math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective)):
-            proven = True
 
-    # 7. Status and words.
+def _exact_phase(run: _Run, scaled: Scaled, bound: float) -> _CpOutcome:
+    """CP-SAT on the whole model of a small problem."""
+    deadline = run.deadline.minus(0.1)
+    if deadline.remaining() <= 0.05:
+        return _CpOutcome(bound=bound)
+    # Cost-driven: CP-SAT searches better from scratch than from a local optimum
+    # (measured on the GAP suite: a hint can trap it far from the optimum).
+    hint = None if run.linear_only or run.best.penalty > 0 else run.chosen
+    res = solve_cpsat(
+        run.model,
+        run.rows,
+        scaled,
+        deadline=deadline,
+        seed=run.seed,
+        workers=run.workers,
+        hint=hint,
+    )
+    run.improve(res.chosen, "cp-sat")
+    exact_scaling = _exact_scaling(scaled, run.rows)
+    if res.status == "OPTIMAL" and not exact_scaling:
+        why = (
+            f"scaling float data to integers changed it by up to {scaled.error:.2e} (relative)"
+            if scaled.error > 0
+            else "the fair shares are unequal, so the integer model approximates "
+            "the relative deviations"
+        )
+        warnings.warn(
+            f"alloc.solve: CP-SAT solved its integer model to optimality, but {why}; "
+            "the plan is reported FEASIBLE, not OPTIMAL.",
+            PrecisionWarning,
+            stacklevel=_USER_STACKLEVEL,
+        )
+    outcome = _CpOutcome(bound=bound, cp_status=res.status)
+    if res.status == "OPTIMAL" and exact_scaling:
+        outcome = replace(outcome, proven=True, bound=run.best.objective)
+    elif res.status in ("OPTIMAL", "FEASIBLE") and exact_scaling:
+        outcome = replace(outcome, bound=res.bound)
+    run.phase("cp-sat", run.best.objective)
+    return outcome
+
+
+def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
+    """6. A bound for a plan not proven optimal, and the proof when it meets the plan."""
+    model, rows, best = run.model, run.rows, run.best
+    if outcome.proven or best.penalty > 0:
+        return outcome
+    bound = outcome.bound
+    if _pure_imbalance(model, rows):
+        bound = max(bound, imbalance_bound(model, rows))
+    elif np.any(model.cost != 0) and not math.isfinite(bound):
+        lp_deadline = run.deadline.minus(0.05).share(1.0, cap=2.0)
+        if lp_deadline.remaining() > 0.2 and model.n_pairs <= 300_000:
+            bound = max(bound, lp_bound(model, rows, lp_deadline))
+    proven = math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective))
+    return replace(outcome, bound=bound, proven=proven)
+
+
+def _pure_imbalance(model: Model, rows: Rows) -> bool:
+    return not np.any(model.cost != 0) and bool(rows.imb_weight.any())
+
+
+def _conclude(run: _Run, outcome: _CpOutcome) -> Result:
+    """7. Status and words."""
+    best, bound = run.best, outcome.bound
     if best.penalty > 0:
-        status, expl = _no_plan(model, rows, scaled, cp_status, deadline, seed)
-        return finish(status, None, math.inf, expl, found_by, scaled.error if scaled else 0.0)
-    status = Status.OPTIMAL if proven else Status.FEASIBLE
-    if proven:
-        expl = f"Optimal: proven by {prover if cp_status == 'OPTIMAL' else 'the bound'}."
-    elif pure_imbalance:
+        status, expl = _no_plan(run, outcome.cp_status)
+        return run.finish(status, None, math.inf, expl, run.found_by)
+    status = Status.OPTIMAL if outcome.proven else Status.FEASIBLE
+    if outcome.proven:
+        prover = outcome.prover if outcome.cp_status == "OPTIMAL" else "the bound"
+        expl = f"Optimal: proven by {prover}."
+    elif _pure_imbalance(run.model, run.rows):
         expl = (
             "Feasible: best plan found in the time limit. The objective is made of imbalance "
             f"terms only; the bound ({bound:.4g}) comes from customers that only few reps may "
@@ -337,7 +420,7 @@ def solve(
         expl = f"Feasible: within {gap:.3%} of the bound."
     else:
         expl = "Feasible: best plan found in the time limit; no bound was computed."
-    return finish(status, chosen, bound, expl, found_by, scaled.error if scaled else 0.0)
+    return run.finish(status, run.chosen, bound, expl, run.found_by)
 
 
 def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
@@ -351,12 +434,15 @@ def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
     return bool(np.all(scaled.share_den[rows.is_sum] > 0))
 
 
-def _no_plan(model, rows, scaled, cp_status, deadline, seed):  # type: ignore[no-untyped-def]
+def _no_plan(run: _Run, cp_status: str) -> tuple[Status, str]:
     """Status and explanation when search found no feasible plan."""
-    if cp_status == "INFEASIBLE":
-        remaining = max(0.2, deadline - time.perf_counter())
+    if cp_status == "INFEASIBLE" and run.scaled is not None:
         _, core = infeasible_core(
-            model, rows, scaled, deadline=Deadline.after(min(remaining, 5.0)), seed=seed
+            run.model,
+            run.rows,
+            run.scaled,
+            deadline=run.deadline.share(1.0, cap=5.0),
+            seed=run.seed,
         )
         names = ", ".join(repr(c) for c in core) or "the rules"
         return Status.INFEASIBLE, (
@@ -387,11 +473,11 @@ _CORE_SIZES = (1.5, 2.0, 3.0, 5.0, 8.0)
 MIP_MIN_SECONDS = 20.0  # core search time from which HiGHS gets a share
 MIP_MAX_PAIRS_PER_UNIT = 2.5  # widest second core HiGHS gets a turn on
 MIP_BESIDE_MAX_PAIRS = 5_000  # models HiGHS searches whole, beside CP-SAT
+#: ``warnings.warn`` stack level of the phase functions: the caller of ``solve``.
+_USER_STACKLEVEL = 4
 
 
-def _core_search(  # type: ignore[no-untyped-def]
-    model, rows, scaled, relaxation, chosen, best, deadline, seed, workers, say
-) -> _CoreOutcome:
+class _CoreSearch:
     """CP-SAT on growing cores of the pairs with the smallest Lagrangian reduced costs.
 
     Most units of a cost-driven problem have one or two plausible reps; the reduced
@@ -403,156 +489,216 @@ def _core_search(  # type: ignore[no-untyped-def]
     cost exceeds ``incumbent - bound`` cannot be in a better plan, so once the core holds
     every other pair, CP-SAT's optimum on it is optimal for the whole model.
     """
-    rc = relaxation.reduced
-    P = model.n_pairs
-    integral = bool(np.allclose(model.cost, np.round(model.cost), rtol=0, atol=1e-9))
-    # As for the whole model: rows rounded for CP-SAT block a proof; fractional costs do
-    # not (CP-SAT scales a float objective itself and proves within its tolerance).
-    exact_data = scaled.error == 0
-    # One cheapest pair per unit keeps every core feasible for the assignment rows.
-    first = np.zeros(P, dtype=bool)
-    first[relaxation.assignment] = True
-    sorted_rc = np.sort(rc)
-    current = chosen.copy() if best.penalty == 0 else None
-    current_obj = float(model.cost[current].sum()) if current is not None else math.inf
-    current_by = "cp-sat core"
-    # Reduced costs are often tied (integer costs: on the GAP type D suite 3-4 pairs
-    # per unit sit at 0, and the best plans use them all), so a core cut at a count
-    # would drop tied pairs at random; each cut takes every pair within `tie` of it.
-    tie = 1e-3 * float(np.mean(np.abs(model.cost)))
 
-    def keep(plan: np.ndarray | None, label: str, pairs: int) -> None:
-        nonlocal current, current_obj, current_by
-        if plan is None or not _feasible(model, rows, plan):
+    def __init__(
+        self,
+        model: Model,
+        rows: Rows,
+        scaled: Scaled,
+        relaxation: Lagrangian,
+        chosen: np.ndarray,
+        best: Score,
+        deadline: Deadline,
+        seed: int,
+        workers: int,
+        say: _Progress,
+    ) -> None:
+        self.model, self.rows, self.scaled, self.relaxation = model, rows, scaled, relaxation
+        self.deadline, self.seed, self.workers, self.say = deadline, seed, workers, say
+        self.rc = relaxation.reduced
+        self.integral = bool(np.allclose(model.cost, np.round(model.cost), rtol=0, atol=1e-9))
+        # As for the whole model: rows rounded for CP-SAT block a proof; fractional costs
+        # do not (CP-SAT scales a float objective itself and proves within its tolerance).
+        self.exact_data = scaled.error == 0
+        # One cheapest pair per unit keeps every core feasible for the assignment rows.
+        self.first = np.zeros(model.n_pairs, dtype=bool)
+        self.first[relaxation.assignment] = True
+        self.sorted_rc = np.sort(self.rc)
+        self.current = chosen.copy() if best.penalty == 0 else None
+        self.current_obj = (
+            float(model.cost[self.current].sum()) if self.current is not None else math.inf
+        )
+        self.current_by = "cp-sat core"
+        # Reduced costs are often tied (integer costs: on the GAP type D suite 3-4 pairs
+        # per unit sit at 0, and the best plans use them all), so a core cut at a count
+        # would drop tied pairs at random; each cut takes every pair within `tie` of it.
+        self.tie = 1e-3 * float(np.mean(np.abs(model.cost)))
+        self.beside: MipSearch | None = None
+        self.mip_bound = -math.inf
+        self.cp_workers = workers
+        self.use_mip = False
+        self.status, self.proven, self.whole = "UNKNOWN", False, False
+        self.blocked, self.proven_by = False, "CP-SAT"
+        self.level, self.last_delta = 0, -math.inf
+
+    def keep(self, plan: np.ndarray | None, label: str, pairs: int) -> None:
+        """Keep a plan that meets the true rows and costs less than the current one."""
+        if plan is None or not _feasible(self.model, self.rows, plan):
             return
-        obj = float(model.cost[plan].sum())
-        if obj < current_obj - 1e-9 * max(1.0, abs(current_obj)):
-            current, current_obj, current_by = plan, obj, label
-            say(label, None, f"objective {obj:.6g} on {pairs} pairs")
+        obj = float(self.model.cost[plan].sum())
+        if obj < self.current_obj - 1e-9 * max(1.0, abs(self.current_obj)):
+            self.current, self.current_obj, self.current_by = plan, obj, label
+            self.say(label, None, f"objective {obj:.6g} on {pairs} pairs")
 
-    def cut(level: int) -> float:
+    def cut(self, level: int) -> float:
         """Largest reduced cost in the core of ``_CORE_SIZES[level]`` pairs per unit."""
-        size = int(_CORE_SIZES[level] * model.n_units)
-        return float(sorted_rc[size]) + tie if size < P else math.inf
+        size = int(_CORE_SIZES[level] * self.model.n_units)
+        return float(self.sorted_rc[size]) + self.tie if size < self.model.n_pairs else math.inf
 
-    # Long solves also give HiGHS a turn (see alloc.solvers.mip) when the second core is
-    # narrow; short ones keep all the time for CP-SAT, which finds good plans sooner. On
-    # wide cores (many tied reduced costs: GAP type D, 4 pairs per customer) HiGHS found
-    # nothing in 15 s, and the time was lost to CP-SAT (measured, 60 s runs).
-    second_pairs = int(np.sum(rc <= cut(1)))
-    use_mip = (
-        deadline - time.perf_counter() >= MIP_MIN_SECONDS
-        and second_pairs <= MIP_MAX_PAIRS_PER_UNIT * model.n_units
-    )
-    beside: MipSearch | None = None
-    mip_bound = -math.inf
-    cp_workers = workers
-    # Small models: HiGHS on the whole model in its own thread, beside CP-SAT's cores
-    # (one worker fewer). It proves optimality where the cores cannot (GAP e20100, 2,000
-    # pairs: optimal in about 47 s, where the cores ended 0.1-0.2 % above it). Larger
-    # models keep the core turns below: there HiGHS does far better on a narrow core
-    # than on the whole model, and CP-SAT's first core needs every worker (GAP e40400,
-    # 60 s: 44,569 with the core turns, 44,627-44,673 with HiGHS on the whole model).
-    if use_mip and P <= MIP_BESIDE_MAX_PAIRS and workers >= 2:
-        say("mip", None, f"HiGHS on all {P} pairs beside CP-SAT")
-        beside = MipSearch(
-            model,
-            rows,
-            pair_mask=np.ones(P, dtype=bool),
-            time_limit=deadline - time.perf_counter(),
-            start=current,
-        ).start()
-        cp_workers, use_mip = workers - 1, False
-
-    def settle(found: MipResult) -> bool:
+    def settle(self, found: MipResult) -> bool:
         """Keep HiGHS's plan and bound; True when no better plan can exist."""
-        nonlocal mip_bound
-        keep(found.chosen, "mip", P)
-        mip_bound = max(mip_bound, found.bound)
-        if current is None or not math.isfinite(found.bound):
+        self.keep(found.chosen, "mip", self.model.n_pairs)
+        self.mip_bound = max(self.mip_bound, found.bound)
+        if self.current is None or not math.isfinite(found.bound):
             return False
-        slack = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(current_obj))
-        return found.status == "OPTIMAL" and current_obj - found.bound < slack
+        slack = 1.0 - 1e-6 if self.integral else 1e-9 * max(1.0, abs(self.current_obj))
+        return found.status == "OPTIMAL" and self.current_obj - found.bound < slack
 
-    status, proven, whole, blocked, proven_by = "UNKNOWN", False, False, False, "CP-SAT"
-    level, last_delta = 0, -math.inf
-    while True:
-        if beside is not None and not beside.running():
-            done, beside, cp_workers = beside.finish(), None, workers
-            # settle() re-checks HiGHS's plan on the true rows before the proof counts.
-            if settle(done):
-                status, proven, proven_by = "OPTIMAL", True, "HiGHS"
-                break
-        remaining = deadline - time.perf_counter()
-        if remaining < 0.1:
-            break
+    def _plan_highs(self) -> None:
+        """Give HiGHS core turns, or start it on the whole model beside CP-SAT.
+
+        Long solves also give HiGHS a turn (see alloc.solvers.mip) when the second core
+        is narrow; short ones keep all the time for CP-SAT, which finds good plans
+        sooner. On wide cores (many tied reduced costs: GAP type D, 4 pairs per
+        customer) HiGHS found nothing in 15 s, and the time was lost to CP-SAT
+        (measured, 60 s runs).
+        """
+        model, P = self.model, self.model.n_pairs
+        second_pairs = int(np.sum(self.rc <= self.cut(1)))
+        self.use_mip = (
+            self.deadline.remaining() >= MIP_MIN_SECONDS
+            and second_pairs <= MIP_MAX_PAIRS_PER_UNIT * model.n_units
+        )
+        # Small models: HiGHS on the whole model in its own thread, beside CP-SAT's cores
+        # (one worker fewer). It proves optimality where the cores cannot (GAP e20100,
+        # 2,000 pairs: optimal in about 47 s, where the cores ended 0.1-0.2 % above it).
+        # Larger models keep the core turns: there HiGHS does far better on a narrow
+        # core than on the whole model, and CP-SAT's first core needs every worker (GAP
+        # e40400, 60 s: 44,569 with the core turns, 44,627-44,673 with HiGHS on the
+        # whole model).
+        if self.use_mip and P <= MIP_BESIDE_MAX_PAIRS and self.workers >= 2:
+            self.say("mip", None, f"HiGHS on all {P} pairs beside CP-SAT")
+            self.beside = MipSearch(
+                model,
+                self.rows,
+                pair_mask=np.ones(P, dtype=bool),
+                deadline=self.deadline,
+                start=self.current,
+            ).start()
+            self.cp_workers, self.use_mip = self.workers - 1, False
+
+    def _beside_proved(self) -> bool:
+        """Collect HiGHS beside CP-SAT once it has ended; True when it proved optimality."""
+        if self.beside is None or self.beside.running():
+            return False
+        done, self.beside, self.cp_workers = self.beside.finish(), None, self.workers
+        # settle() re-checks HiGHS's plan on the true rows before the proof counts.
+        if self.settle(done):
+            self.status, self.proven, self.proven_by = "OPTIMAL", True, "HiGHS"
+            return True
+        return False
+
+    def _next_core(self) -> tuple[np.ndarray, bool]:
+        """The next core (wider than the last) and whether it is exact."""
         # Every pair that could be in a strictly better plan.
         allowance = math.inf
-        if current is not None:
-            allowance = current_obj - relaxation.bound - (1.0 if integral else 0.0)
-            allowance += 1e-6 * max(1.0, abs(current_obj))
+        if self.current is not None:
+            allowance = self.current_obj - self.relaxation.bound - (1.0 if self.integral else 0.0)
+            allowance += 1e-6 * max(1.0, abs(self.current_obj))
         # The next cut that is wider than the last one (tied cuts are skipped).
         delta = math.inf
-        while level < len(_CORE_SIZES):
-            delta = cut(level)
-            if delta > last_delta:
+        while self.level < len(_CORE_SIZES):
+            delta = self.cut(self.level)
+            if delta > self.last_delta:
                 break
-            level += 1
-        if level >= len(_CORE_SIZES):
+            self.level += 1
+        if self.level >= len(_CORE_SIZES):
             delta = math.inf
-        last_delta = delta
-        exact = delta >= allowance
-        mask = (rc <= min(delta, allowance)) | first
-        if current is not None:
-            mask[current] = True
-        whole = bool(mask.all())
-        if use_mip and level > 0 and not exact:
-            # HiGHS first on each wider core while it closes them; on a core it cannot
-            # close, CP-SAT goes on from the best plan and HiGHS gets no further turn.
-            found = solve_mip(model, rows, pair_mask=mask, time_limit=0.5 * remaining)
-            keep(found.chosen, "mip core", int(mask.sum()))
-            if found.status == "OPTIMAL" and not whole and level < len(_CORE_SIZES):
-                level += 1  # CP-SAT cannot beat HiGHS's optimum on the same core
-                continue
-            use_mip = found.status == "OPTIMAL"
-            remaining = deadline - time.perf_counter()
-            if remaining < 0.1:
-                break
-        share = (0.45 if use_mip else 0.75) if level == 0 else 0.5
-        budget = remaining if exact or whole else max(share * remaining, min(1.0, remaining))
+        self.last_delta = delta
+        mask = (self.rc <= min(delta, allowance)) | self.first
+        if self.current is not None:
+            mask[self.current] = True
+        self.whole = bool(mask.all())
+        return mask, delta >= allowance
+
+    def _highs_turn(self, mask: np.ndarray) -> str:
+        """HiGHS first on each wider core while it closes them.
+
+        On a core it cannot close, CP-SAT goes on from the best plan and HiGHS gets no
+        further turn. Returns "next" (HiGHS closed the core: try the next one), "stop"
+        (no time left) or "cp-sat".
+        """
+        found = solve_mip(self.model, self.rows, pair_mask=mask, deadline=self.deadline.share(0.5))
+        self.keep(found.chosen, "mip core", int(mask.sum()))
+        if found.status == "OPTIMAL" and not self.whole and self.level < len(_CORE_SIZES):
+            self.level += 1  # CP-SAT cannot beat HiGHS's optimum on the same core
+            return "next"
+        self.use_mip = found.status == "OPTIMAL"
+        return "stop" if self.deadline.remaining() < 0.1 else "cp-sat"
+
+    def _cp_sat_turn(self, mask: np.ndarray, exact: bool) -> bool:
+        """CP-SAT on the core; True when the search ends (proof, or nothing left)."""
+        remaining = self.deadline.remaining()
+        share = (0.45 if self.use_mip else 0.75) if self.level == 0 else 0.5
+        turn = (
+            self.deadline
+            if exact or self.whole
+            else self.deadline.share(max(share, min(1.0, 1.0 / max(remaining, 1e-9))))
+        )
         res = solve_cpsat(
-            model,
-            rows,
-            scaled,
-            deadline=Deadline.after(budget),
-            seed=seed + level,
-            workers=cp_workers,
+            self.model,
+            self.rows,
+            self.scaled,
+            deadline=turn,
+            seed=self.seed + self.level,
+            workers=self.cp_workers,
             # The first core is searched without a hint: a hint from a local-search
             # plan traps CP-SAT near it (measured on the GAP suite).
-            hint=current if level > 0 else None,
-            pair_mask=None if whole else mask,
-            # CP-SAT stops when HiGHS has proven its plan optimal (checked just above).
-            stop=beside.proved if beside is not None else None,
+            hint=self.current if self.level > 0 else None,
+            pair_mask=None if self.whole else mask,
+            # CP-SAT stops when HiGHS has proven its plan optimal (checked before).
+            stop=self.beside.proved if self.beside is not None else None,
         )
-        keep(res.chosen, "cp-sat core", int(mask.sum()))
-        status = res.status
-        if res.status == "OPTIMAL" and (exact or whole):
-            proven, blocked = exact_data, not exact_data
-            break
-        if res.status == "INFEASIBLE" and exact and current is not None:
-            # No plan better than the current one exists.
-            proven, blocked = exact_data, not exact_data
-            break
-        if res.status == "INFEASIBLE" and whole:
-            break
-        if level >= len(_CORE_SIZES):
-            break
-        level += 1
-    if beside is not None and settle(beside.finish()) and not proven:
-        status, proven, blocked, proven_by = "OPTIMAL", True, False, "HiGHS"
-    if status == "INFEASIBLE" and not whole:
-        status = "UNKNOWN"  # a core without a plan says nothing about the whole model
-    return _CoreOutcome(current, status, proven, blocked, current_by, proven_by, mip_bound)
+        self.keep(res.chosen, "cp-sat core", int(mask.sum()))
+        self.status = res.status
+        if (res.status == "OPTIMAL" and (exact or self.whole)) or (
+            res.status == "INFEASIBLE" and exact and self.current is not None
+        ):
+            # Optimal on a core that holds every improving pair (or no better plan).
+            self.proven, self.blocked = self.exact_data, not self.exact_data
+            return True
+        if res.status == "INFEASIBLE" and self.whole:
+            return True
+        if self.level >= len(_CORE_SIZES):
+            return True
+        self.level += 1
+        return False
+
+    def run(self) -> _CoreOutcome:
+        self._plan_highs()
+        while not self._beside_proved() and self.deadline.remaining() >= 0.1:
+            mask, exact = self._next_core()
+            if self.use_mip and self.level > 0 and not exact:
+                turn = self._highs_turn(mask)
+                if turn == "next":
+                    continue
+                if turn == "stop":
+                    break
+            if self._cp_sat_turn(mask, exact):
+                break
+        if self.beside is not None and self.settle(self.beside.finish()) and not self.proven:
+            self.status, self.proven, self.blocked, self.proven_by = "OPTIMAL", True, False, "HiGHS"
+        if self.status == "INFEASIBLE" and not self.whole:
+            self.status = "UNKNOWN"  # a core without a plan says nothing about the whole model
+        return _CoreOutcome(
+            self.current,
+            self.status,
+            self.proven,
+            self.blocked,
+            self.current_by,
+            self.proven_by,
+            self.mip_bound,
+        )
 
 
 def _feasible(model: Model, rows: Rows, chosen: np.ndarray) -> bool:
@@ -560,7 +706,16 @@ def _feasible(model: Model, rows: Rows, chosen: np.ndarray) -> bool:
     return score_of(model, rows, chosen, rows.loads(model, chosen)).penalty == 0
 
 
-def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignore[no-untyped-def]
+def _lns(
+    model: Model,
+    rows: Rows,
+    scaled: Scaled,
+    chosen: np.ndarray,
+    best: Score,
+    deadline: Deadline,
+    seed: int,
+    say: _Progress,
+) -> np.ndarray:
     """Large-neighbourhood search: re-optimise the customers of a few reps with CP-SAT."""
     rng = np.random.default_rng(seed)
     R = model.n_reps
@@ -568,21 +723,20 @@ def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignor
     current_score = best
     per_rep = max(1.0, model.n_units / R)
     k = int(np.clip(round(400 / per_rep), 2, min(R, 8)))
-    while time.perf_counter() < deadline - 0.2:
+    while deadline.remaining() > 0.2:
         reps = _pick_reps(model, rows, current, rng, k)
         mask = np.zeros(R, dtype=bool)
         mask[reps] = True
         units = np.flatnonzero(mask[model.pair_rep[current]])
         if units.size == 0:
             continue
-        budget = min(2.0, deadline - time.perf_counter())
-        if budget < 0.1:
+        if deadline.remaining() < 0.1:
             break
         res = solve_cpsat(
             model,
             rows,
             scaled,
-            deadline=Deadline.after(budget),
+            deadline=deadline.share(1.0, cap=2.0),
             seed=int(rng.integers(1 << 30)),
             workers=1,
             hint=current,
@@ -599,7 +753,10 @@ def _lns(model, rows, scaled, chosen, best, deadline, seed, say):  # type: ignor
     return current
 
 
-def _pick_reps(model, rows, chosen, rng, k):  # type: ignore[no-untyped-def]
+def _pick_reps(
+    model: Model, rows: Rows, chosen: np.ndarray, rng: np.random.Generator, k: int
+) -> np.ndarray:
+    """``k`` reps to re-optimise: often the most and least loaded on a max-norm row."""
     R = model.n_reps
     if rows.is_max.any() and rng.random() < 0.6:
         loads = rows.loads(model, chosen)
@@ -610,10 +767,11 @@ def _pick_reps(model, rows, chosen, rng, k):  # type: ignore[no-untyped-def]
         while len(picked) < k:
             picked.add(int(rng.integers(R)))
         return np.array(sorted(picked))
-    return rng.choice(R, size=k, replace=False)
+    return np.asarray(rng.choice(R, size=k, replace=False))
 
 
 def _to_assignment(problem: Problem, chosen: np.ndarray) -> pd.Series:
+    """The plan as a Series: rep id per customer id."""
     model = problem.model
     unit_rep = model.pair_rep[chosen]
     rep_codes = unit_rep[model.customer_unit]

@@ -9,7 +9,6 @@ cost above ``incumbent - bound`` can therefore be dropped without losing a bette
 from __future__ import annotations
 
 import itertools
-import time
 import warnings
 from collections.abc import Callable
 
@@ -20,36 +19,9 @@ from hypothesis import strategies as st
 
 import alloc
 from alloc.solvers.bounds import lagrangian
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
-
-
-def gap_problem(cost: np.ndarray, work: np.ndarray, capacity: np.ndarray) -> alloc.Problem:
-    """A generalized assignment problem: rep-dependent cost and workload, capacities."""
-    n, m = cost.shape
-    pairs = pd.DataFrame(
-        [(f"c{i}", f"r{j}", int(cost[i, j]), int(work[i, j])) for i in range(n) for j in range(m)],
-        columns=["customer_id", "rep_id", "cost", "work"],
-    )
-    return alloc.Problem(
-        pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)]}),
-        pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)], "capacity": capacity.tolist()}),
-        pairs=pairs,
-        rules=[alloc.Capacity("work", limit="capacity")],
-        objective=alloc.MinimizeCost("cost"),
-    )
-
-
-@st.composite
-def gap_instances(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = draw(st.integers(2, 6))
-    m = draw(st.integers(2, 3))
-    cost = np.array(draw(st.lists(st.integers(1, 30), min_size=n * m, max_size=n * m)))
-    work = np.array(draw(st.lists(st.integers(1, 9), min_size=n * m, max_size=n * m)))
-    cost, work = cost.reshape(n, m), work.reshape(n, m)
-    # Capacities from tight (most plans infeasible) to loose.
-    slack = draw(st.floats(0.45, 1.2))
-    capacity = np.full(m, max(1, int(work.min(axis=1).sum() * slack / m * 1.8)))
-    return cost, work, capacity
+from conftest import gap_instances, gap_problem
 
 
 def feasible_plans(problem: alloc.Problem) -> list[tuple[np.ndarray, float]]:
@@ -72,7 +44,7 @@ def test_bound_and_reduced_costs_hold_for_every_feasible_plan(
 ) -> None:
     problem = gap_problem(*instance)
     model = problem.model
-    relaxation = lagrangian(model, Rows.from_model(model), time.perf_counter() + 1.0)
+    relaxation = lagrangian(model, Rows.from_model(model), Deadline.after(1.0))
     assert relaxation is not None
     assert np.all(relaxation.reduced >= 0)
     # Each unit's relaxed choice has reduced cost 0 and belongs to that unit.
@@ -106,7 +78,7 @@ def test_bound_reaches_the_lp_value_on_a_hand_checked_instance() -> None:
     work = np.ones((2, 2), dtype=int)
     problem = gap_problem(cost, work, np.array([1, 1]))
     model = problem.model
-    relaxation = lagrangian(model, Rows.from_model(model), time.perf_counter() + 1.0)
+    relaxation = lagrangian(model, Rows.from_model(model), Deadline.after(1.0))
     assert relaxation is not None
     assert abs(relaxation.bound - 7.0) < 1e-3
 

@@ -11,8 +11,9 @@ from hypothesis import given
 
 import alloc
 from alloc.solvers import mip, portfolio
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows, score_of
-from test_lagrangian import gap_instances, gap_problem
+from conftest import gap_instances, gap_problem
 
 
 @given(instance=gap_instances())
@@ -24,7 +25,7 @@ def test_mip_on_every_pair_finds_the_brute_force_optimum(
     model = problem.model
     rows = Rows.from_model(model)
     every = np.ones(model.n_pairs, dtype=bool)
-    found = mip.solve_mip(model, rows, pair_mask=every, time_limit=5)
+    found = mip.solve_mip(model, rows, pair_mask=every, deadline=Deadline.after(5))
     expected = brute(problem)
     if expected is None:
         assert found.status == "INFEASIBLE" and found.chosen is None
@@ -46,9 +47,9 @@ def test_mip_keeps_to_the_core() -> None:
     mask = np.ones(model.n_pairs, dtype=bool)
     c1_r1 = int(np.flatnonzero((model.pair_unit == 1) & (model.pair_rep == 1))[0])
     mask[c1_r1] = False
-    found = mip.solve_mip(model, rows, pair_mask=mask, time_limit=5)
+    found = mip.solve_mip(model, rows, pair_mask=mask, deadline=Deadline.after(5))
     assert found.chosen is not None and float(model.cost[found.chosen].sum()) == 7
-    whole = mip.solve_mip(model, rows, pair_mask=np.ones_like(mask), time_limit=5)
+    whole = mip.solve_mip(model, rows, pair_mask=np.ones_like(mask), deadline=Deadline.after(5))
     assert whole.chosen is not None and float(model.cost[whole.chosen].sum()) == 4
 
 
@@ -56,7 +57,7 @@ def test_a_core_missing_a_customer_is_infeasible_without_a_solve() -> None:
     problem = gap_problem(np.array([[1, 5], [2, 3]]), np.ones((2, 2), dtype=int), np.array([2, 2]))
     model = problem.model
     mask = model.pair_unit != 1
-    found = mip.solve_mip(model, Rows.from_model(model), pair_mask=mask, time_limit=5)
+    found = mip.solve_mip(model, Rows.from_model(model), pair_mask=mask, deadline=Deadline.after(5))
     assert found.status == "INFEASIBLE" and found.chosen is None
 
 
@@ -92,9 +93,11 @@ def test_a_start_plan_is_kept_when_time_is_too_short_to_improve_it() -> None:
     model = problem.model
     rows = Rows.from_model(model)
     every = np.ones(model.n_pairs, dtype=bool)
-    optimum = mip.solve_mip(model, rows, pair_mask=every, time_limit=30)
+    optimum = mip.solve_mip(model, rows, pair_mask=every, deadline=Deadline.after(30))
     assert optimum.status == "OPTIMAL" and optimum.chosen is not None
-    started = mip.solve_mip(model, rows, pair_mask=every, time_limit=0.01, start=optimum.chosen)
+    started = mip.solve_mip(
+        model, rows, pair_mask=every, deadline=Deadline.after(0.1), start=optimum.chosen
+    )
     assert started.chosen is not None
     assert float(model.cost[started.chosen].sum()) == float(model.cost[optimum.chosen].sum())
 
@@ -104,7 +107,7 @@ def test_a_background_search_stops_on_request_with_a_valid_bound() -> None:
     model = problem.model
     rows = Rows.from_model(model)
     search = mip.MipSearch(
-        model, rows, pair_mask=np.ones(model.n_pairs, dtype=bool), time_limit=60
+        model, rows, pair_mask=np.ones(model.n_pairs, dtype=bool), deadline=Deadline.after(60)
     ).start()
     assert search.running()
     started = time.perf_counter()
@@ -129,7 +132,7 @@ def test_small_models_get_highs_beside_cp_sat_and_an_optimal_plan(monkeypatch) -
     assert result.status == alloc.Status.OPTIMAL
     rows = Rows.from_model(model)
     every = np.ones(model.n_pairs, dtype=bool)
-    optimum = mip.solve_mip(model, rows, pair_mask=every, time_limit=30)
+    optimum = mip.solve_mip(model, rows, pair_mask=every, deadline=Deadline.after(30))
     assert optimum.status == "OPTIMAL" and optimum.chosen is not None
     assert result.objective == float(model.cost[optimum.chosen].sum()) == result.bound
 
@@ -147,7 +150,6 @@ def test_cp_sat_stops_when_told() -> None:
     # The portfolio sets the event when HiGHS, beside CP-SAT, has proven its plan
     # optimal; CP-SAT must then end long before its own time limit.
     from alloc.solvers.cpsat import Scaled, solve_cpsat
-    from alloc.solvers.deadline import Deadline
 
     problem = alloc.datasets.make_gap(20, 200, kind="d", seed=1)
     model = problem.model
