@@ -47,7 +47,7 @@ import pandas as pd
 import alloc
 from _common import commit
 from alloc._io import write_atomic
-from alloc.rebalance import rebalance
+from alloc.rebalancing import rebalance
 
 RESULTS = Path(__file__).parent / "results"
 N_CUSTOMERS, N_REPS = 2000, 20

@@ -21,7 +21,7 @@ from alloc.errors import (
     SolverError,
 )
 from alloc.metrics import evaluate
-from alloc.rebalance import rebalance, tradeoff
+from alloc.rebalancing import rebalance, tradeoff
 from alloc.result import Result, SolveStats, Status
 from alloc.rules import (
     AccountLimit,

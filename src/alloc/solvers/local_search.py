@@ -20,7 +20,15 @@ import numpy as np
 
 from alloc.data.model import Model
 from alloc.solvers.deadline import Deadline
-from alloc.solvers.state import Rows, Score, score_of
+from alloc.solvers.state import (
+    Moves,
+    Rows,
+    Score,
+    TopDeviations,
+    abs_deviation,
+    move_delta,
+    score_of,
+)
 
 __all__ = ["LocalSearch"]
 
@@ -64,18 +72,9 @@ class LocalSearch:
         rows = self.rows
         if self._max_rows.size == 0:
             return
-        dev = (
-            np.abs(self.loads[self._max_rows] - rows.share[self._max_rows])
-            / rows.share[self._max_rows]
-        )
-        R = dev.shape[1]
-        k = min(3, R)
-        idx = np.argsort(-dev, axis=1)[:, :k]
-        val = np.take_along_axis(dev, idx, axis=1)
-        if k < 3:
-            idx = np.pad(idx, ((0, 0), (0, 3 - k)), constant_values=-1)
-            val = np.pad(val, ((0, 0), (0, 3 - k)), constant_values=0.0)
-        self._top_idx, self._top_val = idx, val
+        dev = abs_deviation(self.loads[self._max_rows], rows.share[self._max_rows])
+        self._top = TopDeviations.of(dev)
+        self._top_idx = self._top.idx
 
     def score(self) -> Score:
         return score_of(self.model, self.rows, self.chosen, self.loads)
@@ -90,37 +89,10 @@ class LocalSearch:
         self, ra: np.ndarray, rb: np.ndarray, da: np.ndarray, db: np.ndarray, dcost: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Score change of moves changing rep ``ra`` by ``da`` and ``rb`` by ``db`` (n, K)."""
-        rows, L = self.rows, self.loads
-        la, lb = L[:, ra].T, L[:, rb].T
-        na, nb = la + da, lb + db
-        hia, hib, loa, lob = rows.hi[:, ra].T, rows.hi[:, rb].T, rows.lo[:, ra].T, rows.lo[:, rb].T
-
-        def viol(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-            return np.maximum(x - hi, 0.0) + np.maximum(lo - x, 0.0)
-
-        d_pen = (
-            viol(na, loa, hia) - viol(la, loa, hia) + viol(nb, lob, hib) - viol(lb, lob, hib)
-        ) @ rows.pen_scale
-        d_obj = dcost.astype(float).copy()
-        d_tb = np.zeros(ra.size)
-        if rows.imb_weight.any():
-            sa, sb = rows.share[:, ra].T, rows.share[:, rb].T
-            oa, ob = (la - sa) / sa, (lb - sb) / sb
-            ea, eb = (na - sa) / sa, (nb - sb) / sb
-            w = rows.imb_weight
-            d_tb = (ea**2 - oa**2 + eb**2 - ob**2) @ w
-            if rows.is_sum.any():
-                d_obj += (np.abs(ea) - np.abs(oa) + np.abs(eb) - np.abs(ob)) @ (w * rows.is_sum)
-            # The smooth phase ranks moves by squared deviations only (see _best).
-            for j, k in enumerate([] if self.smooth else self._max_rows):
-                idx, val = self._top_idx[j], self._top_val[j]
-                # Largest deviation among reps other than ra and rb.
-                free = (idx[None, :] != ra[:, None]) & (idx[None, :] != rb[:, None])
-                first = np.argmax(free, axis=1)
-                other = np.where(free.any(axis=1), val[first], 0.0)
-                new_max = np.maximum(other, np.maximum(np.abs(ea[:, k]), np.abs(eb[:, k])))
-                d_obj += w[k] * (new_max - val[0])
-        return d_pen, d_obj, d_tb
+        # The smooth phase ranks moves by squared deviations only (see _best).
+        top = None if self.smooth or self._max_rows.size == 0 else self._top
+        delta = move_delta(self.rows, self.loads, Moves(ra, rb, da, db, dcost), top, self._max_rows)
+        return delta.penalty, delta.objective, delta.tiebreak
 
     def _best(self, d_pen: np.ndarray, d_obj: np.ndarray, d_tb: np.ndarray, obj_tol: float) -> int:
         """Index of the best improving candidate, or -1."""

@@ -1,8 +1,11 @@
-"""Row matrix and incremental scoring shared by the construction and local search.
+"""Row matrix, scores and the move-delta kernel shared by the local search and rebalancing.
 
 All hard rows (constraints) and soft rows (imbalance terms) of a model are stacked into
 one pair-by-row weight matrix, so a move's effect on every row is one vector slice.
-The score of an assignment is compared lexicographically:
+A candidate move changes the loads of two reps only (rep ``ra`` by ``da``, rep ``rb``
+by ``db``); :func:`side_change` evaluates any per-(row, rep) function before and after
+for a whole batch of candidates at once, and :func:`move_delta` builds the change of
+score from it. The score of an assignment is compared lexicographically:
 
 1. ``penalty``: total scaled violation of hard rows (0 when feasible);
 2. ``objective``: the model's objective (linear cost + weighted imbalance);
@@ -12,13 +15,29 @@ The score of an assignment is compared lexicographically:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from alloc.data.model import Model, constraint_scale
 
-__all__ = ["Rows", "Score", "score_of"]
+__all__ = [
+    "Delta",
+    "Moves",
+    "Rows",
+    "Score",
+    "TopDeviations",
+    "abs_deviation",
+    "deviations_after",
+    "max_after",
+    "move_delta",
+    "penalty_change",
+    "score_of",
+    "side_change",
+    "squared_deviation",
+    "violation",
+]
 
 _EPS = 1e-12
 
@@ -111,3 +130,159 @@ def score_of(model: Model, rows: Rows, chosen: np.ndarray, loads: np.ndarray) ->
     objective = float(model.cost[chosen].sum() + (rows.imb_weight * imb).sum())
     tiebreak = float((rows.imb_weight * (dev**2).sum(axis=1)).sum())
     return Score(penalty, objective, tiebreak)
+
+
+# ---- the move-delta kernel --------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Moves:
+    """A batch of ``n`` candidate moves, each changing the loads of two reps.
+
+    A shift of unit u from pair p (rep a) to pair q (rep b) has ``da = -W[p]`` and
+    ``db = W[q]``; a swap adds the partner's rows to both sides.
+    """
+
+    ra: np.ndarray  # (n,) first rep touched
+    rb: np.ndarray  # (n,) second rep touched
+    da: np.ndarray  # (n, K) change of the rows' loads at ra
+    db: np.ndarray  # (n, K) change of the rows' loads at rb
+    dcost: np.ndarray  # (n,) change of linear cost
+
+    @property
+    def size(self) -> int:
+        return int(self.ra.size)
+
+
+def violation(load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How far loads lie outside ``[lo, hi]`` (0 inside)."""
+    return np.maximum(load - hi, 0.0) + np.maximum(lo - load, 0.0)
+
+
+def abs_deviation(load: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``|load - share| / share``: the relative deviation from a fair share."""
+    return np.abs(load - share) / share
+
+
+def squared_deviation(load: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``((load - share) / share) ** 2``."""
+    return ((load - share) / share) ** 2
+
+
+def side_change(
+    f: Callable[..., np.ndarray],
+    loads: np.ndarray,
+    moves: Moves,
+    per_rep: tuple[np.ndarray, ...] = (),
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Change of ``f(load, *per_rep)`` summed over the two reps each move touches.
+
+    ``loads`` is (K, R); each array of ``per_rep`` is (K, R) too (bounds, shares...);
+    ``rows`` selects rows (all when None). Returns (n, rows):
+    ``f(new_a) - f(old_a) + f(new_b) - f(old_b)``.
+    """
+    ra, rb = moves.ra, moves.rb
+    if rows is None:
+        la, lb = loads[:, ra].T, loads[:, rb].T
+        na, nb = la + moves.da, lb + moves.db
+        pa = [x[:, ra].T for x in per_rep]
+        pb = [x[:, rb].T for x in per_rep]
+    else:
+        la, lb = loads[rows][:, ra].T, loads[rows][:, rb].T
+        na, nb = la + moves.da[:, rows], lb + moves.db[:, rows]
+        pa = [x[rows][:, ra].T for x in per_rep]
+        pb = [x[rows][:, rb].T for x in per_rep]
+    return f(na, *pa) - f(la, *pa) + f(nb, *pb) - f(lb, *pb)
+
+
+def penalty_change(
+    rows: Rows, loads: np.ndarray, moves: Moves, hard: np.ndarray | None = None
+) -> np.ndarray:
+    """Change of the scaled hard-row violation (the score's ``penalty``) per move.
+
+    ``hard`` restricts the sum to those rows (the other rows' scale must be 0).
+    """
+    scale = rows.pen_scale if hard is None else rows.pen_scale[hard]
+    return side_change(violation, loads, moves, (rows.lo, rows.hi), hard) @ scale
+
+
+@dataclass(frozen=True, eq=False)
+class TopDeviations:
+    """The three largest relative deviations of each row and their reps (-1: none)."""
+
+    idx: np.ndarray  # (k, 3) rep of each of the top deviations
+    val: np.ndarray  # (k, 3) the deviations, largest first
+
+    @classmethod
+    def of(cls, dev: np.ndarray) -> TopDeviations:
+        """From a (k, R) matrix of non-negative deviations."""
+        R = dev.shape[1]
+        k = min(3, R)
+        idx = np.argsort(-dev, axis=1)[:, :k]
+        val = np.take_along_axis(dev, idx, axis=1)
+        if k < 3:
+            idx = np.pad(idx, ((0, 0), (0, 3 - k)), constant_values=-1)
+            val = np.pad(val, ((0, 0), (0, 3 - k)), constant_values=0.0)
+        return cls(idx, val)
+
+
+def max_after(
+    top: TopDeviations, j: int, moves: Moves, dev_a: np.ndarray, dev_b: np.ndarray
+) -> np.ndarray:
+    """Largest deviation of row ``j`` of ``top`` after each move, exactly.
+
+    The largest deviation among the reps a move leaves alone is the first of the row's
+    top three that is neither ``ra`` nor ``rb``; ``dev_a``, ``dev_b`` are the (n,)
+    deviations of the two touched reps after the move.
+    """
+    idx, val = top.idx[j], top.val[j]
+    free = (idx[None, :] != moves.ra[:, None]) & (idx[None, :] != moves.rb[:, None])
+    first = np.argmax(free, axis=1)
+    other = np.where(free.any(axis=1), val[first], 0.0)
+    return np.maximum(other, np.maximum(dev_a, dev_b))
+
+
+@dataclass(frozen=True, eq=False)
+class Delta:
+    """Change of each part of the :class:`Score` per candidate move."""
+
+    penalty: np.ndarray
+    objective: np.ndarray
+    tiebreak: np.ndarray
+
+
+def move_delta(
+    rows: Rows,
+    loads: np.ndarray,
+    moves: Moves,
+    top: TopDeviations | None,
+    max_rows: np.ndarray,
+) -> Delta:
+    """Change of :func:`score_of` for each candidate move, without applying any.
+
+    ``top`` holds the top deviations of the rows ``max_rows`` (the max-norm rows) at
+    ``loads``; with ``top`` None the max-norm terms are left out of the objective
+    change (a search ranking moves by squared deviations only).
+    """
+    d_pen = penalty_change(rows, loads, moves)
+    d_obj = moves.dcost.astype(float).copy()
+    d_tb = np.zeros(moves.size)
+    if rows.imb_weight.any():
+        w = rows.imb_weight
+        d_tb = side_change(squared_deviation, loads, moves, (rows.share,)) @ w
+        if rows.is_sum.any():
+            d_abs = side_change(abs_deviation, loads, moves, (rows.share,))
+            d_obj += d_abs @ (w * rows.is_sum)
+        if top is not None and max_rows.size:
+            ea, eb = deviations_after(rows, loads, moves)
+            for j, k in enumerate(max_rows.tolist()):
+                new_max = max_after(top, j, moves, ea[:, k], eb[:, k])
+                d_obj += w[k] * (new_max - top.val[j, 0])
+    return Delta(d_pen, d_obj, d_tb)
+
+
+def deviations_after(rows: Rows, loads: np.ndarray, moves: Moves) -> tuple[np.ndarray, np.ndarray]:
+    """(n, K) relative deviations of the two touched reps after each move."""
+    sa, sb = rows.share[:, moves.ra].T, rows.share[:, moves.rb].T
+    na = loads[:, moves.ra].T + moves.da
+    nb = loads[:, moves.rb].T + moves.db
+    return abs_deviation(na, sa), abs_deviation(nb, sb)

@@ -1,4 +1,4 @@
-"""Tests for alloc.rebalance: budgets, forced moves, reasons, protect, tolerance, frontier."""
+"""Tests for alloc.rebalancing.rebalance: budgets, protect, tolerance, brute force, properties."""
 
 from __future__ import annotations
 
@@ -7,63 +7,15 @@ import itertools
 import math
 import sys
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rebalancing_cases import brute_force_budget, capacity_case, discretionary, three_reps
 
 import alloc
-from alloc.checker import objective_value
-from alloc.errors import InvalidParameterError, InvalidProblemError
-from alloc.rebalance import REASONS, rebalance, tradeoff
-
-matplotlib.use("Agg")
-
-DISCRETIONARY = ["capacity", "balance"]
-
-
-def discretionary(result: alloc.Result) -> pd.DataFrame:
-    assert result.moves is not None
-    return result.moves[result.moves["reason"].isin(DISCRETIONARY)]
-
-
-def brute_force_budget(
-    problem: alloc.Problem, incumbent: pd.Series, max_moves: int | None
-) -> tuple[float, int] | None:
-    """(objective, discretionary moves) of the best plan within the budget, by enumeration.
-
-    Ties on the objective are broken by fewer moves. Feasibility from ``alloc.check``,
-    objective from ``objective_value``; no solver code is used.
-    """
-    customers = list(problem.customer_ids)
-    reps = list(problem.rep_ids)
-    best: tuple[float, int] | None = None
-    for combo in itertools.product(reps, repeat=len(customers)):
-        moves = sum(
-            1
-            for c, r in zip(customers, combo, strict=True)
-            if incumbent.get(c) in reps and incumbent[c] != r
-        )
-        if max_moves is not None and moves > max_moves:
-            continue
-        plan = pd.Series(list(combo), index=customers, dtype=object)
-        if alloc.check(problem, plan):
-            continue
-        key = (round(objective_value(problem, plan), 12), moves)
-        if best is None or key < best:
-            best = key
-    return best
-
-
-# ---- hand-checkable cases ---------------------------------------------------------------
-def three_reps() -> tuple[alloc.Problem, pd.Series]:
-    customers = pd.DataFrame({"customer_id": list("abcdef"), "potential": [8, 2, 3, 1, 3, 1]})
-    reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"]})
-    problem = alloc.Problem(customers, reps, objective=alloc.MinimizeImbalance("potential"))
-    incumbent = pd.Series({"a": "r1", "b": "r1", "c": "r2", "d": "r2", "e": "r3", "f": "r3"})
-    return problem, incumbent
+from alloc.rebalancing import REASONS, rebalance
 
 
 def test_one_rep_leaves_best_plan_needs_exactly_one_move():
@@ -97,31 +49,6 @@ def test_no_budget_uses_no_more_moves_than_needed():
     result = rebalance(problem.without_reps(["r3"]), incumbent, time_limit=5)
     assert result.objective == pytest.approx(0.0)
     assert len(discretionary(result)) == 1
-
-
-def capacity_case(capacity_r1: float = 6.0) -> tuple[alloc.Problem, pd.Series]:
-    customers = pd.DataFrame(
-        {"customer_id": list("abcd"), "potential": [4.0, 3, 2, 1], "work": [4.0, 3, 2, 1]}
-    )
-    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "cap": [capacity_r1, 10.0]})
-    problem = alloc.Problem(
-        customers,
-        reps,
-        rules=[alloc.Capacity("work", limit="cap")],
-        objective=alloc.MinimizeImbalance("potential"),
-    )
-    incumbent = pd.Series({"a": "r1", "b": "r1", "c": "r1", "d": "r2"})
-    return problem, incumbent
-
-
-def test_move_that_fixes_a_broken_capacity_is_reported_as_capacity():
-    problem, incumbent = capacity_case()
-    result = rebalance(problem, incumbent, max_moves=1, time_limit=5)
-    assert alloc.check(problem, result.assignment) == []
-    assert result.objective == pytest.approx(0.0)  # a moves: 5 and 5
-    assert result.moves[["customer_id", "from_rep", "to_rep", "reason"]].values.tolist() == [
-        ["a", "r1", "r2", "capacity"]
-    ]
 
 
 def test_budget_too_small_to_repair_is_proven_infeasible():
@@ -167,46 +94,6 @@ def test_protect_accepts_a_flag_column():
     result = rebalance(flagged, incumbent, max_moves=1, protect="key", time_limit=5)
     assert alloc.check(flagged, result.assignment) == []
     assert bool(discretionary(result)["protected"].all())
-
-
-def test_rule_change_forces_a_move_outside_the_budget():
-    problem, incumbent = capacity_case(capacity_r1=10.0)
-    ruled = problem.replace(rules=[*problem.rules, alloc.Forbid([("b", "r1")])])
-    result = rebalance(ruled, incumbent, max_moves=0, time_limit=5)
-    assert alloc.check(ruled, result.assignment) == []
-    row = result.moves.set_index("customer_id").loc["b"]
-    assert (row["from_rep"], row["to_rep"], row["reason"]) == ("r1", "r2", "rule")
-    assert len(discretionary(result)) == 0
-
-
-def test_new_customers_are_placed_and_not_counted():
-    problem, incumbent = three_reps()
-    grown = problem.with_customers(
-        pd.DataFrame({"customer_id": ["g", "h"], "potential": [5.0, 1.0]})
-    )
-    result = rebalance(grown, incumbent, max_moves=0, time_limit=5)
-    assert alloc.check(grown, result.assignment) == []
-    new = result.moves[result.moves["reason"] == "new"]
-    assert sorted(new["customer_id"]) == ["g", "h"]
-    assert new["from_rep"].isna().all()
-
-
-def test_family_split_by_the_incumbent_is_reunited_as_a_rule_move():
-    customers = pd.DataFrame(
-        {"customer_id": list("abc"), "potential": [1.0, 1, 2], "family": ["F", "F", None]}
-    )
-    reps = pd.DataFrame({"rep_id": ["r1", "r2"]})
-    problem = alloc.Problem(
-        customers,
-        reps,
-        rules=[alloc.Together("family")],
-        objective=alloc.MinimizeImbalance("potential"),
-    )
-    incumbent = pd.Series({"a": "r1", "b": "r2", "c": "r2"})
-    result = rebalance(problem, incumbent, max_moves=0, time_limit=5)
-    assert alloc.check(problem, result.assignment) == []
-    assert result.assignment["a"] == result.assignment["b"]
-    assert set(result.moves["reason"]) == {"rule"}
 
 
 def test_tolerance_stops_as_soon_as_every_metric_is_within_it():
@@ -306,7 +193,7 @@ def test_senior_leaves_tolerance_out_of_reach_matches_brute_force(monkeypatch, l
     # potential deviation, and among those the best objective (workload balance).
     problem, incumbent = senior_leaves()
     if local_search_only:
-        monkeypatch.setattr(sys.modules["alloc.rebalance"], "EXACT_PAIR_LIMIT", 0)
+        monkeypatch.setattr(sys.modules["alloc.rebalancing.phases"], "EXACT_PAIR_LIMIT", 0)
     for max_moves in (0, 1, 2):
         best_dev, best_objective = brute_force_senior_leaves(max_moves)
         result = rebalance(
@@ -336,58 +223,6 @@ def test_incumbent_may_be_a_dict_or_a_frame():
         assert result.objective == pytest.approx(0.0)
 
 
-# ---- errors -----------------------------------------------------------------------------
-def test_unknown_customers_in_the_incumbent_are_named():
-    problem, incumbent = three_reps()
-    with pytest.raises(InvalidProblemError, match="'zz'"):
-        rebalance(problem, pd.concat([incumbent, pd.Series({"zz": "r1"})]))
-
-
-@pytest.mark.parametrize(
-    "kwargs, name",
-    [
-        ({"max_moves": -1}, "max_moves"),
-        ({"max_moves": 1.5}, "max_moves"),
-        ({"max_moves": True}, "max_moves"),
-        ({"max_moved_value": -2.0}, "max_moved_value"),
-        ({"max_moved_value": float("nan")}, "max_moved_value"),
-        ({"tolerance": -0.1}, "tolerance"),
-        ({"tolerance": {"revenue": 0.1}}, "tolerance"),
-        ({"time_limit": 0}, "time_limit"),
-        ({"seed": "x"}, "seed"),
-        ({"value": "missing"}, "value"),
-        ({"protect": "missing"}, "protect"),
-    ],
-)
-def test_bad_parameters_are_named(kwargs, name):
-    problem, incumbent = three_reps()
-    with pytest.raises(InvalidParameterError, match=f"the '{name}' parameter of rebalance"):
-        rebalance(problem, incumbent, **kwargs)
-
-
-def test_bad_incumbent_and_protect_ids():
-    problem, incumbent = three_reps()
-    with pytest.raises(InvalidParameterError, match="incumbent"):
-        rebalance(problem, ["r1"] * 6)
-    with pytest.raises(InvalidProblemError, match="'nobody'"):
-        rebalance(problem, incumbent, protect=["a", "nobody"])
-
-
-def test_tolerance_needs_an_imbalance_term():
-    problem, incumbent = capacity_case(10.0)
-    plain = problem.replace(objective=[])
-    with pytest.raises(InvalidParameterError, match="tolerance"):
-        rebalance(plain, incumbent, tolerance=0.1)
-
-
-def test_bad_budgets_for_the_frontier():
-    problem, incumbent = three_reps()
-    for budgets in ([], [-1], [1.5], "10"):
-        with pytest.raises(InvalidParameterError, match="budgets"):
-            tradeoff(problem, incumbent, budgets=budgets)
-
-
-# ---- properties -------------------------------------------------------------------------
 @st.composite
 def small_cases(draw):
     n = draw(st.integers(3, 5))
@@ -499,34 +334,3 @@ def test_protected_customers_never_move_without_hard_limits(seed, key_accounts):
         plain.without_reps([plain.rep_ids[-1]]), incumbent, max_moves=8, protect=ids, time_limit=0.6
     )
     assert not set(discretionary(result)["customer_id"]) & set(ids)
-
-
-@settings(deadline=None, max_examples=8)
-@given(st.integers(0, 10_000))
-def test_frontier_is_monotone(seed):
-    problem = alloc.datasets.make_problem(80, 5, seed=seed)
-    smaller = problem.without_reps([problem.rep_ids[seed % 5]])
-    frame = tradeoff(
-        smaller,
-        problem.customers["owner"],
-        budgets=[10, 0, 3, 6, 20],
-        time_limit_per_budget=0.3,
-        seed=seed,
-    )
-    assert frame["budget"].tolist() == [0, 3, 6, 10, 20]
-    assert (frame["moves"] <= frame["budget"]).all()
-    objective = frame["objective"].dropna().to_numpy()
-    assert np.all(np.diff(objective) <= 1e-12)
-    assert {"potential_max_dev", "workload_max_dev", "moved_value", "forced"} <= set(frame)
-
-
-def test_frontier_plot():
-    problem, incumbent = three_reps()
-    frame = tradeoff(
-        problem.without_reps(["r3"]), incumbent, budgets=[0, 1, 2], time_limit_per_budget=0.5
-    )
-    assert frame["objective"].tolist() == pytest.approx([1 / 9, 0.0, 0.0])
-    ax = alloc.plot.tradeoff(frame, metric="potential")
-    assert ax.get_ylabel().startswith("potential")
-    with pytest.raises(KeyError):
-        alloc.plot.tradeoff(frame, metric="revenue")
