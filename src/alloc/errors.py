@@ -7,11 +7,7 @@ type. Errors about bad input also subclass the built-ins users already catch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from alloc.validation import check_param as check_param
+from collections.abc import Iterable
 
 __all__ = [
     "AllocError",
@@ -66,13 +62,3 @@ def format_ids(ids: Iterable[object], limit: int = 5) -> str:
     shown = ", ".join(repr(i.item() if hasattr(i, "item") else i) for i in items[:limit])
     rest = len(items) - limit
     return f"{shown} and {rest} more" if rest > 0 else shown
-
-
-def __getattr__(name: str) -> Callable[..., None]:
-    # ``check_param`` lives in alloc.validation (which imports this module); it stays
-    # importable from here, lazily, until every caller imports it from there.
-    if name == "check_param":
-        from alloc.validation import check_param
-
-        return check_param
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
