@@ -136,10 +136,8 @@ class Search(Plan):
             active |= (dev > self.thresholds[self.soft][:, None]).any(axis=0)
         if self.hard.size:
             L = self.loads[self.hard]
-            active |= (
-                (L > rows.hi[self.hard] + 1e-9 * np.maximum(1, np.abs(L)))
-                | (L < rows.lo[self.hard] - 1e-9 * np.maximum(1, np.abs(L)))
-            ).any(axis=0)
+            # rows.lo / rows.hi are the allowed limits (the tolerance is in them).
+            active |= ((L > rows.hi[self.hard]) | (L < rows.lo[self.hard])).any(axis=0)
         return active
 
     def _candidates(self, free_only: bool, restrict: bool = True) -> dict[str, np.ndarray]:

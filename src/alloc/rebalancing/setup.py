@@ -134,9 +134,9 @@ def _hard_hot_and_under(
     loads = np.zeros((K, R))
     for k in hard.tolist():
         loads[k] = np.bincount(model.pair_rep[hp], weights=rows.weight[hp, k], minlength=R)
-    scale = np.maximum(1.0, np.abs(loads)) * 1e-9
-    over = loads > rows.hi + scale  # (K, R)
-    under = loads < rows.lo - scale
+    # rows.lo / rows.hi are the allowed limits (the tolerance is in them).
+    over = loads > rows.hi  # (K, R)
+    under = loads < rows.lo
     W = rows.weight[:, hard]
     pr = model.pair_rep
     hot_from = np.asarray(((W > 0) & over[hard][:, pr].T).any(axis=1), dtype=bool)

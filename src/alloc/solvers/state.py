@@ -7,7 +7,8 @@ by ``db``); :func:`side_change` evaluates any per-(row, rep) function before and
 for a whole batch of candidates at once, and :func:`move_delta` builds the change of
 score from it. The score of an assignment is compared lexicographically:
 
-1. ``penalty``: total scaled violation of hard rows (0 when feasible);
+1. ``penalty``: total scaled violation of hard rows beyond their allowed limits (0
+   exactly when every hard row holds under :mod:`alloc.data.tolerance`'s rule);
 2. ``objective``: the model's objective (linear cost + weighted imbalance);
 3. ``tiebreak``: weighted sum of squared relative deviations, which guides the search
    across the plateaus of a max-norm objective.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alloc.data.model import Model, constraint_scale
+from alloc.data.tolerance import lower_limit, upper_limit
 
 __all__ = [
     "Delta",
@@ -44,11 +46,19 @@ _EPS = 1e-12
 
 @dataclass(frozen=True, eq=False)
 class Rows:
-    """Stacked rows of a model: weight (pairs x rows), bounds and scales."""
+    """Stacked rows of a model: weight (pairs x rows), bounds and scales.
+
+    ``lo`` and ``hi`` are the *allowed* limits of the hard rows: the raw limits widened
+    by the library's one comparison rule (:func:`alloc.data.tolerance.lower_limit`,
+    :func:`~alloc.data.tolerance.upper_limit`), so a load meets row ``k`` at rep ``r``
+    exactly when ``lo[k, r] <= load <= hi[k, r]`` - the test the checker makes. The
+    score, the move-delta kernel, greedy, local search, rebalancing and the bounds all
+    compare with these; CP-SAT's integer limits are rounded outward from them.
+    """
 
     weight: np.ndarray  # (P, K) float
-    lo: np.ndarray  # (K, R)
-    hi: np.ndarray  # (K, R)
+    lo: np.ndarray  # (K, R) allowed lower limits (raw minus the tolerance), -inf if absent
+    hi: np.ndarray  # (K, R) allowed upper limits (raw plus the tolerance), +inf if absent
     pen_scale: np.ndarray  # (K,) 1/scale for hard rows, 0 for soft rows
     share: np.ndarray  # (K, R) fair share for imbalance rows (1 for hard rows)
     imb_weight: np.ndarray  # (K,) term weight for imbalance rows, 0 for hard rows
@@ -61,8 +71,8 @@ class Rows:
         cols, lo, hi, pen, share, wimb, is_max, is_sum = [], [], [], [], [], [], [], []
         for con in model.constraints:
             cols.append(con.weight)
-            lo.append(con.lo)
-            hi.append(con.hi)
+            lo.append(lower_limit(np.asarray(con.lo, dtype=float)))
+            hi.append(upper_limit(np.asarray(con.hi, dtype=float)))
             pen.append(1.0 / constraint_scale(con))
             share.append(np.ones(R))
             wimb.append(0.0)
