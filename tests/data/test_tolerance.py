@@ -89,8 +89,21 @@ def test_checker_and_score_of_judge_ties_alike(
     assert _judged_alike(problem, plan) == (feasible, feasible)
 
 
-def test_rows_store_the_allowed_limits() -> None:
+def test_rows_store_the_allowed_and_the_raw_limits() -> None:
     problem = _capacity_problem([1.7, 2.24, 0.2, 2.2], 3.9)
     rows = Rows.from_model(problem.model)
     assert rows.hi[0].tolist() == [upper_limit(3.9)] * 2
-    assert np.all(np.isneginf(rows.lo[0]))
+    assert rows.raw_hi[0].tolist() == [3.9, 3.9]
+    assert np.all(np.isneginf(rows.lo[0])) and np.all(np.isneginf(rows.raw_lo[0]))
+
+
+def test_score_of_measures_a_violation_as_the_checker_does() -> None:
+    """Beyond the tolerance, the penalty is the checker's raw excess times the row scale."""
+    problem = _capacity_problem([1.7, 2.24, 0.2, 2.2 + 1e-6], 3.9)
+    rows = Rows.from_model(problem.model)
+    plan = {"c0": "r0", "c3": "r0", "c1": "r1", "c2": "r1"}
+    (found,) = alloc.check(problem, pd.Series(plan))
+    model = problem.model
+    chosen = model.pair_index(model.customer_unit, np.array([0, 1, 1, 0]))
+    score = score_of(model, rows, chosen, rows.loads(model, chosen))
+    assert score.penalty == pytest.approx(found.amount * rows.pen_scale[0], rel=1e-9)

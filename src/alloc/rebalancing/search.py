@@ -34,6 +34,7 @@ from alloc.solvers.state import (
     max_after,
     penalty_change,
     side_change,
+    violation,
 )
 
 __all__ = ["Search"]
@@ -121,7 +122,8 @@ class Search(Plan):
             score += (np.maximum(dev, 0.0) * np.abs(self.x_weight[self.soft])[:, None]).sum(0)
         if self.hard.size:
             L = self.loads[self.hard]
-            over = np.maximum(L - rows.hi[self.hard], 0) + np.maximum(rows.lo[self.hard] - L, 0)
+            h = self.hard
+            over = violation(L, rows.lo[h], rows.hi[h], rows.raw_lo[h], rows.raw_hi[h])
             score += 1e6 * (over * rows.pen_scale[self.hard][:, None]).sum(axis=0)
         mask = np.zeros(score.size, dtype=bool)
         mask[np.argsort(-score, kind="stable")[:n]] = True

@@ -50,8 +50,8 @@ def lp_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
         for r in range(R):
             idx = by_rep[r]
             if not soft:
-                lo = rows.lo[k, r] if np.isfinite(rows.lo[k, r]) else -inf
-                hi = rows.hi[k, r] if np.isfinite(rows.hi[k, r]) else inf
+                lo = rows.raw_lo[k, r] if np.isfinite(rows.raw_lo[k, r]) else -inf
+                hi = rows.raw_hi[k, r] if np.isfinite(rows.raw_hi[k, r]) else inf
                 if lo == -inf and hi == inf:
                     continue
                 ct = solver.Constraint(float(lo), float(hi))
@@ -148,7 +148,8 @@ def lagrangian(
     rep = model.pair_rep
     R = model.n_reps
     W = rows.weight[:, hard]  # (P, H)
-    lo, hi = rows.lo[hard], rows.hi[hard]  # (H, R)
+    # The rules' own limits (the tolerance would move the bound by 1e-9 relative only).
+    lo, hi = rows.raw_lo[hard], rows.raw_hi[hard]  # (H, R)
     has_hi, has_lo = np.isfinite(hi), np.isfinite(lo)
     hi0, lo0 = np.where(has_hi, hi, 0.0), np.where(has_lo, lo, 0.0)
     mu_hi = np.zeros_like(hi0)
