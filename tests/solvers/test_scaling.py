@@ -75,6 +75,16 @@ def test_decimals_beyond_six_places_or_too_large_are_approximated() -> None:
     assert large.factor[0] == pytest.approx(1e6 / 12345.678901)
 
 
+def test_imbalance_rows_of_decimals_keep_a_fine_exact_scale() -> None:
+    """Fair shares are rounded to scaled units, so an imbalance row keeps ~1e6 per largest
+    weight: 1.7, 2.24, 0.2 get 10**5 (224,000 at most), still exact."""
+    problem = _problem([1.7, 2.24, 0.2], 5.0, objective=alloc.MinimizeImbalance("work"))
+    rows, scaled = _scaled(problem)
+    assert not rows.is_max[0] and rows.is_max[1]
+    assert scaled.factor.tolist() == [100.0, 1e5] and scaled.error == 0.0
+    assert scaled.total[1] == 414_000
+
+
 def test_limits_round_outward_from_the_allowed_limits() -> None:
     problem = _problem([1.25, 2.5], [3.755, 3.7549999999])
     rows, scaled = _scaled(problem)

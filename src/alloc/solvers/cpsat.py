@@ -86,22 +86,28 @@ def _decimal_places(values: np.ndarray) -> int | None:
     return None
 
 
-def _scale_factor(values: np.ndarray) -> float:
+def _scale_factor(values: np.ndarray, fine: bool = False) -> float:
     """Integer scale of one row: exact for whole numbers and decimals, else ~1e6 per max.
 
     Whole numbers keep factor 1 and decimals of up to six places get ``10**d`` (the
     integer row is then exact); other float data are scaled so the largest weight is
-    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`).
+    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`). Imbalance
+    rows (``fine``) keep their scale near ``_TARGET``, as their fair shares are rounded
+    to scaled units: decimals get the power of ten that brings the largest weight
+    closest to it from below, and decimals beyond it the approximate ``_TARGET`` scale.
     """
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0 or finite.max() == 0:
         return 1.0
     if np.allclose(finite, np.round(finite)) and finite.max() <= 1e9:
         return 1.0
+    largest = float(finite.max())
     places = _decimal_places(finite)
-    if places is not None:
-        return 10.0**places
-    return _TARGET / float(finite.max())
+    if places is None or (fine and largest * 10.0**places > _TARGET):
+        return _TARGET / largest
+    if fine:
+        places += int(math.floor(math.log10(_TARGET / (largest * 10.0**places)) + 1e-12))
+    return 10.0**places
 
 
 def _outward_limits(lo: np.ndarray, hi: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +157,7 @@ class Scaled:
         first_pair = model.unit_start[:-1]
         for k in range(K):
             w = rows.weight[:, k]
-            f = _scale_factor(w)
+            f = _scale_factor(w, fine=bool(rows.is_max[k] or rows.is_sum[k]))
             factor[k] = f
             wi = np.round(w * f).astype(np.int64)
             nz = w != 0
