@@ -75,14 +75,18 @@ def test_decimals_beyond_six_places_or_too_large_are_approximated() -> None:
     assert large.factor[0] == pytest.approx(1e6 / 12345.678901)
 
 
-def test_imbalance_rows_of_decimals_keep_a_fine_exact_scale() -> None:
-    """Fair shares are rounded to scaled units, so an imbalance row keeps ~1e6 per largest
-    weight: 1.7, 2.24, 0.2 get 10**5 (224,000 at most), still exact."""
-    problem = _problem([1.7, 2.24, 0.2], 5.0, objective=alloc.MinimizeImbalance("work"))
-    rows, scaled = _scaled(problem)
-    assert not rows.is_max[0] and rows.is_max[1]
-    assert scaled.factor.tolist() == [100.0, 1e5] and scaled.error == 0.0
-    assert scaled.total[1] == 414_000
+def test_imbalance_rows_scale_exactly_where_cp_sat_models_them_exactly() -> None:
+    """Equal shares (max norm, exact in CP-SAT): decimals get 10**d. Unequal shares (the
+    max norm is approximated there): the 1e6-per-largest-weight scale as before."""
+    c = pd.DataFrame({"customer_id": ["c0", "c1", "c2"], "work": [1.7, 2.24, 0.2]})
+    r = pd.DataFrame({"rep_id": ["r0", "r1"], "fte": [1.0, 0.5]})
+    equal = alloc.Problem(c, r, objective=alloc.MinimizeImbalance("work"))
+    _, scaled = _scaled(equal)
+    assert scaled.factor.tolist() == [100.0] and scaled.error == 0.0
+    assert scaled.total[0] == 414
+    unequal = alloc.Problem(c, r, objective=alloc.MinimizeImbalance("work", share="fte"))
+    _, scaled = _scaled(unequal)
+    assert scaled.factor[0] == pytest.approx(1e6 / 2.24) and scaled.error > 0
 
 
 def test_limits_round_outward_from_the_allowed_limits() -> None:

@@ -86,27 +86,24 @@ def _decimal_places(values: np.ndarray) -> int | None:
     return None
 
 
-def _scale_factor(values: np.ndarray, fine: bool = False) -> float:
+def _scale_factor(values: np.ndarray, approximate: bool = False) -> float:
     """Integer scale of one row: exact for whole numbers and decimals, else ~1e6 per max.
 
     Whole numbers keep factor 1 and decimals of up to six places get ``10**d`` (the
     integer row is then exact); other float data are scaled so the largest weight is
-    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`). Imbalance
-    rows (``fine``) keep their scale near ``_TARGET``, as their fair shares are rounded
-    to scaled units: decimals get the power of ten that brings the largest weight
-    closest to it from below, and decimals beyond it the approximate ``_TARGET`` scale.
+    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`). Rows that
+    CP-SAT models approximately anyway (``approximate``: max-norm imbalance with unequal
+    fair shares, sum-norm with irrational ones, whose shares are rounded to scaled
+    units) keep the ``_TARGET`` scale for decimals too.
     """
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0 or finite.max() == 0:
         return 1.0
     if np.allclose(finite, np.round(finite)) and finite.max() <= 1e9:
         return 1.0
-    largest = float(finite.max())
-    places = _decimal_places(finite)
-    if places is None or (fine and largest * 10.0**places > _TARGET):
-        return _TARGET / largest
-    if fine:
-        places += int(math.floor(math.log10(_TARGET / (largest * 10.0**places)) + 1e-12))
+    places = None if approximate else _decimal_places(finite)
+    if places is None:
+        return _TARGET / float(finite.max())
     return 10.0**places
 
 
@@ -157,7 +154,14 @@ class Scaled:
         first_pair = model.unit_start[:-1]
         for k in range(K):
             w = rows.weight[:, k]
-            f = _scale_factor(w, fine=bool(rows.is_max[k] or rows.is_sum[k]))
+            soft = bool(rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k])
+            if soft:
+                equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
+                share_den[k], share_num[k] = _rational_weights(rows.share[k])
+            approximate = bool(
+                (rows.is_max[k] and not equal[k]) or (rows.is_sum[k] and share_den[k] == 0)
+            )
+            f = _scale_factor(w, approximate)
             factor[k] = f
             wi = np.round(w * f).astype(np.int64)
             nz = w != 0
@@ -166,10 +170,8 @@ class Scaled:
                 error = max(error, float(np.max(np.abs(wi[nz] / f - w[nz]) / np.abs(w[nz]))))
             weight[:, k] = wi
             lo[k], hi[k] = _outward_limits(rows.lo[k], rows.hi[k], f)
-            if rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k]:
+            if soft:
                 total[k] = int(wi[first_pair].sum()) if model.n_pairs else 0
-                equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
-                share_den[k], share_num[k] = _rational_weights(rows.share[k])
         return cls(weight, lo, hi, factor, total, equal, error, share_num, share_den)
 
 
