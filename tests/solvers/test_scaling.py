@@ -89,6 +89,19 @@ def test_imbalance_rows_scale_exactly_where_cp_sat_models_them_exactly() -> None
     assert scaled.factor[0] == pytest.approx(1e6 / 2.24) and scaled.error > 0
 
 
+def test_imbalance_rows_of_large_decimals_keep_the_million_scale() -> None:
+    """469,790.23 at 10**2 is 4.7e7 per customer: totals in the billions make CP-SAT's
+    float objective lose its bound, so such rows keep ~1e6 per largest weight."""
+    c = pd.DataFrame({"customer_id": ["c0", "c1", "c2"], "pot": [469790.23, 1200.5, 17.25]})
+    r = pd.DataFrame({"rep_id": ["r0", "r1"], "cap": [500000.0, 500000.0]})
+    problem = alloc.Problem(
+        c, r, rules=[alloc.Capacity("pot", limit="cap")], objective=alloc.MinimizeImbalance("pot")
+    )
+    _, scaled = _scaled(problem)
+    assert scaled.factor[0] == 100.0  # the hard row: exact, up to 1e9
+    assert scaled.factor[1] == pytest.approx(1e6 / 469790.23)
+
+
 def test_limits_round_outward_from_the_allowed_limits() -> None:
     problem = _problem([1.25, 2.5], [3.755, 3.7549999999])
     rows, scaled = _scaled(problem)

@@ -86,24 +86,29 @@ def _decimal_places(values: np.ndarray) -> int | None:
     return None
 
 
-def _scale_factor(values: np.ndarray, approximate: bool = False) -> float:
+def _scale_factor(values: np.ndarray, soft: bool = False, approximate: bool = False) -> float:
     """Integer scale of one row: exact for whole numbers and decimals, else ~1e6 per max.
 
     Whole numbers keep factor 1 and decimals of up to six places get ``10**d`` (the
     integer row is then exact); other float data are scaled so the largest weight is
-    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`). Rows that
-    CP-SAT models approximately anyway (``approximate``: max-norm imbalance with unequal
-    fair shares, sum-norm with irrational ones, whose shares are rounded to scaled
-    units) keep the ``_TARGET`` scale for decimals too.
+    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`).
+
+    Imbalance rows (``soft``) take the exact decimal scale only where it stays within
+    ``_TARGET``: their totals become objective coefficients ``1 / T``, and CP-SAT's
+    float objective loses its bound when ``T`` is in the billions (measured: a
+    "best bound" equal to a plan 16 times the optimum). Rows CP-SAT models
+    approximately anyway (``approximate``: max-norm with unequal fair shares, sum-norm
+    with irrational ones) keep the ``_TARGET`` scale, as before.
     """
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0 or finite.max() == 0:
         return 1.0
     if np.allclose(finite, np.round(finite)) and finite.max() <= 1e9:
         return 1.0
+    largest = float(finite.max())
     places = None if approximate else _decimal_places(finite)
-    if places is None:
-        return _TARGET / float(finite.max())
+    if places is None or (soft and largest * 10.0**places > _TARGET):
+        return _TARGET / largest
     return 10.0**places
 
 
@@ -161,7 +166,7 @@ class Scaled:
             approximate = bool(
                 (rows.is_max[k] and not equal[k]) or (rows.is_sum[k] and share_den[k] == 0)
             )
-            f = _scale_factor(w, approximate)
+            f = _scale_factor(w, soft, approximate)
             factor[k] = f
             wi = np.round(w * f).astype(np.int64)
             nz = w != 0
