@@ -132,7 +132,7 @@ def test_relaxation_widens_each_rep_by_the_rounding_error_it_can_carry() -> None
     f = scaled.factor[0]
     carry = sum(abs(round(w * f) - w * f) for w in work)  # every unit may go to either rep
     widen = relaxed.hi[0] - scaled.hi[0]
-    assert np.all(widen == int(np.ceil(carry)) + 1)
+    assert np.all(widen == int(np.ceil(carry)))
     assert np.all(relaxed.lo[0] == scaled.lo[0])  # no lower limit: still absent
     assert np.array_equal(relaxed.weight, scaled.weight)
 
@@ -157,6 +157,22 @@ def test_relaxation_keeps_every_plan_that_meets_the_raw_limits(
     chosen = model.pair_index(model.customer_unit, reps)
     int_loads = np.bincount(model.pair_rep[chosen], weights=scaled.weight[chosen, 0], minlength=3)
     assert np.all(int_loads <= relaxed.hi[0])
+
+
+def test_exact_hard_rows_are_not_widened_when_an_imbalance_row_is_rounded() -> None:
+    """Only the rounded rows are widened: a decimal capacity keeps its exact limits."""
+    c = pd.DataFrame({"customer_id": ["c0", "c1"], "work": [1.7, 2.2], "pot": [1 / 3, 0.5]})
+    r = pd.DataFrame({"rep_id": ["r0", "r1"], "fte": [1.0, 2.0]})
+    problem = alloc.Problem(
+        c,
+        r,
+        rules=[alloc.Capacity("work", limit=3.9)],
+        objective=alloc.MinimizeImbalance("pot", share="fte"),
+    )
+    rows, scaled = _scaled(problem)
+    assert scaled.error > 0
+    relaxed = relaxation(problem.model, rows, scaled)
+    assert relaxed.hi[0].tolist() == scaled.hi[0].tolist() == [39, 39]  # factor 10
 
 
 def test_a_tie_in_decimals_is_not_proven_infeasible() -> None:

@@ -185,10 +185,11 @@ def relaxation(model: Model, rows: Rows, scaled: Scaled) -> Scaled:
 
     Rounding a weight ``w`` to ``round(w f)`` moves a rep's scaled load by at most the
     sum, over the pairs at that rep, of ``|round(w f) - w f|`` (each unit has at most one
-    pair per rep). Widening each rep's integer limits by that much (and one unit more for
-    float noise) keeps every raw-feasible plan feasible, so an INFEASIBLE of the widened
-    model proves the raw model infeasible. Exact scalings (``error == 0``) already are
-    relaxations (their limits are rounded outward) and come back unchanged.
+    pair per rep). Widening each rep's integer limits by that much keeps every
+    raw-feasible plan feasible, so an INFEASIBLE of the widened model proves the raw
+    model infeasible. Exact rows (whole numbers, decimals) already are relaxations
+    (their limits are rounded outward) and keep their limits; an exact scaling
+    (``error == 0``) comes back unchanged.
 
     Parameters
     ----------
@@ -205,8 +206,11 @@ def relaxation(model: Model, rows: Rows, scaled: Scaled) -> Scaled:
     hard = np.flatnonzero(rows.pen_scale > 0)
     for k in hard.tolist():
         drift = np.abs(scaled.weight[:, k] - rows.weight[:, k] * scaled.factor[k])
+        if not drift.size or drift.max() <= _DECIMAL_NOISE:
+            continue  # an exact row: its outward limits already are a relaxation
         carry = np.bincount(model.pair_rep, weights=drift, minlength=model.n_reps)
-        widen = np.ceil(carry).astype(np.int64) + 1
+        # floor(a + b) <= floor(a) + ceil(b); the margin covers float noise in carry.
+        widen = np.ceil(carry * (1 + 1e-9) + 1e-9).astype(np.int64)
         present_lo, present_hi = lo[k] > -_NO_BOUND, hi[k] < _NO_BOUND
         lo[k] = np.where(present_lo, lo[k] - widen, lo[k])
         hi[k] = np.where(present_hi, hi[k] + widen, hi[k])
