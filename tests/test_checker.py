@@ -145,6 +145,35 @@ def test_capacity_exactly_at_limit_is_feasible(customers: pd.DataFrame, reps: pd
     assert alloc.check(problem, {**FEASIBLE, "c2": "r2"}) == []  # r1 at 6, r2 at 4
 
 
+def test_decimal_ties_meet_a_capacity_and_a_real_excess_is_reported_raw() -> None:
+    """1.7 + 2.2 = 3.9000000000000004 meets 3.9 (tolerance 1e-9 * max(1, |3.9|)); 2.2 + 1e-8
+    does not, and the violation is reported by its raw amount."""
+    reps = pd.DataFrame({"rep_id": ["r0", "r1"]})
+    plan = {"c0": "r0", "c3": "r0", "c1": "r1", "c2": "r1"}
+    for last, broken in ((2.2, False), (2.2 + 1e-8, True)):
+        customers = pd.DataFrame({"customer_id": ["c0", "c1", "c2", "c3"]})
+        customers["work"] = [1.7, 2.24, 0.2, last]
+        problem = alloc.Problem(customers, reps, rules=[alloc.Capacity("work", limit=3.9)])
+        found = alloc.check(problem, plan)
+        assert bool(found) == broken
+        if broken:
+            assert found[0].ids == ("r0",)
+            assert found[0].amount == pytest.approx(1e-8, rel=1e-6)
+
+
+def test_decimal_ties_meet_a_balance_window_from_below() -> None:
+    """work 0.1, 0.7, 0.8 on two reps, tolerance 0: the window is [0.8, 0.8]; {c0, c1} is
+    0.1 + 0.7 = 0.7999999999999999, a tie; moving 1e-8 of work from c1 to c2 breaks it
+    at both reps."""
+    reps = pd.DataFrame({"rep_id": ["r0", "r1"]})
+    plan = {"c0": "r0", "c1": "r0", "c2": "r1"}
+    for shift, broken in ((0.0, ()), (1e-8, ("r0", "r1"))):
+        customers = pd.DataFrame({"customer_id": ["c0", "c1", "c2"]})
+        customers["work"] = [0.1, 0.7 - shift, 0.8 + shift]
+        problem = alloc.Problem(customers, reps, rules=[alloc.Balance("work", tolerance=0.0)])
+        assert tuple(v for found in alloc.check(problem, plan) for v in found.ids) == broken
+
+
 def test_capacity_on_a_pair_metric_uses_the_pair_values(
     customers: pd.DataFrame, reps: pd.DataFrame
 ) -> None:

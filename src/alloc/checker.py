@@ -5,7 +5,9 @@ it reads the problem's tables and the rules' declared parameters and recomputes 
 constraint and the objective with plain pandas. A solver bug therefore cannot hide
 behind the same bug in the checker. Only the data parser is shared with the rules:
 yes/no columns are read by :func:`alloc.validation.parse_flags`, so the checker and
-the rules agree on what a flag is.
+the rules agree on what a flag is. Hard rows are judged by the library's one
+comparison rule (:mod:`alloc.data.tolerance`: ``load <= limit + 1e-9 * max(1, |limit|)``
+on the raw data), the rule every solver's score and model uses too.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ import numpy as np
 import pandas as pd
 
 from alloc import rules as R
+from alloc.data import tolerance
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, format_ids
 from alloc.validation import parse_flags
 
 __all__ = ["Violation", "check", "objective_value", "rep_loads"]
-
-_REL_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,21 @@ def rep_loads(problem: Problem, assignment: pd.Series, metric: str | None) -> pd
     return loads.reindex(problem.rep_ids, fill_value=0.0).astype(float)
 
 
+def _limits(limit: Any, load: pd.Series, absent: float) -> Any:
+    """A rule's limit as floats aligned with ``load``'s reps (``absent`` when None)."""
+    if limit is None:
+        return absent
+    if isinstance(limit, pd.Series):
+        return limit.reindex(load.index).to_numpy(dtype=float)
+    return np.asarray(limit, dtype=float)
+
+
 def _within(load: pd.Series, lo: Any, hi: Any) -> pd.Series:
-    scale = np.maximum(1.0, np.abs(load))
-    excess = pd.Series(0.0, index=load.index)
-    if hi is not None:
-        excess = excess.add((load - hi).where(load - hi > _REL_TOL * scale, 0.0))
-    if lo is not None:
-        excess = excess.add((lo - load).where(lo - load > _REL_TOL * scale, 0.0))
-    return excess
+    """Per rep, how far ``load`` breaks ``[lo, hi]`` under the one comparison rule."""
+    amount = tolerance.excess(
+        load.to_numpy(dtype=float), _limits(lo, load, -np.inf), _limits(hi, load, np.inf)
+    )
+    return pd.Series(amount, index=load.index)
 
 
 def _shares(problem: Problem, metric: str, share: str | None) -> pd.Series:

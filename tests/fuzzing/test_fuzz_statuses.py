@@ -255,11 +255,6 @@ def test_issue17_balance_window_with_disruption_is_solved_optimal() -> None:
     assert result.objective == pytest.approx(2.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17: the solver compares 1.7 + 2.2 = 3.9000000000000004 to 3.9 without the "
-    "checker's tolerance and reports its rounded model's INFEASIBLE as a proof",
-)
 def test_issue17_decimal_capacity_tie_is_feasible() -> None:
     case = reproducer_decimal_capacity()
     with warnings.catch_warnings():

@@ -120,3 +120,25 @@ def test_fractional_costs_never_give_a_false_optimality_claim(
     assert result.bound <= expected + 1e-9
     if result.status is alloc.Status.OPTIMAL:
         assert result.objective <= expected + 1e-9
+
+
+def test_a_decimal_tie_does_not_drive_the_multipliers_without_end() -> None:
+    """Each customer may only go to r0, whose load 3.12 + 0.53 + 1.65 = 5.300000000000001
+    ties its capacity 5.3: the rule accepts it, so the bound is the plan's cost (before,
+    the float excess of 1e-15 pushed a multiplier to ~1e30 and the bound to garbage)."""
+    customers = pd.DataFrame({"customer_id": ["c0", "c1", "c2"], "work": [3.12, 0.53, 1.65]})
+    reps = pd.DataFrame({"rep_id": ["r0", "r1"]})
+    pairs = pd.DataFrame(
+        {"customer_id": ["c0", "c1", "c2"], "rep_id": ["r0"] * 3, "cost": [1.0, 2.0, 4.5]}
+    )
+    problem = alloc.Problem(
+        customers,
+        reps,
+        pairs=pairs,
+        rules=[alloc.Capacity("work", limit=5.3)],
+        objective=alloc.MinimizeCost("cost"),
+    )
+    rows = Rows.from_model(problem.model)
+    for upper in (None, 7.5, 30.0):
+        relaxed = lagrangian(problem.model, rows, Deadline.after(5.0), upper=upper)
+        assert relaxed is not None and relaxed.bound == 7.5

@@ -117,8 +117,9 @@ def test_row_subsets_give_the_same_changes_as_the_full_kernel(case):
     loads = rows.loads(model, chosen)
     moves, _ = candidate_moves(model, rows, chosen, rng)
     hard = np.flatnonzero(rows.pen_scale > 0)
-    full = side_change(violation, loads, moves, (rows.lo, rows.hi))
-    part = side_change(violation, loads, moves, (rows.lo, rows.hi), hard)
+    limits = (rows.lo, rows.hi, rows.raw_lo, rows.raw_hi)
+    full = side_change(violation, loads, moves, limits)
+    part = side_change(violation, loads, moves, limits, hard)
     np.testing.assert_array_equal(full[:, hard], part)
     np.testing.assert_allclose(
         penalty_change(rows, loads, moves, hard), penalty_change(rows, loads, moves), atol=1e-12

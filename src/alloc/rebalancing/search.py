@@ -34,6 +34,7 @@ from alloc.solvers.state import (
     max_after,
     penalty_change,
     side_change,
+    violation,
 )
 
 __all__ = ["Search"]
@@ -121,7 +122,8 @@ class Search(Plan):
             score += (np.maximum(dev, 0.0) * np.abs(self.x_weight[self.soft])[:, None]).sum(0)
         if self.hard.size:
             L = self.loads[self.hard]
-            over = np.maximum(L - rows.hi[self.hard], 0) + np.maximum(rows.lo[self.hard] - L, 0)
+            h = self.hard
+            over = violation(L, rows.lo[h], rows.hi[h], rows.raw_lo[h], rows.raw_hi[h])
             score += 1e6 * (over * rows.pen_scale[self.hard][:, None]).sum(axis=0)
         mask = np.zeros(score.size, dtype=bool)
         mask[np.argsort(-score, kind="stable")[:n]] = True
@@ -136,10 +138,8 @@ class Search(Plan):
             active |= (dev > self.thresholds[self.soft][:, None]).any(axis=0)
         if self.hard.size:
             L = self.loads[self.hard]
-            active |= (
-                (L > rows.hi[self.hard] + 1e-9 * np.maximum(1, np.abs(L)))
-                | (L < rows.lo[self.hard] - 1e-9 * np.maximum(1, np.abs(L)))
-            ).any(axis=0)
+            # rows.lo / rows.hi are the allowed limits (the tolerance is in them).
+            active |= ((L > rows.hi[self.hard]) | (L < rows.lo[self.hard])).any(axis=0)
         return active
 
     def _candidates(self, free_only: bool, restrict: bool = True) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ import pandas as pd
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.rebalancing.params import incumbent_series, protected_mask, values
-from alloc.solvers.state import Rows
+from alloc.solvers.state import Rows, violation
 
 __all__ = ["REASONS", "Budget", "Setup", "make_budget", "place_forced", "prepare"]
 
@@ -134,9 +134,9 @@ def _hard_hot_and_under(
     loads = np.zeros((K, R))
     for k in hard.tolist():
         loads[k] = np.bincount(model.pair_rep[hp], weights=rows.weight[hp, k], minlength=R)
-    scale = np.maximum(1.0, np.abs(loads)) * 1e-9
-    over = loads > rows.hi + scale  # (K, R)
-    under = loads < rows.lo - scale
+    # rows.lo / rows.hi are the allowed limits (the tolerance is in them).
+    over = loads > rows.hi  # (K, R)
+    under = loads < rows.lo
     W = rows.weight[:, hard]
     pr = model.pair_rep
     hot_from = np.asarray(((W > 0) & over[hard][:, pr].T).any(axis=1), dtype=bool)
@@ -216,6 +216,7 @@ def place_forced(setup: Setup, seed: int) -> np.ndarray:
     )
     order = todo[np.lexsort((rng.random(todo.size), -size, degree != 1))]
     hi, lo, share = rows.hi, rows.lo, rows.share
+    raw_hi, raw_lo = rows.raw_hi, rows.raw_lo
     scale = rows.pen_scale[:, None]
     imb_w = np.abs(rows.imb_weight)[:, None]
     for u in order.tolist():
@@ -225,8 +226,9 @@ def place_forced(setup: Setup, seed: int) -> np.ndarray:
         reps = model.pair_rep[a:b]
         old = loads[:, reps]
         new = old + rows.weight[a:b].T
-        v_old = np.maximum(old - hi[:, reps], 0) + np.maximum(lo[:, reps] - old, 0)
-        v_new = np.maximum(new - hi[:, reps], 0) + np.maximum(lo[:, reps] - new, 0)
+        limits = (lo[:, reps], hi[:, reps], raw_lo[:, reps], raw_hi[:, reps])
+        v_old = violation(old, *limits)
+        v_new = violation(new, *limits)
         d_pen = ((v_new - v_old) * scale).sum(axis=0)
         sh = share[:, reps]
         d_dev = (imb_w * (((new - sh) / sh) ** 2 - ((old - sh) / sh) ** 2)).sum(axis=0)

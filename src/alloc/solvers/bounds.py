@@ -50,8 +50,8 @@ def lp_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
         for r in range(R):
             idx = by_rep[r]
             if not soft:
-                lo = rows.lo[k, r] if np.isfinite(rows.lo[k, r]) else -inf
-                hi = rows.hi[k, r] if np.isfinite(rows.hi[k, r]) else inf
+                lo = rows.raw_lo[k, r] if np.isfinite(rows.raw_lo[k, r]) else -inf
+                hi = rows.raw_hi[k, r] if np.isfinite(rows.raw_hi[k, r]) else inf
                 if lo == -inf and hi == inf:
                     continue
                 ct = solver.Constraint(float(lo), float(hi))
@@ -148,7 +148,9 @@ def lagrangian(
     rep = model.pair_rep
     R = model.n_reps
     W = rows.weight[:, hard]  # (P, H)
-    lo, hi = rows.lo[hard], rows.hi[hard]  # (H, R)
+    # The rules' own limits (the tolerance would move the bound by 1e-9 relative only).
+    lo, hi = rows.raw_lo[hard], rows.raw_hi[hard]  # (H, R)
+    allowed_lo, allowed_hi = rows.lo[hard], rows.hi[hard]
     has_hi, has_lo = np.isfinite(hi), np.isfinite(lo)
     hi0, lo0 = np.where(has_hi, hi, 0.0), np.where(has_lo, lo, 0.0)
     mu_hi = np.zeros_like(hi0)
@@ -178,6 +180,10 @@ def lagrangian(
                 loads[h] = np.bincount(rep[first], weights=W[first, h], minlength=R)
             g_hi = np.where(has_hi, loads - hi0, 0.0)
             g_lo = np.where(has_lo, lo0 - loads, 0.0)
+            # A row the comparison rule accepts (a decimal tie such as 1.7 + 2.2 against
+            # 3.9) pushes no multiplier: a float excess of 1e-16 would drive it without end.
+            g_hi[(g_hi > 0) & (loads <= allowed_hi)] = 0.0
+            g_lo[(g_lo > 0) & (loads >= allowed_lo)] = 0.0
             # Projected subgradient: no step on a multiplier at 0 pushed below 0.
             g_hi[(mu_hi <= 0) & (g_hi < 0)] = 0.0
             g_lo[(mu_lo <= 0) & (g_lo < 0)] = 0.0

@@ -13,9 +13,13 @@ Model (for the units ``U'`` and reps ``R'`` being optimised, everything else fix
     z[t] >= |R * load[t, r] - T[t]|      max-norm imbalance with equal shares (exact)
     minimise  sum_p cost[p] x[p] + sum_t weight[t] * z[t] / T[t]
 
-Float data are scaled to integers (rows to about 1e6 per largest weight). The scaling is
-explicit: :class:`Scaled` records its largest relative error, and every solution CP-SAT
-returns is re-scored exactly by the caller before it is used. A complete hint (every
+Float data are scaled to integers row by row: whole numbers stay as they are, decimals
+of up to six places are multiplied by ``10**d`` (exact), other floats are scaled to about
+1e6 per largest weight (approximate). Limits are rounded *outward* from the allowed limits
+of :mod:`alloc.data.tolerance`, so when the weights are exact (``Scaled.error == 0``) the
+integer model is a relaxation of the raw one, and an INFEASIBLE from it is a proof. The
+scaling is explicit: :class:`Scaled` records its largest relative error, and every
+solution CP-SAT returns is re-scored exactly by the caller before it is used. A complete hint (every
 ``x`` and auxiliary variable implied by it) is passed and ``symmetry_level=0`` keeps the
 hint valid in presolve.
 """
@@ -26,7 +30,7 @@ import math
 import threading
 import time
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,24 +49,83 @@ __all__ = [
     "build_model",
     "fixed_loads",
     "infeasible_core",
+    "relaxation",
     "run",
     "solve_cpsat",
 ]
 
 _TARGET = 1_000_000
+#: Decimals of up to this many places are scaled exactly (factor ``10**d``)...
+_MAX_DECIMALS = 6
+#: ... when the largest scaled weight stays within this magnitude.
+_MAX_WHOLE = 1e9
+#: A scaled weight this close to a whole number is that number (float noise of a decimal).
+_DECIMAL_NOISE = 1e-6
+#: Relative float noise allowed for when rounding scaled limits outward.
+_LIMIT_NOISE = 1e-12
 #: Bounds beyond this magnitude mean "no bound" (Scaled stores absent bounds as +-2**50).
 _NO_BOUND = 2**49
 #: Resolution of a relative deviation in the max-norm rows with unequal shares.
 _Q = 1_000_000
 
 
-def _scale_factor(values: np.ndarray) -> float:
+def _decimal_places(values: np.ndarray) -> int | None:
+    """The fewest decimal places ``d <= 6`` that write every value exactly, or None.
+
+    ``values * 10**d`` must be whole within float noise (``_DECIMAL_NOISE`` of a scaled
+    unit) and at most ``_MAX_WHOLE`` in magnitude, so that CP-SAT's integer row is the
+    raw row itself (1.7, 2.24 and 0.2 become 170, 224 and 20).
+    """
+    largest = float(values.max()) if values.size else 0.0
+    for d in range(_MAX_DECIMALS + 1):
+        scaled = values * 10.0**d
+        if largest * 10.0**d > _MAX_WHOLE:
+            return None
+        if np.all(np.abs(scaled - np.round(scaled)) <= _DECIMAL_NOISE):
+            return d
+    return None
+
+
+def _scale_factor(values: np.ndarray, soft: bool = False, approximate: bool = False) -> float:
+    """Integer scale of one row: exact for whole numbers and decimals, else ~1e6 per max.
+
+    Whole numbers keep factor 1 and decimals of up to six places get ``10**d`` (the
+    integer row is then exact); other float data are scaled so the largest weight is
+    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`).
+
+    Imbalance rows (``soft``) take the exact decimal scale only where it stays within
+    ``_TARGET``: their totals become objective coefficients ``1 / T``, and CP-SAT's
+    float objective loses its bound when ``T`` is in the billions (measured: a
+    "best bound" equal to a plan 16 times the optimum). Rows CP-SAT models
+    approximately anyway (``approximate``: max-norm with unequal fair shares, sum-norm
+    with irrational ones) keep the ``_TARGET`` scale, as before.
+    """
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0 or finite.max() == 0:
         return 1.0
     if np.allclose(finite, np.round(finite)) and finite.max() <= 1e9:
         return 1.0
-    return _TARGET / float(finite.max())
+    largest = float(finite.max())
+    places = None if approximate else _decimal_places(finite)
+    if places is None or (soft and largest * 10.0**places > _TARGET):
+        return _TARGET / largest
+    return 10.0**places
+
+
+def _outward_limits(lo: np.ndarray, hi: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Integer limits of a row rounded outward from its allowed (tolerance-widened) limits.
+
+    ``hi`` rounds down and ``lo`` up only past a margin of float noise, so a plan whose
+    raw loads meet the allowed limits always meets the integer ones: the integer model
+    never cuts off a raw-feasible plan.
+    """
+    out_lo = np.full(lo.shape, -(2**50), dtype=np.int64)
+    out_hi = np.full(hi.shape, 2**50, dtype=np.int64)
+    fin_lo, fin_hi = np.isfinite(lo), np.isfinite(hi)
+    s_lo, s_hi = lo[fin_lo] * factor, hi[fin_hi] * factor
+    out_lo[fin_lo] = np.ceil(s_lo - _LIMIT_NOISE * np.maximum(1.0, np.abs(s_lo))).astype(np.int64)
+    out_hi[fin_hi] = np.floor(s_hi + _LIMIT_NOISE * np.maximum(1.0, np.abs(s_hi))).astype(np.int64)
+    return out_lo, out_hi
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +138,7 @@ class Scaled:
     factor: np.ndarray  # (K,)
     total: np.ndarray  # (K,) int64: total of each imbalance row (0 for hard rows)
     equal_share: np.ndarray  # (K,) bool
-    error: float  # largest relative rounding error of a weight
+    error: float  # largest relative rounding error of a weight (0: exact integer rows)
     # Share weights as whole numbers: share[k, r] = total[k] * share_num[k, r] / share_den[k]
     # (share_den 0 when the weights are not small-denominator rationals).
     share_num: np.ndarray  # (K, R) int64
@@ -96,21 +159,62 @@ class Scaled:
         first_pair = model.unit_start[:-1]
         for k in range(K):
             w = rows.weight[:, k]
-            f = _scale_factor(w)
+            soft = bool(rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k])
+            if soft:
+                equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
+                share_den[k], share_num[k] = _rational_weights(rows.share[k])
+            approximate = bool(
+                (rows.is_max[k] and not equal[k]) or (rows.is_sum[k] and share_den[k] == 0)
+            )
+            f = _scale_factor(w, soft, approximate)
             factor[k] = f
             wi = np.round(w * f).astype(np.int64)
             nz = w != 0
-            if nz.any():
+            if nz.any() and not np.all(np.abs(w[nz] * f - wi[nz]) <= _DECIMAL_NOISE):
+                # Whole numbers and decimals are exact (within float noise): error 0.
                 error = max(error, float(np.max(np.abs(wi[nz] / f - w[nz]) / np.abs(w[nz]))))
             weight[:, k] = wi
-            fin_lo, fin_hi = np.isfinite(rows.lo[k]), np.isfinite(rows.hi[k])
-            lo[k, fin_lo] = np.ceil(rows.lo[k, fin_lo] * f - 1e-9).astype(np.int64)
-            hi[k, fin_hi] = np.floor(rows.hi[k, fin_hi] * f + 1e-9).astype(np.int64)
-            if rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k]:
+            lo[k], hi[k] = _outward_limits(rows.lo[k], rows.hi[k], f)
+            if soft:
                 total[k] = int(wi[first_pair].sum()) if model.n_pairs else 0
-                equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
-                share_den[k], share_num[k] = _rational_weights(rows.share[k])
         return cls(weight, lo, hi, factor, total, equal, error, share_num, share_den)
+
+
+def relaxation(model: Model, rows: Rows, scaled: Scaled) -> Scaled:
+    """``scaled`` with every hard row's integer limits widened into a sure relaxation.
+
+    Rounding a weight ``w`` to ``round(w f)`` moves a rep's scaled load by at most the
+    sum, over the pairs at that rep, of ``|round(w f) - w f|`` (each unit has at most one
+    pair per rep). Widening each rep's integer limits by that much keeps every
+    raw-feasible plan feasible, so an INFEASIBLE of the widened model proves the raw
+    model infeasible. Exact rows (whole numbers, decimals) already are relaxations
+    (their limits are rounded outward) and keep their limits; an exact scaling
+    (``error == 0``) comes back unchanged.
+
+    Parameters
+    ----------
+    model, rows, scaled : Model, Rows, Scaled
+
+    Returns
+    -------
+    Scaled
+        The same weights with widened hard-row limits.
+    """
+    if scaled.error == 0:
+        return scaled
+    lo, hi = scaled.lo.copy(), scaled.hi.copy()
+    hard = np.flatnonzero(rows.pen_scale > 0)
+    for k in hard.tolist():
+        drift = np.abs(scaled.weight[:, k] - rows.weight[:, k] * scaled.factor[k])
+        if not drift.size or drift.max() <= _DECIMAL_NOISE:
+            continue  # an exact row: its outward limits already are a relaxation
+        carry = np.bincount(model.pair_rep, weights=drift, minlength=model.n_reps)
+        # floor(a + b) <= floor(a) + ceil(b); the margin covers float noise in carry.
+        widen = np.ceil(carry * (1 + 1e-9) + 1e-9).astype(np.int64)
+        present_lo, present_hi = lo[k] > -_NO_BOUND, hi[k] < _NO_BOUND
+        lo[k] = np.where(present_lo, lo[k] - widen, lo[k])
+        hi[k] = np.where(present_hi, hi[k] + widen, hi[k])
+    return replace(scaled, lo=lo, hi=hi)
 
 
 def _rational_weights(share: np.ndarray) -> tuple[int, np.ndarray]:

@@ -5,7 +5,8 @@ proven infeasible and the message says why with figures, e.g. *"the 12 customers
 senior reps may serve need at least 1,240 of workload; those 3 reps allow at most
 1,100"*. Checks: customers with no eligible rep; per hard row, total need against total
 limit (both sides); and Hall-type checks on groups of reps: units that only a set of
-reps may serve must fit within those reps' limits.
+reps may serve must fit within those reps' limits. Limits are the allowed ones of
+:mod:`alloc.data.tolerance` (``Rows.lo`` / ``Rows.hi``), so a decimal tie is no proof.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import numpy as np
 from alloc.data.model import Model, restricted_groups
 from alloc.data.problem import Problem
 from alloc.errors import format_ids
+from alloc.solvers.cpsat import Scaled, infeasible_core, relaxation
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 
-__all__ = ["precheck"]
+__all__ = ["precheck", "prove_infeasible"]
 
 _MAX_GROUPS = 30
 
@@ -28,6 +31,16 @@ def _fmt(x: float) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _sum_slack(terms: np.ndarray, limits: np.ndarray) -> float:
+    """Bound on the rounding error of summing ``terms`` and ``limits`` in another order.
+
+    The checks compare float sums whose terms the plan's per-rep loads add up in a
+    different order; a proof must not rest on that difference.
+    """
+    n = terms.size + limits.size
+    return 4.0 * n * float(np.finfo(float).eps) * float(np.abs(terms).sum() + np.abs(limits).sum())
 
 
 def precheck(problem: Problem, rows: Rows) -> list[str]:
@@ -50,43 +63,99 @@ def precheck(problem: Problem, rows: Rows) -> list[str]:
         )
         return reasons  # the other checks assume every unit can go somewhere
     start = model.unit_start[:-1]
-    for con in model.constraints:
+    for k, con in enumerate(model.constraints):
         w = con.weight
         min_w = np.minimum.reduceat(w, start)
         max_w = np.maximum.reduceat(w, start)
-        hi_total, lo_total = con.hi.sum(), con.lo.sum()
-        if np.isfinite(hi_total) and min_w.sum() > hi_total * (1 + 1e-9) + 1e-9:
+        # Sums of the allowed limits (the tolerance of every rep included), so a plan
+        # that ties each limit in decimals is never declared impossible here.
+        need, allowed = float(min_w.sum()), float(rows.hi[k].sum())
+        if np.isfinite(allowed) and need > allowed + _sum_slack(min_w, rows.hi[k]):
             reasons.append(
-                f"{con.source!r}: customers need at least {_fmt(min_w.sum())} in total, but "
-                f"the reps' limits add up to {_fmt(hi_total)}."
+                f"{con.source!r}: customers need at least {_fmt(need)} in total, but "
+                f"the reps' limits add up to {_fmt(con.hi.sum())}."
             )
-        if np.isfinite(lo_total) and max_w.sum() < lo_total * (1 - 1e-9) - 1e-9:
+        bring, minimum = float(max_w.sum()), float(rows.lo[k].sum())
+        if np.isfinite(minimum) and bring < minimum - _sum_slack(max_w, rows.lo[k]):
             reasons.append(
-                f"{con.source!r}: the reps' minimums add up to {_fmt(lo_total)}, but all "
-                f"customers together bring at most {_fmt(max_w.sum())}."
+                f"{con.source!r}: the reps' minimums add up to {_fmt(con.lo.sum())}, but all "
+                f"customers together bring at most {_fmt(bring)}."
             )
     if reasons:
         return reasons
-    reasons.extend(_hall_checks(problem, model, start))
+    reasons.extend(_hall_checks(problem, model, rows, start))
     return reasons
 
 
-def _hall_checks(problem: Problem, model: Model, start: np.ndarray) -> list[str]:
+def _hall_checks(problem: Problem, model: Model, rows: Rows, start: np.ndarray) -> list[str]:
     """Units whose eligible reps all lie in a set S must fit in the limits of S."""
     if not model.constraints:
         return []
     for mask, inside in restricted_groups(model, _MAX_GROUPS):
-        for con in model.constraints:
+        for k, con in enumerate(model.constraints):
             min_w = np.minimum.reduceat(con.weight, start)
             need = float(min_w[inside].sum())
-            cap = float(con.hi[mask].sum())
-            if np.isfinite(cap) and need > cap * (1 + 1e-9) + 1e-9:
+            cap = float(rows.hi[k, mask].sum())  # allowed limits: the tolerance included
+            if np.isfinite(cap) and need > cap + _sum_slack(min_w[inside], rows.hi[k, mask]):
                 n_customers = int(model.unit_size[inside].sum())
                 reps = problem.rep_ids[mask]
                 return [
                     f"{con.source!r}: the {_count(n_customers, 'customer')} that only reps "
                     f"{format_ids(reps)} may serve need at least {_fmt(need)}, but those "
-                    f"{mask.sum()} reps allow at most {_fmt(cap)}. Raise their limits, allow "
-                    f"more reps to serve these customers, or relax the rule."
+                    f"{mask.sum()} reps allow at most {_fmt(float(con.hi[mask].sum()))}. Raise "
+                    f"their limits, allow more reps to serve these customers, or relax the rule."
                 ]
     return []
+
+
+def prove_infeasible(
+    model: Model,
+    rows: Rows,
+    scaled: Scaled,
+    deadline: Deadline,
+    seed: int = 0,
+    cp_status: str = "",
+) -> tuple[bool, str]:
+    """Try to prove with CP-SAT that the raw hard rows cannot all hold.
+
+    The proof is made on the hard rows alone (no objective), in integers that are a
+    relaxation of the raw rows: exact when ``scaled.error == 0`` (whole numbers and
+    decimals, limits rounded outward from the allowed ones), else widened by every
+    rounding error (:func:`~alloc.solvers.cpsat.relaxation`). An INFEASIBLE there is an
+    INFEASIBLE of the raw model; anything else proves nothing. ``cp_status`` is CP-SAT's
+    status on the whole model with its objective: with exact data and no imbalance
+    terms (whose auxiliary variables have bounded domains) that model has exactly these
+    rows, so its INFEASIBLE is the proof when the core search runs out of time.
+
+    Parameters
+    ----------
+    model, rows, scaled : Model, Rows, Scaled
+    deadline : Deadline
+    seed : int
+    cp_status : str
+
+    Returns
+    -------
+    (bool, str)
+        Whether infeasibility is proven, and the explanation for the result.
+    """
+    status, core = infeasible_core(
+        model, rows, relaxation(model, rows, scaled), deadline=deadline, seed=seed
+    )
+    same_rows = scaled.error == 0 and not (rows.is_max | rows.is_sum).any()
+    if status == "INFEASIBLE" or (cp_status == "INFEASIBLE" and same_rows):
+        names = ", ".join(repr(c) for c in core) or "the rules"
+        return True, (
+            f"Infeasible: CP-SAT proved that {names} cannot all hold together. Relax one "
+            f"of them (raise a limit, widen a tolerance, allow more reps)."
+        )
+    why = (
+        f"scaling float data to integers changed weights by up to {scaled.error:.2e} "
+        "(relative), and its model widened by every rounding error was not proven infeasible"
+        if scaled.error > 0
+        else "its hard rows alone were not proven infeasible in the time left"
+    )
+    return False, (
+        "No feasible plan was found and infeasibility was not proven: CP-SAT found no plan "
+        f"of its integer model, but {why}. Give more time, or relax the tightest rules."
+    )

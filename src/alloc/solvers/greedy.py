@@ -14,7 +14,7 @@ import numpy as np
 
 from alloc.data.model import Model
 from alloc.solvers.deadline import Deadline
-from alloc.solvers.state import Rows
+from alloc.solvers.state import Rows, violation
 
 __all__ = ["greedy"]
 
@@ -61,7 +61,7 @@ def greedy(model: Model, rows: Rows, seed: int = 0, deadline: Deadline | None = 
     K = rows.n_rows
     chosen = np.full(U, -1, dtype=np.int64)
     loads = np.zeros((K, R))
-    hi, lo = rows.hi, rows.lo
+    hi, lo, raw_hi, raw_lo = rows.hi, rows.lo, rows.raw_hi, rows.raw_lo
     scale = rows.pen_scale[:, None]
     share = rows.share
     imb_w = rows.imb_weight[:, None]
@@ -78,8 +78,9 @@ def greedy(model: Model, rows: Rows, seed: int = 0, deadline: Deadline | None = 
         w = W[a:b].T  # (K, d)
         old = loads[:, reps]
         new = old + w
-        viol_old = np.maximum(old - hi[:, reps], 0) + np.maximum(lo[:, reps] - old, 0)
-        viol_new = np.maximum(new - hi[:, reps], 0) + np.maximum(lo[:, reps] - new, 0)
+        limits = (lo[:, reps], hi[:, reps], raw_lo[:, reps], raw_hi[:, reps])
+        viol_old = violation(old, *limits)
+        viol_new = violation(new, *limits)
         d_pen = ((viol_new - viol_old) * scale).sum(axis=0)
         sh = share[:, reps]
         d_dev = (imb_w * (((new - sh) / sh) ** 2 - ((old - sh) / sh) ** 2)).sum(axis=0)

@@ -191,7 +191,7 @@ def _build(model: Model, rows: Rows, idx: np.ndarray, start: np.ndarray | None) 
     lower = [np.ones(model.n_units)]
     upper = [np.ones(model.n_units)]
     for h in np.flatnonzero(rows.pen_scale > 0).tolist():
-        lo, hi = rows.lo[h], rows.hi[h]
+        lo, hi = rows.raw_lo[h], rows.raw_hi[h]  # HiGHS's own tolerance (1e-7) is wider
         used = np.isfinite(lo) | np.isfinite(hi)
         if not used.any():
             continue

@@ -35,9 +35,9 @@ from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, PrecisionWarning
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian, lp_bound
-from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
+from alloc.solvers.cpsat import Scaled, solve_cpsat
 from alloc.solvers.deadline import Deadline
-from alloc.solvers.diagnose import precheck
+from alloc.solvers.diagnose import precheck, prove_infeasible
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.mip import MipResult, MipSearch, solve_mip
@@ -436,20 +436,14 @@ def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
 
 
 def _no_plan(run: _Run, cp_status: str) -> tuple[Status, str]:
-    """Status and explanation when search found no feasible plan."""
+    """Status and explanation when search found no feasible plan (INFEASIBLE needs a
+    proof on the raw rows: see :func:`~alloc.solvers.diagnose.prove_infeasible`)."""
     if cp_status == "INFEASIBLE" and run.scaled is not None:
-        _, core = infeasible_core(
-            run.model,
-            run.rows,
-            run.scaled,
-            deadline=run.deadline.share(1.0, cap=5.0),
-            seed=run.seed,
+        deadline = run.deadline.share(1.0, cap=5.0)
+        proven, expl = prove_infeasible(
+            run.model, run.rows, run.scaled, deadline, run.seed, cp_status
         )
-        names = ", ".join(repr(c) for c in core) or "the rules"
-        return Status.INFEASIBLE, (
-            f"Infeasible: CP-SAT proved that {names} cannot all hold together. Relax one of "
-            f"them (raise a limit, widen a tolerance, allow more reps)."
-        )
+        return (Status.INFEASIBLE if proven else Status.UNKNOWN), expl
     return Status.UNKNOWN, (
         "No feasible plan was found in the time limit and infeasibility was not proven. "
         "Give more time, or relax the tightest rules."

@@ -7,7 +7,8 @@ by ``db``); :func:`side_change` evaluates any per-(row, rep) function before and
 for a whole batch of candidates at once, and :func:`move_delta` builds the change of
 score from it. The score of an assignment is compared lexicographically:
 
-1. ``penalty``: total scaled violation of hard rows (0 when feasible);
+1. ``penalty``: total scaled violation of hard rows beyond their allowed limits (0
+   exactly when every hard row holds under :mod:`alloc.data.tolerance`'s rule);
 2. ``objective``: the model's objective (linear cost + weighted imbalance);
 3. ``tiebreak``: weighted sum of squared relative deviations, which guides the search
    across the plateaus of a max-norm objective.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alloc.data.model import Model, constraint_scale
+from alloc.data.tolerance import lower_limit, upper_limit
 
 __all__ = [
     "Delta",
@@ -44,16 +46,29 @@ _EPS = 1e-12
 
 @dataclass(frozen=True, eq=False)
 class Rows:
-    """Stacked rows of a model: weight (pairs x rows), bounds and scales."""
+    """Stacked rows of a model: weight (pairs x rows), bounds and scales.
+
+    ``lo`` and ``hi`` are the *allowed* limits of the hard rows: the raw limits widened
+    by the library's one comparison rule (:func:`alloc.data.tolerance.lower_limit`,
+    :func:`~alloc.data.tolerance.upper_limit`), so a load meets row ``k`` at rep ``r``
+    exactly when ``lo[k, r] <= load <= hi[k, r]`` - the test the checker makes. The
+    score, the move-delta kernel, greedy, local search and rebalancing compare with
+    these; CP-SAT's integer limits are rounded outward from them. ``raw_lo`` and
+    ``raw_hi`` are the rules' own limits: a broken row's violation is measured from them
+    (as the checker reports it), and the LP bounds and HiGHS, whose own tolerances are
+    wider, are given them.
+    """
 
     weight: np.ndarray  # (P, K) float
-    lo: np.ndarray  # (K, R)
-    hi: np.ndarray  # (K, R)
+    lo: np.ndarray  # (K, R) allowed lower limits (raw minus the tolerance), -inf if absent
+    hi: np.ndarray  # (K, R) allowed upper limits (raw plus the tolerance), +inf if absent
     pen_scale: np.ndarray  # (K,) 1/scale for hard rows, 0 for soft rows
     share: np.ndarray  # (K, R) fair share for imbalance rows (1 for hard rows)
     imb_weight: np.ndarray  # (K,) term weight for imbalance rows, 0 for hard rows
     is_max: np.ndarray  # (K,) bool: max-norm imbalance row
     is_sum: np.ndarray  # (K,) bool: sum-norm imbalance row
+    raw_lo: np.ndarray  # (K, R) the rules' lower limits
+    raw_hi: np.ndarray  # (K, R) the rules' upper limits
 
     @classmethod
     def from_model(cls, model: Model) -> Rows:
@@ -61,8 +76,8 @@ class Rows:
         cols, lo, hi, pen, share, wimb, is_max, is_sum = [], [], [], [], [], [], [], []
         for con in model.constraints:
             cols.append(con.weight)
-            lo.append(con.lo)
-            hi.append(con.hi)
+            lo.append(np.asarray(con.lo, dtype=float))
+            hi.append(np.asarray(con.hi, dtype=float))
             pen.append(1.0 / constraint_scale(con))
             share.append(np.ones(R))
             wimb.append(0.0)
@@ -79,15 +94,19 @@ class Rows:
             is_sum.append(term.norm == "sum")
         P = model.n_pairs
         weight = np.column_stack(cols) if cols else np.zeros((P, 0))
+        raw_lo = np.array(lo, dtype=float).reshape(-1, R)
+        raw_hi = np.array(hi, dtype=float).reshape(-1, R)
         return cls(
             weight=np.ascontiguousarray(weight, dtype=float),
-            lo=np.array(lo, dtype=float).reshape(-1, R),
-            hi=np.array(hi, dtype=float).reshape(-1, R),
+            lo=lower_limit(raw_lo),
+            hi=upper_limit(raw_hi),
             pen_scale=np.array(pen, dtype=float),
             share=np.array(share, dtype=float).reshape(-1, R),
             imb_weight=np.array(wimb, dtype=float),
             is_max=np.array(is_max, dtype=bool),
             is_sum=np.array(is_sum, dtype=bool),
+            raw_lo=raw_lo,
+            raw_hi=raw_hi,
         )
 
     @property
@@ -121,7 +140,7 @@ class Score:
 
 def score_of(model: Model, rows: Rows, chosen: np.ndarray, loads: np.ndarray) -> Score:
     """Score of a complete assignment from its (K, R) loads."""
-    over = np.maximum(loads - rows.hi, 0.0) + np.maximum(rows.lo - loads, 0.0)
+    over = violation(loads, rows.lo, rows.hi, rows.raw_lo, rows.raw_hi)
     penalty = float((over.sum(axis=1) * rows.pen_scale).sum())
     dev = np.abs(loads - rows.share) / rows.share
     imb = np.where(rows.is_max, dev.max(axis=1, initial=0.0), 0.0) + np.where(
@@ -152,9 +171,13 @@ class Moves:
         return int(self.ra.size)
 
 
-def violation(load: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """How far loads lie outside ``[lo, hi]`` (0 inside)."""
-    return np.maximum(load - hi, 0.0) + np.maximum(lo - load, 0.0)
+def violation(
+    load: np.ndarray, lo: np.ndarray, hi: np.ndarray, raw_lo: np.ndarray, raw_hi: np.ndarray
+) -> np.ndarray:
+    """How far loads break their rows: 0 within the allowed ``[lo, hi]``, else the
+    distance to the raw limit (``load - raw_hi`` or ``raw_lo - load``), as the checker
+    measures it (:func:`alloc.data.tolerance.excess`)."""
+    return np.where(load > hi, load - raw_hi, 0.0) + np.where(load < lo, raw_lo - load, 0.0)
 
 
 def abs_deviation(load: np.ndarray, share: np.ndarray) -> np.ndarray:
@@ -202,7 +225,8 @@ def penalty_change(
     ``hard`` restricts the sum to those rows (the other rows' scale must be 0).
     """
     scale = rows.pen_scale if hard is None else rows.pen_scale[hard]
-    return side_change(violation, loads, moves, (rows.lo, rows.hi), hard) @ scale
+    limits = (rows.lo, rows.hi, rows.raw_lo, rows.raw_hi)
+    return side_change(violation, loads, moves, limits, hard) @ scale
 
 
 @dataclass(frozen=True, eq=False)
