@@ -43,6 +43,7 @@ __all__ = [
     "Scaled",
     "add_imbalance",
     "build_model",
+    "exact_max_multiplier",
     "fixed_loads",
     "infeasible_core",
     "run",
@@ -428,10 +429,60 @@ def _max_equal(build: CpBuild, k: int, other_dev: float) -> None:
         build._hint_aux(z, max(int(dev.max(initial=0)), floor))
 
 
+#: Largest coefficient x domain product the exact weighted max norm may create (CP-SAT
+#: sums must stay far inside int64).
+_EXACT_MAX_LIMIT = 10**15
+
+
+def exact_max_multiplier(scaled: Scaled, k: int) -> int:
+    """``L`` for the exact weighted max norm of row ``k``, or 0 when it cannot be exact.
+
+    With rational shares ``share[r] = T m[r] / M`` the relative deviation of rep ``r`` is
+    ``|M load[r] - T m[r]| / (T m[r])``; multiplied by ``T L`` with ``L = lcm(m)`` every
+    rep's deviation becomes a whole number, ``|M load[r] - T m[r]| L / m[r]``, so the
+    maximum is modelled exactly. 0 when the shares are not small-denominator rationals
+    or the numbers would be too large for CP-SAT.
+    """
+    den = int(scaled.share_den[k])
+    if den <= 0:
+        return 0
+    lcm = 1
+    for m in scaled.share_num[k].tolist():
+        lcm = math.lcm(lcm, int(m))
+        if lcm > _EXACT_MAX_LIMIT:
+            return 0
+    T = int(scaled.total[k])
+    return lcm if den * max(T, 1) * lcm <= _EXACT_MAX_LIMIT else 0
+
+
 def _max_weighted(build: CpBuild, k: int, other_dev: float) -> None:
-    """``z >= Q |load[r] - s[r]| / s[r]``: the max norm with unequal shares, rounded."""
-    cp = build.cp
-    share = build.rows.share[k] * build.scaled.factor[k]
+    """The max norm with unequal shares: exact when the shares are rational.
+
+    Exact: ``z >= |M load[r] - T m[r]| L / m[r]`` (see :func:`exact_max_multiplier`),
+    objective ``weight z / (T L)``. Otherwise ``z >= Q |load[r] - s[r]| / s[r]`` with
+    ``Q = 1e6`` and shares ``s`` rounded to whole scaled units (an approximation that
+    never proves optimality).
+    """
+    cp, scaled = build.cp, build.scaled
+    L = exact_max_multiplier(scaled, k)
+    if L:
+        T, den = int(scaled.total[k]), int(scaled.share_den[k])
+        num = scaled.share_num[k]
+        z = cp.new_int_var(0, den * T * L, f"z{k}")
+        floor = int(math.ceil(other_dev * T * L - 1e-9))
+        cp.add(z >= floor)
+        for r in build.by_rep:
+            load, c = build.load(k, r), L // int(num[r])
+            cp.add(z >= c * (den * load - T * int(num[r])))
+            cp.add(z >= c * (T * int(num[r]) - den * load))
+        build.z[k] = z
+        build.terms.append((z, float(build.rows.imb_weight[k]) / (T * L)))
+        if build.hint_loads is not None:
+            act = build.active
+            dev = np.abs(den * build.hint_loads[k, act] - T * num[act]) * (L // num[act])
+            build._hint_aux(z, max(int(dev.max(initial=0)), floor))
+        return
+    share = build.rows.share[k] * scaled.factor[k]
     z = cp.new_int_var(0, 100 * _Q, f"z{k}")
     cp.add(z >= int(math.ceil(other_dev * _Q - 1e-9)))
     for r in build.by_rep:

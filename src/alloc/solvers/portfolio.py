@@ -35,7 +35,7 @@ from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, PrecisionWarning
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian, lp_bound
-from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
+from alloc.solvers.cpsat import Scaled, exact_max_multiplier, infeasible_core, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
 from alloc.solvers.greedy import greedy
@@ -50,6 +50,8 @@ __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
 EXACT_PAIR_LIMIT = 6_000
 #: The same limit for objectives made of linear terms only (cost, fit, travel, ...).
 EXACT_COST_PAIR_LIMIT = 40_000
+#: Models this small get only a short local search before CP-SAT proves them.
+TINY_PAIR_LIMIT = 1_000
 
 
 class _Progress:
@@ -265,9 +267,14 @@ def _local_search(run: _Run, relaxation: Lagrangian | None) -> None:
         ls_share = 0.1 if relaxation is not None else 0.05
     else:
         ls_share = 0.15 if run.small else 0.6
+    ls_deadline = run.deadline.share(ls_share).minus(0.05)
+    if model.n_pairs <= TINY_PAIR_LIMIT:
+        # CP-SAT proves tiny models in a fraction of a second; local search only brings
+        # it a hint, so it gets a short slice rather than a share of the time limit.
+        ls_deadline = ls_deadline.earliest(Deadline.after(0.05 + 2e-4 * model.n_pairs))
     search = LocalSearch(model, rows, start, seed=seed)
     ls_chosen, _ = search.run(
-        run.deadline.share(ls_share).minus(0.05),
+        ls_deadline,
         on_improve=lambda s: run.say("local search", s),
     )
     run.improve(ls_chosen, "local search")
@@ -384,6 +391,9 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
     model, rows, best = run.model, run.rows, run.best
     if outcome.proven or best.penalty > 0:
         return outcome
+    if _no_objective(model, rows):
+        # Every plan that meets the rules has objective 0: the plan found is optimal.
+        return replace(outcome, bound=0.0, proven=True)
     bound = outcome.bound
     if _pure_imbalance(model, rows):
         bound = max(bound, imbalance_bound(model, rows))
@@ -393,6 +403,10 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
             bound = max(bound, lp_bound(model, rows, lp_deadline))
     proven = math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective))
     return replace(outcome, bound=bound, proven=proven)
+
+
+def _no_objective(model: Model, rows: Rows) -> bool:
+    return not np.any(model.cost != 0) and not np.any(rows.imb_weight != 0)
 
 
 def _pure_imbalance(model: Model, rows: Rows) -> bool:
@@ -406,7 +420,9 @@ def _conclude(run: _Run, outcome: _CpOutcome) -> Result:
         status, expl = _no_plan(run, outcome.cp_status)
         return run.finish(status, None, math.inf, expl, run.found_by)
     status = Status.OPTIMAL if outcome.proven else Status.FEASIBLE
-    if outcome.proven:
+    if outcome.proven and _no_objective(run.model, run.rows):
+        expl = "Optimal: the problem has no objective, so any plan that meets every rule is."
+    elif outcome.proven:
         prover = outcome.prover if outcome.cp_status == "OPTIMAL" else "the bound"
         expl = f"Optimal: proven by {prover}."
     elif _pure_imbalance(run.model, run.rows):
@@ -427,11 +443,16 @@ def _conclude(run: _Run, outcome: _CpOutcome) -> Result:
 def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
     """True when CP-SAT's integer model has exactly the true objective.
 
-    Max-norm terms with equal shares are modelled exactly (``|R * load - total|``), and
-    sum-norm terms whose share weights are small-denominator rationals (``fte`` 3 : 2).
+    Max-norm terms are modelled exactly with equal shares (``|R * load - total|``) and
+    with small-denominator rational shares (``fte`` 1 : 2 : 2, see
+    :func:`alloc.solvers.cpsat.exact_max_multiplier`); sum-norm terms whose share
+    weights are such rationals too.
     """
-    if scaled.error != 0 or not np.all(scaled.equal_share[rows.is_max]):
+    if scaled.error != 0:
         return False
+    for k in np.flatnonzero(rows.is_max).tolist():
+        if not (scaled.equal_share[k] or exact_max_multiplier(scaled, k)):
+            return False
     return bool(np.all(scaled.share_den[rows.is_sum] > 0))
 
 
@@ -537,7 +558,8 @@ class _CoreSearch:
         if plan is None or not _feasible(self.model, self.rows, plan):
             return
         obj = float(self.model.cost[plan].sum())
-        if obj < self.current_obj - 1e-9 * max(1.0, abs(self.current_obj)):
+        # Without an incumbent any feasible plan is kept (inf - 1e-9 * inf would be NaN).
+        if self.current is None or obj < self.current_obj - 1e-9 * max(1.0, abs(self.current_obj)):
             self.current, self.current_obj, self.current_by = plan, obj, label
             self.say(label, None, f"objective {obj:.6g} on {pairs} pairs")
 
