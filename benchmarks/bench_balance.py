@@ -32,10 +32,11 @@ import alloc
 from _common import commit
 from alloc._io import write_atomic
 from alloc.datasets import make_tables, standard_rules
-from alloc.solvers.cpsat import Scaled, solve_cpsat
+from alloc.solvers.cpsat import solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.greedy import greedy
 from alloc.solvers.portfolio import _to_assignment
+from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows
 
 RESULTS = Path(__file__).parent / "results"

@@ -243,11 +243,6 @@ def test_fuzz_optimal_plans_are_optimal(outcomes: list[Outcome]) -> None:
 
 
 # ---- issue 17 reproducers (status regressions) --------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17: this feasible 6 x 2 Balance + MinimizeDisruption problem comes back "
-    "UNKNOWN (likely: no CP-SAT plan is adopted without an incumbent, inf - inf is NaN)",
-)
 def test_issue17_balance_window_with_disruption_is_solved_optimal() -> None:
     case = reproducer_balance_disruption()
     result = alloc.solve(case.problem(), time_limit=2.0, seed=0, workers=1)

@@ -11,8 +11,8 @@ import alloc
 from alloc.rebalancing import rebalance
 from alloc.rebalancing.exact import cp_solve
 from alloc.rebalancing.setup import make_budget, place_forced, prepare
-from alloc.solvers.cpsat import Scaled
 from alloc.solvers.deadline import Deadline
+from alloc.solvers.scaling import Scaled
 
 
 def solve_three_reps(deadline: Deadline):

@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 import alloc
 from alloc.solvers.bounds import lagrangian, lp_bound
-from alloc.solvers.cpsat import Scaled, infeasible_core, solve_cpsat
+from alloc.solvers.cpsat import infeasible_core, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.mip import MipSearch, solve_mip
+from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows
 from conftest import gap_problem
 

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given
 
 import alloc
-from alloc.solvers import mip, portfolio
+from alloc.solvers import cores, mip
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows, score_of
 from conftest import gap_instances, gap_problem
@@ -62,23 +62,23 @@ def test_a_core_missing_a_customer_is_infeasible_without_a_solve() -> None:
 
 
 def _record(monkeypatch, name: str) -> list[object]:  # type: ignore[no-untyped-def]
-    """Wrap ``portfolio.<name>`` so that every value it returns is appended to a list."""
+    """Wrap ``cores.<name>`` so that every value it returns is appended to a list."""
     calls: list[object] = []
-    original = getattr(portfolio, name)
+    original = getattr(cores, name)
 
     def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
         value = original(*args, **kwargs)
         calls.append(value)
         return value
 
-    monkeypatch.setattr(portfolio, name, recording)
+    monkeypatch.setattr(cores, name, recording)
     return calls
 
 
 def test_long_core_searches_give_highs_a_turn(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     calls = _record(monkeypatch, "solve_mip")
-    monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
-    monkeypatch.setattr(portfolio, "MIP_BESIDE_MAX_PAIRS", 0)  # the core turns, not beside
+    monkeypatch.setattr(cores, "MIP_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(cores, "MIP_BESIDE_MAX_PAIRS", 0)  # the core turns, not beside
     # Type E: a narrow second core, and not proven on the first core in this time.
     problem = alloc.datasets.make_gap(10, 100, kind="e", seed=3)
     result = alloc.solve(problem, time_limit=4, seed=0, workers=2)
@@ -123,7 +123,7 @@ def test_a_background_search_stops_on_request_with_a_valid_bound() -> None:
 
 def test_small_models_get_highs_beside_cp_sat_and_an_optimal_plan(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     started = _record(monkeypatch, "MipSearch")
-    monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(cores, "MIP_MIN_SECONDS", 0.0)
     problem = alloc.datasets.make_gap(5, 40, kind="c", seed=4)
     model = problem.model
     result = alloc.solve(problem, time_limit=10, seed=0, workers=2)
@@ -139,8 +139,8 @@ def test_small_models_get_highs_beside_cp_sat_and_an_optimal_plan(monkeypatch) -
 
 def test_one_worker_keeps_highs_out_of_the_way(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     started: list[object] = []
-    monkeypatch.setattr(portfolio, "MipSearch", lambda *a, **k: started.append(a))
-    monkeypatch.setattr(portfolio, "MIP_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(cores, "MipSearch", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(cores, "MIP_MIN_SECONDS", 0.0)
     problem = alloc.datasets.make_gap(5, 40, kind="c", seed=4)
     result = alloc.solve(problem, time_limit=3, seed=0, workers=1)
     assert started == [] and alloc.check(problem, result.assignment) == []
@@ -149,7 +149,8 @@ def test_one_worker_keeps_highs_out_of_the_way(monkeypatch) -> None:  # type: ig
 def test_cp_sat_stops_when_told() -> None:
     # The portfolio sets the event when HiGHS, beside CP-SAT, has proven its plan
     # optimal; CP-SAT must then end long before its own time limit.
-    from alloc.solvers.cpsat import Scaled, solve_cpsat
+    from alloc.solvers.cpsat import solve_cpsat
+    from alloc.solvers.scaling import Scaled
 
     problem = alloc.datasets.make_gap(20, 200, kind="d", seed=1)
     model = problem.model

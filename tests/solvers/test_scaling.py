@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import alloc
 from alloc.data.tolerance import upper_limit
-from alloc.solvers.cpsat import Scaled, relaxation
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import prove_infeasible
+from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
 
 
@@ -76,16 +76,22 @@ def test_decimals_beyond_six_places_or_too_large_are_approximated() -> None:
 
 
 def test_imbalance_rows_scale_exactly_where_cp_sat_models_them_exactly() -> None:
-    """Equal shares (max norm, exact in CP-SAT): decimals get 10**d. Unequal shares (the
-    max norm is approximated there): the 1e6-per-largest-weight scale as before."""
+    """Equal or rational shares (the max norm is exact in CP-SAT): decimals get 10**d.
+    Irrational shares (the max norm is approximated there): the 1e6-per-largest-weight
+    scale as before."""
     c = pd.DataFrame({"customer_id": ["c0", "c1", "c2"], "work": [1.7, 2.24, 0.2]})
     r = pd.DataFrame({"rep_id": ["r0", "r1"], "fte": [1.0, 0.5]})
     equal = alloc.Problem(c, r, objective=alloc.MinimizeImbalance("work"))
     _, scaled = _scaled(equal)
     assert scaled.factor.tolist() == [100.0] and scaled.error == 0.0
     assert scaled.total[0] == 414
-    unequal = alloc.Problem(c, r, objective=alloc.MinimizeImbalance("work", share="fte"))
-    _, scaled = _scaled(unequal)
+    rational = alloc.Problem(c, r, objective=alloc.MinimizeImbalance("work", share="fte"))
+    _, scaled = _scaled(rational)
+    assert scaled.factor.tolist() == [100.0] and scaled.error == 0.0
+    irrational = alloc.Problem(
+        c, r.assign(fte=[1.0, np.sqrt(2.0)]), objective=alloc.MinimizeImbalance("work", share="fte")
+    )
+    _, scaled = _scaled(irrational)
     assert scaled.factor[0] == pytest.approx(1e6 / 2.24) and scaled.error > 0
 
 

@@ -15,8 +15,9 @@ import numpy as np
 from alloc.rebalancing.plan import Outcome, Plan, Snapshot, better, key_not_worse
 from alloc.rebalancing.search import Search
 from alloc.rebalancing.setup import Budget, Setup
-from alloc.solvers.cpsat import CpBuild, Scaled, add_imbalance, build_model, fixed_loads, run
+from alloc.solvers.cpsat import CpBuild, add_imbalance, build_model, fixed_loads, run
 from alloc.solvers.deadline import Deadline
+from alloc.solvers.scaling import Scaled
 
 __all__ = ["CpOut", "cp_solve", "exact", "keep_if_better", "lns", "shed_lns"]
 
@@ -258,6 +259,23 @@ def cp_solve(
     return CpOut(sol.status, chosen, proven)
 
 
+def _proves_infeasibility(setup: Setup, scaled: Scaled, budget: Budget) -> bool:
+    """True when CP-SAT's INFEASIBLE on the budgeted model holds for the raw data.
+
+    The integer rows are a relaxation only when the weights were scaled exactly (limits
+    are rounded outward), and the moved-value budget only when every moved value is a
+    whole number at its scale (values are rounded up and the budget down otherwise, a
+    restriction).
+    """
+    if scaled.error != 0:
+        return False
+    if not math.isfinite(budget.value) or setup.mv.max(initial=0.0) <= 0:
+        return True
+    factor = 1e6 / float(setup.mv.max())
+    scaled_values = setup.mv * factor
+    return bool(np.allclose(scaled_values, np.round(scaled_values), rtol=0, atol=1e-6))
+
+
 def _find_feasible(
     setup: Setup,
     scaled: Scaled,
@@ -307,7 +325,7 @@ def _find_feasible(
                 return exact(setup, found, budget, tol, deadline, seed, t0)
         if res.status != "INFEASIBLE":
             return outcome  # out of time: nothing proven
-        if not frozen:
+        if not frozen and _proves_infeasibility(setup, scaled, budget):
             return Outcome(
                 outcome.chosen,
                 False,

@@ -30,7 +30,7 @@ import math
 import threading
 import time
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,193 +38,24 @@ from ortools.sat.python import cp_model
 
 from alloc.data.model import Model
 from alloc.solvers.deadline import Deadline
+from alloc.solvers.scaling import NO_BOUND, Scaled
 from alloc.solvers.state import Rows
 
 __all__ = [
     "CpBuild",
     "CpResult",
     "CpSolution",
-    "Scaled",
     "add_imbalance",
     "build_model",
+    "exact_max_multiplier",
     "fixed_loads",
     "infeasible_core",
-    "relaxation",
     "run",
     "solve_cpsat",
 ]
 
-_TARGET = 1_000_000
-#: Decimals of up to this many places are scaled exactly (factor ``10**d``)...
-_MAX_DECIMALS = 6
-#: ... when the largest scaled weight stays within this magnitude.
-_MAX_WHOLE = 1e9
-#: A scaled weight this close to a whole number is that number (float noise of a decimal).
-_DECIMAL_NOISE = 1e-6
-#: Relative float noise allowed for when rounding scaled limits outward.
-_LIMIT_NOISE = 1e-12
-#: Bounds beyond this magnitude mean "no bound" (Scaled stores absent bounds as +-2**50).
-_NO_BOUND = 2**49
 #: Resolution of a relative deviation in the max-norm rows with unequal shares.
 _Q = 1_000_000
-
-
-def _decimal_places(values: np.ndarray) -> int | None:
-    """The fewest decimal places ``d <= 6`` that write every value exactly, or None.
-
-    ``values * 10**d`` must be whole within float noise (``_DECIMAL_NOISE`` of a scaled
-    unit) and at most ``_MAX_WHOLE`` in magnitude, so that CP-SAT's integer row is the
-    raw row itself (1.7, 2.24 and 0.2 become 170, 224 and 20).
-    """
-    largest = float(values.max()) if values.size else 0.0
-    for d in range(_MAX_DECIMALS + 1):
-        scaled = values * 10.0**d
-        if largest * 10.0**d > _MAX_WHOLE:
-            return None
-        if np.all(np.abs(scaled - np.round(scaled)) <= _DECIMAL_NOISE):
-            return d
-    return None
-
-
-def _scale_factor(values: np.ndarray, soft: bool = False, approximate: bool = False) -> float:
-    """Integer scale of one row: exact for whole numbers and decimals, else ~1e6 per max.
-
-    Whole numbers keep factor 1 and decimals of up to six places get ``10**d`` (the
-    integer row is then exact); other float data are scaled so the largest weight is
-    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`).
-
-    Imbalance rows (``soft``) take the exact decimal scale only where it stays within
-    ``_TARGET``: their totals become objective coefficients ``1 / T``, and CP-SAT's
-    float objective loses its bound when ``T`` is in the billions (measured: a
-    "best bound" equal to a plan 16 times the optimum). Rows CP-SAT models
-    approximately anyway (``approximate``: max-norm with unequal fair shares, sum-norm
-    with irrational ones) keep the ``_TARGET`` scale, as before.
-    """
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0 or finite.max() == 0:
-        return 1.0
-    if np.allclose(finite, np.round(finite)) and finite.max() <= 1e9:
-        return 1.0
-    largest = float(finite.max())
-    places = None if approximate else _decimal_places(finite)
-    if places is None or (soft and largest * 10.0**places > _TARGET):
-        return _TARGET / largest
-    return 10.0**places
-
-
-def _outward_limits(lo: np.ndarray, hi: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Integer limits of a row rounded outward from its allowed (tolerance-widened) limits.
-
-    ``hi`` rounds down and ``lo`` up only past a margin of float noise, so a plan whose
-    raw loads meet the allowed limits always meets the integer ones: the integer model
-    never cuts off a raw-feasible plan.
-    """
-    out_lo = np.full(lo.shape, -(2**50), dtype=np.int64)
-    out_hi = np.full(hi.shape, 2**50, dtype=np.int64)
-    fin_lo, fin_hi = np.isfinite(lo), np.isfinite(hi)
-    s_lo, s_hi = lo[fin_lo] * factor, hi[fin_hi] * factor
-    out_lo[fin_lo] = np.ceil(s_lo - _LIMIT_NOISE * np.maximum(1.0, np.abs(s_lo))).astype(np.int64)
-    out_hi[fin_hi] = np.floor(s_hi + _LIMIT_NOISE * np.maximum(1.0, np.abs(s_hi))).astype(np.int64)
-    return out_lo, out_hi
-
-
-@dataclass(frozen=True, eq=False)
-class Scaled:
-    """Integer-scaled rows of a model for CP-SAT."""
-
-    weight: np.ndarray  # (P, K) int64
-    lo: np.ndarray  # (K, R) int64 (very negative when absent)
-    hi: np.ndarray  # (K, R) int64 (very large when absent)
-    factor: np.ndarray  # (K,)
-    total: np.ndarray  # (K,) int64: total of each imbalance row (0 for hard rows)
-    equal_share: np.ndarray  # (K,) bool
-    error: float  # largest relative rounding error of a weight (0: exact integer rows)
-    # Share weights as whole numbers: share[k, r] = total[k] * share_num[k, r] / share_den[k]
-    # (share_den 0 when the weights are not small-denominator rationals).
-    share_num: np.ndarray  # (K, R) int64
-    share_den: np.ndarray  # (K,) int64
-
-    @classmethod
-    def from_rows(cls, model: Model, rows: Rows) -> Scaled:
-        K, R = rows.n_rows, model.n_reps
-        weight = np.zeros((model.n_pairs, K), dtype=np.int64)
-        lo = np.full((K, R), -(2**50), dtype=np.int64)
-        hi = np.full((K, R), 2**50, dtype=np.int64)
-        factor = np.ones(K)
-        total = np.zeros(K, dtype=np.int64)
-        equal = np.zeros(K, dtype=bool)
-        share_num = np.zeros((K, R), dtype=np.int64)
-        share_den = np.zeros(K, dtype=np.int64)
-        error = 0.0
-        first_pair = model.unit_start[:-1]
-        for k in range(K):
-            w = rows.weight[:, k]
-            soft = bool(rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k])
-            if soft:
-                equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
-                share_den[k], share_num[k] = _rational_weights(rows.share[k])
-            approximate = bool(
-                (rows.is_max[k] and not equal[k]) or (rows.is_sum[k] and share_den[k] == 0)
-            )
-            f = _scale_factor(w, soft, approximate)
-            factor[k] = f
-            wi = np.round(w * f).astype(np.int64)
-            nz = w != 0
-            if nz.any() and not np.all(np.abs(w[nz] * f - wi[nz]) <= _DECIMAL_NOISE):
-                # Whole numbers and decimals are exact (within float noise): error 0.
-                error = max(error, float(np.max(np.abs(wi[nz] / f - w[nz]) / np.abs(w[nz]))))
-            weight[:, k] = wi
-            lo[k], hi[k] = _outward_limits(rows.lo[k], rows.hi[k], f)
-            if soft:
-                total[k] = int(wi[first_pair].sum()) if model.n_pairs else 0
-        return cls(weight, lo, hi, factor, total, equal, error, share_num, share_den)
-
-
-def relaxation(model: Model, rows: Rows, scaled: Scaled) -> Scaled:
-    """``scaled`` with every hard row's integer limits widened into a sure relaxation.
-
-    Rounding a weight ``w`` to ``round(w f)`` moves a rep's scaled load by at most the
-    sum, over the pairs at that rep, of ``|round(w f) - w f|`` (each unit has at most one
-    pair per rep). Widening each rep's integer limits by that much keeps every
-    raw-feasible plan feasible, so an INFEASIBLE of the widened model proves the raw
-    model infeasible. Exact rows (whole numbers, decimals) already are relaxations
-    (their limits are rounded outward) and keep their limits; an exact scaling
-    (``error == 0``) comes back unchanged.
-
-    Parameters
-    ----------
-    model, rows, scaled : Model, Rows, Scaled
-
-    Returns
-    -------
-    Scaled
-        The same weights with widened hard-row limits.
-    """
-    if scaled.error == 0:
-        return scaled
-    lo, hi = scaled.lo.copy(), scaled.hi.copy()
-    hard = np.flatnonzero(rows.pen_scale > 0)
-    for k in hard.tolist():
-        drift = np.abs(scaled.weight[:, k] - rows.weight[:, k] * scaled.factor[k])
-        if not drift.size or drift.max() <= _DECIMAL_NOISE:
-            continue  # an exact row: its outward limits already are a relaxation
-        carry = np.bincount(model.pair_rep, weights=drift, minlength=model.n_reps)
-        # floor(a + b) <= floor(a) + ceil(b); the margin covers float noise in carry.
-        widen = np.ceil(carry * (1 + 1e-9) + 1e-9).astype(np.int64)
-        present_lo, present_hi = lo[k] > -_NO_BOUND, hi[k] < _NO_BOUND
-        lo[k] = np.where(present_lo, lo[k] - widen, lo[k])
-        hi[k] = np.where(present_hi, hi[k] + widen, hi[k])
-    return replace(scaled, lo=lo, hi=hi)
-
-
-def _rational_weights(share: np.ndarray) -> tuple[int, np.ndarray]:
-    """(M, m) with share / sum(share) == m / M for whole m and a small M, else (0, 0s)."""
-    q = share / share.sum()
-    for den in range(1, 1001):
-        num = np.round(q * den)
-        if np.allclose(q * den, num, rtol=0, atol=1e-9) and (num > 0).all():
-            return den, num.astype(np.int64)
-    return 0, np.zeros(share.size, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -491,8 +322,8 @@ def _add_hard_rows(build: CpBuild, keys: list[Hashable] | None) -> None:
             b = int(build.base[k, r])  # "no bound" is judged net of the fixed units' load
             build.add_row(
                 build.load(k, r),
-                lo if lo - b > -_NO_BOUND else None,
-                hi if hi - b < _NO_BOUND else None,
+                lo if lo - b > -NO_BOUND else None,
+                hi if hi - b < NO_BOUND else None,
                 enforce=lit,
             )
 
@@ -532,10 +363,60 @@ def _max_equal(build: CpBuild, k: int, other_dev: float) -> None:
         build._hint_aux(z, max(int(dev.max(initial=0)), floor))
 
 
+#: Largest coefficient x domain product the exact weighted max norm may create (CP-SAT
+#: sums must stay far inside int64).
+_EXACT_MAX_LIMIT = 10**15
+
+
+def exact_max_multiplier(scaled: Scaled, k: int) -> int:
+    """``L`` for the exact weighted max norm of row ``k``, or 0 when it cannot be exact.
+
+    With rational shares ``share[r] = T m[r] / M`` the relative deviation of rep ``r`` is
+    ``|M load[r] - T m[r]| / (T m[r])``; multiplied by ``T L`` with ``L = lcm(m)`` every
+    rep's deviation becomes a whole number, ``|M load[r] - T m[r]| L / m[r]``, so the
+    maximum is modelled exactly. 0 when the shares are not small-denominator rationals
+    or the numbers would be too large for CP-SAT.
+    """
+    den = int(scaled.share_den[k])
+    if den <= 0:
+        return 0
+    lcm = 1
+    for m in scaled.share_num[k].tolist():
+        lcm = math.lcm(lcm, int(m))
+        if lcm > _EXACT_MAX_LIMIT:
+            return 0
+    T = int(scaled.total[k])
+    return lcm if den * max(T, 1) * lcm <= _EXACT_MAX_LIMIT else 0
+
+
 def _max_weighted(build: CpBuild, k: int, other_dev: float) -> None:
-    """``z >= Q |load[r] - s[r]| / s[r]``: the max norm with unequal shares, rounded."""
-    cp = build.cp
-    share = build.rows.share[k] * build.scaled.factor[k]
+    """The max norm with unequal shares: exact when the shares are rational.
+
+    Exact: ``z >= |M load[r] - T m[r]| L / m[r]`` (see :func:`exact_max_multiplier`),
+    objective ``weight z / (T L)``. Otherwise ``z >= Q |load[r] - s[r]| / s[r]`` with
+    ``Q = 1e6`` and shares ``s`` rounded to whole scaled units (an approximation that
+    never proves optimality).
+    """
+    cp, scaled = build.cp, build.scaled
+    L = exact_max_multiplier(scaled, k)
+    if L:
+        T, den = int(scaled.total[k]), int(scaled.share_den[k])
+        num = scaled.share_num[k]
+        z = cp.new_int_var(0, den * T * L, f"z{k}")
+        floor = int(math.ceil(other_dev * T * L - 1e-9))
+        cp.add(z >= floor)
+        for r in build.by_rep:
+            load, c = build.load(k, r), L // int(num[r])
+            cp.add(z >= c * (den * load - T * int(num[r])))
+            cp.add(z >= c * (T * int(num[r]) - den * load))
+        build.z[k] = z
+        build.terms.append((z, float(build.rows.imb_weight[k]) / (T * L)))
+        if build.hint_loads is not None:
+            act = build.active
+            dev = np.abs(den * build.hint_loads[k, act] - T * num[act]) * (L // num[act])
+            build._hint_aux(z, max(int(dev.max(initial=0)), floor))
+        return
+    share = build.rows.share[k] * scaled.factor[k]
     z = cp.new_int_var(0, 100 * _Q, f"z{k}")
     cp.add(z >= int(math.ceil(other_dev * _Q - 1e-9)))
     for r in build.by_rep:

@@ -16,8 +16,9 @@ import numpy as np
 from alloc.data.model import Model, restricted_groups
 from alloc.data.problem import Problem
 from alloc.errors import format_ids
-from alloc.solvers.cpsat import Scaled, infeasible_core, relaxation
+from alloc.solvers.cpsat import infeasible_core
 from alloc.solvers.deadline import Deadline
+from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
 
 __all__ = ["precheck", "prove_infeasible"]

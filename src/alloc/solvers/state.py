@@ -16,6 +16,7 @@ score from it. The score of an assignment is compared lexicographically:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -130,11 +131,18 @@ class Score:
 
     def better_than(self, other: Score, tol: float = 1e-12) -> bool:
         for a, b in ((self.penalty, other.penalty), (self.objective, other.objective)):
+            if a == b:
+                continue
+            if math.isinf(a) or math.isinf(b):
+                # A relative tolerance against infinity is NaN: compare plainly.
+                return a < b
             scale = tol * max(1.0, abs(a), abs(b))
             if a < b - scale:
                 return True
             if a > b + scale:
                 return False
+        if math.isinf(other.tiebreak) or math.isinf(self.tiebreak):
+            return self.tiebreak < other.tiebreak
         return self.tiebreak < other.tiebreak - tol * max(1.0, abs(other.tiebreak))
 
 
