@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -59,3 +60,36 @@ def test_unequal_shares_in_the_max_norm_are_modelled_exactly_and_proven(
     assert result.status is alloc.Status.OPTIMAL
     assert result.objective == pytest.approx(optimum, rel=1e-9, abs=1e-12)
     assert result.bound <= optimum + 1e-9
+
+
+@pytest.mark.parametrize("seed", [5, 11])
+def test_tiny_territory_with_three_tight_windows_is_proven_like_brute_force(
+    seed: int, brute: Callable[[alloc.Problem], float | None]
+) -> None:
+    # Issue 12's shape: 10 units, 2 reps at fixed x/y, three measures each within +-5 %
+    # of the fair share, travel minimised; 2-4 of the 1,024 plans are feasible. The code
+    # before issue 17 returned FEASIBLE after ~1 s (seed 5) and UNKNOWN (seed 11).
+    rng = np.random.default_rng(seed)
+    n = 10
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"u{i}" for i in range(n)],
+            "x": rng.uniform(0, 10, n).round(2),
+            "y": rng.uniform(0, 10, n).round(2),
+            "a": rng.integers(5, 50, n),
+            "b": rng.uniform(1, 20, n).round(1),
+            "c": rng.integers(1, 9, n),
+        }
+    )
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "x": [2.0, 8.0], "y": [5.0, 5.0]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Balance(m, tolerance=0.05) for m in "abc"],
+        objective=alloc.MinimizeTravel(),
+    )
+    optimum = brute(problem)
+    result = alloc.solve(problem, time_limit=10, seed=0, workers=1)
+    assert optimum is not None
+    assert result.status is alloc.Status.OPTIMAL
+    assert result.objective == pytest.approx(optimum, rel=1e-9)
