@@ -14,6 +14,7 @@ from alloc.data.problem import Problem
 from alloc.errors import (
     AllocError,
     AllocWarning,
+    DataWarning,
     InfeasibleError,
     InvalidParameterError,
     InvalidProblemError,
@@ -50,6 +51,7 @@ __all__ = [
     "AllocWarning",
     "Balance",
     "Capacity",
+    "DataWarning",
     "Forbid",
     "InfeasibleError",
     "InvalidParameterError",

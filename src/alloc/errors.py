@@ -12,6 +12,7 @@ from collections.abc import Iterable
 __all__ = [
     "AllocError",
     "AllocWarning",
+    "DataWarning",
     "InfeasibleError",
     "InvalidParameterError",
     "InvalidProblemError",
@@ -50,6 +51,13 @@ class AllocWarning(UserWarning):
 
 class PrecisionWarning(AllocWarning):
     """Scaling float data to integers for an exact solver lost precision."""
+
+
+class DataWarning(AllocWarning):
+    """The data look like a mistake (a misspelt value, a rep no customer may go to).
+
+    The problem is built as given; the warning names the ids and values to look at.
+    """
 
 
 def format_ids(ids: Iterable[object], limit: int = 5) -> str:

@@ -11,7 +11,9 @@ scale with ``*``: ``MinimizeImbalance("potential") + 0.5 * MinimizeImbalance("wo
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.context import Tables, parse_sets
-from alloc.errors import InvalidProblemError, format_ids
+from alloc.errors import DataWarning, InvalidProblemError, format_ids
 from alloc.validation import check_param, is_number, parse_flags
 
 __all__ = [
@@ -108,6 +110,29 @@ class Match(Rule):
     def validate(self, tables: Tables) -> None:
         tables.customer_column(self.customer_col, rule=repr(self), numeric=False)
         tables.rep_column(self.rep_col, rule=repr(self), numeric=False)
+        self._warn_unmatched(tables)
+
+    def _warn_unmatched(self, tables: Tables) -> None:
+        """Warn about rep values that no customer has: usually a misspelling."""
+        cust = tables.customers[self.customer_col]
+        known = {str(v) for v in cust.dropna().tolist()}
+        rep_sets = parse_sets(tables.reps[self.rep_col]).explode().dropna()
+        unknown = rep_sets[~rep_sets.astype(str).isin(known)]
+        if unknown.empty or not known:
+            return
+        parts = []
+        for value, reps in unknown.groupby(unknown.astype(str)).groups.items():
+            near = difflib.get_close_matches(str(value), sorted(known), n=1, cutoff=0.75)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            parts.append(f"{value!r} of rep {format_ids(list(reps))}{hint}")
+        warnings.warn(
+            f"{self!r}: no customer has {self.customer_col!r} equal to "
+            + "; ".join(parts)
+            + f". Those reps match fewer customers than their {self.rep_col!r} suggests; "
+            "fix the spelling, or ignore this warning if the value is meant for later.",
+            DataWarning,
+            stacklevel=5,
+        )
 
     def _codes(self, tables: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(customer value code, exploded rep code, exploded value code)."""

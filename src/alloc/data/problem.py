@@ -9,6 +9,7 @@ from rules to data, not back).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from alloc.data.context import Tables
 from alloc.data.model import Constraint, Imbalance, Model
-from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.errors import DataWarning, InvalidParameterError, InvalidProblemError, format_ids
 
 __all__ = ["DENSE_PAIR_LIMIT", "Problem"]
 
@@ -208,7 +209,22 @@ class Problem:
                     removed_by.append((repr(rule), lost))
         self._pc, self._pr = pc, pr
         self._pruned_by = tuple(removed_by)
+        self._warn_idle_reps(pr)
         self._model = self._compile(pc, pr)
+
+    def _warn_idle_reps(self, pr: np.ndarray) -> None:
+        """Warn when the rules leave a rep with no customer it may serve."""
+        idle = np.flatnonzero(np.bincount(pr, minlength=self._tables.n_reps) == 0)
+        if idle.size == 0 or self._tables.n_customers == 0:
+            return
+        ids = self._tables.reps.index[idle]
+        warnings.warn(
+            f"rep{'s' if idle.size > 1 else ''} {format_ids(list(ids))} may serve no customer "
+            "under the rules (no eligible pair): check their skills, regions or levels, or "
+            "the pair table.",
+            DataWarning,
+            stacklevel=4,
+        )
 
     def _candidate_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         t = self._tables
