@@ -67,3 +67,18 @@ def test_cached_figures_still_work_and_pickled_results_stay_immutable(
     assert copy.objective == result.objective and copy.assignment.equals(result.assignment)
     with pytest.raises(dataclasses.FrozenInstanceError):
         copy.status = alloc.Status.OPTIMAL
+
+
+def test_summary_gives_no_fake_gap_when_the_bound_is_trivial_or_missing() -> None:
+    # Pure balance with no binding structure: the only bound is 0, which would print as
+    # "gap 100 %"; the summary says the bound is not informative instead.
+    problem = alloc.datasets.make_problem(200, 5, seed=1)
+    result = alloc.solve(problem, time_limit=2, seed=0, workers=1)
+    text = result.summary()
+    assert "gap 100" not in text and "inf%" not in text
+    if result.status is alloc.Status.OPTIMAL:
+        assert "proven optimal" in text
+    elif result.gap >= 1.0 or result.bound == float("-inf"):
+        assert "no gap is given" in text
+    else:
+        assert f"gap {result.gap:.3%}" in text

@@ -157,6 +157,20 @@ class Result:
         )
         return frame
 
+    def _quality_line(self) -> str:
+        """Objective, bound and gap, or why no gap is given (never a fake 100 % or inf)."""
+        head = f"objective {self.objective:.6g}"
+        if self.status is Status.OPTIMAL:
+            return f"{head}   proven optimal"
+        if not math.isfinite(self.bound):
+            return f"{head}   no bound computed, so no gap is given"
+        if self.gap >= 1.0:
+            return (
+                f"{head}   bound {self.bound:.6g}: not informative (a gap of 100 % or more "
+                "says nothing about the plan), so no gap is given"
+            )
+        return f"{head}   bound {self.bound:.6g}   gap {self.gap:.3%}"
+
     def summary(self) -> str:
         """A short, readable report."""
         p = self._problem
@@ -165,9 +179,7 @@ class Result:
             f"{p.n_reps:,} reps, {self.stats.time:.2f} s (found by {self.stats.found_by or '-'})",
         ]
         if self.assignment is not None:
-            lines.append(
-                f"objective {self.objective:.6g}   bound {self.bound:.6g}   gap {self.gap:.3%}"
-            )
+            lines.append(self._quality_line())
             m = self.metrics
             for key in sorted(k for k in m if k.endswith("_max_dev")):
                 lines.append(
