@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rebalancing_cases import three_reps
 
 import alloc
-from alloc.rebalancing import tradeoff
+from alloc.rebalancing import rebalance, tradeoff
 
 matplotlib.use("Agg")
 
@@ -44,3 +44,15 @@ def test_frontier_plot():
     assert ax.get_ylabel().startswith("potential")
     with pytest.raises(KeyError):
         alloc.plot.tradeoff(frame, metric="revenue")
+
+
+def test_tradeoff_is_never_worse_than_rebalance_at_the_same_budget() -> None:
+    # Issue 13: the frontier used to search from the previous budget's plan only and
+    # ended worse than rebalance(max_moves=b) at most budgets.
+    problem = alloc.datasets.make_problem(40, 6, seed=2)
+    plan = alloc.solve(problem, time_limit=2, seed=0, workers=1).assignment
+    smaller = problem.without_reps(["R1"])
+    frontier = tradeoff(smaller, plan, budgets=[0, 2, 4], time_limit_per_budget=1.5, seed=0)
+    for budget, objective in zip(frontier["budget"], frontier["objective"], strict=True):
+        alone = rebalance(smaller, plan, max_moves=int(budget), time_limit=1.5, seed=0)
+        assert objective <= alone.objective + 1e-9 * max(1.0, abs(alone.objective))
