@@ -71,7 +71,7 @@ def tradeoff(frame: pd.DataFrame, ax: Any = None, metric: str = "objective") -> 
     Parameters
     ----------
     frame : DataFrame
-        The output of :func:`alloc.tradeoff` (columns ``moves`` and
+        The output of [`alloc.tradeoff`][alloc.rebalancing.tradeoff] (columns ``moves`` and
         ``objective`` or ``{metric}_max_dev``; ``budget`` labels the points).
     ax : matplotlib Axes, optional
     metric : str

@@ -1,7 +1,7 @@
 """``alloc.Result`` and ``alloc.Status``: what a solve returns.
 
 A result is immutable: assigning or deleting any of its attributes raises
-:class:`dataclasses.FrozenInstanceError` (an ``AttributeError``). Per-rep loads and
+`dataclasses.FrozenInstanceError` (an ``AttributeError``). Per-rep loads and
 metrics are computed from the tables by the independent checker on first access
 (cached), so a solve returns as soon as its time limit allows, and the figures never
 come from solver state.
@@ -55,7 +55,7 @@ class Result:
     """A solve's outcome: status, assignment, objective, bound and gap, figures, words.
 
     A result is immutable: assigning any attribute (``result.status = ...``) raises
-    :class:`dataclasses.FrozenInstanceError`. ``assignment`` and ``moves`` are the
+    `dataclasses.FrozenInstanceError`. ``assignment`` and ``moves`` are the
     result's own copies of what the solver returned; copy them before editing.
 
     Attributes
@@ -137,7 +137,7 @@ class Result:
 
     @cached_property
     def metrics(self) -> dict[str, Any]:
-        """Fairness and fit figures of the assignment (see :func:`alloc.evaluate`)."""
+        """Fairness and fit figures of the assignment (see [`evaluate`][alloc.metrics.evaluate])."""
         if self.assignment is None:
             return {}
         return evaluate(self._problem, self.assignment)

@@ -1,7 +1,7 @@
-"""The public entry points of rebalancing: :func:`rebalance` (repair an incumbent plan
-for a changed problem with few, cheap moves) and :func:`tradeoff` (the frontier of moves
-against imbalance). Each call checks its parameters, makes one
-:class:`~alloc.solvers.deadline.Deadline` and runs the phases within it."""
+"""The public entry points of rebalancing: [`rebalance`][alloc.rebalancing.rebalance] (repair an
+incumbent plan for a changed problem with few, cheap moves) and
+[`tradeoff`][alloc.rebalancing.tradeoff] (the frontier of moves against imbalance). Each call checks
+its parameters, makes one `Deadline` and runs the phases within it."""
 
 from __future__ import annotations
 
@@ -84,10 +84,10 @@ def rebalance(
     Returns
     -------
     Result
-        ``assignment`` (every customer; it passes :func:`alloc.check`), ``objective``,
-        and ``moves``: one row per customer that changes rep, with ``customer_id``,
+        ``assignment`` (every customer; it passes [`alloc.check`][alloc.checker.check]),
+        ``objective``, and ``moves``: one row per customer that changes rep, with ``customer_id``,
         ``from_rep`` (None for new customers), ``to_rep``, ``value``, ``reason`` (one of
-        :data:`~alloc.rebalancing.REASONS`) and ``protected``. Status is ``OPTIMAL``
+        `REASONS`) and ``protected``. Status is ``OPTIMAL``
         when CP-SAT proved the plan best within the budgets, ``FEASIBLE`` otherwise,
         ``UNKNOWN`` (no assignment) when no plan satisfying the rules was found within
         the budgets, and ``INFEASIBLE`` when the new problem has no plan at all.
@@ -181,20 +181,20 @@ def tradeoff(
 ) -> pd.DataFrame:
     """The frontier of discretionary moves against the objective and imbalance.
 
-    Each budget of discretionary moves is searched as in :func:`rebalance`, starting
-    from the plan found for the previous (smaller) budget, which is kept unless a better
+    Each budget of discretionary moves is searched as in [`rebalance`][alloc.rebalancing.rebalance],
+    starting from the plan found for the previous (smaller) budget, which is kept unless a better
     one is found; the objective therefore never increases as the budget grows.
 
     Parameters
     ----------
     problem, incumbent
-        As for :func:`rebalance`.
+        As for [`rebalance`][alloc.rebalancing.rebalance].
     budgets : iterable of int
         Budgets of discretionary moves (``max_moves``); sorted and de-duplicated.
     time_limit_per_budget : float
         Seconds per budget.
     seed, value, protect
-        As for :func:`rebalance`.
+        As for [`rebalance`][alloc.rebalancing.rebalance].
 
     Returns
     -------
