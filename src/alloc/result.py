@@ -25,7 +25,19 @@ __all__ = ["Result", "SolveStats", "Status"]
 
 
 class Status(enum.Enum):
-    """Outcome of a solve."""
+    """Outcome of a solve.
+
+    Attributes
+    ----------
+    OPTIMAL
+        Proven optimal: no plan has a lower objective (objective == bound).
+    FEASIBLE
+        A plan that satisfies every rule; optimality not proven (see ``bound``, ``gap``).
+    INFEASIBLE
+        Proven that no plan satisfies every rule; the explanation says why.
+    UNKNOWN
+        No plan found and no proof of infeasibility in the time given.
+    """
 
     OPTIMAL = "optimal"  #: proven optimal (objective == bound)
     FEASIBLE = "feasible"  #: a plan satisfying every rule, optimality not proven
@@ -39,7 +51,25 @@ class Status(enum.Enum):
 
 @dataclass(frozen=True)
 class SolveStats:
-    """Where the time went and which method found the returned plan."""
+    """Where the time went and which method found the returned plan.
+
+    Attributes
+    ----------
+    time : float
+        Seconds the solve took.
+    phases : tuple of (str, float, float)
+        ``(phase, seconds since the start, value)`` in order. The value is the best
+        plan's objective after the phase (e.g. ``("greedy", 0.02, 0.0666)``), the bound
+        for ``"lagrangian"`` and NaN for ``"precheck"``.
+    found_by : str
+        The method that found the returned plan (``"local search"``, ``"cp-sat"``, ...).
+    seed, workers, time_limit
+        The parameters the solve ran with.
+    scaling_error : float
+        Largest relative error of scaling float data to integers for CP-SAT (0: exact).
+    notes : tuple of str
+        Anything else worth knowing about the run, in words.
+    """
 
     time: float = 0.0
     phases: tuple[tuple[str, float, float], ...] = ()  # (phase, seconds, objective after)

@@ -124,6 +124,8 @@ FLAG_WORDS: dict[str, bool] = {
     "0": False,
     "": False,
 }
+"""Words read as yes (True) or no (False) in flag columns, after stripping surrounding
+spaces and lower-casing; the empty string (an empty CSV cell) is no."""
 
 
 def parse_flag(value: object) -> bool | None:
