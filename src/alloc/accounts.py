@@ -2,12 +2,12 @@
 
 This module answers two questions a sales organisation asks about its accounts:
 
-* *Which accounts matter most?* :func:`identify` classifies customers from a
+* *Which accounts matter most?* [`identify`][alloc.accounts.identify] classifies customers from a
   transactions table by Pareto (the few customers that make up most of the value),
   ABC (three classes by cumulative value share) or RFM (recency, frequency and monetary
   value scored in quintiles, mapped to named segments and to classes A/B/C).
-* *When does each owner visit which account?* :func:`tracking_plan` turns classes and
-  an owner assignment into a weekly visit schedule: each class gets a visit frequency
+* *When does each owner visit which account?* [`tracking_plan`][alloc.accounts.tracking_plan] turns
+  classes and an owner assignment into a weekly visit schedule: each class gets a visit frequency
   over the horizon, a customer's visits are evenly spaced, and each owner's visits are
   spread evenly across the weeks.
 
@@ -225,7 +225,7 @@ def identify(
     figure always scores 1; with fewer than five distinct values some scores are not
     used (if all customers are equal, all score 1). ``rfm_score`` is the three digits,
     e.g. ``"545"``, and ``rfm_total`` their sum (3-15). ``segment`` comes from the
-    recency and frequency scores (R, F) by the grid :data:`RFM_SEGMENTS`:
+    recency and frequency scores (R, F) by the grid [`RFM_SEGMENTS`][alloc.accounts.RFM_SEGMENTS]:
 
     - ``champions``: R = 5 and F >= 4;
     - ``loyal``: R in 3..4 and F >= 4;
@@ -248,7 +248,7 @@ def identify(
     ----------
     transactions : pandas.DataFrame
         Purchases: a customer id column, a numeric value column and, for rfm, a date
-        column (datetime64 or parseable by :func:`pandas.to_datetime`).
+        column (datetime64 or parseable by `pandas.to_datetime`).
     customer_col, value_col, date_col : str
         Column names. ``date_col`` is used by rfm only.
     method : {"pareto", "abc", "rfm"}
@@ -621,7 +621,7 @@ def tracking_plan(
     ----------
     customers : pandas.DataFrame
         One row per customer, with ids in a ``customer_col`` column or as the index,
-        and a ``class_col`` column (e.g. the output of :func:`identify`).
+        and a ``class_col`` column (e.g. the output of [`identify`][alloc.accounts.identify]).
     assignment : pandas.Series or mapping
         Customer id -> owner (rep) id. Every customer that gets visits needs an owner.
     start : date-like

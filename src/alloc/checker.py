@@ -4,9 +4,9 @@ This module deliberately shares no code with the solvers or with the compiled mo
 it reads the problem's tables and the rules' declared parameters and recomputes every
 constraint and the objective with plain pandas. A solver bug therefore cannot hide
 behind the same bug in the checker. Only the data parser is shared with the rules:
-yes/no columns are read by :func:`alloc.validation.parse_flags`, so the checker and
-the rules agree on what a flag is. Hard rows are judged by the library's one
-comparison rule (:mod:`alloc.data.tolerance`: ``load <= limit + 1e-9 * max(1, |limit|)``
+yes/no columns are read by [`alloc.validation.parse_flags`][alloc.validation.parse_flags], so the
+checker and the rules agree on what a flag is. Hard rows are judged by the library's one
+comparison rule (`alloc.data.tolerance`: ``load <= limit + 1e-9 * max(1, |limit|)``
 on the raw data), the rule every solver's score and model uses too.
 """
 

@@ -1,8 +1,8 @@
-""":func:`alloc.compare`: run policies over problems and seeds, return one tidy table.
+"""[`alloc.compare`][alloc.comparison.compare]: policies over problems and seeds, in one tidy table.
 
 Each (problem, policy, seed) is one task: the policy allocates, the independent checker
-scores the plan with :func:`alloc.evaluate`, and the task returns one row. Tasks run on
-any :class:`concurrent.futures.Executor`: a local process pool by default, inline with
+scores the plan with [`alloc.evaluate`][alloc.metrics.evaluate], and the task returns one row. Tasks
+run on any `concurrent.futures.Executor`: a local process pool by default, inline with
 ``executor="serial"``, or a Dask cluster through ``client.get_executor()``. Problems and
 policies travel to the workers by pickling; every check on them (policy members,
 capability flags, owner columns, metric names, picklability) runs before any task
@@ -121,7 +121,7 @@ def _seeds(seeds: object) -> list[int]:
 
 
 def _metric_keys(problem: Problem) -> list[str]:
-    """Names :func:`alloc.evaluate` reports for ``problem``, from a cheap complete plan."""
+    """Names ``alloc.evaluate`` reports for ``problem``, from a cheap complete plan."""
     pairs = problem.pairs
     c_col, r_col = problem.id_columns["customer"], problem.id_columns["rep"]
     first = pairs.drop_duplicates(c_col).set_index(c_col)[r_col]
@@ -211,22 +211,23 @@ def compare(
     problems : dict name -> Problem, list of Problem, or Problem
         A list is named ``problem0``, ``problem1``, ...
     policies : list of Policy
-        E.g. :func:`alloc.policies.default_policies`; names must be distinct.
+        E.g. [`alloc.policies.default_policies`][alloc.policies.default_policies]; names must be
+        distinct.
     seeds : int or sequence of int
         One run per seed.
     executor : concurrent.futures.Executor, "serial" or None
-        Where tasks run. None: a local :class:`~concurrent.futures.ProcessPoolExecutor`
+        Where tasks run. None: a local `ProcessPoolExecutor`
         with one process per core, shut down afterwards. ``"serial"``: inline, in this
         process. Any executor (e.g. a Dask cluster's ``client.get_executor()``) is used
         as given and not shut down.
     metrics : list of str, optional
-        Which :func:`alloc.evaluate` figures to keep (default: all of them).
+        Which [`alloc.evaluate`][alloc.metrics.evaluate] figures to keep (default: all of them).
 
     Returns
     -------
     pandas.DataFrame
         One row per (problem, policy, seed), in the order given, with columns
-        ``problem``, ``policy``, ``seed``, ``status`` (a :class:`alloc.Status` value),
+        ``problem``, ``policy``, ``seed``, ``status`` (a [`alloc.Status`][alloc.Status] value),
         ``objective`` (recomputed from the tables; NaN without a plan), ``feasible``,
         ``violations`` (number of broken rules; missing without a plan), each metric,
         and ``time`` (seconds the policy took).

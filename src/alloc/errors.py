@@ -1,7 +1,7 @@
 """Exceptions and warnings raised by alloc.
 
-Every error alloc raises subclasses :class:`AllocError`, so callers can catch one
-type. Errors about bad input also subclass the built-ins users already catch
+Every error alloc raises subclasses [`AllocError`][alloc.errors.AllocError], so callers can catch
+one type. Errors about bad input also subclass the built-ins users already catch
 (``ValueError``, ``TypeError``).
 """
 
@@ -38,7 +38,7 @@ class InvalidParameterError(AllocError, ValueError, TypeError):
 
 
 class InfeasibleError(AllocError):
-    """Raised by :meth:`alloc.Result.raise_for_status` when no feasible plan exists."""
+    """Raised by [`Result.raise_for_status`][alloc.Result.raise_for_status] without a plan."""
 
 
 class SolverError(AllocError):

@@ -1,14 +1,14 @@
 """Performance: KPI scorecards, grade bands and exact splits of a team bonus pool.
 
-* :func:`scorecard` scores each rep on several KPIs (revenue, volume, new customers,
-  collections, satisfaction, ...): completion = actual / target per KPI, capped; the
+* [`scorecard`][alloc.performance.scorecard] scores each rep on several KPIs (revenue, volume, new
+  customers, collections, satisfaction, ...): completion = actual / target per KPI, capped; the
   score is the weighted mean of completions; a grade band maps the score to a grade and
   a bonus multiplier.
-* :func:`split_pool` divides a team bonus pool exactly: first across teams by team
-  result, then within each team by individual contribution, in whole cents (or any
+* [`split_pool`][alloc.performance.split_pool] divides a team bonus pool exactly: first across teams
+  by team result, then within each team by individual contribution, in whole cents (or any
   unit) that sum to the pool, with optional per-person floors. It uses the integer
-  apportionment of :mod:`alloc.targets.apportion` (the largest remainder method behind
-  :func:`alloc.targets.split`) on unit counts.
+  apportionment of `alloc.targets.apportion` (the largest remainder method behind
+  [`alloc.targets.split`][alloc.targets.split]) on unit counts.
 
 Inputs are never modified.
 """
@@ -134,11 +134,12 @@ def scorecard(
         KPI -> non-negative weight (need not sum to 1). Only these KPIs are scored.
     grades : list of (name, min_score, multiplier), optional
         Grade bands in any order; the lowest minimum must be 0 or below so that every
-        score gets a grade. Default :data:`DEFAULT_GRADES`: A >= 1.10 (x1.5),
-        B >= 1.00 (x1.2), C >= 0.90 (x1.0), D >= 0.75 (x0.5), E otherwise (x0).
+        score gets a grade. Default [`DEFAULT_GRADES`][alloc.performance.DEFAULT_GRADES]: A >= 1.10
+        (x1.5), B >= 1.00 (x1.2), C >= 0.90 (x1.0), D >= 0.75 (x0.5), E otherwise (x0).
     caps : float or mapping, optional
         Cap on completion, one number for all KPIs or KPI -> cap (KPIs not named get
-        the default); ``math.inf`` for no cap. Default :data:`DEFAULT_CAP` (1.5).
+        the default); ``math.inf`` for no cap. Default
+        [`DEFAULT_CAP`][alloc.performance.DEFAULT_CAP] (1.5).
 
     Returns
     -------

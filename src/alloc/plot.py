@@ -76,7 +76,7 @@ def loads(
     What a sales manager reads at a glance: how much each rep carries, in the metric's
     own units, before and after, and how far from a fair share. Deviations of a few
     hundredths of a percent (a balanced plan) stay visible, unlike in
-    :func:`deviations`' percentage bars.
+    the percentage bars of `deviations`.
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def tradeoff(frame: pd.DataFrame, ax: Any = None, metric: str = "objective") -> 
     Parameters
     ----------
     frame : DataFrame
-        The output of :func:`alloc.tradeoff` (columns ``moves`` and
+        The output of [`alloc.tradeoff`][alloc.rebalancing.tradeoff] (columns ``moves`` and
         ``objective`` or ``{metric}_max_dev``; ``budget`` labels the points).
     ax : matplotlib Axes, optional
     metric : str

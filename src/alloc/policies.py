@@ -1,6 +1,6 @@
-"""Baseline allocation policies behind one :class:`Policy` protocol.
+"""Baseline allocation policies behind one [`Policy`][alloc.policies.Policy] protocol.
 
-A *policy* turns a :class:`~alloc.Problem` into a plan. alloc ships five, from the
+A *policy* turns a [`Problem`][alloc.Problem] into a plan. alloc ships five, from the
 naive to the optimised, so that an optimised plan can be compared with what a sales
 organisation would do without it:
 
@@ -16,21 +16,21 @@ organisation would do without it:
 that prune pairs (``Match``, ``KeyAccounts`` levels, ``Pin``, ``Forbid``) hold, but
 capacities, account limits, balance windows, spreads and account families may not.
 
-Every policy returns an :class:`alloc.Result` whose objective is recomputed from the
-tables by :func:`alloc.checker.objective_value`. Its status says whether the plan may be
-used as is:
+Every policy returns an [`alloc.Result`][alloc.Result] whose objective is recomputed from the
+tables by [`alloc.checker.objective_value`][alloc.checker.objective_value]. Its status says whether
+the plan may be used as is:
 
-- ``FEASIBLE`` (``OPTIMAL`` for :class:`Optimized` when proven): :func:`alloc.check`
-  finds no violation.
+- ``FEASIBLE`` (``OPTIMAL`` for [`Optimized`][alloc.policies.Optimized] when proven):
+  [`alloc.check`][alloc.checker.check] finds no violation.
 - ``UNKNOWN`` *with an assignment*: the plan breaks rules (the explanation reads
   ``"plan violates N rules: ..."``). The plan is kept so that its figures can be
   compared with the others; ``result.raise_for_status()`` refuses it.
 - ``INFEASIBLE`` without an assignment: some customers have no eligible rep, so no
-  plan exists (or :func:`alloc.solve` proved infeasibility).
+  plan exists (or [`alloc.solve`][alloc.solve] proved infeasibility).
 
 Capabilities are declared as flags and checked before any work by
-:func:`check_policy`: a policy that ``needs_owner`` raises
-:class:`~alloc.InvalidParameterError` naming the missing column.
+[`check_policy`][alloc.policies.check_policy]: a policy that ``needs_owner`` raises
+[`InvalidParameterError`][alloc.errors.InvalidParameterError] naming the missing column.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ _SHOWN_VIOLATIONS = 3
 
 @runtime_checkable
 class Policy(Protocol):
-    """What :func:`alloc.compare` needs of a policy.
+    """What [`alloc.compare`][alloc.comparison.compare] needs of a policy.
 
     Attributes
     ----------
@@ -93,7 +93,7 @@ class Policy(Protocol):
     Methods
     -------
     allocate(problem, seed=0)
-        Return an :class:`alloc.Result` with an assignment of every customer (or
+        Return an [`alloc.Result`][alloc.Result] with an assignment of every customer (or
         without an assignment when no plan exists).
 
     Examples
@@ -120,12 +120,13 @@ class Policy(Protocol):
 
 # ---- checks -----------------------------------------------------------------------
 def check_policy(policy: object, problem: Problem | None = None, *, owner: str = "compare") -> None:
-    """Check that ``policy`` is a :class:`Policy` and can work on ``problem``.
+    """Check that ``policy`` is a [`Policy`][alloc.policies.Policy] and can work on ``problem``.
 
-    Runs before any work: :meth:`BasePolicy.allocate` and :func:`alloc.compare` call it
-    first. It checks the declared members and capability flags (a policy that
-    ``needs_owner`` needs its owner column), then the policy's own ``check_problem``
-    hook when it has one (e.g. the ``metric`` column of :class:`RoundRobin`).
+    Runs before any work: [`BasePolicy.allocate`][alloc.policies.BasePolicy.allocate] and
+    [`alloc.compare`][alloc.comparison.compare] call it first. It checks the declared members and
+    capability flags (a policy that ``needs_owner`` needs its owner column), then the policy's own
+    ``check_problem`` hook when it has one (e.g. the ``metric`` column of
+    [`RoundRobin`][alloc.policies.RoundRobin]).
 
     Parameters
     ----------
@@ -214,9 +215,9 @@ def plan_result(
     time: float = 0.0,
     notes: Sequence[str] = (),
 ) -> Result:
-    """A checked :class:`alloc.Result` for a plan made by a policy.
+    """A checked [`alloc.Result`][alloc.Result] for a plan made by a policy.
 
-    The status is ``FEASIBLE`` when :func:`alloc.check` finds no violation, else
+    The status is ``FEASIBLE`` when [`alloc.check`][alloc.checker.check] finds no violation, else
     ``UNKNOWN`` with the explanation ``"plan violates N rules: ..."``; the assignment is
     kept either way. The objective is recomputed from the tables; no bound is known
     (``-inf``). Use it to write your own policies.
@@ -347,7 +348,7 @@ class BasePolicy:
     Subclasses are frozen dataclasses. They declare their capability flags as class
     attributes, their parameters' allowed values in ``_constraints`` (checked on
     construction, in alloc's single message form), and implement ``_plan`` (return an
-    assignment) or override ``_result`` (return a :class:`Result`).
+    assignment) or override ``_result`` (return a [`Result`][alloc.Result]).
     """
 
     name: str
@@ -363,7 +364,7 @@ class BasePolicy:
         check_params(owner, self._constraints, values)
 
     def check_problem(self, problem: Problem) -> None:
-        """Raise :class:`~alloc.InvalidParameterError` if the policy cannot work on it."""
+        """Raise ``InvalidParameterError`` if the policy cannot work on it."""
 
     def allocate(self, problem: Problem, seed: int = 0) -> Result:
         """Allocate every customer of ``problem`` and return a checked result.
@@ -372,8 +373,9 @@ class BasePolicy:
         ----------
         problem : Problem
         seed : int
-            Random seed; the same seed gives the same plan (for :class:`Optimized`, the
-            same plan when the search completes within its time limit).
+            Random seed; the same seed gives the same plan (for
+            [`Optimized`][alloc.policies.Optimized], the same plan when the search completes within
+            its time limit).
 
         Returns
         -------
@@ -524,7 +526,7 @@ class Greedy(BasePolicy):
     each to the eligible rep that adds the least rule violation, then the least
     objective, then the least squared deviation from fair shares. It respects the rules
     whenever it can but does not guarantee it; the status says whether it did. This is
-    step 1 of :func:`alloc.solve`.
+    step 1 of [`alloc.solve`][alloc.solve].
 
     Parameters
     ----------
@@ -565,9 +567,9 @@ class StatusQuo(BasePolicy):
     """Keep every customer with its current owner.
 
     Owners are read from ``customers[owner_col]`` and kept as they are, even where the
-    pair is not eligible any more (:func:`alloc.check` then reports it). Customers
+    pair is not eligible any more ([`alloc.check`][alloc.checker.check] then reports it). Customers
     without an owner, or whose owner is not in the rep table (e.g. a rep who left), are
-    dealt to their eligible reps in turn, as :class:`RoundRobin` does, and the
+    dealt to their eligible reps in turn, as [`RoundRobin`][alloc.policies.RoundRobin] does, and the
     explanation says how many.
 
     Parameters
@@ -626,9 +628,9 @@ class StatusQuo(BasePolicy):
 
 @dataclass(frozen=True)
 class Optimized(BasePolicy):
-    """The optimised plan: :func:`alloc.solve` with a time limit.
+    """The optimised plan: [`alloc.solve`][alloc.solve] with a time limit.
 
-    The result is :func:`alloc.solve`'s own (``OPTIMAL``/``FEASIBLE`` with a bound and a
+    The result is [`alloc.solve`][alloc.solve]'s own (``OPTIMAL``/``FEASIBLE`` with a bound and a
     gap, or ``INFEASIBLE``/``UNKNOWN`` without a plan).
 
     Parameters
@@ -636,8 +638,8 @@ class Optimized(BasePolicy):
     time_limit : float
         Seconds per problem.
     workers : int
-        CP-SAT threads. The default 1 suits :func:`alloc.compare`, which runs several
-        policies in parallel already. A time-limited search is reproducible only when it
+        CP-SAT threads. The default 1 suits [`alloc.compare`][alloc.comparison.compare], which runs
+        several policies in parallel already. A time-limited search is reproducible only when it
         completes within the limit.
     name : str
         Label in comparisons.
@@ -678,9 +680,9 @@ def default_policies(*, time_limit: float = 10.0, owner_col: str | None = "owner
     Parameters
     ----------
     time_limit : float
-        Seconds for :class:`Optimized`.
+        Seconds for [`Optimized`][alloc.policies.Optimized].
     owner_col : str or None
-        Owner column for :class:`StatusQuo`; None leaves the status quo out.
+        Owner column for [`StatusQuo`][alloc.policies.StatusQuo]; None leaves the status quo out.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """``alloc.Result`` and ``alloc.Status``: what a solve returns.
 
 A result is immutable: assigning or deleting any of its attributes raises
-:class:`dataclasses.FrozenInstanceError` (an ``AttributeError``). Per-rep loads and
+`dataclasses.FrozenInstanceError` (an ``AttributeError``). Per-rep loads and
 metrics are computed from the tables by the independent checker on first access
 (cached), so a solve returns as soon as its time limit allows, and the figures never
 come from solver state.
@@ -25,7 +25,19 @@ __all__ = ["Result", "SolveStats", "Status"]
 
 
 class Status(enum.Enum):
-    """Outcome of a solve."""
+    """Outcome of a solve.
+
+    Attributes
+    ----------
+    OPTIMAL
+        Proven optimal: no plan has a lower objective (objective == bound).
+    FEASIBLE
+        A plan that satisfies every rule; optimality not proven (see ``bound``, ``gap``).
+    INFEASIBLE
+        Proven that no plan satisfies every rule; the explanation says why.
+    UNKNOWN
+        No plan found and no proof of infeasibility in the time given.
+    """
 
     OPTIMAL = "optimal"  #: proven optimal (objective == bound)
     FEASIBLE = "feasible"  #: a plan satisfying every rule, optimality not proven
@@ -39,7 +51,25 @@ class Status(enum.Enum):
 
 @dataclass(frozen=True)
 class SolveStats:
-    """Where the time went and which method found the returned plan."""
+    """Where the time went and which method found the returned plan.
+
+    Attributes
+    ----------
+    time : float
+        Seconds the solve took.
+    phases : tuple of (str, float, float)
+        ``(phase, seconds since the start, value)`` in order. The value is the best
+        plan's objective after the phase (e.g. ``("greedy", 0.02, 0.0666)``), the bound
+        for ``"lagrangian"`` and NaN for ``"precheck"``.
+    found_by : str
+        The method that found the returned plan (``"local search"``, ``"cp-sat"``, ...).
+    seed, workers, time_limit
+        The parameters the solve ran with.
+    scaling_error : float
+        Largest relative error of scaling float data to integers for CP-SAT (0: exact).
+    notes : tuple of str
+        Anything else worth knowing about the run, in words.
+    """
 
     time: float = 0.0
     phases: tuple[tuple[str, float, float], ...] = ()  # (phase, seconds, objective after)
@@ -55,7 +85,7 @@ class Result:
     """A solve's outcome: status, assignment, objective, bound and gap, figures, words.
 
     A result is immutable: assigning any attribute (``result.status = ...``) raises
-    :class:`dataclasses.FrozenInstanceError`. ``assignment`` and ``moves`` are the
+    `dataclasses.FrozenInstanceError`. ``assignment`` and ``moves`` are the
     result's own copies of what the solver returned; copy them before editing.
 
     Attributes
@@ -137,7 +167,7 @@ class Result:
 
     @cached_property
     def metrics(self) -> dict[str, Any]:
-        """Fairness and fit figures of the assignment (see :func:`alloc.evaluate`)."""
+        """Fairness and fit figures of the assignment (see [`evaluate`][alloc.metrics.evaluate])."""
         if self.assignment is None:
             return {}
         return evaluate(self._problem, self.assignment)

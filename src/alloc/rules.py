@@ -187,7 +187,7 @@ class KeyAccounts(Rule):
     """Key accounts go to reps of the given levels: ``key[c] => level[r] in levels``.
 
     ``flag_col`` is a yes/no column (true/false, yes/no, 1/0, empty for no; read by
-    :func:`alloc.validation.parse_flags`).
+    [`alloc.validation.parse_flags`][alloc.validation.parse_flags]).
 
     With ``max_per_rep``, also ``sum_{c -> r} key[c] <= max_per_rep`` (number or rep
     column).
@@ -438,8 +438,9 @@ class Spread(Rule):
     """Members of a class are spread evenly:
     ``floor(n * w[r]) <= |{c in class, c -> r}| <= ceil(n * w[r])``.
 
-    ``flag_col`` is a yes/no column (read by :func:`alloc.validation.parse_flags`), or
-    any column with ``value=`` naming the class (e.g. ``Spread("abc", value="A")``).
+    ``flag_col`` is a yes/no column (read by
+    [`alloc.validation.parse_flags`][alloc.validation.parse_flags]), or any column with ``value=``
+    naming the class (e.g. ``Spread("abc", value="A")``).
     """
 
     flag_col: str

@@ -1,12 +1,12 @@
 """Team sizing: how many reps of which level each region needs for its workload.
 
-:func:`size_team` turns a customer table (workload per customer, the region it belongs
-to and the rep level it needs) into a count of reps per region and level, with the
+[`size_team`][alloc.staffing.size_team] turns a customer table (workload per customer, the region it
+belongs to and the rep level it needs) into a count of reps per region and level, with the
 fractional bound each count is the ceiling of, so every figure can be checked by hand.
 
 The model is fluid, as the ceiling formula itself: a region's workload is treated as
 divisible among its reps. It answers "how many people", not "who serves whom"; an actual
-assignment (:func:`alloc.solve`) may need more when single accounts are large compared
+assignment ([`alloc.solve`][alloc.solve]) may need more when single accounts are large compared
 with a rep's capacity.
 """
 

@@ -1,9 +1,10 @@
 """Parameter validation shared by every public function: one message form, one number
 test, one yes/no parser.
 
-Every check raises :class:`alloc.errors.InvalidParameterError` (or, for table values,
-:class:`alloc.errors.InvalidProblemError`) with the message *the 'name' parameter of
-owner must be expected; got value.*, so users see the same form everywhere.
+Every check raises [`alloc.errors.InvalidParameterError`][alloc.errors.InvalidParameterError] (or,
+for table values, [`alloc.errors.InvalidProblemError`][alloc.errors.InvalidProblemError]) with the
+message *the 'name' parameter of owner must be expected; got value.*, so users see the same form
+everywhere.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def is_real_at_least(value: object, low: float, *, strict: bool = False) -> bool
 
 
 def check_param(name: str, value: object, owner: str, ok: bool, expected: str) -> None:
-    """Raise :class:`InvalidParameterError` in alloc's single message form unless ``ok``.
+    """Raise ``InvalidParameterError`` in alloc's single message form unless ``ok``.
 
     Examples
     --------
@@ -123,13 +124,15 @@ FLAG_WORDS: dict[str, bool] = {
     "0": False,
     "": False,
 }
+"""Words read as yes (True) or no (False) in flag columns, after stripping surrounding
+spaces and lower-casing; the empty string (an empty CSV cell) is no."""
 
 
 def parse_flag(value: object) -> bool | None:
     """Read one yes/no value; ``None`` when it is not one.
 
     Booleans and numbers 0/1 are read as themselves, missing values as no, and the
-    strings in :data:`FLAG_WORDS` in any case.
+    strings in [`FLAG_WORDS`][alloc.validation.FLAG_WORDS] in any case.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Validated tables and the column look-ups that rules use while a problem is built.
 
-:class:`Tables` holds the customer, rep and (optional) pair tables after validation,
+`Tables` holds the customer, rep and (optional) pair tables after validation,
 indexed by their ids, with integer codes for ids. Rules read columns through its
 methods, so every check on a column (exists, numeric, no NaN, not negative) and every
 error message has one form.

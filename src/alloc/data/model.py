@@ -1,11 +1,11 @@
 """The compiled, array form of a problem that every solver works on.
 
-A :class:`Model` is built once by :class:`alloc.Problem`. Customers kept together by a
+A `Model` is built once by [`alloc.Problem`][alloc.Problem]. Customers kept together by a
 ``Together`` rule are merged into one *unit*; every solver assigns units, never
 customers. Eligible (unit, rep) pairs are stored sorted by unit then rep (CSR layout),
 so the pairs of unit ``u`` are ``unit_start[u]:unit_start[u + 1]``.
 
-Every hard rule becomes one or more :class:`Constraint` rows of the same shape::
+Every hard rule becomes one or more `Constraint` rows of the same shape::
 
     lo[r] <= sum over units u assigned to r of weight[pair(u, r)] <= hi[r]
 

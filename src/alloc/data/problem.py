@@ -2,7 +2,7 @@
 
 Building a problem validates every input once, builds the sparse table of eligible
 (customer, rep) pairs with vectorised joins and masks (never a loop per customer), and
-compiles rules and objective terms into the array :class:`~alloc.data.model.Model` the
+compiles rules and objective terms into the array `Model` the
 solvers use. Rules are duck-typed: this module never imports them (dependencies point
 from rules to data, not back).
 """

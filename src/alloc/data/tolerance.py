@@ -10,8 +10,8 @@ relative to the limit, with an absolute floor of the same size::
 on the raw (unscaled) data. Limits written in decimals are therefore met by the float
 sums that tie them (``1.7 + 2.2`` is ``3.9000000000000004``, which meets a limit of
 3.9), while a real excess (``3.9 + 1e-8``) breaks the rule. The checker compares with
-:func:`excess`, the solvers store the widened limits of :func:`upper_limit` and
-:func:`lower_limit` once and compare loads to them, and CP-SAT's integer models round
+`excess`, the solvers store the widened limits of `upper_limit` and
+`lower_limit` once and compare loads to them, and CP-SAT's integer models round
 those widened limits outward, so no part of the library rejects a plan another accepts.
 """
 

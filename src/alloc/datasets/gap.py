@@ -103,7 +103,7 @@ def make_gap(m: int, n: int, *, kind: str = "d", seed: int = 0) -> Problem:
     Capacity: ``b_i = floor(0.8 * sum_j a_ij / m)``. Use it to test allocation
     policies on instances nobody has tuned for; the same ``seed`` gives the same
     instance. Jobs are customers ``j0``..., agents reps ``a0``..., as in
-    :func:`read_gap`.
+    [`read_gap`][alloc.datasets.read_gap].
 
     Examples
     --------

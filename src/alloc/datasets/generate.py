@@ -198,11 +198,11 @@ def make_problem(
     objective: Any = None,
     **table_options: Any,
 ) -> Problem:
-    """A synthetic :class:`~alloc.Problem` with the standard rules and a balance objective.
+    """A synthetic [`Problem`][alloc.Problem] with the standard rules and a balance objective.
 
-    Defaults: :func:`standard_rules` and
+    Defaults: [`standard_rules`][alloc.datasets.standard_rules] and
     ``MinimizeImbalance("potential") + 0.5 * MinimizeImbalance("workload")``.
-    Other keyword arguments go to :func:`make_tables`.
+    Other keyword arguments go to [`make_tables`][alloc.datasets.make_tables].
 
     Examples
     --------

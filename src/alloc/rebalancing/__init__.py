@@ -1,9 +1,9 @@
 """Rebalancing: repair an existing plan after events with few, cheap moves.
 
 When a rep leaves, a rep joins, potentials change or new customers arrive, the plan in
-force (the *incumbent*) no longer fits the new :class:`~alloc.Problem`. Re-solving from
-scratch would restore balance but move most customers; :func:`rebalance` instead
-starts from the incumbent and moves as few customers (and as little value) as it can:
+force (the *incumbent*) no longer fits the new [`Problem`][alloc.Problem]. Re-solving from
+scratch would restore balance but move most customers; [`rebalance`][alloc.rebalancing.rebalance]
+instead starts from the incumbent and moves as few customers (and as little value) as it can:
 
 * **Forced moves** are always made and never count against a budget: *orphaned*
   customers (their incumbent rep is no longer in the problem), *new* customers (not in
@@ -27,15 +27,13 @@ a price per move, a compaction to fewer moves and a CP-SAT large-neighbourhood s
 with the budgets as constraints; small ones are polished by one exact CP-SAT model
 (proven optimal when it can).
 
-:func:`tradeoff` runs the search for growing budgets, each warm-started from the
-previous plan, and returns the frontier of moves against imbalance.
+[`tradeoff`][alloc.rebalancing.tradeoff] runs the search for growing budgets, each warm-started from
+the previous plan, and returns the frontier of moves against imbalance.
 
-Modules, one job each: :mod:`~alloc.rebalancing.params` (parameter checks),
-:mod:`~alloc.rebalancing.setup` (the compiled incumbent, budgets, forced placement),
-:mod:`~alloc.rebalancing.plan` (a plan's figures and key), :mod:`~alloc.rebalancing.search`
-(the budget-aware search), :mod:`~alloc.rebalancing.phases` (the schedule),
-:mod:`~alloc.rebalancing.exact` (CP-SAT polish and LNS), :mod:`~alloc.rebalancing.report`
-(move list and explanation) and :mod:`~alloc.rebalancing.api` (the public functions).
+Modules, one job each: `params` (parameter checks), `setup` (the compiled incumbent,
+budgets, forced placement), `plan` (a plan's figures and key), `search` (the budget-aware
+search), `phases` (the schedule), `exact` (CP-SAT polish and LNS), `report` (move list and
+explanation) and `api` (the public functions).
 """
 
 from alloc.rebalancing.api import rebalance, tradeoff

@@ -1,7 +1,7 @@
-"""The public entry points of rebalancing: :func:`rebalance` (repair an incumbent plan
-for a changed problem with few, cheap moves) and :func:`tradeoff` (the frontier of moves
-against imbalance). Each call checks its parameters, makes one
-:class:`~alloc.solvers.deadline.Deadline` and runs the phases within it."""
+"""The public entry points of rebalancing: [`rebalance`][alloc.rebalancing.rebalance] (repair an
+incumbent plan for a changed problem with few, cheap moves) and
+[`tradeoff`][alloc.rebalancing.tradeoff] (the frontier of moves against imbalance). Each call checks
+its parameters, makes one `Deadline` and runs the phases within it."""
 
 from __future__ import annotations
 
@@ -85,10 +85,10 @@ def rebalance(
     Returns
     -------
     Result
-        ``assignment`` (every customer; it passes :func:`alloc.check`), ``objective``,
-        and ``moves``: one row per customer that changes rep, with ``customer_id``,
+        ``assignment`` (every customer; it passes [`alloc.check`][alloc.checker.check]),
+        ``objective``, and ``moves``: one row per customer that changes rep, with ``customer_id``,
         ``from_rep`` (None for new customers), ``to_rep``, ``value``, ``reason`` (one of
-        :data:`~alloc.rebalancing.REASONS`) and ``protected``. Status is ``OPTIMAL``
+        `REASONS`) and ``protected``. Status is ``OPTIMAL``
         when CP-SAT proved the plan best within the budgets, ``FEASIBLE`` otherwise,
         ``UNKNOWN`` (no assignment) when no plan satisfying the rules was found within
         the budgets, and ``INFEASIBLE`` when the new problem has no plan at all.
@@ -182,22 +182,23 @@ def tradeoff(
 ) -> pd.DataFrame:
     """The frontier of discretionary moves against the objective and imbalance.
 
-    Each budget of discretionary moves is searched exactly as :func:`rebalance` does
-    (same phases, same exact polish on small problems, same seed), and the plan found
-    for the previous (smaller) budget is kept when it is better: each point is at least
-    as good as ``rebalance(max_moves=budget)``, and the objective never increases as the
-    budget grows.
+    Each budget of discretionary moves is searched exactly as
+    [`rebalance`][alloc.rebalancing.rebalance] does (same phases, same exact polish on
+    small problems, same seed), and the plan found for the previous (smaller) budget is
+    kept when it is better: each point is at least as good as
+    ``rebalance(max_moves=budget)``, and the objective never increases as the budget
+    grows.
 
     Parameters
     ----------
     problem, incumbent
-        As for :func:`rebalance`.
+        As for [`rebalance`][alloc.rebalancing.rebalance].
     budgets : iterable of int
         Budgets of discretionary moves (``max_moves``); sorted and de-duplicated.
     time_limit_per_budget : float
         Seconds per budget.
     seed, value, protect
-        As for :func:`rebalance`.
+        As for [`rebalance`][alloc.rebalancing.rebalance].
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """CP-SAT in rebalancing: the exact polish of small problems, large-neighbourhood search
 on big ones, and the shedding LNS for a tolerance out of reach. The budgets (and, in
 tolerance mode, the tolerance) are constraints of the model; every plan CP-SAT returns
-is re-scored exactly by a :class:`~alloc.rebalancing.plan.Plan` before it is kept."""
+is re-scored exactly by a `Plan` before it is kept."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def cp_solve(
 ) -> CpOut:
     """CP-SAT on the units ``units`` and the reps in ``rep_mask``, the rest fixed.
 
-    The model is :func:`alloc.solvers.cpsat.build_model`'s (one variable per pair, one
+    The model is `alloc.solvers.cpsat.build_model`'s (one variable per pair, one
     rep per unit, the hard rows with the fixed units' loads), plus::
 
         sum_p mc[p] x[p] <= max_moves - fixed moves     (and the same for moved value)

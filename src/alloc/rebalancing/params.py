@@ -1,7 +1,7 @@
-"""Parameter checks of :func:`~alloc.rebalancing.rebalance` and
-:func:`~alloc.rebalancing.tradeoff`: budgets, time, seed, incumbent, protect, value and
+"""Parameter checks of [`rebalance`][alloc.rebalancing.rebalance] and
+[`tradeoff`][alloc.rebalancing.tradeoff]: budgets, time, seed, incumbent, protect, value and
 tolerance, each read into the form the search uses or rejected in alloc's one message
-form (:mod:`alloc.validation`)."""
+form (`alloc.validation`)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def check_common(
 
 
 def check_budgets(budgets: object, owner: str) -> list[int]:
-    """The budgets of :func:`~alloc.rebalancing.tradeoff` as a list (not yet sorted)."""
+    """The budgets of [`tradeoff`][alloc.rebalancing.tradeoff] as a list (not yet sorted)."""
     if isinstance(budgets, str | bytes) or not isinstance(budgets, Iterable):
         raise InvalidParameterError(
             f"the 'budgets' parameter of {owner} must be an iterable of non-negative "
@@ -119,8 +119,9 @@ def incumbent_series(problem: Problem, incumbent: object, owner: str) -> pd.Seri
 def protected_mask(problem: Problem, protect: object, owner: str) -> np.ndarray:
     """Per customer: protected or not, from a flag column or a list of customer ids.
 
-    A flag column is read by :func:`alloc.validation.parse_flags`: a cell that is not a
-    yes/no value raises :class:`~alloc.errors.InvalidProblemError` naming its rows.
+    A flag column is read by [`alloc.validation.parse_flags`][alloc.validation.parse_flags]: a cell
+    that is not a yes/no value raises [`InvalidProblemError`][alloc.errors.InvalidProblemError]
+    naming its rows.
     """
     n = problem.n_customers
     if protect is None:

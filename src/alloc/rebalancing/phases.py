@@ -1,6 +1,6 @@
 """The search schedule of rebalancing: which phase runs when, and with what share of the
 time. Each phase gets a share of what is left of the call's one
-:class:`~alloc.solvers.deadline.Deadline`.
+`Deadline`.
 
 1. (no budget, big problems) the portfolio's local search with a small price per move;
 2. the budgeted search; if it ends infeasible with protected customers frozen, a
@@ -10,14 +10,14 @@ time. Each phase gets a share of what is left of the call's one
 5. (big problems, no tolerance) *compaction*: the budgeted search, from the start,
    for the fewest moves reaching the deviations found so far;
 6. (a tolerance out of reach) on big problems with ``max_moves``, CP-SAT on the
-   heaviest units of the reps beyond it (:func:`~alloc.rebalancing.exact.shed_lns`);
+   heaviest units of the reps beyond it (`shed_lns`);
    then a second search on the other imbalance metrics, the targeted ones held
-   (:func:`secondary`);
+   (`secondary`);
 7. (big problems) large-neighbourhood search with CP-SAT, the budget a constraint;
 8. free moves that improve the objective (no budget used).
 
-Small problems (up to :data:`EXACT_PAIR_LIMIT` pairs) are then finished by one exact
-CP-SAT model (:func:`~alloc.rebalancing.exact.exact`).
+Small problems (up to `EXACT_PAIR_LIMIT` pairs) are then finished by one exact
+CP-SAT model (`exact`).
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def secondary(search: Search, best: Snapshot, deadline: Deadline, seed: int) -> 
 
 
 def price_search(search: Search, best: Snapshot, deadline: Deadline, seed: int) -> Snapshot:
-    """Run :class:`~alloc.solvers.local_search.LocalSearch` with a small cost per move."""
+    """Run `LocalSearch` with a small cost per move."""
     setup = search.setup
     model = setup.model
     scale = max(abs(best.key[-1]), 1e-9)

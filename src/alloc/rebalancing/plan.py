@@ -1,6 +1,6 @@
 """A plan under rebalancing and how it is scored: the chosen pair per unit, its loads,
 its moves and moved value, and the lexicographic key plans are compared by (hard-row
-violation, protected moves, distance to the tolerance, objective). :class:`Plan` needs
+violation, protected moves, distance to the tolerance, objective). `Plan` needs
 no random generator and no deadline: the search and the report both use it."""
 
 from __future__ import annotations

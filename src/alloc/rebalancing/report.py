@@ -1,6 +1,6 @@
 """What a rebalancing returns: the assignment, the move list with a reason per move, the
 explanation lines (forced and discretionary moves, deviations before and after, the
-tolerance, protected moves) and the :class:`~alloc.Result` that carries them."""
+tolerance, protected moves) and the [`Result`][alloc.Result] that carries them."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def result(
     seed: int,
     words: str,
 ) -> Result:
-    """The :class:`~alloc.Result` of a rebalancing: status, plan, moves, explanation."""
+    """The [`Result`][alloc.Result] of a rebalancing: status, plan, moves, explanation."""
     problem = setup.problem
     stats_kw: dict[str, Any] = {
         "phases": tuple(outcome.phases),

@@ -4,10 +4,10 @@ It keeps a *surrogate* of the objective that is separable by rep: hard-row viola
 first, then the weighted excess of each rep's relative deviation over a threshold ``t``
 (``sum_r max(0, |dev_r| - t)``), plus linear costs. Each round ranks shifts and
 (sampled and guided) swaps by improvement per unit of budget consumed, budget-freeing
-moves first, and applies the best ones on disjoint reps. :meth:`Search.run` lowers the
-thresholds step by step; :meth:`Search.prune` reverts moves that do not pay for
-themselves; :meth:`Search.polish` makes free moves on the true objective. Move changes
-are computed by the kernel of :mod:`alloc.solvers.state`.
+moves first, and applies the best ones on disjoint reps. `Search.run` lowers the
+thresholds step by step; `Search.prune` reverts moves that do not pay for
+themselves; `Search.polish` makes free moves on the true objective. Move changes
+are computed by the kernel of `alloc.solvers.state`.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ __all__ = ["Search"]
 class Search(Plan):
     """State and moves of the budget-aware local search.
 
-    Parameters beyond :class:`~alloc.rebalancing.plan.Plan`'s: ``frozen`` keeps
-    protected customers in place (until :meth:`unfreeze`); ``rng`` draws the sampled
+    Parameters beyond `Plan`'s: ``frozen`` keeps
+    protected customers in place (until `unfreeze`); ``rng`` draws the sampled
     moves; ``shift_bonus`` is the weight, in the ranking of moves only, of the change in
     total |deviation| of the reps a move touches: among moves that remove the same
     excess, the ones that shift more (fewer moves per unit of shift) rank first.
@@ -439,7 +439,7 @@ class Search(Plan):
         return np.asarray(d @ np.abs(self.x_weight[k]))
 
     def descend(self, deadline: Deadline, free_only: bool = False) -> None:
-        """Rounds of :meth:`step` until none improves or the deadline."""
+        """Rounds of `step` until none improves or the deadline."""
         while not deadline.expired():
             if self.step(free_only):
                 continue

@@ -108,7 +108,7 @@ def imbalance_bound(model: Model, rows: Rows) -> float:
 
 @dataclass(frozen=True)
 class Lagrangian:
-    """Result of :func:`lagrangian`: a bound and the reduced cost of every pair.
+    """Result of `lagrangian`: a bound and the reduced cost of every pair.
 
     ``reduced[p]`` is how much choosing pair ``p`` for its unit adds to the Lagrangian
     value: every plan that uses ``p`` costs at least ``bound + reduced[p]``. Pairs whose

@@ -1,9 +1,9 @@
 """The one CP-SAT formulation of an allocation model, and the wrappers that solve it.
 
-Every CP-SAT model of the library is built here (:func:`build_model`): the exact
+Every CP-SAT model of the library is built here (`build_model`): the exact
 model, the large-neighbourhood sub-models, the infeasibility cores and rebalance's
-budgeted models (which add their own rows and objective through :class:`CpBuild`).
-Only :func:`run` turns a :class:`~alloc.solvers.deadline.Deadline` into seconds.
+budgeted models (which add their own rows and objective through `CpBuild`).
+Only `run` turns a `Deadline` into seconds.
 
 Model (for the units ``U'`` and reps ``R'`` being optimised, everything else fixed)::
 
@@ -16,9 +16,9 @@ Model (for the units ``U'`` and reps ``R'`` being optimised, everything else fix
 Float data are scaled to integers row by row: whole numbers stay as they are, decimals
 of up to six places are multiplied by ``10**d`` (exact), other floats are scaled to about
 1e6 per largest weight (approximate). Limits are rounded *outward* from the allowed limits
-of :mod:`alloc.data.tolerance`, so when the weights are exact (``Scaled.error == 0``) the
+of `alloc.data.tolerance`, so when the weights are exact (``Scaled.error == 0``) the
 integer model is a relaxation of the raw one, and an INFEASIBLE from it is a proof. The
-scaling is explicit: :class:`Scaled` records its largest relative error, and every
+scaling is explicit: `Scaled` records its largest relative error, and every
 solution CP-SAT returns is re-scored exactly by the caller before it is used. A complete hint (every
 ``x`` and auxiliary variable implied by it) is passed and ``symmetry_level=0`` keeps the
 hint valid in presolve.
@@ -71,15 +71,15 @@ class CpResult:
 class CpBuild:
     """A CP-SAT model of (part of) an allocation model, with its variables and terms.
 
-    Made by :func:`build_model`. ``x[i]`` is the boolean of the global pair
+    Made by `build_model`. ``x[i]`` is the boolean of the global pair
     ``pairs[i]``; ``load(k, r)`` is the scaled load of row ``k`` on rep ``r``, the
     fixed units' ``base`` included. The imbalance variables are ``z[k]`` (max norm, one
     per row) and ``d[k, r]`` (sum norm, one per row and rep); ``terms`` holds the
     imbalance part of the objective as ``(variable, coefficient)`` pairs. ``literals``
-    maps each enforcement key to its literal (see ``enforce`` in :func:`build_model`).
-    A caller may add rows (:meth:`add_row`, :meth:`add_pair_row`), variables
-    (``cp.new_int_var``), hints (:meth:`add_hint`) and its own objective
-    (:meth:`minimize`) before calling :func:`run`.
+    maps each enforcement key to its literal (see ``enforce`` in `build_model`).
+    A caller may add rows (`add_row`, `add_pair_row`), variables
+    (``cp.new_int_var``), hints (`add_hint`) and its own objective
+    (`minimize`) before calling `run`.
     """
 
     cp: cp_model.CpModel
@@ -114,7 +114,7 @@ class CpBuild:
         return expr + int(self.base[k, r])
 
     def pair_sum(self, coeffs: np.ndarray) -> cp_model.LinearExpr:
-        """``sum_i coeffs[i] x[i]`` for whole ``coeffs`` aligned with :attr:`pairs`."""
+        """``sum_i coeffs[i] x[i]`` for whole ``coeffs`` aligned with `pairs`."""
         return cp_model.LinearExpr.weighted_sum(self.x, np.asarray(coeffs).tolist())
 
     def add_row(
@@ -205,7 +205,7 @@ def build_model(
     rep_mask : ndarray of bool, optional
         Reps the units may go to (default all).
     base : ndarray, optional
-        ``(K, R)`` scaled loads of the fixed units (see :func:`fixed_loads`).
+        ``(K, R)`` scaled loads of the fixed units (see `fixed_loads`).
     other_dev : ndarray, optional
         ``(K,)`` max-norm deviation already reached on reps outside ``rep_mask``.
     hint : ndarray, optional
@@ -218,7 +218,7 @@ def build_model(
         (``CpBuild.literals``, made before ``x``) that enforces its rows.
     objective : bool
         With True, the imbalance terms and the model's objective are added; with False,
-        only the assignment and the hard rows (see :meth:`CpBuild.minimize`).
+        only the assignment and the hard rows (see `CpBuild.minimize`).
 
     Returns
     -------
@@ -392,7 +392,7 @@ def exact_max_multiplier(scaled: Scaled, k: int) -> int:
 def _max_weighted(build: CpBuild, k: int, other_dev: float) -> None:
     """The max norm with unequal shares: exact when the shares are rational.
 
-    Exact: ``z >= |M load[r] - T m[r]| L / m[r]`` (see :func:`exact_max_multiplier`),
+    Exact: ``z >= |M load[r] - T m[r]| L / m[r]`` (see `exact_max_multiplier`),
     objective ``weight z / (T L)``. Otherwise ``z >= Q |load[r] - s[r]| / s[r]`` with
     ``Q = 1e6`` and shares ``s`` rounded to whole scaled units (an approximation that
     never proves optimality).
@@ -625,7 +625,7 @@ def solve_cpsat(
     ``fixed`` is a complete assignment whose other units stay where they are.
     ``pair_mask`` (one flag per pair) keeps only the flagged pairs: a *core* problem
     whose optimum is optimal for the whole model only if the dropped pairs provably
-    cannot improve it (see :func:`alloc.solvers.bounds.lagrangian`).
+    cannot improve it (see `alloc.solvers.bounds.lagrangian`).
     """
     t0 = time.perf_counter()
     R = model.n_reps

@@ -1,4 +1,4 @@
-"""One time budget per public call: a :class:`Deadline` made once and passed down.
+"""One time budget per public call: a `Deadline` made once and passed down.
 
 Phases take a *share* of what is left rather than re-deriving seconds from the caller's
 ``time_limit``; only the solver wrappers (CP-SAT, HiGHS) turn a deadline into seconds.

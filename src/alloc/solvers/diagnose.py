@@ -6,7 +6,7 @@ senior reps may serve need at least 1,240 of workload; those 3 reps allow at mos
 1,100"*. Checks: customers with no eligible rep; per hard row, total need against total
 limit (both sides); and Hall-type checks on groups of reps: units that only a set of
 reps may serve must fit within those reps' limits. Limits are the allowed ones of
-:mod:`alloc.data.tolerance` (``Rows.lo`` / ``Rows.hi``), so a decimal tie is no proof.
+`alloc.data.tolerance` (``Rows.lo`` / ``Rows.hi``), so a decimal tie is no proof.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def prove_infeasible(
     The proof is made on the hard rows alone (no objective), in integers that are a
     relaxation of the raw rows: exact when ``scaled.error == 0`` (whole numbers and
     decimals, limits rounded outward from the allowed ones), else widened by every
-    rounding error (:func:`~alloc.solvers.cpsat.relaxation`). An INFEASIBLE there is an
+    rounding error (`relaxation`). An INFEASIBLE there is an
     INFEASIBLE of the raw model; anything else proves nothing. ``cp_status`` is CP-SAT's
     status on the whole model with its objective: with exact data and no imbalance
     terms (whose auxiliary variables have bounded domains) that model has exactly these

@@ -3,7 +3,7 @@
 Every move changes the loads of at most two reps, so its effect on every row (hard
 constraints and imbalance terms) is evaluated for all candidate moves of a unit at once
 with numpy. The score is lexicographic (violation, objective, squared deviation; see
-:mod:`alloc.solvers.state`): starting from an infeasible construction the search first
+`alloc.solvers.state`): starting from an infeasible construction the search first
 repairs, and once feasible it never accepts a move that breaks a hard row.
 
 Max-norm imbalance terms are evaluated exactly: the largest deviation over the reps a
@@ -179,7 +179,7 @@ class LocalSearch:
         """Improve until ``deadline`` and return the best plan found and its score.
 
         A bare float is read as a ``time.perf_counter()`` instant (for callers that do not
-        pass a :class:`~alloc.solvers.deadline.Deadline` yet).
+        pass a `Deadline` yet).
         """
         if not isinstance(deadline, Deadline):
             deadline = Deadline(float(deadline))

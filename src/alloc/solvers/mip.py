@@ -8,7 +8,7 @@ search ended at 18,809 and 17,155 in 60 s), and on small models it proves optima
 where CP-SAT does not (GAP e20100, 2,000 pairs: HiGHS optimal in about 42 s; plain
 CP-SAT ended 10-34 units above it in 60 s, in two benchmark runs). The portfolio runs
 it in two ways: as a turn on a narrow core between CP-SAT runs, and, on small models,
-on the whole model beside CP-SAT (:class:`MipSearch` runs in its own thread and can be
+on the whole model beside CP-SAT (`MipSearch` runs in its own thread and can be
 stopped).
 
 ``highspy`` rather than ``scipy.optimize.milp`` (which wraps an older HiGHS): it takes a

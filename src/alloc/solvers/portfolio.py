@@ -458,7 +458,7 @@ def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
 
     Max-norm terms are modelled exactly with equal shares (``|R * load - total|``) and
     with small-denominator rational shares (``fte`` 1 : 2 : 2, see
-    :func:`alloc.solvers.cpsat.exact_max_multiplier`); sum-norm terms whose share
+    `alloc.solvers.cpsat.exact_max_multiplier`); sum-norm terms whose share
     weights are such rationals too.
     """
     if scaled.error != 0:
@@ -471,7 +471,7 @@ def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
 
 def _no_plan(run: _Run, cp_status: str) -> tuple[Status, str]:
     """Status and explanation when search found no feasible plan (INFEASIBLE needs a
-    proof on the raw rows: see :func:`~alloc.solvers.diagnose.prove_infeasible`)."""
+    proof on the raw rows: see `prove_infeasible`)."""
     if cp_status == "INFEASIBLE" and run.scaled is not None:
         deadline = run.deadline.share(1.0, cap=5.0)
         proven, expl = prove_infeasible(

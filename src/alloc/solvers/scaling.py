@@ -3,10 +3,10 @@ where they do not.
 
 Rows are scaled one by one: whole numbers stay as they are, decimals of up to six places
 are multiplied by ``10**d`` (exact), other floats are scaled to about 1e6 per largest
-weight (approximate, recorded in :attr:`Scaled.error`). Limits are rounded *outward* from
-the allowed limits of :mod:`alloc.data.tolerance`, so when the weights are exact the
+weight (approximate, recorded in `Scaled.error`). Limits are rounded *outward* from
+the allowed limits of `alloc.data.tolerance`, so when the weights are exact the
 integer model is a relaxation of the raw one and an INFEASIBLE from it is a proof;
-:func:`relaxation` widens the rounded rows so that the same holds for approximate ones.
+`relaxation` widens the rounded rows so that the same holds for approximate ones.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _scale_factor(values: np.ndarray, soft: bool = False, approximate: bool = Fa
 
     Whole numbers keep factor 1 and decimals of up to six places get ``10**d`` (the
     integer row is then exact); other float data are scaled so the largest weight is
-    about ``_TARGET`` (an approximation, recorded in :attr:`Scaled.error`).
+    about ``_TARGET`` (an approximation, recorded in `Scaled.error`).
 
     Imbalance rows (``soft``) take the exact decimal scale only where it stays within
     ``_TARGET``: their totals become objective coefficients ``1 / T``, and CP-SAT's

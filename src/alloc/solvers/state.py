@@ -3,12 +3,12 @@
 All hard rows (constraints) and soft rows (imbalance terms) of a model are stacked into
 one pair-by-row weight matrix, so a move's effect on every row is one vector slice.
 A candidate move changes the loads of two reps only (rep ``ra`` by ``da``, rep ``rb``
-by ``db``); :func:`side_change` evaluates any per-(row, rep) function before and after
-for a whole batch of candidates at once, and :func:`move_delta` builds the change of
+by ``db``); `side_change` evaluates any per-(row, rep) function before and after
+for a whole batch of candidates at once, and `move_delta` builds the change of
 score from it. The score of an assignment is compared lexicographically:
 
 1. ``penalty``: total scaled violation of hard rows beyond their allowed limits (0
-   exactly when every hard row holds under :mod:`alloc.data.tolerance`'s rule);
+   exactly when every hard row holds under `alloc.data.tolerance`'s rule);
 2. ``objective``: the model's objective (linear cost + weighted imbalance);
 3. ``tiebreak``: weighted sum of squared relative deviations, which guides the search
    across the plateaus of a max-norm objective.
@@ -50,8 +50,8 @@ class Rows:
     """Stacked rows of a model: weight (pairs x rows), bounds and scales.
 
     ``lo`` and ``hi`` are the *allowed* limits of the hard rows: the raw limits widened
-    by the library's one comparison rule (:func:`alloc.data.tolerance.lower_limit`,
-    :func:`~alloc.data.tolerance.upper_limit`), so a load meets row ``k`` at rep ``r``
+    by the library's one comparison rule (`alloc.data.tolerance.lower_limit`,
+    `upper_limit`), so a load meets row ``k`` at rep ``r``
     exactly when ``lo[k, r] <= load <= hi[k, r]`` - the test the checker makes. The
     score, the move-delta kernel, greedy, local search and rebalancing compare with
     these; CP-SAT's integer limits are rounded outward from them. ``raw_lo`` and
@@ -184,7 +184,7 @@ def violation(
 ) -> np.ndarray:
     """How far loads break their rows: 0 within the allowed ``[lo, hi]``, else the
     distance to the raw limit (``load - raw_hi`` or ``raw_lo - load``), as the checker
-    measures it (:func:`alloc.data.tolerance.excess`)."""
+    measures it (`alloc.data.tolerance.excess`)."""
     return np.where(load > hi, load - raw_hi, 0.0) + np.where(load < lo, raw_lo - load, 0.0)
 
 
@@ -275,7 +275,7 @@ def max_after(
 
 @dataclass(frozen=True, eq=False)
 class Delta:
-    """Change of each part of the :class:`Score` per candidate move."""
+    """Change of each part of the `Score` per candidate move."""
 
     penalty: np.ndarray
     objective: np.ndarray
@@ -289,7 +289,7 @@ def move_delta(
     top: TopDeviations | None,
     max_rows: np.ndarray,
 ) -> Delta:
-    """Change of :func:`score_of` for each candidate move, without applying any.
+    """Change of `score_of` for each candidate move, without applying any.
 
     ``top`` holds the top deviations of the rows ``max_rows`` (the max-norm rows) at
     ``loads``; with ``top`` None the max-norm terms are left out of the objective

@@ -5,25 +5,26 @@ twelve monthly targets that sum to the annual one, region targets that sum to th
 company's, rep x month x product cells whose every row and column total holds. This
 package produces such plans in whole *units* (1 EUR, 100 EUR, one bike, one cent):
 
-* :func:`seasonality` turns sales history into period weights (months or quarters).
-* :func:`split` divides a total by weights with the largest remainder (Hamilton) method,
-  honouring floors and caps; the parts are multiples of ``unit`` and sum exactly to the
+* [`seasonality`][alloc.targets.seasonality] turns sales history into period weights (months or
+  quarters).
+* [`split`][alloc.targets.split] divides a total by weights with the largest remainder (Hamilton)
+  method, honouring floors and caps; the parts are multiples of ``unit`` and sum exactly to the
   total.
-* :func:`cascade` splits a total top-down through an organisation tree (company ->
-  region -> team -> rep) so that every parent equals the sum of its children; nodes can
+* [`cascade`][alloc.targets.cascade] splits a total top-down through an organisation tree (company
+  -> region -> team -> rep) so that every parent equals the sum of its children; nodes can
   be pinned, floored and capped.
-* :func:`decompose` spreads a total over several axes at once (month x product x rep) so
-  that the grand total and every one-axis marginal hold exactly, using iterative
+* [`decompose`][alloc.targets.decompose] spreads a total over several axes at once (month x product
+  x rep) so that the grand total and every one-axis marginal hold exactly, using iterative
   proportional fitting followed by a vectorised integer repair.
-* :func:`from_allocation` derives fair quotas from an allocation: each rep's quota is
-  proportional to the potential (or a blend of columns) of the customers assigned.
-* :func:`blend` mixes several basis columns (e.g. 70 % potential, 30 % history).
+* [`from_allocation`][alloc.targets.from_allocation] derives fair quotas from an allocation: each
+  rep's quota is proportional to the potential (or a blend of columns) of the customers assigned.
+* [`blend`][alloc.targets.blend] mixes several basis columns (e.g. 70 % potential, 30 % history).
 
 All arithmetic on amounts is done on integer unit counts, so sums are exact, never
 approximately right. Inputs are never modified.
 
 Modules, one job each: ``apportion`` (integer units and largest remainder splits within
-bounds; internal to alloc, shared with :mod:`alloc.performance`), ``shares``
+bounds; internal to alloc, shared with [`alloc.performance`][alloc.performance]), ``shares``
 (seasonality and split), ``basis`` (blend), ``org_tree`` (cascade), ``multi_axis``
 (decompose) and ``quotas`` (from_allocation). No module is named after a function, so
 ``import alloc.targets.<module>`` always gives the module.

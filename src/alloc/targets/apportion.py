@@ -1,14 +1,15 @@
 """Integer apportionment: whole units split by weight, within bounds, summing exactly.
 
 This is the arithmetic under every exact split in alloc: amounts are turned into integer
-counts of a ``unit`` (:func:`to_units`), divided by the largest remainder (Hamilton)
-method (:func:`hamilton`), clamped to per-item floors and caps (:func:`split_units`) and
-turned back into amounts (:func:`from_units`). :mod:`alloc.targets` builds its public
-functions on it, and so does :func:`alloc.performance.split_pool`.
+counts of a ``unit`` (`to_units`), divided by the largest remainder (Hamilton)
+method (`hamilton`), clamped to per-item floors and caps (`split_units`) and
+turned back into amounts (`from_units`). [`alloc.targets`][alloc.targets] builds its public
+functions on it, and so does [`alloc.performance.split_pool`][alloc.performance.split_pool].
 
 The names here are internal to alloc: they are public inside the package (other alloc
 modules may import them from ``alloc.targets.apportion``) but are not re-exported by
-:mod:`alloc.targets` and may change without notice. Users call :func:`alloc.targets.split`.
+[`alloc.targets`][alloc.targets] and may change without notice. Users call
+[`alloc.targets.split`][alloc.targets.split].
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class NoWeight(Exception):
 
 
 def check_unit(unit: object, owner: str) -> None:
-    """Raise :class:`~alloc.errors.InvalidParameterError` unless ``unit`` is positive and finite.
+    """Raise ``InvalidParameterError`` unless ``unit`` is positive and finite.
 
     ``owner`` names the public function in the message.
     """
@@ -85,7 +86,7 @@ def to_units(value: object, unit: float, name: str, owner: str) -> int:
         The amount; ints divided by an int unit use exact integer arithmetic, floats are
         accepted within a relative tolerance of 1e-9 of a multiple.
     unit : int or float
-        The unit, already checked by :func:`check_unit`.
+        The unit, already checked by `check_unit`.
     name, owner : str
         The parameter and the public function named in error messages.
 
@@ -251,8 +252,8 @@ def bound_values(
 
     ``bound`` is None, one number for every item, a mapping / Series by label (missing
     labels and NaN mean no bound) or an array-like aligned with ``index``. Raises
-    :class:`~alloc.errors.InvalidProblemError` for unknown or duplicated labels, a wrong
-    length or negative bounds.
+    [`InvalidProblemError`][alloc.errors.InvalidProblemError] for unknown or duplicated labels, a
+    wrong length or negative bounds.
     """
     n = len(index)
     if bound is None:
@@ -319,7 +320,7 @@ def hamilton(n_units: int, weights: npt.NDArray[Any]) -> IntArray:
     n_units : int
         Units to place, >= 0.
     weights : numpy.ndarray
-        Non-negative weights (int64 or float64, as from :func:`as_weights`).
+        Non-negative weights (int64 or float64, as from `as_weights`).
 
     Returns
     -------
@@ -390,8 +391,8 @@ def split_units(
     that the ``x_i`` sum to ``n_units``; it is found by clamping: compute proportional
     shares of what is left among the free items, fix the items that violate a bound on
     the side with the larger total violation at that bound, and repeat. The free items'
-    shares are then rounded by :func:`hamilton`. The caller checks that
-    ``sum(low) <= n_units <= sum(high)`` (see :func:`check_bounds`).
+    shares are then rounded by `hamilton`. The caller checks that
+    ``sum(low) <= n_units <= sum(high)`` (see `check_bounds`).
 
     Parameters
     ----------
@@ -400,7 +401,7 @@ def split_units(
     weights : numpy.ndarray
         Non-negative weights (int64 or float64).
     low, high : numpy.ndarray of float64, optional
-        Per-item bounds in units (from :func:`floor_units` and :func:`cap_units`);
+        Per-item bounds in units (from `floor_units` and `cap_units`);
         no bound when None.
 
     Returns
@@ -462,7 +463,7 @@ def check_bounds(
     what: str,
     owner: str,
 ) -> None:
-    """Raise :class:`~alloc.errors.InvalidProblemError` unless the bounds admit ``n_units``.
+    """Raise ``InvalidProblemError`` unless the bounds admit ``n_units``.
 
     Floors above caps, floors summing to more than ``n_units`` or caps to less are
     reported with the amounts; ``what`` names the amount split (e.g. ``"total"``).

@@ -1,8 +1,9 @@
 """Basis values: several columns blended into one basis, or a basis given as weights.
 
-:func:`blend` mixes columns as shares of their totals (e.g. 70 % potential, 30 %
-history); :func:`resolve_basis` reads the basis argument of :func:`alloc.targets.cascade`,
-either weights or a ``(DataFrame, {column: weight})`` pair to blend.
+[`blend`][alloc.targets.blend] mixes columns as shares of their totals (e.g. 70 % potential, 30 %
+history); `resolve_basis` reads the basis argument of
+[`alloc.targets.cascade`][alloc.targets.cascade], either weights or a
+``(DataFrame, {column: weight})`` pair to blend.
 """
 
 from __future__ import annotations

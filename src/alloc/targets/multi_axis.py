@@ -1,7 +1,7 @@
 """Targets over several axes at once (month x product x rep) with every marginal exact.
 
-:func:`decompose` splits the total along each axis with the largest remainder method,
-fits a joint table to those marginals by iterative proportional fitting, and rounds it
+[`decompose`][alloc.targets.decompose] splits the total along each axis with the largest remainder
+method, fits a joint table to those marginals by iterative proportional fitting, and rounds it
 to whole units with one min-cost flow per axis so that every marginal holds exactly.
 """
 
@@ -136,7 +136,7 @@ def _integer_table(fit: FloatArray, margins: list[IntArray]) -> IntArray:
     """A non-negative integer table with exactly the given one-axis margins, near ``fit``.
 
     Axes are rounded one at a time: the fit summed over the later axes is rounded with
-    :func:`_round_2d` as a matrix (cells so far) x (next axis) whose row totals are the
+    `_round_2d` as a matrix (cells so far) x (next axis) whose row totals are the
     integers fixed by the previous step and whose column totals are the next axis's
     margin. Each step keeps the totals fixed before it and adds the next margin
     exactly, so at the end every margin holds. Axes are taken shortest first, so that
@@ -242,7 +242,8 @@ def decompose(
 
     Method:
 
-    1. Marginals: each axis's weights are split with :func:`split` (largest remainder).
+    1. Marginals: each axis's weights are split with [`split`][alloc.targets.split] (largest
+       remainder).
     2. Seed: the product of the axes' marginal shares (independence), or
        ``seed_table`` to keep a joint structure such as each rep's product mix.
     3. Iterative proportional fitting (IPF) scales the seed until every one-axis
@@ -264,8 +265,8 @@ def decompose(
     total : int or float
         Amount to spread; a non-negative multiple of ``unit``.
     axes : mapping of str to weights
-        Axis name -> weights (mapping, Series or array, as in :func:`split`). The axis
-        labels are the weights' labels. Names become column names; ``"target"`` is
+        Axis name -> weights (mapping, Series or array, as in [`split`][alloc.targets.split]). The
+        axis labels are the weights' labels. Names become column names; ``"target"`` is
         reserved.
     unit : int or float, default 1
         Granularity of every cell.
@@ -276,7 +277,7 @@ def decompose(
         without it); axes not among the columns are spread by their marginals.
     max_iter : int, default 1000
         Maximum IPF sweeps. If the seed's zero pattern makes the marginals unreachable,
-        an :class:`~alloc.errors.AllocWarning` says so; the result is still exact.
+        an [`AllocWarning`][alloc.errors.AllocWarning] says so; the result is still exact.
 
     Returns
     -------
@@ -290,7 +291,7 @@ def decompose(
         ``axes`` empty or not a mapping, an axis named ``"target"``, bad ``unit`` or
         ``total``.
     InvalidProblemError
-        Bad weights on an axis (see :func:`split`), or a malformed ``seed_table``.
+        Bad weights on an axis (see [`split`][alloc.targets.split]), or a malformed ``seed_table``.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """Targets down an organisation tree: every parent equals the sum of its children.
 
-:func:`cascade` splits a total top-down through a tree (company -> region -> team ->
-rep) by a per-leaf basis, in whole units, with floors, caps and pins per node.
+[`cascade`][alloc.targets.cascade] splits a total top-down through a tree (company -> region -> team
+-> rep) by a per-leaf basis, in whole units, with floors, caps and pins per node.
 """
 
 from __future__ import annotations
@@ -164,8 +164,8 @@ def cascade(
 
     The basis is given per leaf (e.g. per rep); an internal node's basis is the sum of
     the basis of the leaves below it. Starting from the root, each node's amount is
-    divided among its children with :func:`split` (largest remainder on whole units),
-    so every node is a multiple of ``unit`` and every parent equals the sum of its
+    divided among its children with [`split`][alloc.targets.split] (largest remainder on whole
+    units), so every node is a multiple of ``unit`` and every parent equals the sum of its
     children exactly.
 
     Floors, caps and pins apply per node. A pinned node receives exactly its pin: the
@@ -187,8 +187,8 @@ def cascade(
     basis : mapping, pandas.Series, or (pandas.DataFrame, mapping)
         Leaf id -> non-negative basis value (potential, history, capacity, ...).
         For a blend pass ``(df, {"potential": 0.7, "history": 0.3})``: ``df`` is indexed
-        by leaf id and the columns are blended as shares (see :func:`blend`). Integer
-        basis values are split with exact integer arithmetic.
+        by leaf id and the columns are blended as shares (see [`blend`][alloc.targets.blend]).
+        Integer basis values are split with exact integer arithmetic.
     unit : int or float, default 1
         Granularity of every node's amount.
     floors, caps : mapping or pandas.Series, optional

@@ -1,7 +1,7 @@
 """Quotas from an allocation: each rep's share of a total follows its territory.
 
-:func:`from_allocation` sums a basis (potential, or a blend of columns) over each rep's
-assigned customers and splits the total exactly by it. Quotas from forecasts
+[`from_allocation`][alloc.targets.from_allocation] sums a basis (potential, or a blend of columns)
+over each rep's assigned customers and splits the total exactly by it. Quotas from forecasts
 (``forecast``, ``set_quotas``, ``backtest`` in DESIGN.md section 5) are to join this
 family as modules of their own.
 """
@@ -44,15 +44,15 @@ def from_allocation(
     """Fair quotas from an allocation: each rep's share of ``total`` follows its territory.
 
     A rep's quota is proportional to the summed basis (potential by default) of the
-    customers assigned to it, split exactly with :func:`split`: quotas are multiples of
-    ``unit`` and sum to ``total``. Reps without customers get 0. Customers missing from
+    customers assigned to it, split exactly with [`split`][alloc.targets.split]: quotas are
+    multiples of ``unit`` and sum to ``total``. Reps without customers get 0. Customers missing from
     the assignment (or assigned NaN) count for nobody.
 
     Parameters
     ----------
     problem : alloc.Problem or pandas.DataFrame
         Anything with ``customers`` (DataFrame indexed by customer id) and ``reps``
-        (DataFrame indexed by rep id), such as :class:`alloc.Problem`; or just the
+        (DataFrame indexed by rep id), such as [`alloc.Problem`][alloc.Problem]; or just the
         customers DataFrame, indexed by customer id.
     assignment : pandas.Series
         Customer id -> rep id.
@@ -63,7 +63,7 @@ def from_allocation(
     blend : mapping of str to float, optional
         Blend of customer columns instead of one column, e.g.
         ``{"potential": 0.7, "revenue_last_year": 0.3}``; each column counts as shares
-        of its total over the assigned customers (see :func:`blend`).
+        of its total over the assigned customers (see [`blend`][alloc.targets.blend]).
     unit : int or float, default 1
         Granularity of the quotas.
     reps : sequence, optional

@@ -1,8 +1,9 @@
 """Periods and parts: seasonality weights from sales history, and exact splits of a total.
 
-* :func:`seasonality` turns sales history into period weights (months or quarters).
-* :func:`split` divides a total by weights with the largest remainder (Hamilton) method,
-  honouring floors and caps; the parts are multiples of ``unit`` and sum exactly to the
+* [`seasonality`][alloc.targets.seasonality] turns sales history into period weights (months or
+  quarters).
+* [`split`][alloc.targets.split] divides a total by weights with the largest remainder (Hamilton)
+  method, honouring floors and caps; the parts are multiples of ``unit`` and sum exactly to the
   total.
 """
 
@@ -54,7 +55,7 @@ def seasonality(
     Missing periods: a period with no rows in a year counts as 0 for that year. Such a
     year may be only partly covered by the history (e.g. data starting in March), which
     would bias the profile, so the missing periods are reported: an
-    :class:`~alloc.errors.AllocWarning` names them, and the result's
+    [`AllocWarning`][alloc.errors.AllocWarning] names them, and the result's
     ``attrs["missing_periods"]`` maps each affected year to its missing periods
     (``{}`` when there are none). Pass ``years=`` to leave partial years out.
 
