@@ -290,8 +290,8 @@ def parse_config(config: Mapping[str, Any], where: str = "config") -> ConfigSpec
     >>> try:
     ...     parse_config({"solve": {"time_limt": 10}}, "rules.toml")
     ... except InvalidProblemError as exc:
-    ...     print(str(exc).replace("; ", ";\n"))
-    rules.toml: unknown key 'time_limt' in [solve];
+    ...     print(*str(exc).split("; "), sep="\\n")
+    rules.toml: unknown key 'time_limt' in [solve]
     did you mean 'time_limit'? Accepted keys: time_limit, seed, workers.
     """
     try:
