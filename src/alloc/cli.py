@@ -1,143 +1,114 @@
 """The ``alloc`` command line: ``alloc demo``, ``alloc solve``, ``alloc bench``.
 
-Exit codes of ``alloc solve``: 0 a feasible plan was written; 2 bad input (the error
-is printed); 3 proven infeasible (the explanation is printed); 4 no plan found in the
-time limit and infeasibility not proven.
+Every input and output path is checked before any solving (:mod:`alloc.cli_inputs`,
+:mod:`alloc.cli_config`); a mistake ends the run with one line on stderr naming the
+option, file, table, key or column and the fix, and no file is written. Warnings are
+printed as one ``alloc: warning:`` line each (``--quiet`` silences them and progress).
+
+Exit codes: 0 done (for ``solve``: a feasible plan was written); 1 unexpected failure (one
+line; ``--debug`` shows the traceback); 2 bad input or usage; 3 proven infeasible (the
+explanation is printed); 4 no plan found in the time limit and infeasibility not proven;
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-import tomllib
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO
 
 import pandas as pd
 
-from alloc import rules as rules_module
 from alloc._io import write_atomic
+from alloc.cli_config import build_from_config, parse_config, read_config
+from alloc.cli_inputs import check_output_dir, check_output_file, parse_sep, read_table
 from alloc.data.problem import Problem
-from alloc.errors import AllocError, InvalidProblemError
+from alloc.errors import AllocError, AllocWarning, InvalidParameterError, InvalidProblemError
 from alloc.metrics import evaluate
 from alloc.result import Status
 from alloc.solvers.portfolio import solve
 
 __all__ = ["build_from_config", "main"]
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 0, 2, 3, 4
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
-_RULES = {
-    name: getattr(rules_module, name)
-    for name in (
-        "Match",
-        "KeyAccounts",
-        "Capacity",
-        "AccountLimit",
-        "Balance",
-        "Spread",
-        "Pin",
-        "Forbid",
-        "Together",
-    )
-}
-_TERMS = {
-    name: getattr(rules_module, name)
-    for name in (
-        "MinimizeImbalance",
-        "MaximizeFit",
-        "MinimizeCost",
-        "MinimizeDisruption",
-        "MinimizeTravel",
-    )
-}
+_NEEDS_CONFIG = (
+    "--config is required: pass --config rules.toml with at least one [[objective]] "
+    '(e.g. type = "MinimizeImbalance" and metric = "potential"); without an objective '
+    "every plan that meets the rules is as good, even all customers on one rep. "
+    "The format is in docs/cli.md."
+)
 
 
-def _make(kind: str, spec: dict[str, Any], known: dict[str, Any], where: str) -> Any:
-    spec = dict(spec)
-    name = spec.pop("type", None)
-    if name not in known:
-        raise InvalidProblemError(
-            f"{where}: each [[{kind}]] entry needs type = one of {sorted(known)}; got {name!r}."
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _say(kind: str, text: object) -> None:
+    print(f"alloc: {kind}: {_one_line(text)}", file=sys.stderr)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` for the command line: one line, no source location."""
+    _say("warning", message)
+
+
+def _solve_inputs(args: argparse.Namespace) -> tuple[Problem, dict[str, Any]]:
+    """Check every input and the output path, then build the problem; no solving."""
+    if not args.config:
+        raise InvalidProblemError(_NEEDS_CONFIG)
+    inputs = {"--customers": args.customers, "--reps": args.reps, "--pairs": args.pairs}
+    check_output_file(args.output, "-o", {**inputs, "--config": args.config})
+    spec = parse_config(read_config(args.config), args.config)
+    if not spec.objective:
+        warnings.warn(
+            f"{args.config} has no [[objective]]: every plan that meets the rules counts as "
+            "optimal, even all customers on one rep; add e.g. [[objective]] type = "
+            '"MinimizeImbalance".',
+            AllocWarning,
+            stacklevel=1,
         )
-    try:
-        return known[name](**spec)
-    except TypeError as exc:
-        raise InvalidProblemError(f"{where}: [[{kind}]] {name}: {exc}") from exc
-
-
-def build_from_config(
-    config: dict[str, Any],
-    customers: pd.DataFrame,
-    reps: pd.DataFrame,
-    pairs: pd.DataFrame | None = None,
-    where: str = "config",
-) -> Problem:
-    """A Problem from a parsed TOML config with ``[[rules]]`` and ``[[objective]]`` tables.
-
-    Examples
-    --------
-    >>> import tomllib, alloc
-    >>> config = tomllib.loads('''
-    ... [[rules]]
-    ... type = "Capacity"
-    ... metric = "workload"
-    ... limit = "capacity"
-    ... [[objective]]
-    ... type = "MinimizeImbalance"
-    ... metric = "potential"
-    ... ''')
-    >>> customers, reps = alloc.datasets.load_sample()
-    >>> build_from_config(config, customers, reps)
-    Problem(400 customers, 12 reps, 4,800 eligible pairs, 1 rules, 1 objective terms)
-    """
-    unknown = set(config) - {"rules", "objective", "solve", "id_columns"}
-    if unknown:
-        raise InvalidProblemError(
-            f"{where}: unknown sections {sorted(unknown)}; use [[rules]], [[objective]], "
-            f"[solve] and [id_columns]."
-        )
-    rules = [_make("rules", r, _RULES, where) for r in config.get("rules", [])]
-    terms = [_make("objective", t, _TERMS, where) for t in config.get("objective", [])]
-    return Problem(
+    customers = read_table(args.customers, "--customers", args.sep)
+    reps = read_table(args.reps, "--reps", args.sep)
+    pairs = read_table(args.pairs, "--pairs", args.sep) if args.pairs else None
+    problem = Problem(
         customers,
         reps,
         pairs=pairs,
-        rules=rules,
-        objective=terms,
-        id_columns=config.get("id_columns"),
+        rules=spec.rules,
+        objective=spec.objective,
+        id_columns=spec.id_columns,
     )
-
-
-def _read_csv(path: str, what: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InvalidProblemError(f"cannot read the {what} file {path!r}: {exc}") from exc
+    options = dict(spec.solve)
+    if args.time_limit is not None:
+        options["time_limit"] = args.time_limit
+    if args.seed is not None:
+        options["seed"] = args.seed
+    return problem, options
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    try:
-        customers = _read_csv(args.customers, "customers")
-        reps = _read_csv(args.reps, "reps")
-        pairs = _read_csv(args.pairs, "pairs") if args.pairs else None
-        config: dict[str, Any] = {}
-        if args.config:
-            try:
-                config = tomllib.loads(Path(args.config).read_text())
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise InvalidProblemError(f"cannot read the config {args.config!r}: {exc}") from exc
-        problem = build_from_config(config, customers, reps, pairs, where=args.config or "config")
-        options = config.get("solve", {})
-        time_limit = (
-            args.time_limit if args.time_limit is not None else options.get("time_limit", 10.0)
-        )
-        result = solve(problem, time_limit=time_limit, seed=args.seed, progress=not args.quiet)
-    except AllocError as exc:
-        print(f"alloc: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    problem, options = _solve_inputs(args)
+    result = solve(
+        problem,
+        time_limit=options.get("time_limit", 10.0),
+        seed=options.get("seed", 0),
+        workers=options.get("workers"),
+        progress=not args.quiet,
+    )
     if not result.status.has_solution:
+        # The explanation may list several reasons, one per line: print it as it is.
         print(f"alloc: {result.status.value}: {result.explanation}", file=sys.stderr)
         return EXIT_INFEASIBLE if result.status is Status.INFEASIBLE else EXIT_UNKNOWN
     assert result.assignment is not None
@@ -159,6 +130,7 @@ def _fairness_row(metrics: dict[str, Any], metric: str) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from alloc.datasets import sample_problem
 
+    out = check_output_dir(args.output_dir, "--output-dir")
     problem = sample_problem()
     customers = problem.customers
     print(f"alloc demo: bundled sample, {problem.n_customers} customers, {problem.n_reps} reps")
@@ -192,7 +164,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"  rule violations: current {before['violations']}, plan {after['violations']}")
     print(f"  customers moved from their current owner: {after.get('moves', 0)}")
     print(f"\n{result.summary()}")
-    out = Path(args.output_dir)
     frame = result.to_frame()
     csv_path = write_atomic(out / "assignment.csv", lambda tmp: frame.to_csv(tmp))
     import matplotlib
@@ -221,6 +192,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from alloc.datasets import make_problem, sample_problem
     from alloc.policies import Greedy, Optimized, RandomPolicy, RoundRobin, StatusQuo
 
+    if args.output:
+        check_output_file(args.output, "-o")
     problems = {"sample": sample_problem()}
     for n, m in ((500, 10), (2000, 20))[: args.sizes]:
         problems[f"generated-{n}x{m}"] = make_problem(n, m, seed=args.seed)
@@ -258,37 +231,137 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2) instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        reason = message.rstrip(".")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {reason}; see '{self.prog} --help'.\n")
+
+
+def _argument_type(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type=`` from a check that raises ``ValueError`` with the reason."""
+
+    def convert(text: str) -> Any:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(_one_line(exc)) from exc
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"must be a positive number of seconds; got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"must be a positive integer; got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="alloc", description=__doc__.splitlines()[0])
+    common = _Parser(add_help=False)
+    common.add_argument("--quiet", action="store_true", help="no progress, summary or warnings")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of failures")
+    seconds, count = _argument_type(_seconds), _argument_type(_count)
+    parser = _Parser(prog="alloc", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="solve the bundled sample and compare with current owners")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="solve the bundled sample and compare with current owners"
+    )
     demo.add_argument("--output-dir", default="demo_output")
-    demo.add_argument("--time-limit", type=float, default=5.0)
+    demo.add_argument("--time-limit", type=seconds, default=5.0)
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--quiet", action="store_true")
-    s = sub.add_parser("solve", help="solve a problem given as CSV files and a TOML config")
-    s.add_argument("--customers", required=True)
-    s.add_argument("--reps", required=True)
-    s.add_argument("--pairs")
-    s.add_argument("--config", help="TOML with [[rules]], [[objective]] and [solve]")
+    s = sub.add_parser(
+        "solve", parents=[common], help="solve a problem given as CSV files and a TOML config"
+    )
+    s.add_argument("--customers", required=True, help="customers CSV (customer_id, ...)")
+    s.add_argument("--reps", required=True, help="reps CSV (rep_id, ...)")
+    s.add_argument("--pairs", help="optional CSV of allowed (customer_id, rep_id) pairs")
+    s.add_argument(
+        "--config", help="TOML with [[rules]], [[objective]], [solve] (required; docs/cli.md)"
+    )
     s.add_argument("-o", "--output", required=True, help="assignment CSV to write")
-    s.add_argument("--time-limit", type=float)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--quiet", action="store_true", help="no progress or summary")
-    b = sub.add_parser("bench", help="compare allocation policies on bundled and generated data")
-    b.add_argument("--time-limit", type=float, default=2.0)
-    b.add_argument("--seeds", type=int, default=2)
+    s.add_argument("--sep", type=_argument_type(parse_sep), default=",",
+                   help="field separator of the CSV inputs: a character, comma, semicolon, "
+                   "tab or pipe (default comma)")  # fmt: skip
+    s.add_argument("--time-limit", type=seconds, help="seconds (default [solve] or 10)")
+    s.add_argument("--seed", type=int, help="random seed (default [solve] or 0)")
+    b = sub.add_parser(
+        "bench", parents=[common], help="compare allocation policies on bundled and generated data"
+    )
+    b.add_argument("--time-limit", type=seconds, default=2.0)
+    b.add_argument("--seeds", type=count, default=2)
     b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--sizes", type=int, default=1, help="how many generated sizes (0-2)")
+    b.add_argument("--sizes", type=int, choices=(0, 1, 2), default=1,
+                   help="how many generated sizes")  # fmt: skip
     b.add_argument("-o", "--output")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``alloc`` command."""
-    args = _parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; every expected failure becomes one line and an exit code."""
     handler = {"demo": _cmd_demo, "solve": _cmd_solve, "bench": _cmd_bench}[args.command]
-    return handler(args)
+    try:
+        return handler(args)
+    except (InvalidProblemError, InvalidParameterError) as exc:
+        if args.debug:
+            raise
+        _say("error", exc)
+        return EXIT_BAD_INPUT
+    except (AllocError, OSError) as exc:
+        if args.debug:
+            raise
+        _say("error", exc)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        _say("error", "interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            raise
+        _say("internal error", f"{type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return EXIT_FAILURE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``alloc`` command; returns the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``alloc`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 done, 1 unexpected failure, 2 bad input or usage, 3 proven infeasible, 4 no
+        plan in the time limit, 130 interrupted (see the module docstring).
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error, already printed (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    with warnings.catch_warnings():
+        if args.quiet:
+            warnings.simplefilter("ignore")
+        else:
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+        return _run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover
