@@ -171,15 +171,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from alloc.plot import deviations
+    from alloc.plot import loads as plot_loads
 
-    fig, axes = plt.subplots(2, 1, figsize=(8, 7))
+    # Absolute loads against each rep's fair share: a balanced plan's +-0.03 % would be
+    # invisible as deviation bars next to today's +-100 %.
+    fig, axes = plt.subplots(2, 1, figsize=(9, 7))
     for ax, metric in zip(axes, ("potential", "workload"), strict=True):
         frames = {
-            f"current owners (max {before[f'{metric}_max_dev']:.1%})": loads_now,
-            f"alloc plan (max {after[f'{metric}_max_dev']:.2%})": loads,
+            f"current owners (max dev {before[f'{metric}_max_dev']:.1%})": loads_now,
+            f"alloc plan (max dev {after[f'{metric}_max_dev']:.2%})": loads,
         }
-        deviations(frames, metric, ax=ax)
+        plot_loads(frames, metric, ax=ax)
     fig.tight_layout()
     png_path = write_atomic(out / "loads.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)
