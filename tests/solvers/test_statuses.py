@@ -93,3 +93,21 @@ def test_tiny_territory_with_three_tight_windows_is_proven_like_brute_force(
     assert optimum is not None
     assert result.status is alloc.Status.OPTIMAL
     assert result.objective == pytest.approx(optimum, rel=1e-9)
+
+
+def test_a_rounded_model_s_optimum_is_reported_feasible_with_a_precision_warning() -> None:
+    # Potentials that are not decimals are scaled approximately for CP-SAT: its optimum
+    # of the rounded model is no proof, the status says FEASIBLE and the warning says why
+    # (when a bound proves the plan instead, test_solve checks that no warning is given).
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(5)],
+            "p": np.pi * np.array([3.3, 2.2, 1.7, 4.1, 2.9]),
+        }
+    )
+    problem = alloc.Problem(
+        customers, pd.DataFrame({"rep_id": ["r1", "r2"]}), objective=alloc.MinimizeImbalance("p")
+    )
+    with pytest.warns(alloc.PrecisionWarning, match="reported FEASIBLE, not OPTIMAL"):
+        result = alloc.solve(problem, time_limit=2, seed=0, workers=1)
+    assert result.status is alloc.Status.FEASIBLE

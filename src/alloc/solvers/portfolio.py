@@ -103,6 +103,9 @@ class _Run:
         self.rows = Rows.from_model(self.model)
         self.phases: list[tuple[str, float, float]] = []
         self.notes: list[str] = []
+        # A PrecisionWarning to issue if the plan ends FEASIBLE (a later bound may still
+        # prove it optimal, and then the warning would contradict the status).
+        self.precision = ""
         self.chosen = np.zeros(0, dtype=np.int64)
         self.best = Score(math.inf, math.inf, math.inf)
         self.found_by = ""
@@ -335,12 +338,10 @@ def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, bound: float)
     if core.proven:
         outcome = replace(outcome, proven=True, bound=run.best.objective)
     elif core.blocked_by_scaling:
-        warnings.warn(
+        run.precision = (
             "alloc.solve: CP-SAT solved its integer model to optimality, but scaling "
             f"float data to integers changed it by up to {scaled.error:.2e} (relative); "
-            "the plan is reported FEASIBLE, not OPTIMAL.",
-            PrecisionWarning,
-            stacklevel=_USER_STACKLEVEL,
+            "the plan is reported FEASIBLE, not OPTIMAL."
         )
     run.phase("cp-sat core", run.best.objective)
     return outcome
@@ -372,11 +373,9 @@ def _exact_phase(run: _Run, scaled: Scaled, bound: float) -> _CpOutcome:
             else "the fair shares are unequal, so the integer model approximates "
             "the relative deviations"
         )
-        warnings.warn(
+        run.precision = (
             f"alloc.solve: CP-SAT solved its integer model to optimality, but {why}; "
-            "the plan is reported FEASIBLE, not OPTIMAL.",
-            PrecisionWarning,
-            stacklevel=_USER_STACKLEVEL,
+            "the plan is reported FEASIBLE, not OPTIMAL."
         )
     outcome = _CpOutcome(bound=bound, cp_status=res.status)
     if res.status == "OPTIMAL" and exact_scaling and _at_least_as_good(run, res.chosen):
@@ -415,7 +414,8 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
         if lp_deadline.remaining() > 0.2 and model.n_pairs <= 300_000:
             bound = max(bound, lp_bound(model, rows, lp_deadline))
     proven = math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective))
-    return replace(outcome, bound=bound, proven=proven)
+    # The bound, not CP-SAT, proved it (CP-SAT may have said OPTIMAL of a rounded model).
+    return replace(outcome, bound=bound, proven=proven, prover="the bound")
 
 
 def _no_objective(model: Model, rows: Rows) -> bool:
@@ -433,10 +433,12 @@ def _conclude(run: _Run, outcome: _CpOutcome) -> Result:
         status, expl = _no_plan(run, outcome.cp_status)
         return run.finish(status, None, math.inf, expl, run.found_by)
     status = Status.OPTIMAL if outcome.proven else Status.FEASIBLE
+    if status is Status.FEASIBLE and run.precision:
+        warnings.warn(run.precision, PrecisionWarning, stacklevel=_USER_STACKLEVEL - 1)
     if outcome.proven and _no_objective(run.model, run.rows):
         expl = "Optimal: the problem has no objective, so any plan that meets every rule is."
     elif outcome.proven:
-        prover = outcome.prover if outcome.cp_status == "OPTIMAL" else "the bound"
+        prover = outcome.prover
         expl = f"Optimal: proven by {prover}."
     elif _pure_imbalance(run.model, run.rows):
         expl = (
