@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "fuzzi
 from classify import CLASSES, WRONG, Outcome, classify
 from generate import campaign
 from oracle import brute_force
+from territory import territory_campaign
 
 
 def write_rows(path: Path, rows: list[dict[str, object]]) -> None:
@@ -97,12 +98,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/fuzz.csv"))
     parser.add_argument("--quiet", action="store_true", help="no line per problem")
+    parser.add_argument(
+        "--recipe",
+        choices=["planted", "territory"],
+        default="planted",
+        help="planted: random rules with limits planted at a hidden plan's loads "
+        "(tests/fuzzing/generate.py); territory: tiny territories with two or three tight "
+        "windows and travel (tests/fuzzing/territory.py)",
+    )
     args = parser.parse_args(argv)
+    cases = (
+        campaign(args.seed, args.n)
+        if args.recipe == "planted"
+        else territory_campaign(args.seed, args.n)
+    )
 
     outcomes: list[Outcome] = []
     rows: list[dict[str, object]] = []
     t0 = time.perf_counter()
-    for i, case in enumerate(campaign(args.seed, args.n)):
+    for i, case in enumerate(cases):
         verdict = brute_force(case)
         out = classify(case, args.time_limit, args.seed, args.workers, verdict=verdict)
         outcomes.append(out)
