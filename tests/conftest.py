@@ -119,3 +119,46 @@ def gap_instances(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     slack = draw(st.floats(0.45, 1.2))
     capacity = np.full(m, max(1, int(work.min(axis=1).sum() * slack / m * 1.8)))
     return cost, work, capacity
+
+
+# ---- command line (tests/test_cli.py, tests/test_cli_errors.py) -----------------------------
+#: A valid ``alloc solve`` config for the bundled sample tables.
+CLI_CONFIG = """
+[[rules]]
+type = "Match"
+customer_col = "industry"
+rep_col = "skills"
+
+[[rules]]
+type = "Capacity"
+metric = "workload"
+limit = "capacity"
+
+[[objective]]
+type = "MinimizeImbalance"
+metric = "potential"
+
+[solve]
+time_limit = 1
+"""
+
+
+@pytest.fixture(scope="session")
+def sample_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return alloc.datasets.load_sample()
+
+
+@pytest.fixture
+def files(tmp_path: Path, sample_tables: tuple[pd.DataFrame, pd.DataFrame]) -> dict[str, Path]:
+    """The sample's customers and reps as CSV, ``CLI_CONFIG`` and an output path."""
+    customers, reps = sample_tables
+    paths = {
+        "customers": tmp_path / "customers.csv",
+        "reps": tmp_path / "reps.csv",
+        "config": tmp_path / "rules.toml",
+        "out": tmp_path / "plan.csv",
+    }
+    customers.to_csv(paths["customers"], index=False)
+    reps.to_csv(paths["reps"], index=False)
+    paths["config"].write_text(CLI_CONFIG)
+    return paths

@@ -12,40 +12,7 @@ import pytest
 import alloc
 from alloc._io import write_atomic
 from alloc.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, main
-
-CONFIG = """
-[[rules]]
-type = "Match"
-customer_col = "industry"
-rep_col = "skills"
-
-[[rules]]
-type = "Capacity"
-metric = "workload"
-limit = "capacity"
-
-[[objective]]
-type = "MinimizeImbalance"
-metric = "potential"
-
-[solve]
-time_limit = 1
-"""
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> dict[str, Path]:
-    customers, reps = alloc.datasets.load_sample()
-    paths = {
-        "customers": tmp_path / "customers.csv",
-        "reps": tmp_path / "reps.csv",
-        "config": tmp_path / "rules.toml",
-        "out": tmp_path / "plan.csv",
-    }
-    customers.to_csv(paths["customers"], index=False)
-    reps.to_csv(paths["reps"], index=False)
-    paths["config"].write_text(CONFIG)
-    return paths
+from conftest import CLI_CONFIG as CONFIG
 
 
 def _solve_args(files: dict[str, Path]) -> list[str]:

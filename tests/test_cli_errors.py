@@ -22,49 +22,11 @@ import alloc
 import alloc.cli
 import alloc.comparison
 from alloc.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, main
-
-CONFIG = """
-[[rules]]
-type = "Match"
-customer_col = "industry"
-rep_col = "skills"
-
-[[rules]]
-type = "Capacity"
-metric = "workload"
-limit = "capacity"
-
-[[objective]]
-type = "MinimizeImbalance"
-metric = "potential"
-
-[solve]
-time_limit = 1
-"""
+from conftest import CLI_CONFIG as CONFIG
 
 OBJECTIVE = '[[objective]]\ntype = "MinimizeImbalance"\nmetric = "potential"\n'
 
 Files = dict[str, Path]
-
-
-@pytest.fixture(scope="module")
-def sample() -> tuple[pd.DataFrame, pd.DataFrame]:
-    return alloc.datasets.load_sample()
-
-
-@pytest.fixture
-def files(tmp_path: Path, sample: tuple[pd.DataFrame, pd.DataFrame]) -> Files:
-    customers, reps = sample
-    paths = {
-        "customers": tmp_path / "customers.csv",
-        "reps": tmp_path / "reps.csv",
-        "config": tmp_path / "rules.toml",
-        "out": tmp_path / "plan.csv",
-    }
-    customers.to_csv(paths["customers"], index=False)
-    reps.to_csv(paths["reps"], index=False)
-    paths["config"].write_text(CONFIG)
-    return paths
 
 
 def args(f: Files, **changes: str | None) -> list[str]:
@@ -601,9 +563,11 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_sep_reads_semicolon_and_tab_separated_tables(
-    files: Files, sample: tuple[pd.DataFrame, pd.DataFrame], capsys: pytest.CaptureFixture[str]
+    files: Files,
+    sample_tables: tuple[pd.DataFrame, pd.DataFrame],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    customers, reps = sample
+    customers, reps = sample_tables
     for sep, name in ((";", ";"), ("\t", "tab"), ("\t", "\\t")):
         customers.to_csv(files["customers"], index=False, sep=sep)
         reps.to_csv(files["reps"], index=False, sep=sep)
