@@ -73,7 +73,7 @@ def test_cached_figures_still_work_and_pickled_results_stay_immutable(
     ("status", "bound", "expected"),
     [
         # A trivial bound of 0 under a positive objective would print "gap 100 %".
-        (alloc.Status.FEASIBLE, 0.0, "gives 0, too far below the plan to be informative"),
+        (alloc.Status.FEASIBLE, 0.0, "the best bound (0) is too far below the plan"),
         (alloc.Status.FEASIBLE, -math.inf, "no gap: no valid bound was computed"),
         (alloc.Status.FEASIBLE, 0.1, "bound 0.1   gap 10.000%"),
         (alloc.Status.OPTIMAL, 1 / 9, "proven optimal"),

@@ -255,9 +255,9 @@ def _bound_note(
     if bound is None:
         return note or "no valid bound was computed"
     if status is not Status.OPTIMAL and _gap(objective, bound) is None:
-        why = note or "the bound"
+        source = f", from {note}" if note else ""
         return (
-            f"{why} gives {bound:.6g}, too far below the plan to be informative (a gap of "
-            "100 % or more says nothing about the plan)"
+            f"the best bound ({bound:.6g}{source}) is too far below the plan to be "
+            "informative: a gap of 100 % or more says nothing about the plan"
         )
     return note or "a proven lower bound"

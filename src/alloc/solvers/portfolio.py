@@ -471,10 +471,6 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
     if _no_objective(model, rows):
         # Every plan that meets the rules has objective 0: the plan found is optimal.
         return replace(outcome, bound=0.0, proven=True)
-    if _pure_imbalance(model, rows):
-        outcome = outcome.with_bound(
-            imbalance_bound(model, rows), "customers that only few reps may serve"
-        )
     lp = run.lp
     if lp is None and np.any(model.cost != 0) and not math.isfinite(outcome.bound):
         # The Lagrangian failed: the LP relaxation gets what is left of the time.
@@ -485,7 +481,14 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
         relaxed = lp.finish()
         run.phase("lp relaxation", relaxed.bound)
         run.say("lp relaxation", None, f"bound {relaxed.bound:.6g} ({relaxed.status})")
-        outcome = outcome.with_bound(relaxed.bound, "the LP relaxation")
+        lp_bound = relaxed.bound
+        if _pure_imbalance(model, rows) and np.all(rows.imb_weight >= 0):
+            lp_bound = max(lp_bound, 0.0)  # deviations are never negative
+        outcome = outcome.with_bound(lp_bound, "the LP relaxation")
+    if _pure_imbalance(model, rows):
+        outcome = outcome.with_bound(
+            imbalance_bound(model, rows), "customers that only few reps may serve"
+        )
     bound = _rounded_up(model, rows, outcome.bound)
     proven = math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective))
     # The bound, not CP-SAT, proved it (CP-SAT may have said OPTIMAL of a rounded model).
@@ -537,12 +540,6 @@ def _bound_note(run: _Run, outcome: _CpOutcome) -> str:
     if outcome.proven:
         return f"proven optimal by {outcome.prover}"
     if math.isfinite(outcome.bound):
-        if _pure_imbalance(run.model, run.rows) and outcome.bound <= 0:
-            return (
-                f"{outcome.bound_by} gives {outcome.bound:.3g}: relaxations may split "
-                "customers between reps and then balance exactly, so they rarely bound a "
-                "balance objective away from 0"
-            )
         return outcome.bound_by
     if run.lp is not None:
         return (
@@ -559,10 +556,16 @@ def _feasible_words(run: _Run, outcome: _CpOutcome) -> str:
     gap = max(0.0, best.objective - bound) / max(abs(best.objective), 1e-9)
     if gap < 1.0:
         return f"{head}, within {gap:.3%} of the bound from {outcome.bound_by}."
-    return (
+    words = (
         f"{head}. The best bound ({bound:.4g}, from {outcome.bound_by}) is too far below it "
-        "to measure it by: that says nothing about the plan's quality."
+        "to measure it by, which says nothing about the plan's quality"
     )
+    if _pure_imbalance(run.model, run.rows) and bound <= 0:
+        words += (
+            ": relaxations may split customers between reps and then balance exactly, so a "
+            "balance objective rarely gets a bound above 0. Read the deviations themselves"
+        )
+    return words + "."
 
 
 def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
