@@ -17,7 +17,12 @@ from alloc.checker import objective_value
 from alloc.data.problem import Problem
 from alloc.errors import InvalidProblemError
 from alloc.rebalancing.exact import exact
-from alloc.rebalancing.params import check_budgets, check_common, tolerance_rows
+from alloc.rebalancing.params import (
+    check_budgets,
+    check_common,
+    check_disruption,
+    tolerance_rows,
+)
 from alloc.rebalancing.phases import is_small, run_phases
 from alloc.rebalancing.plan import Plan, key_not_worse
 from alloc.rebalancing.report import (
@@ -27,7 +32,14 @@ from alloc.rebalancing.report import (
     result,
     to_assignment,
 )
-from alloc.rebalancing.setup import Budget, Setup, make_budget, place_forced, prepare
+from alloc.rebalancing.setup import (
+    Budget,
+    Setup,
+    disruption_against,
+    make_budget,
+    place_forced,
+    prepare,
+)
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
@@ -45,6 +57,7 @@ def rebalance(
     time_limit: float = 10.0,
     seed: int = 0,
     value: str | None = "potential",
+    disruption: str = "incumbent",
 ) -> Result:
     """Repair an incumbent plan for a changed problem with few, cheap moves.
 
@@ -81,6 +94,14 @@ def rebalance(
     value : str or None
         Customer column that measures a move (default ``"potential"``); None counts
         customers.
+    disruption : {"incumbent", "owner"}
+        What the objective's ``MinimizeDisruption`` terms count a move against.
+        ``"incumbent"`` (default): a customer moved away from its incumbent rep, like
+        the budgets, so the term prices the moves of this repair; the result's problem
+        carries the incumbent as a customer column ``"incumbent"`` that the terms read
+        (orphaned and new customers cost nothing). ``"owner"``: the terms' own owner
+        column, as in `solve`; moving a customer back to its owner then *lowers* the
+        objective and may use budget. Without such a term it changes nothing.
 
     Returns
     -------
@@ -131,6 +152,7 @@ def rebalance(
     t0 = time.perf_counter()
     owner = "rebalance"
     check_common(owner, problem, max_moves, max_moved_value, time_limit, seed)
+    problem = disruption_against(problem, incumbent, check_disruption(disruption, owner), owner)
     # The call's one deadline, less a reserve for building the result.
     deadline = Deadline(t0 + float(time_limit)).minus(min(0.25, 0.1 * float(time_limit)))
     setup = prepare(owner, problem, incumbent, value, protect)
@@ -179,6 +201,7 @@ def tradeoff(
     seed: int = 0,
     value: str | None = "potential",
     protect: str | Sequence[Any] | None = None,
+    disruption: str = "incumbent",
 ) -> pd.DataFrame:
     """The frontier of discretionary moves against the objective and imbalance.
 
@@ -197,7 +220,7 @@ def tradeoff(
         Budgets of discretionary moves (``max_moves``); sorted and de-duplicated.
     time_limit_per_budget : float
         Seconds per budget.
-    seed, value, protect
+    seed, value, protect, disruption
         As for [`rebalance`][alloc.rebalancing.rebalance].
 
     Returns
@@ -224,6 +247,7 @@ def tradeoff(
     owner = "tradeoff"
     check_common(owner, problem, None, None, time_limit_per_budget, seed)
     items = check_budgets(budgets, owner)
+    problem = disruption_against(problem, incumbent, check_disruption(disruption, owner), owner)
     setup = prepare(owner, problem, incumbent, value, protect)
     reasons = precheck(problem, setup.rows)
     if reasons:

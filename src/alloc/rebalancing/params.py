@@ -18,6 +18,7 @@ from alloc.validation import check_param, is_int, is_real_at_least, parse_flags
 __all__ = [
     "check_budgets",
     "check_common",
+    "check_disruption",
     "incumbent_series",
     "protected_mask",
     "tolerance_rows",
@@ -58,6 +59,24 @@ def check_common(
     ]
     for name, value, ok, expected in checks:
         check_param(name, value, owner, bool(ok), expected)
+
+
+#: What ``MinimizeDisruption`` terms count a move against in rebalancing.
+DISRUPTION_BASES = ("incumbent", "owner")
+
+
+def check_disruption(disruption: object, owner: str) -> str:
+    """``disruption`` of [`rebalance`][alloc.rebalancing.rebalance]: ``"incumbent"`` or
+    ``"owner"``."""
+    check_param(
+        "disruption",
+        disruption,
+        owner,
+        disruption in DISRUPTION_BASES,
+        "'incumbent' (moves away from the plan being repaired cost) or 'owner' (moves "
+        "away from the terms' owner column cost)",
+    )
+    return str(disruption)
 
 
 def check_budgets(budgets: object, owner: str) -> list[int]:
