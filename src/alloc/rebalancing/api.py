@@ -110,9 +110,11 @@ def rebalance(
         ``objective``, and ``moves``: one row per customer that changes rep, with ``customer_id``,
         ``from_rep`` (None for new customers), ``to_rep``, ``value``, ``reason`` (one of
         `REASONS`) and ``protected``. Status is ``OPTIMAL``
-        when CP-SAT proved the plan best within the budgets, ``FEASIBLE`` otherwise,
-        ``UNKNOWN`` (no assignment) when no plan satisfying the rules was found within
-        the budgets, and ``INFEASIBLE`` when the new problem has no plan at all.
+        when CP-SAT proved the plan best within the budgets (small problems, no
+        tolerance), ``FEASIBLE`` for any other plan, ``INFEASIBLE`` (no assignment) when
+        the new problem has no plan at all or CP-SAT proved that none fits the budgets,
+        and ``UNKNOWN`` (no assignment) when no plan satisfying the rules was found
+        within the budgets and time, without a proof that none exists.
 
     Raises
     ------
@@ -128,7 +130,8 @@ def rebalance(
     ``"rule"`` (a rule no longer allows the incumbent rep, or an account family split by
     the incumbent is reunited), ``"capacity"`` (in the incumbent plan, the customer's rep
     breaks a hard limit the customer contributes to, or its new rep is below a hard
-    minimum the customer feeds) and ``"balance"`` otherwise.
+    minimum the customer feeds; ``Balance`` windows excepted) and ``"balance"`` otherwise
+    (the move repairs a ``Balance`` window or improves the objective).
 
     The search minimises, in this order: hard-rule violation, protected customers moved,
     the distance to the tolerance (with ``tolerance``), the problem's objective; among
