@@ -78,8 +78,8 @@ def rebalance(
     max_moved_value : float, optional
         Most total ``value`` of the customers moved by discretionary moves.
     tolerance : float or dict, optional
-        Target maximum relative deviation of the imbalance metrics of the objective
-        (``0.01`` = 1 %), or a dict ``{metric: tolerance}`` for some of them. Moves stop
+        Target maximum relative deviation of the imbalance metrics of the objective,
+        a fraction between 0 and 1 (``0.01`` = 1 %), or a dict ``{metric: tolerance}`` for some of them. Moves stop
         once every targeted metric is within its tolerance, and moves not needed to stay
         within it are reverted (fewest moves). Without it, the problem's objective is
         improved as far as the budgets allow.
