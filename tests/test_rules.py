@@ -213,7 +213,7 @@ def test_balance_tolerance_given_as_a_percentage_suggests_the_fraction() -> None
 @pytest.mark.parametrize("cls", TERMS, ids=lambda c: c.__name__)
 def test_negative_term_weights_are_refused(cls: type) -> None:
     args = {"MinimizeImbalance": ("potential",), "MaximizeFit": ("fit",), "MinimizeCost": ("c",)}
-    with pytest.raises(alloc.InvalidParameterError, match="the 'weight' parameter.*>= 0"):
+    with pytest.raises(alloc.InvalidParameterError, match=r"the 'weight' parameter.*>= 0"):
         cls(*args.get(cls.__name__, ()), weight=-1)
     assert cls(*args.get(cls.__name__, ()), weight=0).weight == 0  # zero switches it off
     term = cls(*args.get(cls.__name__, ()))

@@ -232,7 +232,7 @@ def tolerance_rows(model: Model, n_rows: int, tolerance: object, owner: str) -> 
             f"a number >= 0 or a dict from imbalance metrics ({format_ids(metrics)}) "
             f"to numbers >= 0",
         )
-        for k, v in tolerance.items():
+        for v in tolerance.values():
             check_fraction("tolerance", v, owner)
         per_metric = {str(k): float(v) for k, v in tolerance.items()}
     else:
