@@ -81,8 +81,8 @@ def rebalance(
         Target maximum relative deviation of the imbalance metrics of the objective,
         a fraction between 0 and 1 (``0.01`` = 1 %), or a dict ``{metric: tolerance}``
         for some of them. Moves stop once every targeted metric is within its tolerance,
-        and moves not needed to stay within it are reverted (fewest moves). Without it, the problem's objective is
-        improved as far as the budgets allow.
+        and moves not needed to stay within it are reverted (fewest moves). Without it,
+        the problem's objective is improved as far as the budgets allow.
     protect : str or list of ids, optional
         A customer flag column (e.g. ``"key_account"``) or a list of customer ids.
         Protected customers move only when no plan within the budgets satisfies the
