@@ -28,8 +28,7 @@ from alloc.cli_inputs import check_output_dir, check_output_file, parse_sep, rea
 from alloc.data.problem import Problem
 from alloc.errors import AllocError, AllocWarning, InvalidParameterError, InvalidProblemError
 from alloc.metrics import evaluate
-from alloc.result import Status
-from alloc.solvers.portfolio import solve
+from alloc.result import Result, Status
 
 __all__ = ["build_from_config", "main"]
 
@@ -101,6 +100,14 @@ def _solve_inputs(args: argparse.Namespace) -> tuple[Problem, dict[str, Any]]:
     if args.seed is not None:
         options["seed"] = args.seed
     return problem, options
+
+
+def solve(problem: Problem, **options: Any) -> Result:
+    """`alloc.solve`, imported on first use: OR-Tools and HiGHS take longer to import than
+    the rest of alloc, and ``alloc --help`` or a rejected input never needs them."""
+    from alloc.solvers.portfolio import solve as run
+
+    return run(problem, **options)
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
