@@ -36,7 +36,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 0, 1, 2, 
 EXIT_INTERRUPTED = 130
 
 #: The demo's move budget: on the bundled sample (today 118 % off on potential, with
-#: capacity and account limits broken) 120 moves reach about 1 % in 5 s, where a fresh
+#: capacity and account limits broken) 120 moves reach 1-3 % in 5 s, where a fresh
 #: solve moves 362 customers (measured 2026-11-30, docs/cli.md).
 DEMO_MAX_MOVES = 120
 
