@@ -250,17 +250,26 @@ def _start_lp(run: _Run) -> LpSearch | None:
     if _no_objective(run.model, run.rows):
         return None
     deadline = run.deadline.share(LP_SHARE).minus(0.05)
-    needs = lp_seconds(run.model.n_pairs)
-    if needs > deadline.remaining():
-        # Stopped early, interior-point duals give a valid but useless bound, and HiGHS
-        # would hold a core and memory (1.4 GB at 1.2 M pairs) for nothing.
-        run.lp_skipped = (
-            f"the LP relaxation was not attempted: at {run.model.n_pairs:,} eligible pairs it "
-            f"needs about {needs:.0f} s, more than its share of the time limit "
-            f"({deadline.remaining():.0f} s)"
+    if lp_seconds(run.model.n_pairs) <= deadline.remaining():
+        return LpSearch(run.model, run.rows, deadline).start()
+    # Too large for the full LP in its share: the LP over classes of units with the same
+    # eligible reps (far fewer columns), whose duals bound the full model.
+    search = LpSearch(run.model, run.rows, deadline, by_class=True)
+    needs = lp_seconds(search.n_pairs)
+    if needs <= deadline.remaining():
+        run.notes.append(
+            f"the LP relaxation was solved over {search.n_units:,} classes of customers with "
+            "the same eligible reps; its duals bound the full model"
         )
-        return None
-    return LpSearch(run.model, run.rows, deadline).start()
+        return search.start()
+    # Stopped early, interior-point duals give a valid but useless bound, and HiGHS
+    # would hold a core and memory (1.4 GB at 1.2 M pairs) for nothing.
+    run.lp_skipped = (
+        f"the LP relaxation was not attempted: at {run.model.n_pairs:,} eligible pairs "
+        f"({search.n_pairs:,} by class) it needs about {needs:.0f} s, more than its share "
+        f"of the time limit ({deadline.remaining():.0f} s)"
+    )
+    return None
 
 
 def lp_seconds(n_pairs: int) -> float:
@@ -373,7 +382,7 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
         chosen = _search(run, chosen, window.or_when(lp.done), run.seed, "local search")
     if lp.done.is_set() and not window.expired():
         relaxed = lp.finish()
-        rounded = relaxed.rounded(run.model)
+        rounded = relaxed.start
         # With a bound of 0 (most balance models) the LP's plan is no better a start
         # than the greedy's, and the search from it would only take time from the plan
         # that is already close: it runs when the plan is well above a positive bound.
