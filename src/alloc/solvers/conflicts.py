@@ -1,0 +1,363 @@
+"""Minimal named conflicts of an infeasible problem, in words with numbers.
+
+When CP-SAT proves that the hard rows cannot all hold, its core of assumption literals
+names some rules, usually more than needed and never the reps. This module shrinks it
+to a minimal set with a *deletion filter*: first over whole rules (one assumption
+literal per rule), then, inside the rules kept, over their rows rep by rep (one literal
+per rule and rep). An item stays only when dropping it makes the rest feasible (or not
+proven infeasible in its small budget: then the set is reported as possibly not
+minimal). Every set tried is solved on the same integer relaxation of the raw rows as
+the proof (`alloc.solvers.scaling.relaxation`), so a set named is infeasible on the raw
+data.
+
+The words are computed from the data, not from CP-SAT: for a rule and a set of reps,
+the most their eligible customers can bring against the sum of their lower limits, or
+the least the customers only they may serve need against the sum of their upper limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from alloc.data.model import Model
+from alloc.data.problem import Problem
+from alloc.errors import format_ids
+from alloc.rules import Match
+from alloc.solvers.cpsat import CpBuild, build_model, run
+from alloc.solvers.deadline import Deadline
+from alloc.solvers.scaling import Scaled
+from alloc.solvers.state import Rows
+
+__all__ = [
+    "Conflict",
+    "FeasibilityRun",
+    "describe_conflict",
+    "explain_infeasible",
+    "feasibility_run",
+    "minimal_conflict",
+    "rule_name",
+]
+
+
+@dataclass(frozen=True)
+class FeasibilityRun:
+    """A feasibility-only CP-SAT run: its status, the rules of its core, a plan if found."""
+
+    status: str
+    core: tuple[object, ...]
+    chosen: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Rules and, for each, the reps whose rows together cannot hold.
+
+    ``reps[i]`` holds the rep codes of ``rules[i]``'s rows in the conflict. ``minimal``
+    is False when a budget ran out before every item was tried.
+    """
+
+    rules: tuple[object, ...]
+    reps: tuple[np.ndarray, ...]
+    minimal: bool
+
+
+class _Assumptions:
+    """One CP-SAT feasibility model whose rows are switched by assumption literals."""
+
+    def __init__(
+        self, model: Model, rows: Rows, scaled: Scaled, per_rep: Sequence[Hashable] = ()
+    ) -> None:
+        keys = [con.source for con in model.constraints]
+        self.build: CpBuild = build_model(
+            model, rows, scaled, enforce=keys, per_rep=per_rep, objective=False
+        )
+
+    @property
+    def items(self) -> list[Hashable]:
+        return list(self.build.literals)
+
+    def solve(
+        self, items: Sequence[Hashable], deadline: Deadline, seed: int
+    ) -> tuple[str, list[Hashable], np.ndarray | None]:
+        """Status with ``items`` enforced (the others free); the core when INFEASIBLE."""
+        cp, literals = self.build.cp, self.build.literals
+        cp.clear_assumptions()
+        cp.add_assumptions([literals[i] for i in items])
+        solution = run(self.build, deadline, seed=seed, symmetry=True)
+        if solution.found:
+            return solution.status, [], self.build.chosen(solution)
+        if solution.status != "INFEASIBLE" or solution.solver is None:
+            return solution.status, [], None
+        core = set(solution.solver.sufficient_assumptions_for_infeasibility())
+        named = [i for i in items if literals[i].index in core]
+        # An empty core (infeasibility found in presolve) names no item: keep them all.
+        return "INFEASIBLE", named or list(items), None
+
+
+def feasibility_run(
+    model: Model, rows: Rows, relaxed: Scaled, deadline: Deadline, seed: int = 0
+) -> FeasibilityRun:
+    """Feasibility-only CP-SAT on the hard rows of ``relaxed`` (no objective).
+
+    ``relaxed`` must be a relaxation of the raw rows (`alloc.solvers.scaling.relaxation`):
+    then an INFEASIBLE is a proof for the raw model. A plan found meets ``relaxed``'s
+    rows only; the caller re-scores it on the raw data.
+    """
+    solver = _Assumptions(model, rows, relaxed)
+    status, core, chosen = solver.solve(solver.items, deadline, seed)
+    return FeasibilityRun(status, tuple(core), chosen)
+
+
+def _deletion_filter(
+    solver: _Assumptions, items: list[Hashable], deadline: Deadline, seed: int
+) -> tuple[list[Hashable], bool]:
+    """Drop from the infeasible set ``items`` every item the rest is infeasible without.
+
+    Returns the items kept and whether each was shown necessary (the rest feasible).
+    An item shown necessary stays in every infeasible subset of the set, so shrinking
+    the set to a new core never drops one.
+    """
+    kept, i, minimal = list(items), 0, True
+    while i < len(kept) and len(kept) > 1:
+        if deadline.expired(0.01):
+            return kept, False
+        trial = kept[:i] + kept[i + 1 :]
+        status, core, _ = solver.solve(trial, deadline.share(1.0 / (len(kept) - i)), seed)
+        if status == "INFEASIBLE":
+            in_core = set(core)
+            kept = [k for k in trial if k in in_core]
+            continue
+        minimal &= status in ("OPTIMAL", "FEASIBLE")
+        i += 1
+    return kept, minimal
+
+
+def minimal_conflict(
+    model: Model,
+    rows: Rows,
+    relaxed: Scaled,
+    core: Sequence[object],
+    deadline: Deadline,
+    seed: int = 0,
+) -> Conflict:
+    """A minimal set of rules and per-rep rows that cannot hold together.
+
+    Parameters
+    ----------
+    model, rows : Model, Rows
+    relaxed : Scaled
+        The integer relaxation the infeasibility was proven on.
+    core : sequence
+        Rules (constraint sources) of a proven infeasible core; empty: all rules.
+    deadline : Deadline
+        Budget of the whole filter; when it runs out the set may not be minimal.
+    seed : int
+
+    Returns
+    -------
+    Conflict
+    """
+    sources = list(dict.fromkeys(con.source for con in model.constraints))
+    rules = [s for s in sources if s in core] or sources
+    minimal = True
+    if len(rules) > 1:
+        rules, minimal = _deletion_filter(
+            _Assumptions(model, rows, relaxed), rules, deadline.share(0.4), seed
+        )
+    per_rep = _Assumptions(model, rows, relaxed, per_rep=rules)
+    items = [key for key in per_rep.items if isinstance(key, tuple) and key[0] in rules]
+    status, first, _ = per_rep.solve(items, deadline.share(0.3), seed)
+    if status == "INFEASIBLE":
+        kept, rows_minimal = _deletion_filter(per_rep, first, deadline, seed)
+        minimal &= rows_minimal
+    else:  # not proven again in its budget: name every rep of the rules
+        kept, minimal = items, False
+    reps = tuple(np.array(sorted(r for s, r in kept if s == rule), dtype=np.int64) for rule in rules)
+    return Conflict(tuple(rules), reps, minimal)
+
+
+# ---- words ------------------------------------------------------------------------------
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def rule_name(rule: object) -> str:
+    """A short name of a rule: its first field by position, the others not at default."""
+    if not dataclasses.is_dataclass(rule) or isinstance(rule, type):
+        return repr(rule)
+    fields = dataclasses.fields(rule)
+    parts = [repr(getattr(rule, fields[0].name))] if fields else []
+    for f in fields[1:]:
+        value = getattr(rule, f.name)
+        default = f.default if f.default is not dataclasses.MISSING else object()
+        if value != default:
+            parts.append(f"{f.name}={value!r}")
+    return f"{type(rule).__name__}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """For one row and a set of reps S: what the customers can give and need."""
+
+    n_customers: int  # customers with an eligible rep in S
+    most: float  # largest load S can reach (each customer at most once)
+    n_only: int  # customers whose every eligible rep is in S
+    least: float  # least load those customers put on S
+
+
+def _reach(model: Model, weight: np.ndarray, in_set: np.ndarray) -> _Reach:
+    at_set = in_set[model.pair_rep]
+    best = np.zeros(model.n_units)
+    np.maximum.at(best, model.pair_unit[at_set], weight[at_set])
+    reaches = np.zeros(model.n_units, dtype=bool)
+    reaches[model.pair_unit[at_set]] = True
+    outside = np.ones(model.n_units, dtype=bool)
+    outside[model.pair_unit[~at_set]] = False  # units with a pair outside S
+    least = np.full(model.n_units, np.inf)
+    np.minimum.at(least, model.pair_unit[at_set], weight[at_set])
+    only = outside & reaches
+    return _Reach(
+        int(model.unit_size[reaches].sum()),
+        float(best[reaches].sum()),
+        int(model.unit_size[only].sum()),
+        float(least[only].sum()) if only.any() else 0.0,
+    )
+
+
+def _eligibility(problem: Problem, reps: np.ndarray) -> tuple[str, str]:
+    """Who decides which customers the reps may serve, and a hint to check it."""
+    matches = [r for r in problem.rules if isinstance(r, Match)]
+    if matches:
+        col = matches[0].rep_col
+        ids = problem.rep_ids[reps]
+        values = problem.reps.loc[ids, col] if col in problem.reps.columns else None
+        shown = (
+            "; ".join(f"{i} {_set_text(v)}" for i, v in zip(ids, values, strict=True))
+            if values is not None
+            else ""
+        )
+        return f"their {col!r}", f" (check their {col}: {shown})" if shown else ""
+    if problem.source_pairs is not None:
+        return "the pair table", ""
+    return "the rules", ""
+
+
+def _set_text(value: object) -> str:
+    if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
+        return repr("; ".join(map(str, value)))
+    return repr(value)
+
+
+def _rule_words(problem: Problem, rows: Rows, rule: object, reps: np.ndarray) -> str:
+    """One rule's part of the explanation, with numbers."""
+    model = problem.model
+    in_set = np.zeros(model.n_reps, dtype=bool)
+    in_set[reps] = True
+    ids = [str(i) for i in problem.rep_ids[reps]]
+    names = _and(ids) if len(ids) <= 8 else f"{len(ids):,} reps ({format_ids(ids, limit=8)})"
+    who, check = _eligibility(problem, reps)
+    head = f"{rule_name(rule)} for {names}"
+    for k, con in enumerate(model.constraints):
+        if con.source is not rule:
+            continue
+        reach = _reach(model, con.weight, in_set)
+        lo, hi = float(rows.lo[k, reps].sum()), float(rows.hi[k, reps].sum())
+        metric = getattr(rule, "metric", None) or con.label
+        if np.isfinite(lo) and reach.most < lo:
+            return (
+                f"{head}: the {reach.n_customers:,} customers {who} allow them to serve hold "
+                f"at most {_fmt(reach.most)} of {metric}{_of_share(rule, con, reps, reach.most)}, "
+                f"but the rule asks at least {_fmt(float(con.lo[reps].sum()))}"
+                f"{_asks(rule, con, reps)}. Widen the limits (e.g. the tolerance), or allow "
+                f"{names} more customers{check}."
+            )
+        if np.isfinite(hi) and reach.least > hi:
+            return (
+                f"{head}: the {reach.n_only:,} customers only they may serve bring at least "
+                f"{_fmt(reach.least)} of {metric}, but the rule allows at most "
+                f"{_fmt(float(con.hi[reps].sum()))}. Raise the limits, or allow other reps "
+                f"to serve these customers{check}."
+            )
+    return (
+        f"{head}: these limits cannot all hold with each customer on one rep (the "
+        f"{_count_reach(model, in_set)} customers {who} allow them to serve are too few, "
+        f"too many or too coarse for the windows){check}."
+    )
+
+
+def _count_reach(model: Model, in_set: np.ndarray) -> str:
+    units = np.unique(model.pair_unit[in_set[model.pair_rep]])
+    return f"{int(model.unit_size[units].sum()):,}"
+
+
+def _fair(rule: object, con: object, reps: np.ndarray) -> float | None:
+    """The reps' fair share of a Balance rule (None for other rules)."""
+    tol = getattr(rule, "tolerance", None)
+    if type(rule).__name__ != "Balance" or tol is None:
+        return None
+    return float(np.asarray(con.hi)[reps].sum()) / (1.0 + float(tol))  # type: ignore[attr-defined]
+
+
+def _of_share(rule: object, con: object, reps: np.ndarray, most: float) -> str:
+    fair = _fair(rule, con, reps)
+    return f" ({most / fair:.1%} of their fair share)" if fair else ""
+
+
+def _asks(rule: object, con: object, reps: np.ndarray) -> str:
+    fair = _fair(rule, con, reps)
+    if not fair:
+        return ""
+    tol = float(rule.tolerance)  # type: ignore[attr-defined]
+    return f" ({1 - tol:.0%} of their fair share of {_fmt(fair)})"
+
+
+def describe_conflict(problem: Problem, rows: Rows, conflict: Conflict) -> str:
+    """The explanation of an INFEASIBLE result: the conflict in words with numbers.
+
+    Parameters
+    ----------
+    problem : Problem
+    rows : Rows
+    conflict : Conflict
+
+    Returns
+    -------
+    str
+    """
+    parts = [
+        _rule_words(problem, rows, rule, reps)
+        for rule, reps in zip(conflict.rules, conflict.reps, strict=True)
+    ]
+    together = " These rules cannot all hold together." if len(parts) > 1 else ""
+    caveat = (
+        ""
+        if conflict.minimal
+        else f" (The search for the smallest conflict ran out of time: this set of "
+        f"{'rules and reps' if len(parts) > 1 else 'reps'} may not be minimal.)"
+    )
+    return "Infeasible: " + " ".join(parts) + together + caveat
+
+
+def explain_infeasible(
+    problem: Problem,
+    rows: Rows,
+    relaxed: Scaled,
+    core: Sequence[object],
+    deadline: Deadline,
+    seed: int = 0,
+) -> str:
+    """The minimal conflict of a proven infeasible problem (`minimal_conflict`), in words.
+
+    ``relaxed`` and ``core`` are the relaxation and the rules of the proof; ``deadline``
+    bounds the whole search for the smallest conflict.
+    """
+    conflict = minimal_conflict(problem.model, rows, relaxed, core, deadline, seed)
+    return describe_conflict(problem, rows, conflict)
