@@ -18,15 +18,18 @@ the least the customers only they may serve need against the sum of their upper 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Sequence
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from alloc.data.model import Model
+from alloc.data.context import parse_sets
+from alloc.data.model import Constraint, Model
 from alloc.data.problem import Problem
 from alloc.errors import format_ids
-from alloc.rules import Match
+from alloc.rules import Balance, Match
 from alloc.solvers.cpsat import CpBuild, build_model, run
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import Scaled
@@ -65,24 +68,48 @@ class Conflict:
     minimal: bool
 
 
+#: An assumption key: a rule index, or a (rule index, rep) pair.
+Key = int | tuple[int, int]
+
+
+def _rule_keys(model: Model) -> tuple[list[int], list[object]]:
+    """A key per hard row: the index of its rule among the distinct rules (by identity).
+
+    Rules are told apart by identity, not equality: a rule need not be hashable.
+    """
+    rules: list[object] = []
+    index: dict[int, int] = {}
+    keys = []
+    for con in model.constraints:
+        if id(con.source) not in index:
+            index[id(con.source)] = len(rules)
+            rules.append(con.source)
+        keys.append(index[id(con.source)])
+    return keys, rules
+
+
 class _Assumptions:
-    """One CP-SAT feasibility model whose rows are switched by assumption literals."""
+    """One CP-SAT feasibility model whose rows are switched by assumption literals.
+
+    Keys are rule indices (`_rule_keys`), or ``(rule index, rep)`` for the rules in
+    ``per_rep``.
+    """
 
     def __init__(
-        self, model: Model, rows: Rows, scaled: Scaled, per_rep: Sequence[Hashable] = ()
+        self, model: Model, rows: Rows, scaled: Scaled, per_rep: Sequence[int] = ()
     ) -> None:
-        keys = [con.source for con in model.constraints]
+        keys, self.rules = _rule_keys(model)
         self.build: CpBuild = build_model(
             model, rows, scaled, enforce=keys, per_rep=per_rep, objective=False
         )
 
     @property
-    def items(self) -> list[Hashable]:
-        return list(self.build.literals)
+    def items(self) -> list[Key]:
+        return [key for key in self.build.literals if isinstance(key, (int, tuple))]
 
     def solve(
-        self, items: Sequence[Hashable], deadline: Deadline, seed: int
-    ) -> tuple[str, list[Hashable], np.ndarray | None]:
+        self, items: Sequence[Key], deadline: Deadline, seed: int
+    ) -> tuple[str, list[Key], np.ndarray | None]:
         """Status with ``items`` enforced (the others free); the core when INFEASIBLE."""
         cp, literals = self.build.cp, self.build.literals
         cp.clear_assumptions()
@@ -109,12 +136,13 @@ def feasibility_run(
     """
     solver = _Assumptions(model, rows, relaxed)
     status, core, chosen = solver.solve(solver.items, deadline, seed)
-    return FeasibilityRun(status, tuple(core), chosen)
+    rules = tuple(solver.rules[i] for i in core if isinstance(i, int))
+    return FeasibilityRun(status, rules, chosen)
 
 
 def _deletion_filter(
-    solver: _Assumptions, items: list[Hashable], deadline: Deadline, seed: int
-) -> tuple[list[Hashable], bool]:
+    solver: _Assumptions, items: list[Key], deadline: Deadline, seed: int
+) -> tuple[list[Key], bool]:
     """Drop from the infeasible set ``items`` every item the rest is infeasible without.
 
     Returns the items kept and whether each was shown necessary (the rest feasible).
@@ -161,14 +189,19 @@ def minimal_conflict(
     -------
     Conflict
     """
-    sources = list(dict.fromkeys(con.source for con in model.constraints))
-    rules = [s for s in sources if s in core] or sources
+    _, sources = _rule_keys(model)
+    in_core = {id(rule) for rule in core}
+    named: list[Key] = [i for i, s in enumerate(sources) if id(s) in in_core]
+    if not named:
+        named = list(range(len(sources)))
     minimal = True
-    if len(rules) > 1:
-        rules, minimal = _deletion_filter(
-            _Assumptions(model, rows, relaxed), rules, deadline.share(0.4), seed
+    if len(named) > 1:
+        named, minimal = _deletion_filter(
+            _Assumptions(model, rows, relaxed), named, deadline.share(0.4), seed
         )
+    rules = [i for i in named if isinstance(i, int)]
     per_rep = _Assumptions(model, rows, relaxed, per_rep=rules)
+    items: list[Key]
     items = [key for key in per_rep.items if isinstance(key, tuple) and key[0] in rules]
     status, first, _ = per_rep.solve(items, deadline.share(0.3), seed)
     if status == "INFEASIBLE":
@@ -176,8 +209,11 @@ def minimal_conflict(
         minimal &= rows_minimal
     else:  # not proven again in its budget: name every rep of the rules
         kept, minimal = items, False
-    reps = tuple(np.array(sorted(r for s, r in kept if s == rule), dtype=np.int64) for rule in rules)
-    return Conflict(tuple(rules), reps, minimal)
+    pairs = [key for key in kept if isinstance(key, tuple)]
+    reps = tuple(
+        np.array(sorted(int(r) for i, r in pairs if i == rule), dtype=np.int64) for rule in rules
+    )
+    return Conflict(tuple(sources[i] for i in rules), reps, minimal)
 
 
 # ---- words ------------------------------------------------------------------------------
@@ -235,19 +271,31 @@ def _reach(model: Model, weight: np.ndarray, in_set: np.ndarray) -> _Reach:
 def _eligibility(problem: Problem, reps: np.ndarray) -> tuple[str, str]:
     """Who decides which customers the reps may serve, and a hint to check it."""
     matches = [r for r in problem.rules if isinstance(r, Match)]
-    if matches:
-        col = matches[0].rep_col
-        ids = problem.rep_ids[reps]
-        values = problem.reps.loc[ids, col] if col in problem.reps.columns else None
-        shown = (
-            "; ".join(f"{i} {_set_text(v)}" for i, v in zip(ids, values, strict=True))
-            if values is not None
-            else ""
+    if not matches:
+        return ("the pair table" if problem.source_pairs is not None else "the rules"), ""
+    match = matches[0]
+    ids = problem.rep_ids[reps]
+    sets = problem.reps.loc[ids, match.rep_col]
+    shown = "; ".join(f"{i} {_set_text(v)}" for i, v in zip(ids, sets, strict=True))
+    return (
+        f"their {match.rep_col}",
+        f" (check their {match.rep_col}: {shown}{_typos(problem, match, sets)})",
+    )
+
+
+def _typos(problem: Problem, match: Match, sets: pd.Series) -> str:
+    """Rep values no customer has, with the near match (usually a misspelling)."""
+    known = {str(v) for v in problem.customers[match.customer_col].dropna().tolist()}
+    values = parse_sets(sets).explode().dropna().astype(str)
+    words = []
+    for value in dict.fromkeys(values.tolist()):
+        if value in known:
+            continue
+        near = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.75)
+        words.append(
+            f"{value!r} matches no customer" + (f" (did you mean {near[0]!r}?)" if near else "")
         )
-        return f"their {col!r}", f" (check their {col}: {shown})" if shown else ""
-    if problem.source_pairs is not None:
-        return "the pair table", ""
-    return "the rules", ""
+    return "; " + "; ".join(words) if words else ""
 
 
 def _set_text(value: object) -> str:
@@ -276,14 +324,14 @@ def _rule_words(problem: Problem, rows: Rows, rule: object, reps: np.ndarray) ->
                 f"{head}: the {reach.n_customers:,} customers {who} allow them to serve hold "
                 f"at most {_fmt(reach.most)} of {metric}{_of_share(rule, con, reps, reach.most)}, "
                 f"but the rule asks at least {_fmt(float(con.lo[reps].sum()))}"
-                f"{_asks(rule, con, reps)}. Widen the limits (e.g. the tolerance), or allow "
-                f"{names} more customers{check}."
+                f"{_asks(rule, con, reps)}. {_widen(rule)}, or allow {names} more "
+                f"customers{check}."
             )
         if np.isfinite(hi) and reach.least > hi:
             return (
                 f"{head}: the {reach.n_only:,} customers only they may serve bring at least "
                 f"{_fmt(reach.least)} of {metric}, but the rule allows at most "
-                f"{_fmt(float(con.hi[reps].sum()))}. Raise the limits, or allow other reps "
+                f"{_fmt(float(con.hi[reps].sum()))}. {_widen(rule)}, or allow other reps "
                 f"to serve these customers{check}."
             )
     return (
@@ -293,30 +341,32 @@ def _rule_words(problem: Problem, rows: Rows, rule: object, reps: np.ndarray) ->
     )
 
 
+def _widen(rule: object) -> str:
+    return "Widen the tolerance" if isinstance(rule, Balance) else "Raise the limits"
+
+
 def _count_reach(model: Model, in_set: np.ndarray) -> str:
     units = np.unique(model.pair_unit[in_set[model.pair_rep]])
     return f"{int(model.unit_size[units].sum()):,}"
 
 
-def _fair(rule: object, con: object, reps: np.ndarray) -> float | None:
+def _fair(rule: object, con: Constraint, reps: np.ndarray) -> float | None:
     """The reps' fair share of a Balance rule (None for other rules)."""
-    tol = getattr(rule, "tolerance", None)
-    if type(rule).__name__ != "Balance" or tol is None:
+    if not isinstance(rule, Balance):
         return None
-    return float(np.asarray(con.hi)[reps].sum()) / (1.0 + float(tol))  # type: ignore[attr-defined]
+    return float(con.hi[reps].sum()) / (1.0 + float(rule.tolerance))
 
 
-def _of_share(rule: object, con: object, reps: np.ndarray, most: float) -> str:
+def _of_share(rule: object, con: Constraint, reps: np.ndarray, most: float) -> str:
     fair = _fair(rule, con, reps)
     return f" ({most / fair:.1%} of their fair share)" if fair else ""
 
 
-def _asks(rule: object, con: object, reps: np.ndarray) -> str:
+def _asks(rule: object, con: Constraint, reps: np.ndarray) -> str:
     fair = _fair(rule, con, reps)
-    if not fair:
+    if not fair or not isinstance(rule, Balance):
         return ""
-    tol = float(rule.tolerance)  # type: ignore[attr-defined]
-    return f" ({1 - tol:.0%} of their fair share of {_fmt(fair)})"
+    return f" ({1 - float(rule.tolerance):.0%} of their fair share of {_fmt(fair)})"
 
 
 def describe_conflict(problem: Problem, rows: Rows, conflict: Conflict) -> str:

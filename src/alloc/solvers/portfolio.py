@@ -35,8 +35,8 @@ from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, PrecisionWarning
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian, lp_bound
-from alloc.solvers.cores import CoreSearch
 from alloc.solvers.conflicts import explain_infeasible, feasibility_run
+from alloc.solvers.cores import CoreSearch
 from alloc.solvers.cpsat import exact_max_multiplier, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck, prove_infeasible
