@@ -226,15 +226,17 @@ def _and(names: Sequence[str]) -> str:
 
 
 def rule_name(rule: object) -> str:
-    """A short name of a rule: its first field by position, the others not at default."""
+    """A short name of a rule: the first required field by position, then the fields not
+    at their default by name (``Balance('potential', tolerance=0.05)``)."""
     if not dataclasses.is_dataclass(rule) or isinstance(rule, type):
         return repr(rule)
-    fields = dataclasses.fields(rule)
-    parts = [repr(getattr(rule, fields[0].name))] if fields else []
-    for f in fields[1:]:
+    parts = []
+    for f in dataclasses.fields(rule):
         value = getattr(rule, f.name)
-        default = f.default if f.default is not dataclasses.MISSING else object()
-        if value != default:
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and not parts:  # the leading required field, as usually written
+            parts.append(repr(value))
+        elif required or value != f.default:
             parts.append(f"{f.name}={value!r}")
     return f"{type(rule).__name__}({', '.join(parts)})"
 
@@ -304,21 +306,37 @@ def _set_text(value: object) -> str:
     return repr(value)
 
 
-def _rule_words(problem: Problem, rows: Rows, rule: object, reps: np.ndarray) -> str:
-    """One rule's part of the explanation, with numbers."""
+def _names(problem: Problem, reps: np.ndarray) -> str:
+    ids = [str(i) for i in problem.rep_ids[reps]]
+    return _and(ids) if len(ids) <= 8 else f"{len(ids):,} reps ({format_ids(ids, limit=8)})"
+
+
+def _metric(rule: object, con: Constraint) -> str:
+    """What a row counts: the rule's metric, "customers" for counts, else its label."""
+    metric = getattr(rule, "metric", None)
+    if isinstance(metric, str):
+        return metric
+    return "customers" if np.all(con.weight == 1) else con.label
+
+
+def _rule_rows(model: Model, rule: object) -> list[tuple[int, Constraint]]:
+    return [(k, con) for k, con in enumerate(model.constraints) if con.source is rule]
+
+
+def _one_rule_words(problem: Problem, rows: Rows, rule: object, reps: np.ndarray) -> str | None:
+    """Why one rule's rows on ``reps`` cannot hold, from the data alone (None: no
+    argument of reach or need applies, e.g. the windows are too narrow for whole
+    customers)."""
     model = problem.model
     in_set = np.zeros(model.n_reps, dtype=bool)
     in_set[reps] = True
-    ids = [str(i) for i in problem.rep_ids[reps]]
-    names = _and(ids) if len(ids) <= 8 else f"{len(ids):,} reps ({format_ids(ids, limit=8)})"
+    names = _names(problem, reps)
     who, check = _eligibility(problem, reps)
     head = f"{rule_name(rule)} for {names}"
-    for k, con in enumerate(model.constraints):
-        if con.source is not rule:
-            continue
+    for k, con in _rule_rows(model, rule):
         reach = _reach(model, con.weight, in_set)
         lo, hi = float(rows.lo[k, reps].sum()), float(rows.hi[k, reps].sum())
-        metric = getattr(rule, "metric", None) or con.label
+        metric = _metric(rule, con)
         if np.isfinite(lo) and reach.most < lo:
             return (
                 f"{head}: the {reach.n_customers:,} customers {who} allow them to serve hold "
@@ -334,19 +352,42 @@ def _rule_words(problem: Problem, rows: Rows, rule: object, reps: np.ndarray) ->
                 f"{_fmt(float(con.hi[reps].sum()))}. {_widen(rule)}, or allow other reps "
                 f"to serve these customers{check}."
             )
-    return (
-        f"{head}: these limits cannot all hold with each customer on one rep (the "
-        f"{_count_reach(model, in_set)} customers {who} allow them to serve are too few, "
-        f"too many or too coarse for the windows){check}."
-    )
+    return None
+
+
+def _limits(problem: Problem, rule: object, reps: np.ndarray) -> str:
+    """The limits of a rule's rows on ``reps``, and what one customer brings to them."""
+    model = problem.model
+    in_set = np.zeros(model.n_reps, dtype=bool)
+    in_set[reps] = True
+    at_set = in_set[model.pair_rep]
+    parts = []
+    for _, con in _rule_rows(model, rule):
+        metric = _metric(rule, con)
+        lo, hi = float(con.lo[reps].sum()), float(con.hi[reps].sum())
+        each = "" if reps.size == 1 else " together"
+        if np.isfinite(lo) and np.isfinite(hi):
+            window = f"between {_fmt(lo)} and {_fmt(hi)} of {metric}{each}"
+        elif np.isfinite(lo):
+            window = f"at least {_fmt(lo)} of {metric}{each}"
+        else:
+            window = f"at most {_fmt(hi)} of {metric}{each}"
+        w = con.weight[at_set]
+        if w.size and metric != "customers":
+            low, high = float(w.min()), float(w.max())
+            one = _fmt(low) if low == high else f"{_fmt(low)} to {_fmt(high)}"
+            window += f"; a customer brings {one}"
+        parts.append(window)
+    return f"{rule_name(rule)} for {_names(problem, reps)} ({'; '.join(parts)})"
 
 
 def _widen(rule: object) -> str:
     return "Widen the tolerance" if isinstance(rule, Balance) else "Raise the limits"
 
 
-def _count_reach(model: Model, in_set: np.ndarray) -> str:
-    units = np.unique(model.pair_unit[in_set[model.pair_rep]])
+def _count_reach(model: Model, reps: np.ndarray) -> str:
+    """How many customers may go to at least one of ``reps``."""
+    units = np.unique(model.pair_unit[np.isin(model.pair_rep, reps)])
     return f"{int(model.unit_size[units].sum()):,}"
 
 
@@ -382,18 +423,28 @@ def describe_conflict(problem: Problem, rows: Rows, conflict: Conflict) -> str:
     -------
     str
     """
-    parts = [
-        _rule_words(problem, rows, rule, reps)
-        for rule, reps in zip(conflict.rules, conflict.reps, strict=True)
-    ]
-    together = " These rules cannot all hold together." if len(parts) > 1 else ""
     caveat = (
         ""
         if conflict.minimal
-        else f" (The search for the smallest conflict ran out of time: this set of "
-        f"{'rules and reps' if len(parts) > 1 else 'reps'} may not be minimal.)"
+        else " (The search for the smallest conflict ran out of time: these rules and "
+        "reps may not be a minimal set.)"
     )
-    return "Infeasible: " + " ".join(parts) + together + caveat
+    if len(conflict.rules) == 1:
+        words = _one_rule_words(problem, rows, conflict.rules[0], conflict.reps[0])
+        if words is not None:
+            return "Infeasible: " + words + caveat
+    every = np.unique(np.concatenate(conflict.reps))
+    who, check = _eligibility(problem, every)
+    limits = [
+        _limits(problem, rule, reps)
+        for rule, reps in zip(conflict.rules, conflict.reps, strict=True)
+    ]
+    verb = "cannot all hold" if len(limits) > 1 or conflict.reps[0].size > 1 else "cannot hold"
+    return (
+        f"Infeasible: {' and '.join(limits)} {verb} with each customer on one rep (of the "
+        f"{_count_reach(problem.model, every)} customers {who} allow them to serve). Relax "
+        f"one of these limits, or allow {_names(problem, every)} other customers{check}." + caveat
+    )
 
 
 def explain_infeasible(
