@@ -19,50 +19,15 @@ import pytest
 
 import alloc
 from alloc.data.model import Model
+from conftest import hand_typed_tables
 from alloc.solvers.conflicts import Conflict, feasibility_run, minimal_conflict
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
 
 # ---- the hand-typed 300 x 8 case ------------------------------------------------------
-_INDUSTRY_CYCLE = (
-    "healthcare",
-    "retail",
-    "energy",
-    "finance",
-    "retail",
-    "healthcare",
-    "finance",
-    "energy",
-    "retail",
-    "finance",
-)
-_SKILLS = {
-    "REP1": ["healthcare", "retail"],
-    "REP2": ["healtcare", "energy"],  # misspelt: REP2 was meant to serve healthcare too
-    "REP3": ["healthcare", "finance"],
-    "REP4": ["energy"],
-    "REP5": ["retail", "finance"],
-    "REP6": ["healthcare", "retail"],
-    "REP7": ["finance", "retail"],
-    "REP8": ["healthcare", "finance"],
-}
-
-
-def _hand_typed_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Customers C001..C300 in round thousands of potential; reps with skill lists."""
-    rows = []
-    for i in range(300):
-        industry = _INDUSTRY_CYCLE[i % 10]
-        potential = 1000 * (4 + (i * 7) % 13) + (1000 if industry == "energy" else 0)
-        rows.append((f"C{i + 1:03d}", industry, potential))
-    customers = pd.DataFrame(rows, columns=["customer_id", "industry", "potential"])
-    reps = pd.DataFrame({"rep_id": list(_SKILLS), "skills": list(_SKILLS.values())})
-    return customers, reps
-
-
 def _hand_typed_problem() -> alloc.Problem:
-    customers, reps = _hand_typed_tables()
+    customers, reps = hand_typed_tables()
     rules = [alloc.Match("industry", "skills"), alloc.Balance("potential", tolerance=0.05)]
     return alloc.Problem(customers, reps, rules=rules)
 
@@ -71,7 +36,7 @@ def test_the_hand_typed_case_is_as_described() -> None:
     # The figures the case rests on, from the tables alone: the energy customers (only
     # REP2 and REP4 may serve them) hold enough for one of the two reps to reach 95 % of
     # a fair share but not for both, and every customer keeps an eligible rep.
-    customers, _ = _hand_typed_tables()
+    customers, _ = hand_typed_tables()
     fair = customers["potential"].sum() / 8
     energy = customers.loc[customers["industry"] == "energy", "potential"].sum()
     assert 0.95 * fair <= energy < 2 * 0.95 * fair
@@ -80,7 +45,7 @@ def test_the_hand_typed_case_is_as_described() -> None:
 
 
 def test_the_misspelt_skill_is_named_with_its_near_match() -> None:
-    customers, reps = _hand_typed_tables()
+    customers, reps = hand_typed_tables()
     rules = [alloc.Match("industry", "skills"), alloc.Balance("potential", tolerance=0.05)]
     with pytest.warns(alloc.DataWarning, match=r"'healtcare'.*did you mean 'healthcare'"):
         alloc.Problem(customers, reps, rules=rules)
@@ -98,7 +63,7 @@ def test_the_hand_typed_case_is_infeasible_and_names_balance_rep2_and_rep4() -> 
     assert named == {"REP2", "REP4"}, text
     # The numbers come from the data: the energy customers' potential against 95 % of
     # the two reps' fair share.
-    customers, _ = _hand_typed_tables()
+    customers, _ = hand_typed_tables()
     energy = customers.loc[customers["industry"] == "energy", "potential"].sum()
     asks = 2 * 0.95 * customers["potential"].sum() / 8
     assert f"at most {energy:,.0f} of potential" in text
@@ -243,3 +208,14 @@ def test_solve_names_the_same_minimal_conflict_on_tiny_problems() -> None:
         if seen == 8:
             break
     assert seen >= 4
+
+
+def test_with_the_skill_spelt_right_the_hand_typed_case_is_feasible() -> None:
+    # REP2 may then take healthcare customers to fill its window: the feasibility run
+    # must not turn this into INFEASIBLE, and the plan meets every rule.
+    customers, reps = hand_typed_tables(fixed_spelling=True)
+    rules = [alloc.Match("industry", "skills"), alloc.Balance("potential", tolerance=0.05)]
+    problem = alloc.Problem(customers, reps, rules=rules)
+    result = alloc.solve(problem, time_limit=10, seed=0, workers=1)
+    assert result.status.has_solution
+    assert alloc.check(problem, result.assignment) == []
