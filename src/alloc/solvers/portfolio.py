@@ -263,7 +263,8 @@ def _early_proof(run: _Run) -> Result | None:
     if run.best.penalty == 0 or not rows.n_rows or model.n_pairs > EARLY_PROOF_PAIR_LIMIT:
         return None
     repair = LocalSearch(model, rows, run.chosen, seed=run.seed)
-    chosen, _ = repair.run(run.deadline.share(0.05, cap=0.05 + 5e-5 * model.n_pairs))
+    budget = run.deadline.share(0.05, cap=0.05 + 5e-5 * model.n_pairs)
+    chosen, _ = repair.run(budget, until_feasible=True)
     run.improve(chosen, "local search")
     if run.best.penalty == 0:
         return None
