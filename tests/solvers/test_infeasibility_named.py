@@ -19,11 +19,12 @@ import pytest
 
 import alloc
 from alloc.data.model import Model
-from conftest import hand_typed_tables
 from alloc.solvers.conflicts import Conflict, feasibility_run, minimal_conflict
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
+from conftest import hand_typed_tables
+
 
 # ---- the hand-typed 300 x 8 case ------------------------------------------------------
 def _hand_typed_problem() -> alloc.Problem:
@@ -185,7 +186,7 @@ def test_named_conflicts_are_infeasible_and_minimal_by_enumeration() -> None:
     assert checked >= 15
 
 
-def test_solve_names_the_same_minimal_conflict_on_tiny_problems() -> None:
+def test_solve_is_infeasible_exactly_when_enumeration_finds_no_plan() -> None:
     # Through alloc.solve: INFEASIBLE exactly when enumeration finds no plan, proven by
     # the pre-checks or by the feasibility run, which names the conflict.
     seen = 0

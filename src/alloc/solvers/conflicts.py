@@ -36,6 +36,7 @@ from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows
 
 __all__ = [
+    "FILTER_PAIR_LIMIT",
     "Conflict",
     "FeasibilityRun",
     "describe_conflict",
@@ -44,6 +45,11 @@ __all__ = [
     "minimal_conflict",
     "rule_name",
 ]
+
+
+#: Models with more eligible pairs are not filtered: the proof's rules are named as they
+#: are, on every rep, and said to be possibly not minimal.
+FILTER_PAIR_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -191,15 +197,17 @@ def minimal_conflict(
     """
     _, sources = _rule_keys(model)
     in_core = {id(rule) for rule in core}
-    named: list[Key] = [i for i, s in enumerate(sources) if id(s) in in_core]
-    if not named:
-        named = list(range(len(sources)))
+    rules = [i for i, s in enumerate(sources) if id(s) in in_core] or list(range(len(sources)))
+    if model.n_pairs > FILTER_PAIR_LIMIT:
+        # Each step builds and solves the whole model: too slow here to be worth it.
+        every = np.arange(model.n_reps, dtype=np.int64)
+        return Conflict(tuple(sources[i] for i in rules), (every,) * len(rules), False)
     minimal = True
-    if len(named) > 1:
-        named, minimal = _deletion_filter(
-            _Assumptions(model, rows, relaxed), named, deadline.share(0.4), seed
+    if len(rules) > 1:
+        kept_rules, minimal = _deletion_filter(
+            _Assumptions(model, rows, relaxed), list[Key](rules), deadline.share(0.4), seed
         )
-    rules = [i for i in named if isinstance(i, int)]
+        rules = [i for i in kept_rules if isinstance(i, int)]
     per_rep = _Assumptions(model, rows, relaxed, per_rep=rules)
     items: list[Key]
     items = [key for key in per_rep.items if isinstance(key, tuple) and key[0] in rules]
@@ -230,7 +238,7 @@ def rule_name(rule: object) -> str:
     at their default by name (``Balance('potential', tolerance=0.05)``)."""
     if not dataclasses.is_dataclass(rule) or isinstance(rule, type):
         return repr(rule)
-    parts = []
+    parts: list[str] = []
     for f in dataclasses.fields(rule):
         value = getattr(rule, f.name)
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
@@ -429,6 +437,8 @@ def describe_conflict(problem: Problem, rows: Rows, conflict: Conflict) -> str:
         else " (The search for the smallest conflict ran out of time: these rules and "
         "reps may not be a minimal set.)"
     )
+    if not conflict.rules:
+        return "Infeasible: CP-SAT proved that the rules cannot all hold together." + caveat
     if len(conflict.rules) == 1:
         words = _one_rule_words(problem, rows, conflict.rules[0], conflict.reps[0])
         if words is not None:
