@@ -248,7 +248,8 @@ def build_model(
     for key in enforce or ():
         if key in per_rep:
             for r in np.flatnonzero(rep_mask).tolist():
-                literals.setdefault((key, r), cp.new_bool_var(f"rule{len(literals)}"))
+                if (key, r) not in literals:
+                    literals[key, r] = cp.new_bool_var(f"rule{len(literals)}")
         elif key not in literals:
             literals[key] = cp.new_bool_var(f"rule{len(literals)}")
     pairs = _sub_pairs(model, units, rep_mask, pair_mask)

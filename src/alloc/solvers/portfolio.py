@@ -1,7 +1,9 @@
 """``alloc.solve``: the portfolio of construction, local search, CP-SAT and bounds.
 
 1. Pre-checks prove cheap infeasibilities in plain numbers.
-2. A constraint-aware greedy builds a first plan.
+2. A constraint-aware greedy builds a first plan. If it breaks a rule that a short
+   repair cannot fix, a feasibility-only CP-SAT run follows: its proof of infeasibility
+   ends the solve at once with a minimal named conflict (`alloc.solvers.conflicts`).
 3. For linear objectives with hard rows, a Lagrangian relaxation gives a bound, reduced
    costs and a start (each unit on its cheapest pair at the relaxed prices).
 4. Local search (shift, swap, perturbation) improves the plan (or repairs the start).
