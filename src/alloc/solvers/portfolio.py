@@ -266,9 +266,13 @@ def _early_proof(run: _Run) -> Result | None:
         return None
     repair = LocalSearch(model, rows, run.chosen, seed=run.seed)
     budget = run.deadline.share(0.05, cap=0.05 + 5e-5 * model.n_pairs)
-    chosen, _ = repair.run(budget, until_feasible=True)
-    run.improve(chosen, "local search")
-    if run.best.penalty == 0:
+    chosen, repaired = repair.run(budget, until_feasible=True)
+    if repaired.penalty == 0:
+        # Linear objectives go on from the greedy plan as before this check existed:
+        # a feasible incumbent changes the Lagrangian's steps and the cores' start, and
+        # on the GAP suite that cost time. The others go on from the repair.
+        if not run.linear_only:
+            run.improve(chosen, "local search")
         return None
     run.scaled = Scaled.from_rows(model, rows)
     relaxed = scaling_relaxation(model, rows, run.scaled)
