@@ -12,7 +12,9 @@
    (branch-and-cut) on narrow cores in long solves; otherwise, warm-started with
    a complete hint, it solves small problems exactly and runs a large-neighbourhood
    search (a few reps' customers re-optimised at a time) on big ones.
-6. A bound (CP-SAT's, the Lagrangian or the LP relaxation) gives the gap.
+6. A bound gives the gap: the best of CP-SAT's, the Lagrangian's, a Hall-type count for
+   imbalance terms and the LP relaxation's (HiGHS, started after the greedy in a thread
+   beside the search, for every objective the Lagrangian does not cover).
 
 Every candidate plan is re-scored exactly on the model before it is kept, and the
 returned objective is recomputed from the tables by the independent checker.
@@ -36,7 +38,7 @@ from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, PrecisionWarning
 from alloc.result import Result, SolveStats, Status
-from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian, lp_bound
+from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian
 from alloc.solvers.conflicts import explain_infeasible, feasibility_run
 from alloc.solvers.cores import CoreSearch
 from alloc.solvers.cpsat import exact_max_multiplier, solve_cpsat
@@ -44,6 +46,7 @@ from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck, prove_infeasible
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
+from alloc.solvers.lp import LpSearch
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.state import Rows, Score, score_of
@@ -87,6 +90,13 @@ class _CpOutcome:
     proven: bool = False
     cp_status: str = ""  # CP-SAT's status on the whole model ("" when it did not run)
     prover: str = "CP-SAT"
+    bound_by: str = ""  # where ``bound`` comes from, in words
+
+    def with_bound(self, value: float, source: str) -> _CpOutcome:
+        """This outcome with ``value`` as its bound if it is the better one."""
+        if value > self.bound:
+            return replace(self, bound=value, bound_by=source)
+        return self
 
 
 class _Run:
@@ -117,6 +127,8 @@ class _Run:
         self.best = Score(math.inf, math.inf, math.inf)
         self.found_by = ""
         self.scaled: Scaled | None = None
+        self.lp: LpSearch | None = None  # the LP relaxation, solving in its own thread
+        self.lp_skipped = ""  # why the LP relaxation was not attempted
         # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to
         # much larger sizes than balance objectives, whose max-norm terms defeat its
         # search.
@@ -143,6 +155,7 @@ class _Run:
         bound: float,
         explanation: str,
         found_by: str,
+        bound_note: str = "",
     ) -> Result:
         assignment = None
         objective = math.inf
@@ -160,7 +173,16 @@ class _Run:
             notes=tuple(self.notes),
         )
         self.say("done", None, f"{status.value}")
-        return Result(self.problem, status, assignment, objective, bound, explanation, stats)
+        return Result(
+            self.problem,
+            status,
+            assignment,
+            objective,
+            bound,
+            explanation,
+            stats,
+            bound_note=bound_note,
+        )
 
 
 def solve(
@@ -217,9 +239,47 @@ def solve(
     if proof is not None:
         return proof
     relaxation = _relax(run)
+    if relaxation is None:
+        run.lp = _start_lp(run)
     _local_search(run, relaxation)
     outcome = _bound(run, _cp_sat(run, relaxation))
     return _conclude(run, outcome)
+
+
+#: The LP relaxation may use this share of the time limit (in a thread of its own).
+LP_SHARE = 0.6
+
+
+def _start_lp(run: _Run) -> LpSearch | None:
+    """3b. The LP relaxation in a background thread, for objectives the Lagrangian does
+    not cover (imbalance terms, mixed objectives, costs without hard rows).
+
+    It runs beside local search (which holds one core) and ends by ``LP_SHARE`` of the
+    time limit; `_bound` collects it.
+    """
+    if _no_objective(run.model, run.rows):
+        return None
+    deadline = run.deadline.share(LP_SHARE).minus(0.05)
+    needs = lp_seconds(run.model.n_pairs)
+    if needs > deadline.remaining():
+        # Stopped early, interior-point duals give a valid but useless bound, and HiGHS
+        # would hold a core and memory (1.4 GB at 1.2 M pairs) for nothing.
+        run.lp_skipped = (
+            f"the LP relaxation was not attempted: at {run.model.n_pairs:,} eligible pairs it "
+            f"needs about {needs:.0f} s, more than its share of the time limit "
+            f"({deadline.remaining():.0f} s)"
+        )
+        return None
+    return LpSearch(run.model, run.rows, deadline).start()
+
+
+def lp_seconds(n_pairs: int) -> float:
+    """Rough seconds HiGHS's interior-point method needs for the LP relaxation.
+
+    Fitted on make_problem's balance models on a 2-core machine (25 k pairs 0.4 s,
+    250 k pairs 20 s); generous, since a run that cannot finish is wasted.
+    """
+    return 0.4 * (n_pairs / 25_000) ** 1.7
 
 
 def _check_params(problem: Problem, time_limit: float, seed: int, workers: int | None) -> int:
@@ -339,7 +399,9 @@ def _local_search(run: _Run, relaxation: Lagrangian | None) -> None:
 def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
     """5. CP-SAT: cores for linear objectives, else exact on small problems, LNS on large."""
     model, rows = run.model, run.rows
-    bound = relaxation.bound if relaxation is not None else -math.inf
+    start = _CpOutcome()
+    if relaxation is not None:
+        start = start.with_bound(relaxation.bound, "the Lagrangian relaxation")
     if rows.n_rows or np.any(model.cost != 0) or run.best.penalty > 0:
         run.scaled = scaled = Scaled.from_rows(model, rows)
         if scaled.error > 1e-6:
@@ -350,20 +412,20 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
         if run.best.penalty == 0 and not rows.n_rows and not np.any(model.cost != 0):
             # No objective and no rows: any complete assignment is optimal.
             return _CpOutcome(bound=0.0, proven=True)
-        return _CpOutcome(bound=bound)
+        return start
     if relaxation is not None:
-        return _core_phase(run, run.scaled, relaxation, bound)
+        return _core_phase(run, run.scaled, relaxation, start)
     if run.small:
-        return _exact_phase(run, run.scaled, bound)
+        return _exact_phase(run, run.scaled, start)
     chosen_lns = _lns(
         model, rows, run.scaled, run.chosen, run.best, run.deadline.minus(0.15), run.seed, run.say
     )
     run.improve(chosen_lns, "cp-sat lns")
     run.phase("lns", run.best.objective)
-    return _CpOutcome(bound=bound)
+    return start
 
 
-def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, bound: float) -> _CpOutcome:
+def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, start: _CpOutcome) -> _CpOutcome:
     """CP-SAT (and HiGHS) on growing cores of low-reduced-cost pairs."""
     core = CoreSearch(
         run.model,
@@ -378,7 +440,8 @@ def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, bound: float)
         run.say,
     ).run()
     run.improve(core.chosen, core.found_by)
-    outcome = _CpOutcome(max(bound, core.bound), False, core.status, core.proven_by)
+    outcome = replace(start, cp_status=core.status, prover=core.proven_by)
+    outcome = outcome.with_bound(core.bound, "CP-SAT and HiGHS on the cores")
     if core.proven:
         outcome = replace(outcome, proven=True, bound=run.best.objective)
     elif core.blocked_by_scaling:
@@ -391,11 +454,11 @@ def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, bound: float)
     return outcome
 
 
-def _exact_phase(run: _Run, scaled: Scaled, bound: float) -> _CpOutcome:
+def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
     """CP-SAT on the whole model of a small problem."""
     deadline = run.deadline.minus(0.1)
     if deadline.remaining() <= 0.05:
-        return _CpOutcome(bound=bound)
+        return start
     # Cost-driven: CP-SAT searches better from scratch than from a local optimum
     # (measured on the GAP suite: a hint can trap it far from the optimum).
     hint = None if run.linear_only or run.best.penalty > 0 else run.chosen
@@ -421,11 +484,11 @@ def _exact_phase(run: _Run, scaled: Scaled, bound: float) -> _CpOutcome:
             f"alloc.solve: CP-SAT solved its integer model to optimality, but {why}; "
             "the plan is reported FEASIBLE, not OPTIMAL."
         )
-    outcome = _CpOutcome(bound=bound, cp_status=res.status)
+    outcome = replace(start, cp_status=res.status)
     if res.status == "OPTIMAL" and exact_scaling and _at_least_as_good(run, res.chosen):
         outcome = replace(outcome, proven=True, bound=run.best.objective)
     elif res.status in ("OPTIMAL", "FEASIBLE") and exact_scaling:
-        outcome = replace(outcome, bound=res.bound)
+        outcome = outcome.with_bound(res.bound, "CP-SAT")
     run.phase("cp-sat", run.best.objective)
     return outcome
 
@@ -446,20 +509,44 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
     """6. A bound for a plan not proven optimal, and the proof when it meets the plan."""
     model, rows, best = run.model, run.rows, run.best
     if outcome.proven or best.penalty > 0:
+        if run.lp is not None:
+            run.lp.finish(wait=False)
         return outcome
     if _no_objective(model, rows):
         # Every plan that meets the rules has objective 0: the plan found is optimal.
         return replace(outcome, bound=0.0, proven=True)
-    bound = outcome.bound
-    if _pure_imbalance(model, rows):
-        bound = max(bound, imbalance_bound(model, rows))
-    elif np.any(model.cost != 0) and not math.isfinite(bound):
+    lp = run.lp
+    if lp is None and np.any(model.cost != 0) and not math.isfinite(outcome.bound):
+        # The Lagrangian failed: the LP relaxation gets what is left of the time.
         lp_deadline = run.deadline.minus(0.05).share(1.0, cap=2.0)
-        if lp_deadline.remaining() > 0.2 and model.n_pairs <= 300_000:
-            bound = max(bound, lp_bound(model, rows, lp_deadline))
+        if lp_deadline.remaining() > 0.2:
+            lp = LpSearch(model, rows, lp_deadline).start()
+    if lp is not None:
+        relaxed = lp.finish()
+        run.phase("lp relaxation", relaxed.bound)
+        run.say("lp relaxation", None, f"bound {relaxed.bound:.6g} ({relaxed.status})")
+        lp_bound = relaxed.bound
+        if _pure_imbalance(model, rows) and np.all(rows.imb_weight >= 0):
+            lp_bound = max(lp_bound, 0.0)  # deviations are never negative
+        outcome = outcome.with_bound(lp_bound, "the LP relaxation")
+    if _pure_imbalance(model, rows):
+        outcome = outcome.with_bound(
+            imbalance_bound(model, rows), "customers that only few reps may serve"
+        )
+    bound = _rounded_up(model, rows, outcome.bound)
     proven = math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective))
     # The bound, not CP-SAT, proved it (CP-SAT may have said OPTIMAL of a rounded model).
-    return replace(outcome, bound=bound, proven=proven, prover="the bound")
+    prover = f"the bound ({outcome.bound_by})" if outcome.bound_by else "the bound"
+    return replace(outcome, bound=bound, proven=proven, prover=prover)
+
+
+def _rounded_up(model: Model, rows: Rows, bound: float) -> float:
+    """A bound on an objective that only takes whole values is rounded up to one."""
+    whole = not rows.imb_weight.any() and bool(np.all(model.cost == np.round(model.cost)))
+    if not whole or not math.isfinite(bound):
+        return bound
+    # The margin keeps float noise (5.0000000001) from rounding a bound past the optimum.
+    return float(math.ceil(bound - 1e-6 * max(1.0, abs(bound))))
 
 
 def _no_objective(model: Model, rows: Rows) -> bool:
@@ -477,26 +564,52 @@ def _conclude(run: _Run, outcome: _CpOutcome) -> Result:
         status, expl = _no_plan(run, outcome.cp_status)
         return run.finish(status, None, math.inf, expl, run.found_by)
     status = Status.OPTIMAL if outcome.proven else Status.FEASIBLE
-    if status is Status.FEASIBLE and run.precision:
-        warnings.warn(run.precision, PrecisionWarning, stacklevel=_USER_STACKLEVEL - 1)
+    if run.precision:
+        run.notes.append(run.precision)
+        if status is Status.FEASIBLE:
+            # Only then did scaling change what is reported (OPTIMAL was not claimed).
+            warnings.warn(run.precision, PrecisionWarning, stacklevel=_USER_STACKLEVEL - 1)
     if outcome.proven and _no_objective(run.model, run.rows):
         expl = "Optimal: the problem has no objective, so any plan that meets every rule is."
     elif outcome.proven:
-        prover = outcome.prover
-        expl = f"Optimal: proven by {prover}."
-    elif _pure_imbalance(run.model, run.rows):
-        expl = (
-            "Feasible: best plan found in the time limit. The objective is made of imbalance "
-            f"terms only; the bound ({bound:.4g}) comes from customers that only few reps may "
-            "serve or that exceed a fair share on their own (0 when none does), so the gap "
-            "is an upper estimate, not a proof of a poor plan."
-        )
-    elif math.isfinite(bound):
-        gap = max(0.0, best.objective - bound) / max(abs(best.objective), 1e-9)
-        expl = f"Feasible: within {gap:.3%} of the bound."
+        expl = f"Optimal: proven by {outcome.prover}."
     else:
-        expl = "Feasible: best plan found in the time limit; no bound was computed."
-    return run.finish(status, run.chosen, bound, expl, run.found_by)
+        expl = _feasible_words(run, outcome)
+    note = _bound_note(run, outcome)
+    return run.finish(status, run.chosen, bound, expl, run.found_by, note)
+
+
+def _bound_note(run: _Run, outcome: _CpOutcome) -> str:
+    """Where the bound comes from, or why there is none (``Result.bound_note``)."""
+    if outcome.proven:
+        return f"proven optimal by {outcome.prover}"
+    if math.isfinite(outcome.bound):
+        return outcome.bound_by
+    if run.lp is not None:
+        return (
+            f"the LP relaxation gave no bound in the time it was given ({run.lp.finish().status})"
+        )
+    return run.lp_skipped or "no bound was computed in the time limit"
+
+
+def _feasible_words(run: _Run, outcome: _CpOutcome) -> str:
+    best, bound = run.best, outcome.bound
+    head = "Feasible: best plan found in the time limit"
+    if not math.isfinite(bound):
+        return f"{head}; no bound was obtained, so how far it is from the optimum is not known."
+    gap = max(0.0, best.objective - bound) / max(abs(best.objective), 1e-9)
+    if gap < 1.0:
+        return f"{head}, within {gap:.3%} of the bound from {outcome.bound_by}."
+    words = (
+        f"{head}. The best bound ({bound:.4g}, from {outcome.bound_by}) is too far below it "
+        "to measure it by, which says nothing about the plan's quality"
+    )
+    if _pure_imbalance(run.model, run.rows) and bound <= 0:
+        words += (
+            ": relaxations may split customers between reps and then balance exactly, so a "
+            "balance objective rarely gets a bound above 0. Read the deviations themselves"
+        )
+    return words + "."
 
 
 def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
