@@ -31,9 +31,18 @@ bounds; internal to alloc, shared with [`alloc.performance`][alloc.performance])
 """
 
 from alloc.targets.basis import blend
+from alloc.targets.forecasting import forecast
 from alloc.targets.multi_axis import decompose
 from alloc.targets.org_tree import cascade
 from alloc.targets.quotas import from_allocation
 from alloc.targets.shares import seasonality, split
 
-__all__ = ["blend", "cascade", "decompose", "from_allocation", "seasonality", "split"]
+__all__ = [
+    "blend",
+    "cascade",
+    "decompose",
+    "forecast",
+    "from_allocation",
+    "seasonality",
+    "split",
+]

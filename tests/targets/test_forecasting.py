@@ -1,0 +1,123 @@
+"""Tests for alloc.targets.forecasting (forecast): per-book forecast bands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alloc.errors import InvalidParameterError, InvalidProblemError
+from alloc.targets import forecast
+
+
+def _sales(months: int = 24, seed: int = 0) -> pd.DataFrame:
+    """Three steady books of different sizes with noise and a yearly season."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2022-01-01", periods=months, freq="MS")
+    season = 1 + 0.3 * np.sin(2 * np.pi * np.arange(months) / 12)
+    rows = []
+    for book, size in (("a", 100.0), ("b", 300.0), ("c", 1_000.0)):
+        amounts = size * season * rng.lognormal(0, 0.15, months)
+        rows += [{"rep": book, "date": d, "amount": a} for d, a in zip(dates, amounts, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def test_forecast_bands_are_ordered_and_scale_with_book_size():
+    fc = forecast(_sales(), by="rep", horizon=6)
+    assert list(fc.columns) == ["p10", "p50", "p90", "forecast", "periods", "all_zero"]
+    assert fc.index.name == "rep" and list(fc.index) == ["a", "b", "c"]
+    assert (fc["p10"] < fc["p50"]).all() and (fc["p50"] < fc["p90"]).all()
+    # the next six months (January to June) of a book of size s sell s * sum(season)
+    season = (1 + 0.3 * np.sin(2 * np.pi * np.arange(24, 30) / 12)).sum()
+    ratio = fc["p50"] / (pd.Series({"a": 100.0, "b": 300.0, "c": 1_000.0}) * season)
+    # monthly noise of 15 % and a season estimated from two years: within 25 %
+    assert ((ratio > 0.75) & (ratio < 1.25)).all()
+
+
+def test_forecast_is_deterministic_for_a_seed_and_varies_with_it():
+    sales = _sales()
+    first = forecast(sales, by="rep", horizon=3, seed=4)
+    pd.testing.assert_frame_equal(first, forecast(sales, by="rep", horizon=3, seed=4))
+    assert not first["p10"].equals(forecast(sales, by="rep", horizon=3, seed=5)["p10"])
+
+
+def test_forecast_follows_the_season_with_two_years_of_history():
+    # A book that sells only in the first half of each year: the next 6 months from
+    # January are high, from July low.
+    dates = pd.date_range("2021-01-01", periods=30, freq="MS")
+    amounts = [100.0 if d.month <= 6 else 20.0 for d in dates]
+    sales = pd.DataFrame({"rep": "a", "date": dates, "amount": amounts})
+    high = forecast(sales.iloc[:24], by="rep", horizon=6)["p50"].iloc[0]
+    low = forecast(sales, by="rep", horizon=6)["p50"].iloc[0]
+    assert high > 2 * low
+
+
+def test_forecast_short_books_get_wider_bands_and_zero_books_are_reported():
+    sales = _sales(months=12)
+    late = sales[sales["rep"] == "b"].copy()
+    late["rep"] = "late"
+    late = late.iloc[-2:]  # the same kind of book, but seen for 2 months only
+    zero = pd.DataFrame({"rep": ["z"], "date": [pd.Timestamp("2022-03-01")], "amount": [0.0]})
+    fc = forecast(pd.concat([sales, late, zero]), by="rep", horizon=3)
+    width = (fc["p90"] - fc["p10"]) / fc["p50"]
+    assert width["late"] > width["b"]
+    assert fc.loc["late", "periods"] == 2 and fc.loc["b", "periods"] == 12
+    assert fc["all_zero"].tolist() == [False, False, False, False, True]
+    assert (fc.loc["z", ["p10", "p50", "p90"]] == 0).all()
+
+
+def test_forecast_custom_levels_name_the_columns_and_do_not_mutate_input():
+    sales = _sales()
+    before = sales.copy()
+    fc = forecast(sales, by="rep", horizon=2, levels=(0.05, 0.25, 0.975))
+    assert list(fc.columns[:3]) == ["p5", "p25", "p97.5"]
+    pd.testing.assert_frame_equal(sales, before)
+
+
+def test_forecast_weekly_and_quarterly_frequencies():
+    sales = _sales()
+    weekly = forecast(sales, by="rep", horizon=4, freq="W")
+    quarterly = forecast(sales, by="rep", horizon=2, freq="QS")
+    assert (weekly["p90"] >= weekly["p10"]).all() and (quarterly["p50"] > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "words"),
+    [
+        (None, {"by": "region"}, ["by='region'", "available columns"]),
+        (None, {"value": "revenue"}, ["value='revenue'"]),
+        ("text", {}, ["'amount'", "non-numeric", "abc"]),
+        ("date", {}, ["'date'", "do not parse", "not a date"]),
+        (None, {"horizon": 30}, ["horizon", "30 periods", "24 periods"]),
+        ("book", {}, ["'rep'", "missing"]),
+    ],
+)
+def test_forecast_bad_input_names_the_problem(change, kwargs, words):
+    sales = _sales().astype({"amount": object, "date": object})
+    if change == "text":
+        sales.loc[5, "amount"] = "abc"
+    elif change == "date":
+        sales.loc[7, "date"] = "not a date"
+    elif change == "book":
+        sales.loc[3, "rep"] = None
+    args = {"by": "rep", "horizon": 6} | kwargs
+    with pytest.raises(InvalidProblemError) as info:
+        forecast(sales, **args)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"horizon": 0},
+        {"horizon": 2.5},
+        {"levels": (0.9, 0.1)},
+        {"levels": (0, 0.5)},
+        {"freq": "bogus"},
+        {"seed": -1},
+    ],
+)
+def test_forecast_bad_parameters_raise_invalid_parameter(kwargs):
+    with pytest.raises(InvalidParameterError):
+        forecast(_sales(), **({"by": "rep", "horizon": 3} | kwargs))
