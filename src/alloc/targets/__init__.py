@@ -33,6 +33,7 @@ bounds; internal to alloc, shared with [`alloc.performance`][alloc.performance])
 from alloc.targets.basis import blend
 from alloc.targets.forecasting import forecast
 from alloc.targets.multi_axis import decompose
+from alloc.targets.odds import set_quotas
 from alloc.targets.org_tree import cascade
 from alloc.targets.quotas import from_allocation
 from alloc.targets.shares import seasonality, split
@@ -44,5 +45,6 @@ __all__ = [
     "forecast",
     "from_allocation",
     "seasonality",
+    "set_quotas",
     "split",
 ]
