@@ -30,6 +30,7 @@ bounds; internal to alloc, shared with [`alloc.performance`][alloc.performance])
 ``import alloc.targets.<module>`` always gives the module.
 """
 
+from alloc.targets.backtesting import BacktestTables, backtest
 from alloc.targets.basis import blend
 from alloc.targets.forecasting import forecast
 from alloc.targets.multi_axis import decompose
@@ -39,6 +40,8 @@ from alloc.targets.quotas import from_allocation
 from alloc.targets.shares import seasonality, split
 
 __all__ = [
+    "BacktestTables",
+    "backtest",
     "blend",
     "cascade",
     "decompose",

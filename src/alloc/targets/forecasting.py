@@ -42,7 +42,16 @@ from pandas.tseries.frequencies import to_offset
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.validation import check_param, is_int, is_number
 
-__all__ = ["BookHistory", "book_periods", "forecast", "level_names", "simulate_totals"]
+__all__ = [
+    "BookHistory",
+    "book_periods",
+    "check_horizon",
+    "forecast",
+    "level_names",
+    "parse_freq",
+    "simulate_totals",
+    "summarise",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -191,6 +200,17 @@ def _clean(
     return dates, numbers.astype(np.float64), ids
 
 
+def parse_freq(freq: object, owner: str) -> Any:
+    """The pandas offset of ``freq``, or ``InvalidParameterError`` naming it."""
+    try:
+        return to_offset(freq)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"the 'freq' parameter of {owner} must be a pandas frequency such as 'MS', 'QS' "
+            f"or 'W'; got {freq!r}."
+        ) from exc
+
+
 def book_periods(
     history: pd.DataFrame,
     by: str,
@@ -210,13 +230,7 @@ def book_periods(
     dates, values and book ids.
     """
     _columns(history, by, date, value, owner)
-    try:
-        offset = to_offset(freq)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"the 'freq' parameter of {owner} must be a pandas frequency such as 'MS', 'QS' "
-            f"or 'W'; got {freq!r}."
-        ) from exc
+    offset = parse_freq(freq, owner)
     dates, numbers, ids = _clean(history, by, date, value, owner)
     keep = np.ones(len(dates), dtype=bool)
     if start is not None:
