@@ -228,8 +228,11 @@ def backtest(
         method with ``books``, ``total``, ``share_reached``, ``mean_p_attain`` (the share
         the forecast expected to reach quota), ``corr_size`` (Spearman correlation of
         attainment with size), ``iqr_attainment``, ``median_attainment``,
-        ``band_coverage`` (share of books whose actual lies in [p10, p90]) and ``note``
-        (why a method could not run, or what it fell back on).
+        ``band_coverage`` (share of books whose actual lies in [p10, p90]),
+        ``shifted_coverage`` (the same with every band multiplied by the actual total over
+        the sum of the medians: the coverage once the miss all books share is taken
+        out; a diagnostic in hindsight) and ``note`` (why a method could not run, or
+        what it fell back on). The band columns are given on the ``equal_odds`` row.
 
     Raises
     ------
@@ -269,11 +272,15 @@ def backtest(
     size = pd.Series(fit.values.sum(axis=1), index=fit.books)
     band = table[["p10", "p90"]]
     in_band = (actual >= band["p10"]) & (actual <= band["p90"])
+    # The same band moved by the realised miss of the pooled total: whether the bands
+    # are right about the books once the shock they all share is taken out.
+    shift = float(actual.sum()) / float(table["p50"].sum()) if table["p50"].sum() > 0 else 1.0
+    in_shifted = (actual >= shift * band["p10"]) & (actual <= shift * band["p90"])
     frames, rows = [], []
     for method in chosen:
         quota, note = _quotas(method, fit, table, amount, unit, int(horizon))
         if quota is None:
-            rows.append(_summary_row(method, None, None, note, in_band))
+            rows.append(_summary_row(method, None, None, note, in_band, in_shifted))
             continue
         frame = pd.DataFrame({"quota": quota, "actual": actual})
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -283,7 +290,7 @@ def backtest(
         frame["p_attain"] = attain_probability(grid, quota.to_numpy(dtype=np.float64))
         frame["p10"], frame["p90"], frame["in_band"] = band["p10"], band["p90"], in_band
         frames.append(pd.concat({method: frame}, names=["method"]))
-        rows.append(_summary_row(method, frame, amount, note, in_band))
+        rows.append(_summary_row(method, frame, amount, note, in_band, in_shifted))
     books = pd.concat(frames) if frames else pd.DataFrame()
     summary = pd.DataFrame(rows).set_index("method")
     summary.attrs["new_books"] = new_books
@@ -291,14 +298,20 @@ def backtest(
 
 
 def _summary_row(
-    method: str, frame: pd.DataFrame | None, total: float | None, note: str, in_band: pd.Series
+    method: str,
+    frame: pd.DataFrame | None,
+    total: float | None,
+    note: str,
+    in_band: pd.Series,
+    in_shifted: pd.Series,
 ) -> dict[str, object]:
     if frame is None:
         nan = float("nan")
         return {
             "method": method, "books": 0, "total": nan, "share_reached": nan,
             "mean_p_attain": nan, "corr_size": nan, "iqr_attainment": nan,
-            "median_attainment": nan, "band_coverage": nan, "note": note,
+            "median_attainment": nan, "band_coverage": nan, "shifted_coverage": nan,
+            "note": note,
         }  # fmt: skip
     attained = frame["attainment"].dropna()
     corr = (
@@ -319,5 +332,6 @@ def _summary_row(
         "iqr_attainment": float(attained.quantile(0.75) - attained.quantile(0.25)),
         "median_attainment": float(attained.median()),
         "band_coverage": float(in_band.mean()) if method == "equal_odds" else float("nan"),
+        "shifted_coverage": float(in_shifted.mean()) if method == "equal_odds" else float("nan"),
         "note": note,
     }

@@ -10,7 +10,8 @@ is deliberately plain, so that it is robust on short and noisy books:
   own index is shrunk toward the pooled one by the number of seasons it has seen.
 * **Level and trend.** A book's level is the mean of its deseasonalised values over the
   recent window (the last ``max(horizon, 6)`` periods, or fewer for books that started
-  later); the trend is one pooled log-linear slope over that window, shrunk toward zero
+  later), shrunk toward its long-run share of the pooled level by an empirical-Bayes
+  weight (as far as the books' recent shifts look like noise); the trend is one pooled log-linear slope over that window, shrunk toward zero
   by its t-statistic (``g * max(0, 1 - 4/t^2)``), so a trend the data do not support is
   not projected, and the projection is damped (by 0.8 per period ahead).
 * **Bands** come from a seeded block bootstrap over periods: the level is re-estimated
@@ -326,6 +327,48 @@ def _trend(levels: FloatArray) -> tuple[float, float]:
     return slope * max(0.0, 1 - TREND_SHRINK / tstat2), se
 
 
+def _shrink_levels(
+    deseason: FloatArray,
+    level: FloatArray,
+    resid: FloatArray,
+    first: npt.NDArray[np.int64],
+    k_book: npt.NDArray[np.int64],
+    in_window: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """Recent levels shrunk toward each book's long-run share of the pooled level.
+
+    A book's recent share ``r`` of the pooled window level is noisy; its share ``l`` of
+    the pooled values over all its active periods is steadier but may be stale. The
+    level uses ``w r + (1 - w) l`` with the empirical-Bayes weight
+    ``w = tau^2 / (tau^2 + s^2)``: ``s^2`` is the sampling variance of ``r / l - 1``
+    from the book's residuals, ``tau^2`` the part of the spread of ``r / l - 1`` across
+    books that noise does not explain. Books whose window is their whole history keep
+    their recent level.
+    """
+    periods = deseason.shape[1]
+    pooled_level = float(level.sum())
+    active_span = periods - first
+    mask = np.arange(periods)[None, :] >= first[:, None]
+    long_book = (deseason * mask).sum(axis=1)
+    long_pooled = (deseason.sum(axis=0)[None, :] * mask).sum(axis=1)
+    eligible = (active_span > k_book) & (k_book > 1) & (long_book > 0) & (long_pooled > 0)
+    if pooled_level <= 0 or not eligible.any():
+        return level
+    with np.errstate(invalid="ignore", divide="ignore"):
+        long_share = np.where(eligible, long_book / long_pooled, 0.0)
+        recent_share = level / pooled_level
+        spread = np.where(eligible, recent_share / long_share - 1, 0.0)
+        variance = (resid**2 * in_window).sum(axis=1) / np.maximum(k_book - 1, 1)
+        noise = np.where(eligible, variance * (1 / k_book - 1 / active_span), 0.0)
+    signal = max(0.0, float(np.mean(spread[eligible] ** 2 - noise[eligible])))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(eligible & (noise > 0), signal / (signal + noise), 1.0)
+    shares = weight * recent_share + (1 - weight) * np.where(eligible, long_share, 0.0)
+    if shares.sum() <= 0:  # pragma: no cover - eligible books have positive shares
+        return level
+    return pooled_level * shares / shares.sum()
+
+
 def _blocks(rng: np.random.Generator, draws: int, length: int, span: int) -> npt.NDArray[np.int64]:
     """Period indices in [0, span): circular blocks of BLOCK periods, shape (draws, length)."""
     block = min(BLOCK, span)
@@ -365,6 +408,7 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
     fitted = level[:, None] * np.exp(slope * centre)[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         resid = np.where(in_window & (fitted > 0), window / fitted - 1, 0.0)
+    level = _shrink_levels(deseason, level, resid, first, k_book, in_window)
     # Damped trend: period h ahead grows by phi + phi^2 + ... + phi^(h+1) slopes.
     ahead = (k - 1) / 2 + np.cumsum(TREND_DAMPING ** np.arange(1, horizon + 1))
     future_season = index[:, position[periods:]]
