@@ -11,9 +11,10 @@ is deliberately plain, so that it is robust on short and noisy books:
 * **Level and trend.** A book's level is the mean of its deseasonalised values over the
   recent window (the last ``max(horizon, 6)`` periods, or fewer for books that started
   later), shrunk toward its long-run share of the pooled level by an empirical-Bayes
-  weight (as far as the books' recent shifts look like noise); the trend is one pooled log-linear slope over that window, shrunk toward zero
-  by its t-statistic (``g * max(0, 1 - 4/t^2)``), so a trend the data do not support is
-  not projected, and the projection is damped (by 0.8 per period ahead).
+  weight (as far as the books' recent shifts look like noise); the trend is one pooled
+  log-linear slope over that window, shrunk toward zero by its t-statistic
+  (``g * max(0, 1 - 4/t^2)``), so a trend the data do not support is not projected, and
+  the projection is damped (by 0.8 per period ahead).
 * **Bands** come from a seeded block bootstrap over periods: the level is re-estimated
   from resampled window periods and the future path is built from resampled relative
   residuals; the period indices are shared by every book in a draw, so shocks common to
