@@ -121,3 +121,30 @@ def test_forecast_bad_input_names_the_problem(change, kwargs, words):
 def test_forecast_bad_parameters_raise_invalid_parameter(kwargs):
     with pytest.raises(InvalidParameterError):
         forecast(_sales(), **({"by": "rep", "horizon": 3} | kwargs))
+
+
+def test_forecast_shrinks_noisy_recent_levels_but_keeps_a_real_shift():
+    # Ten books of the same size with 30 % monthly noise; book r9 doubles for its last
+    # six months. Noise in the others' recent months is shrunk away; r9's shift is kept.
+    rng = np.random.default_rng(3)
+    months = 24
+    amounts = 100 * rng.lognormal(0, 0.3, (10, months))
+    amounts[9, -6:] *= 2
+    dates = pd.date_range("2022-01-01", periods=months, freq="MS")
+    sales = pd.DataFrame(
+        {
+            "rep": np.repeat([f"r{i}" for i in range(10)], months),
+            "date": np.tile(dates, 10),
+            "amount": amounts.ravel(),
+        }
+    )
+    steady = [f"r{i}" for i in range(9)]
+    recent = pd.Series(amounts[:9, -6:].sum(axis=1), index=steady)
+    alone = forecast(sales[sales["rep"] != "r9"], by="rep", horizon=6)
+    # (the long-run mean of 24 months is at best half as noisy as that of the last 6)
+    assert alone["forecast"].std() < 0.8 * recent.std()
+    # With r9 the spread of recent shifts is larger than noise explains: less shrinkage,
+    # and r9 keeps a good part of its doubling.
+    fc = forecast(sales, by="rep", horizon=6)
+    assert alone["forecast"].std() < fc.loc[steady, "forecast"].std() < recent.std()
+    assert fc.loc["r9", "forecast"] > 1.4 * fc.loc[steady, "forecast"].mean()

@@ -343,8 +343,8 @@ def _shrink_levels(
     level uses ``w r + (1 - w) l`` with the empirical-Bayes weight
     ``w = tau^2 / (tau^2 + s^2)``: ``s^2`` is the sampling variance of ``r / l - 1``
     from the book's residuals, ``tau^2`` the part of the spread of ``r / l - 1`` across
-    books that noise does not explain. Books whose window is their whole history keep
-    their recent level.
+    books that noise does not explain; no book moves more than ``s`` (limited
+    translation). Books whose window is their whole history keep their recent level.
     """
     periods = deseason.shape[1]
     pooled_level = float(level.sum())
@@ -364,7 +364,11 @@ def _shrink_levels(
     signal = max(0.0, float(np.mean(spread[eligible] ** 2 - noise[eligible])))
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(eligible & (noise > 0), signal / (signal + noise), 1.0)
-    shares = weight * recent_share + (1 - weight) * np.where(eligible, long_share, 0.0)
+    # Limited translation (Efron-Morris): no book moves more than one standard error
+    # from its own recent share, so one real shift among many steady books survives.
+    error = np.sqrt(noise)
+    shrunk = np.clip(weight * spread, spread - error, spread + error)
+    shares = np.where(eligible, long_share * (1 + shrunk), recent_share)
     if shares.sum() <= 0:  # pragma: no cover - eligible books have positive shares
         return level
     return pooled_level * shares / shares.sum()
