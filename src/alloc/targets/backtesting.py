@@ -321,7 +321,8 @@ def _summary_row(
     )
     zero = int((frame["quota"] == 0).sum())
     if zero:
-        note = "; ".join(x for x in (note, f"{zero} books with quota 0 (no attainment)") if x)
+        books = "1 book" if zero == 1 else f"{zero} books"
+        note = "; ".join(x for x in (note, f"{books} with quota 0 (no attainment)") if x)
     return {
         "method": method,
         "books": int(frame.shape[0]),
