@@ -90,3 +90,24 @@ def test_backtest_bad_input_names_the_problem(kwargs, error, words):
         backtest(_sales(), **args)
     for word in words:
         assert word in str(info.value)
+
+
+def test_backtest_potential_method_splits_by_the_given_potential():
+    sizes = pd.Series(np.geomspace(10, 1_000, 12), index=[f"r{i:02d}" for i in range(12)])
+    books, summary = backtest(
+        _sales(), by="rep", cutoff="2024-01-01", horizon=6, total="actual",
+        methods=["potential", "even"], potential=sizes,
+    )  # fmt: skip
+    quota = books.loc["potential", "quota"]
+    share = quota / quota.sum()
+    assert np.allclose(share, sizes / sizes.sum(), atol=1e-3)
+    # the true sizes make a fair split: attainment does not follow size
+    assert abs(summary.loc["potential", "corr_size"]) < 0.6
+    assert summary.loc["potential", "iqr_attainment"] < summary.loc["even", "iqr_attainment"]
+    _, without = backtest(_sales(), by="rep", cutoff="2024-01-01", horizon=6, methods=["potential"])
+    assert "needs potential=" in without.loc["potential", "note"]
+    with pytest.raises(InvalidProblemError, match="r11"):
+        backtest(
+            _sales(), by="rep", cutoff="2024-01-01", horizon=6, methods=["potential"],
+            potential=sizes.drop("r11"),
+        )  # fmt: skip

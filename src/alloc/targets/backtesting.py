@@ -10,7 +10,8 @@ each method against what the books then sold:
 * ``trailing_12m``: shares of what each book sold over the last season (twelve months)
   before the cutoff;
 * ``equal_odds``: [`set_quotas`][alloc.targets.set_quotas] on a
-  [`forecast`][alloc.targets.forecast] of the history before the cutoff.
+  [`forecast`][alloc.targets.forecast] of the history before the cutoff;
+* ``potential`` (on request): shares of a territory potential given per book.
 
 Every method shares the same total (the sum of the forecast medians, the actual total
 in hindsight, or a number), so the figures compare how the total is split: the share of
@@ -28,8 +29,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from alloc.errors import InvalidParameterError, InvalidProblemError
-from alloc.targets.apportion import check_unit
+from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.targets.apportion import as_weights, check_unit
 from alloc.targets.forecasting import (
     BookHistory,
     book_periods,
@@ -42,10 +43,12 @@ from alloc.targets.odds import attain_probability, quantile_grid, set_quotas
 from alloc.targets.shares import split
 from alloc.validation import check_param, is_int, is_number
 
-__all__ = ["METHODS", "BacktestTables", "backtest"]
+__all__ = ["ALL_METHODS", "METHODS", "BacktestTables", "backtest"]
 
-#: The quota methods [`backtest`][alloc.targets.backtest] knows.
+#: The quota methods [`backtest`][alloc.targets.backtest] runs by default.
 METHODS = ("even", "prior_year", "trailing_12m", "equal_odds")
+#: Every method it knows: the defaults and ``potential`` (needs ``potential=``).
+ALL_METHODS = (*METHODS, "potential")
 #: Forecast levels kept for reading odds: dense, so that p_attain is read finely.
 _LEVELS = (0.01, 0.025, *np.round(np.arange(0.05, 0.951, 0.05), 2), 0.975, 0.99)
 
@@ -70,10 +73,10 @@ def _check(
 ) -> tuple[list[str], pd.Timestamp]:
     check_param("horizon", horizon, owner, is_int(horizon) and horizon >= 1, "an integer >= 1")  # type: ignore[operator]
     chosen = [methods] if isinstance(methods, str) else list(methods)  # type: ignore[call-overload]
-    unknown = [m for m in chosen if m not in METHODS]
+    unknown = [m for m in chosen if m not in ALL_METHODS]
     if unknown or not chosen:
         raise InvalidParameterError(
-            f"the 'methods' parameter of {owner} must name some of {', '.join(METHODS)}; "
+            f"the 'methods' parameter of {owner} must name some of {', '.join(ALL_METHODS)}; "
             f"got {methods!r}."
         )
     try:
@@ -140,6 +143,20 @@ def _baseline_weights(fit: BookHistory, method: str, horizon: int) -> tuple[np.n
     return values[:, start : start + horizon].sum(axis=1), ""
 
 
+def _potential(potential: object, books: pd.Index, owner: str) -> np.ndarray | None:
+    """The potential of every book, checked, or None when not given."""
+    if potential is None:
+        return None
+    labels, values = as_weights(potential, "potential", owner)
+    missing = books.difference(labels)
+    if len(missing):
+        raise InvalidProblemError(
+            f"the 'potential' argument of {owner} has no value for the books "
+            f"{format_ids(missing)}; give every book with history a potential (0 for none)."
+        )
+    return np.asarray(pd.Series(values, index=labels).reindex(books), dtype=np.float64)
+
+
 def _quotas(
     method: str,
     fit: BookHistory,
@@ -147,10 +164,15 @@ def _quotas(
     total: float,
     unit: float,
     horizon: int,
+    potential: np.ndarray | None,
 ) -> tuple[pd.Series | None, str]:
     if method == "equal_odds":
         return set_quotas(table, total, unit=unit)["quota"], ""
-    weights, note = _baseline_weights(fit, method, horizon)
+    if method == "potential":
+        weights: np.ndarray | None = potential
+        note = "" if potential is not None else "needs potential= (book -> potential)"
+    else:
+        weights, note = _baseline_weights(fit, method, horizon)
     if weights is None:
         return None, note
     clipped = np.maximum(weights, 0.0)
@@ -189,6 +211,7 @@ def backtest(
     total: object = None,
     unit: float = 1,
     seed: int = 0,
+    potential: object = None,
 ) -> BacktestTables:
     """Quota methods side by side on real history.
 
@@ -207,8 +230,9 @@ def backtest(
         First day of the horizon; must start a period of ``freq``.
     horizon : int
         Periods after the cutoff the quotas cover; at most the periods before it.
-    methods : sequence of str, default all of METHODS
-        Some of ``"even"``, ``"prior_year"``, ``"trailing_12m"``, ``"equal_odds"``.
+    methods : sequence of str, default METHODS
+        Some of ``"even"``, ``"prior_year"``, ``"trailing_12m"``, ``"equal_odds"`` (the
+        default) and ``"potential"`` (shares of ``potential``).
     total : None, "forecast", "actual" or number, default None
         The total every method shares out: the sum of the forecast medians (None or
         ``"forecast"``), the total actually sold (``"actual"``, hindsight: it isolates
@@ -217,6 +241,9 @@ def backtest(
         Granularity of the quotas.
     seed : int, default 0
         Seed of the forecast's bootstrap.
+    potential : mapping or Series, optional
+        Territory potential per book, for the ``potential`` method; every book with
+        history before the cutoff needs a value (books not in the history are ignored).
 
     Returns
     -------
@@ -262,6 +289,7 @@ def backtest(
     check_unit(unit, owner)
     check_param("seed", seed, owner, is_int(seed) and seed >= 0, "an integer >= 0")
     fit = book_periods(history, by, date, value, freq, owner, end=when)
+    weights = _potential(potential, fit.books, owner)
     check_horizon(fit, int(horizon), owner)
     actual, new_books = _actuals(history, by, date, value, freq, fit, when, int(horizon), owner)
     samples, point = simulate_totals(fit, int(horizon), int(seed))
@@ -278,7 +306,7 @@ def backtest(
     in_shifted = (actual >= shift * band["p10"]) & (actual <= shift * band["p90"])
     frames, rows = [], []
     for method in chosen:
-        quota, note = _quotas(method, fit, table, amount, unit, int(horizon))
+        quota, note = _quotas(method, fit, table, amount, unit, int(horizon), weights)
         if quota is None:
             rows.append(_summary_row(method, None, None, note, in_band, in_shifted))
             continue
