@@ -217,7 +217,9 @@ def backtest(
 
     The history before ``cutoff`` is used to set quotas for the ``horizon`` periods that
     follow; each method's quotas are compared with what each book then sold. Books with
-    no row before the cutoff are left out (their number is in ``summary.attrs["new_books"]``).
+    no row before the cutoff are left out (their number is in ``summary.attrs["new_books"]``);
+    ``summary.attrs["total_ratio"]`` is the total sold over the sum of the forecast
+    medians (the miss every book shares).
 
     Parameters
     ----------
@@ -322,6 +324,7 @@ def backtest(
     books = pd.concat(frames) if frames else pd.DataFrame()
     summary = pd.DataFrame(rows).set_index("method")
     summary.attrs["new_books"] = new_books
+    summary.attrs["total_ratio"] = shift
     return BacktestTables(books, summary)
 
 

@@ -414,6 +414,9 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
     with np.errstate(invalid="ignore", divide="ignore"):
         resid = np.where(in_window & (fitted > 0), window / fitted - 1, 0.0)
     level = _shrink_levels(deseason, level, resid, first, k_book, in_window)
+    # Residuals about a mean of k values are too small by sqrt((k - 1) / k); the
+    # leverage-adjusted residuals (Davison & Hinkley 1997, 6.2) put the spread back.
+    resid = resid * np.sqrt(k_book / np.maximum(k_book - 1, 1))[:, None]
     # Damped trend: period h ahead grows by phi + phi^2 + ... + phi^(h+1) slopes.
     ahead = (k - 1) / 2 + np.cumsum(TREND_DAMPING ** np.arange(1, horizon + 1))
     future_season = index[:, position[periods:]]
