@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alloc.errors import InvalidParameterError, InvalidProblemError
 from alloc.targets import forecast
@@ -148,3 +150,49 @@ def test_forecast_shrinks_noisy_recent_levels_but_keeps_a_real_shift():
     fc = forecast(sales, by="rep", horizon=6)
     assert alone["forecast"].std() < fc.loc[steady, "forecast"].std() < recent.std()
     assert fc.loc["r9", "forecast"] > 1.4 * fc.loc[steady, "forecast"].mean()
+
+
+@st.composite
+def histories(draw):
+    """Small monthly histories: a few books, some short, some all zero."""
+    months = draw(st.integers(3, 26))
+    n_books = draw(st.integers(1, 5))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2021-01-01", periods=months, freq="MS")
+    rows = []
+    for b in range(n_books):
+        start = 0 if b == 0 else draw(st.integers(0, months - 1))
+        kind = draw(st.sampled_from(["steady", "lumpy", "zero"]))
+        for d in dates[start:]:
+            if kind == "zero":
+                amount = 0.0
+            elif kind == "lumpy":
+                amount = float(rng.choice([0.0, 0.0, rng.uniform(10, 1_000)]))
+            else:
+                amount = float(rng.lognormal(4, 0.4))
+            rows.append(
+                {
+                    "rep": f"b{b}",
+                    "date": d + pd.Timedelta(days=int(rng.integers(0, 27))),
+                    "amount": amount,
+                }
+            )
+    horizon = draw(st.integers(1, months))
+    return pd.DataFrame(rows), horizon
+
+
+@settings(deadline=None)
+@given(histories(), st.sampled_from([0.01, 3.0, 1_000.0]))
+def test_forecast_bands_are_ordered_non_negative_and_scale_with_the_values(case, scale):
+    sales, horizon = case
+    fc = forecast(sales, by="rep", horizon=horizon)
+    bands = fc[["p10", "p50", "p90"]].to_numpy()
+    assert np.isfinite(bands).all() and (bands >= 0).all()
+    assert (np.diff(bands, axis=1) >= -1e-9 * (1 + np.abs(bands[:, :-1]))).all()
+    assert (fc.loc[fc["all_zero"], ["p10", "p90"]] == 0).all().all()
+    # The model is multiplicative throughout: scaling every amount scales every band.
+    scaled = forecast(sales.assign(amount=sales["amount"] * scale), by="rep", horizon=horizon)
+    np.testing.assert_allclose(
+        scaled[["p10", "p50", "p90"]].to_numpy(), scale * bands, rtol=1e-6, atol=1e-9
+    )

@@ -284,13 +284,10 @@ def _seasonal_index(values: FloatArray, season: int) -> tuple[FloatArray, FloatA
     count = np.zeros((rows, season))
     for p in range(season):
         block = ratio[:, positions == p]
-        count[:, p] = np.isfinite(block).sum(axis=1)
-        with np.errstate(invalid="ignore"):
-            mean = (
-                np.nanmean(np.where(np.isfinite(block), block, np.nan), axis=1)
-                if block.size
-                else np.full(rows, np.nan)
-            )
+        finite = np.isfinite(block)
+        count[:, p] = finite.sum(axis=1)
+        total = np.where(finite, block, 0.0).sum(axis=1)
+        mean = total / np.maximum(count[:, p], 1)
         index[:, p] = np.where(count[:, p] > 0, mean, 1.0)
     index /= index.mean(axis=1, keepdims=True)
     return index, count
@@ -416,7 +413,10 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
     level = _shrink_levels(deseason, level, resid, first, k_book, in_window)
     # Residuals about a mean of k values are too small by sqrt((k - 1) / k); the
     # leverage-adjusted residuals (Davison & Hinkley 1997, 6.2) put the spread back.
-    resid = resid * np.sqrt(k_book / np.maximum(k_book - 1, 1))[:, None]
+    # A period never sells less than nothing: the adjustment stops at -1 (a residual
+    # below -1, from refunds, is left as it is).
+    adjusted = resid * np.sqrt(k_book / np.maximum(k_book - 1, 1))[:, None]
+    resid = np.where(adjusted < -1, np.minimum(resid, -1.0), adjusted)
     # Damped trend: period h ahead grows by phi + phi^2 + ... + phi^(h+1) slopes.
     ahead = (k - 1) / 2 + np.cumsum(TREND_DAMPING ** np.arange(1, horizon + 1))
     future_season = index[:, position[periods:]]
