@@ -82,6 +82,8 @@ def test_backtest_leaves_out_books_that_start_after_the_cutoff():
         ({"total": "board"}, InvalidParameterError, ["total"]),
         ({"by": "region"}, InvalidProblemError, ["region"]),
         ({"freq": "bogus"}, InvalidParameterError, ["freq"]),
+        ({"total": 10_005, "unit": 10}, InvalidParameterError, ["'total'", "backtest", "multiple"]),
+        ({"cutoff": "2021-01-01"}, InvalidProblemError, ["no rows before 2021-01-01"]),
     ],
 )
 def test_backtest_bad_input_names_the_problem(kwargs, error, words):

@@ -30,7 +30,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
-from alloc.targets.apportion import as_weights, check_unit
+from alloc.targets.apportion import as_weights, check_unit, to_units
 from alloc.targets.forecasting import (
     BookHistory,
     book_periods,
@@ -186,7 +186,8 @@ def _total(total: object, table: pd.DataFrame, actual: pd.Series, unit: float, o
         raw = float(table["p50"].sum())
     elif total == "actual":
         raw = float(actual.sum())
-    elif is_number(total) and np.isfinite(float(total)) and float(total) >= 0:  # type: ignore[arg-type]
+    elif is_number(total):
+        to_units(total, unit, "total", owner)
         return total  # type: ignore[return-value]
     else:
         raise InvalidParameterError(

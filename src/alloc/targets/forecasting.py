@@ -240,7 +240,18 @@ def book_periods(
     if end is not None:
         keep &= (dates < end).to_numpy()
     if not keep.any():
-        raise InvalidProblemError(f"the history of {owner} has no rows in the period asked for.")
+        asked = " and ".join(
+            x
+            for x in (
+                f"on or after {start.date()}" if start is not None else "",
+                f"before {end.date()}" if end is not None else "",
+            )
+            if x
+        )
+        raise InvalidProblemError(
+            f"the history of {owner} has no rows {asked} (it runs from {dates.min().date()} "
+            f"to {dates.max().date()}); move the cutoff or give more history."
+        )
     dates, numbers, ids = dates[keep], numbers[keep], ids[keep]
     first = offset.rollback(dates.min().normalize()) if start is None else start
     last = dates.max()
