@@ -228,7 +228,9 @@ def cases(draw: st.DrawFn, objective: str = "any") -> Case:
         share = sum(potential) / m
         load = np.bincount(ref, weights=potential, minlength=m)
         worst = float(np.max(np.abs(load - share) / share))
-        rules.append(alloc.Balance("potential", tolerance=math.ceil((worst + 0.01) * 100) / 100))
+        tolerance = math.ceil((worst + 0.01) * 100) / 100
+        if tolerance <= 1:  # a tolerance is a fraction; a wider window is refused
+            rules.append(alloc.Balance("potential", tolerance=tolerance))
     if use["spread"]:
         target = key.sum() / m
         lo, hi = math.floor(target + 1e-9), math.ceil(target - 1e-9)
