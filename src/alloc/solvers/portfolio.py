@@ -336,12 +336,10 @@ def _local_search(run: _Run, relaxation: Lagrangian | None) -> None:
         # CP-SAT proves tiny models in a fraction of a second; local search only brings
         # it a hint, so it gets a short slice rather than a share of the time limit.
         ls_deadline = ls_deadline.earliest(Deadline.after(0.05 + 2e-4 * model.n_pairs))
-    search = LocalSearch(model, rows, start, seed=seed)
-    ls_chosen, _ = search.run(
-        ls_deadline,
-        on_improve=lambda s: run.say("local search", s),
-    )
-    run.improve(ls_chosen, "local search")
+    if run.lp is None:
+        ls_chosen = _search(run, start, ls_deadline, seed, "local search")
+    else:
+        ls_chosen = _lp_guided_search(run, run.lp, start, ls_deadline)
     if relaxation is not None and run.best.penalty > 0 and not run.small:
         # The relaxed start is not repaired yet: on a large problem a feasible plan is
         # worth more time here (CP-SAT may find none on a tight core in a short limit;
@@ -350,6 +348,42 @@ def _local_search(run: _Run, relaxation: Lagrangian | None) -> None:
         ls_chosen, _ = more.run(run.deadline.share(0.25))
         run.improve(ls_chosen, "local search")
     run.phase("local search", run.best.objective)
+
+
+def _search(run: _Run, start: np.ndarray, deadline: Deadline, seed: int, label: str) -> np.ndarray:
+    """Local search from ``start`` until ``deadline``; its plan is offered to the run."""
+    search = LocalSearch(run.model, run.rows, start, seed=seed)
+    chosen, _ = search.run(deadline, on_improve=lambda s: run.say(label, s))
+    run.improve(chosen, label)
+    return chosen
+
+
+def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadline) -> np.ndarray:
+    """Local search from ``start``, then from the LP relaxation's rounded plan.
+
+    The first search gets at least 30 % of the window and stops when the LP ends; the
+    rest goes to a search from the LP's plan (each unit on its largest LP value), then
+    back to the best plan. Where the bound is above 0 the LP's plan lands near the
+    optimum while searches from a greedy plan stall far above it (2,000 x 20 with
+    regional restrictions: 0.311 against 0.436; key accounts to few seniors: 0.237
+    against 0.669; LP bounds 0.311 and 0.214).
+    """
+    chosen = _search(run, start, window.share(0.3), run.seed, "local search")
+    if not lp.done.is_set():
+        chosen = _search(run, chosen, window.or_when(lp.done), run.seed, "local search")
+    if lp.done.is_set() and not window.expired():
+        relaxed = lp.finish()
+        rounded = relaxed.rounded(run.model)
+        # With a bound of 0 (most balance models) the LP's plan is no better a start
+        # than the greedy's, and the search from it would only take time from the plan
+        # that is already close: it runs when the plan is well above a positive bound.
+        above = run.best.objective - relaxed.bound > 0.01 * max(abs(relaxed.bound), 1e-9)
+        if rounded is not None and relaxed.bound > 1e-9 and above:
+            run.improve(rounded, "lp rounding")
+            _search(run, rounded, window, run.seed + 2, "lp rounding + local search")
+    if not window.expired():
+        chosen = _search(run, run.chosen, window, run.seed + 3, "local search")
+    return run.chosen if run.best.penalty == 0 else chosen
 
 
 def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
