@@ -343,7 +343,7 @@ def _shrink_levels(
     first: npt.NDArray[np.int64],
     k_book: npt.NDArray[np.int64],
     in_window: npt.NDArray[np.bool_],
-) -> FloatArray:
+) -> tuple[FloatArray, FloatArray]:
     """Recent levels shrunk toward each book's long-run share of the pooled level.
 
     A book's recent share ``r`` of the pooled window level is noisy; its share ``l`` of
@@ -353,6 +353,11 @@ def _shrink_levels(
     from the book's residuals, ``tau^2`` the part of the spread of ``r / l - 1`` across
     books that noise does not explain; no book moves more than ``s`` (limited
     translation). Books whose window is their whole history keep their recent level.
+
+    Also returns, per book, the standard error of the shrunk level over that of the
+    recent mean: ``sqrt(w^2 + (1 - w^2) k / n)`` for a window of ``k`` periods out of
+    ``n`` (the long-run mean includes the window), so the bootstrap does not draw the
+    level more loosely than it was estimated.
     """
     periods = deseason.shape[1]
     pooled_level = float(level.sum())
@@ -361,8 +366,9 @@ def _shrink_levels(
     long_book = (deseason * mask).sum(axis=1)
     long_pooled = (deseason.sum(axis=0)[None, :] * mask).sum(axis=1)
     eligible = (active_span > k_book) & (k_book > 1) & (long_book > 0) & (long_pooled > 0)
+    unshrunk = np.ones(level.shape)
     if pooled_level <= 0 or not eligible.any():
-        return level
+        return level, unshrunk
     with np.errstate(invalid="ignore", divide="ignore"):
         long_share = np.where(eligible, long_book / long_pooled, 0.0)
         recent_share = level / pooled_level
@@ -378,8 +384,12 @@ def _shrink_levels(
     shrunk = np.clip(weight * spread, spread - error, spread + error)
     shares = np.where(eligible, long_share * (1 + shrunk), recent_share)
     if shares.sum() <= 0:  # pragma: no cover - eligible books have positive shares
-        return level
-    return pooled_level * shares / shares.sum()
+        return level, unshrunk
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = np.where(spread != 0, shrunk / spread, weight)
+        ratio = k_book / np.maximum(active_span, 1)
+    scale = np.where(eligible, np.sqrt(kept**2 + (1 - kept**2) * ratio), 1.0)
+    return pooled_level * shares / shares.sum(), scale
 
 
 def _blocks(rng: np.random.Generator, draws: int, length: int, span: int) -> npt.NDArray[np.int64]:
@@ -421,7 +431,7 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
     fitted = level[:, None] * np.exp(slope * centre)[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         resid = np.where(in_window & (fitted > 0), window / fitted - 1, 0.0)
-    level = _shrink_levels(deseason, level, resid, first, k_book, in_window)
+    level, level_scale = _shrink_levels(deseason, level, resid, first, k_book, in_window)
     # Residuals about a mean of k values are too small by sqrt((k - 1) / k); the
     # leverage-adjusted residuals (Davison & Hinkley 1997, 6.2) put the spread back.
     # A period never sells less than nothing: the adjustment stops at -1 (a residual
@@ -448,7 +458,8 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
             continue
         level_res = _mixed(rng, resid, b, level_idx, in_window[b], own_share[b], pool)
         take = np.arange(k)[None, :] < k_book[b]
-        level_draw = level[b] * (1 + (level_res * take).sum(axis=1) / max(k_book[b], 1))
+        drift = (level_res * take).sum(axis=1) / max(k_book[b], 1)
+        level_draw = level[b] * (1 + level_scale[b] * drift)
         path_res = _mixed(rng, resid, b, path_idx, in_window[b], own_share[b], pool)
         path = level_draw[:, None] * growth * future_season[b][None, :] * (1 + path_res)
         samples[b] = path.sum(axis=1)
