@@ -47,6 +47,7 @@ from alloc.solvers.diagnose import precheck, prove_infeasible
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
+from alloc.solvers.neighbourhoods import large_neighbourhood_search
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.state import Rows, Score, score_of
@@ -460,7 +461,7 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
         return _core_phase(run, run.scaled, relaxation, start)
     if run.small:
         return _exact_phase(run, run.scaled, start)
-    chosen_lns = _lns(
+    chosen_lns = large_neighbourhood_search(
         model, rows, run.scaled, run.chosen, run.best, run.deadline.minus(0.15), run.seed, run.say
     )
     run.improve(chosen_lns, "cp-sat lns")
@@ -688,70 +689,6 @@ def _no_plan(run: _Run, cp_status: str) -> tuple[Status, str]:
 
 #: ``warnings.warn`` stack level of the phase functions: the caller of ``solve``.
 _USER_STACKLEVEL = 4
-
-
-def _lns(
-    model: Model,
-    rows: Rows,
-    scaled: Scaled,
-    chosen: np.ndarray,
-    best: Score,
-    deadline: Deadline,
-    seed: int,
-    say: _Progress,
-) -> np.ndarray:
-    """Large-neighbourhood search: re-optimise the customers of a few reps with CP-SAT."""
-    rng = np.random.default_rng(seed)
-    R = model.n_reps
-    current = chosen.copy()
-    current_score = best
-    per_rep = max(1.0, model.n_units / R)
-    k = int(np.clip(round(400 / per_rep), 2, min(R, 8)))
-    while deadline.remaining() > 0.2:
-        reps = _pick_reps(model, rows, current, rng, k)
-        mask = np.zeros(R, dtype=bool)
-        mask[reps] = True
-        units = np.flatnonzero(mask[model.pair_rep[current]])
-        if units.size == 0:
-            continue
-        if deadline.remaining() < 0.1:
-            break
-        res = solve_cpsat(
-            model,
-            rows,
-            scaled,
-            deadline=deadline.share(1.0, cap=2.0),
-            seed=int(rng.integers(1 << 30)),
-            workers=1,
-            hint=current,
-            units=units,
-            rep_mask=mask,
-            fixed=current,
-        )
-        if res.chosen is None:
-            continue
-        score = score_of(model, rows, res.chosen, rows.loads(model, res.chosen))
-        if score.better_than(current_score):
-            current, current_score = res.chosen, score
-            say("cp-sat lns", score)
-    return current
-
-
-def _pick_reps(
-    model: Model, rows: Rows, chosen: np.ndarray, rng: np.random.Generator, k: int
-) -> np.ndarray:
-    """``k`` reps to re-optimise: often the most and least loaded on a max-norm row."""
-    R = model.n_reps
-    if rows.is_max.any() and rng.random() < 0.6:
-        loads = rows.loads(model, chosen)
-        kk = int(np.flatnonzero(rows.is_max)[rng.integers(np.count_nonzero(rows.is_max))])
-        dev = (loads[kk] - rows.share[kk]) / rows.share[kk]
-        order = np.argsort(dev)
-        picked = {int(order[-1]), int(order[0])}
-        while len(picked) < k:
-            picked.add(int(rng.integers(R)))
-        return np.array(sorted(picked))
-    return np.asarray(rng.choice(R, size=k, replace=False))
 
 
 def _to_assignment(problem: Problem, chosen: np.ndarray) -> pd.Series:
