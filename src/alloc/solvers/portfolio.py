@@ -577,6 +577,12 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
         outcome = outcome.with_bound(
             imbalance_bound(model, rows), "customers that only few reps may serve"
         )
+    if np.all(rows.imb_weight >= 0):
+        # Deviations are never negative: no plan costs less than every customer on its
+        # cheapest pair. A floor under a relaxation stopped early (its duals then give
+        # a valid but far lower value).
+        cheapest = float(np.minimum.reduceat(model.cost, model.unit_start[:-1]).sum())
+        outcome = outcome.with_bound(cheapest, "every customer on its cheapest rep")
     bound = _rounded_up(model, rows, outcome.bound)
     proven = math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective))
     # The bound, not CP-SAT, proved it (CP-SAT may have said OPTIMAL of a rounded model).
