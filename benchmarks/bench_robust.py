@@ -1,0 +1,369 @@
+"""Robust search: alloc on problem families it was not built on, against an LP bound and
+two same-run baselines.
+
+For each family of `families.py` x size x seed, in a fresh process (so that its peak
+memory is its own):
+
+- ``alloc.solve(problem, time_limit=T, seed=seed)``: status, objective, bound, time,
+  ``alloc.check`` on the plan (must be ``[]``), max deviation of potential (and
+  workload) from the fair share;
+- alloc's greedy construction alone (`alloc.policies.Greedy`);
+- a plain CP-SAT model written here from ``problem.model`` the way a user would write
+  it: one Boolean per eligible pair, exactly one rep per unit, every hard row per rep,
+  each max-norm imbalance as one variable above every rep's relative deviation (sum-norm:
+  one per rep), linear costs; no hints, same time limit, 2 workers;
+- the LP relaxation's bound (`lp_reference`: today GLOP through
+  ``alloc.solvers.bounds.lp_bound``, later ``alloc.solvers.lp.lp_relaxation``).
+
+"Distance to the LP bound" is ``100 x (objective - LP bound)`` in points of the
+objective (for a potential-only objective: points of max deviation; where the bound is
+0 it is the value itself). Peak memory is the process's maximum resident set size
+right after alloc's solve (tables, problem, alloc) and at the end (with the baselines).
+
+Usage::
+
+    python benchmarks/bench_robust.py --sizes small,medium --seeds 3 --families sparse,combined
+
+Sizes: small 2,000 x 20 (5 s), medium 20,000 x 200 (30 s), large 100,000 x 1,000 (120 s).
+Writes benchmarks/results/robust_<size>.csv and .txt (atomically, after every case).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from _common import commit
+from families import FAMILIES, build
+
+RESULTS = Path(__file__).parent / "results"
+SIZES = {
+    "small": (2_000, 20, 5.0),
+    "medium": (20_000, 200, 30.0),
+    "large": (100_000, 1_000, 120.0),
+}
+# The LP is a yardstick, not a competitor: it gets more time than the solvers.
+LP_SECONDS = {"small": 30.0, "medium": 120.0, "large": 600.0}
+IMBALANCE_SCALE = 1_000_000  # plain CP-SAT: relative deviations in millionths
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---- LP bound: the one place to switch to alloc.solvers.lp when it lands ------------------
+def lp_reference(problem: object, seconds: float) -> tuple[float, str]:
+    """(bound, status) of the LP relaxation of ``problem.model``'s rows."""
+    from alloc.solvers.bounds import lp_bound
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.state import Rows
+
+    model = problem.model  # type: ignore[attr-defined]
+    rows = Rows.from_model(model)
+    deadline = Deadline(time.perf_counter() + seconds)
+    bound = lp_bound(model, rows, deadline)
+    return bound, ("optimal" if math.isfinite(bound) else "none")
+
+
+# ---- plain CP-SAT: what a user would write ---------------------------------------------
+def _decimal_scale(values: np.ndarray) -> int:
+    """Smallest power of ten making every value whole (at most 10**6, then rounded)."""
+    for digits in range(7):
+        scaled = values * 10**digits
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return 10**digits
+    return 10**6
+
+
+def plain_cpsat(problem: object, time_limit: float, seed: int) -> dict[str, object]:
+    """Solve ``problem.model`` with a direct CP-SAT formulation; the plan and figures."""
+    from ortools.sat.python import cp_model
+
+    t0 = time.perf_counter()
+    model = problem.model  # type: ignore[attr-defined]
+    R, P = model.n_reps, model.n_pairs
+    cp = cp_model.CpModel()
+    x = [cp.new_bool_var(f"x{p}") for p in range(P)]
+    start = model.unit_start
+    for u in range(model.n_units):
+        cp.add_exactly_one(x[start[u] : start[u + 1]])
+    order = np.argsort(model.pair_rep, kind="stable")
+    cuts = np.searchsorted(model.pair_rep[order], np.arange(R + 1))
+    by_rep = [order[cuts[r] : cuts[r + 1]] for r in range(R)]
+
+    def load(r: int, weight: np.ndarray) -> cp_model.LinearExpr:
+        idx = by_rep[r]
+        return cp_model.LinearExpr.weighted_sum([x[p] for p in idx], weight[idx].tolist())
+
+    for con in model.constraints:
+        scale = _decimal_scale(np.asarray(con.weight, dtype=float))
+        w = np.round(np.asarray(con.weight) * scale).astype(np.int64)
+        for r in range(R):
+            lo, hi = float(con.lo[r]), float(con.hi[r])
+            if math.isfinite(hi):
+                cp.add(load(r, w) <= math.floor(hi * scale + 1e-9))
+            if math.isfinite(lo):
+                cp.add(load(r, w) >= math.ceil(lo * scale - 1e-9))
+    terms: list[tuple[float, cp_model.IntVar]] = []
+    for term in model.imbalances:
+        # Each pair's value relative to its rep's share, in millionths: a rep's load is
+        # then 10**6 x (its load / its share), and |load - 10**6| its deviation.
+        rel = np.round(
+            np.asarray(term.value) / np.asarray(term.share)[model.pair_rep] * IMBALANCE_SCALE
+        ).astype(np.int64)
+        top = int(max(rel[idx].sum() for idx in by_rep)) + IMBALANCE_SCALE
+        if term.norm == "max":
+            z = cp.new_int_var(0, top, f"dev_{term.label}")
+            for r in range(R):
+                cp.add(z >= load(r, rel) - IMBALANCE_SCALE)
+                cp.add(z >= IMBALANCE_SCALE - load(r, rel))
+            terms.append((float(term.weight) / IMBALANCE_SCALE, z))
+        else:
+            for r in range(R):
+                d = cp.new_int_var(0, top, f"dev_{term.label}_{r}")
+                cp.add(d >= load(r, rel) - IMBALANCE_SCALE)
+                cp.add(d >= IMBALANCE_SCALE - load(r, rel))
+                terms.append((float(term.weight) / IMBALANCE_SCALE, d))
+    costly = np.flatnonzero(np.asarray(model.cost) != 0)
+    objective = cp_model.LinearExpr.weighted_sum(
+        [x[p] for p in costly] + [v for _, v in terms],
+        [float(model.cost[p]) for p in costly] + [c for c, _ in terms],
+    )
+    cp.minimize(objective)
+    build_s = time.perf_counter() - t0
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = int(seed)
+    t1 = time.perf_counter()
+    status = solver.solve(cp)
+    out: dict[str, object] = {
+        "cpsat_status": solver.status_name(status),
+        "cpsat_build_s": build_s,
+        "cpsat_solve_s": time.perf_counter() - t1,
+        "cpsat_bound": float(solver.best_objective_bound)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else math.nan,
+    }
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        out["assignment"] = None
+        return out
+    value = np.fromiter((solver.boolean_value(v) for v in x), dtype=bool, count=P)
+    chosen = np.full(model.n_units, -1, dtype=np.int64)
+    chosen[model.pair_unit[value]] = np.flatnonzero(value)
+    rep_codes = model.pair_rep[chosen][model.customer_unit]
+    out["assignment"] = pd.Series(
+        problem.rep_ids.to_numpy()[rep_codes],  # type: ignore[attr-defined]
+        index=problem.customer_ids.copy(),  # type: ignore[attr-defined]
+    )
+    return out
+
+
+# ---- one case, in its own process ---------------------------------------------------------
+def _figures(problem: object, assignment: pd.Series | None, prefix: str) -> dict[str, object]:
+    """Objective, deviations and check of one plan, from alloc's independent checker."""
+    import alloc
+
+    if assignment is None:
+        return {f"{prefix}_objective": math.nan, f"{prefix}_violations": math.nan}
+    violations = alloc.check(problem, assignment)  # type: ignore[arg-type]
+    m = alloc.evaluate(problem, assignment)  # type: ignore[arg-type]
+    out: dict[str, object] = {
+        f"{prefix}_objective": m["objective"],
+        f"{prefix}_violations": len(violations),
+        f"{prefix}_potential_max_dev": m.get("potential_max_dev", math.nan),
+        f"{prefix}_workload_max_dev": m.get("workload_max_dev", math.nan),
+    }
+    if violations:
+        out[f"{prefix}_first_violation"] = str(violations[0])[:300]
+    return out
+
+
+def run_case(family: str, size: str, seed: int) -> dict[str, object]:
+    import warnings
+
+    import alloc
+    from alloc.policies import Greedy
+
+    n, m, limit = SIZES[size]
+    t = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        problem = build(family, n, m, seed)
+        problem.model  # noqa: B018  (compile now, so build time is counted here)
+    row: dict[str, object] = {
+        "family": family,
+        "size": size,
+        "customers": n,
+        "reps": m,
+        "seed": seed,
+        "time_limit": limit,
+        "units": problem.model.n_units,
+        "pairs": problem.n_pairs,
+        "build_s": time.perf_counter() - t,
+        "build_warnings": " | ".join(str(w.message)[:120] for w in caught),
+    }
+    t = time.perf_counter()
+    try:
+        result = alloc.solve(problem, time_limit=limit, seed=seed)
+        row.update(
+            {
+                "alloc_s": time.perf_counter() - t,
+                "alloc_status": result.status.value,
+                "alloc_bound": result.bound,
+                "alloc_found_by": result.stats.found_by,
+                "alloc_peak_mb": peak_mb(),
+            }
+        )
+        row.update(_figures(problem, result.assignment, "alloc"))
+    except Exception as exc:  # a crash is a finding: record it, run the baselines anyway
+        row.update({"alloc_status": "exception", "alloc_error": f"{type(exc).__name__}: {exc}"})
+    t = time.perf_counter()
+    greedy = Greedy().allocate(problem, seed=seed)
+    row.update({"greedy_s": time.perf_counter() - t, "greedy_status": greedy.status.value})
+    row.update(_figures(problem, greedy.assignment, "greedy"))
+    cp = plain_cpsat(problem, limit, seed)
+    assignment = cp.pop("assignment")
+    row.update(cp)
+    row.update(_figures(problem, assignment, "cpsat"))  # type: ignore[arg-type]
+    t = time.perf_counter()
+    row["lp_bound"], row["lp_status"] = lp_reference(problem, LP_SECONDS[size])
+    row["lp_s"] = time.perf_counter() - t
+    row["peak_mb"] = peak_mb()
+    return row
+
+
+# ---- the driver --------------------------------------------------------------------------
+def _points(objective: float, bound: float) -> float:
+    """Distance of an objective to the LP bound, in points (x 100)."""
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return math.nan
+    return 100.0 * (objective - bound)
+
+
+def summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per family: worst figures over seeds for alloc and both baselines."""
+    out = []
+    for family, g in frame.groupby("family", sort=False):
+        obj = g.get("alloc_objective", pd.Series(math.nan, index=g.index)).astype(float)
+        lp = g["lp_bound"].astype(float)
+        dist = [_points(o, b) for o, b in zip(obj, lp, strict=True)]
+        worse = (obj - g["cpsat_objective"].astype(float)) > 1e-9 * np.maximum(1.0, obj.abs())
+        out.append(
+            {
+                "family": family,
+                "seeds": len(g),
+                "pairs": int(g["pairs"].mean()),
+                "alloc_pot_dev_%": 100 * g.get("alloc_potential_max_dev", obj * math.nan).max(),
+                "alloc_obj_%": 100 * obj.max(),
+                "lp_bound_%": 100 * lp.min(),
+                "dist_lp_pt": max(dist) if not all(map(math.isnan, dist)) else math.nan,
+                "greedy_pot_dev_%": 100 * g["greedy_potential_max_dev"].max(),
+                "greedy_obj_%": 100 * g["greedy_objective"].max(),
+                "cpsat_pot_dev_%": 100 * g.get("cpsat_potential_max_dev", obj * math.nan).max(),
+                "cpsat_obj_%": 100 * g["cpsat_objective"].astype(float).max(),
+                "alloc_worse_than_cpsat": int(worse.sum()),
+                "alloc_status": "/".join(sorted(set(g["alloc_status"].astype(str)))),
+                "cpsat_status": "/".join(sorted(set(g["cpsat_status"].astype(str)))),
+                "check_fail": int(g.get("alloc_violations", obj * 0).fillna(0).sum())
+                + int((g["alloc_status"] == "exception").sum()),
+                "greedy_fail": int(g["greedy_violations"].fillna(0).astype(bool).sum()),
+                "alloc_peak_mb": g.get("alloc_peak_mb", obj * math.nan).max(),
+                "peak_mb": g["peak_mb"].max(),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def header(sizes: list[str], seeds: int) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    limits = ", ".join(f"{s} {SIZES[s][0]:,} x {SIZES[s][1]:,} ({SIZES[s][2]:g} s)" for s in sizes)
+    return (
+        f"bench_robust.py  commit {commit()}  {now}  {platform.node()} "
+        f"({os.cpu_count()} cores, shared)\nsizes: {limits}; seeds: {seeds}; "
+        f"LP bound: GLOP relaxation (lp_reference); plain CP-SAT: 2 workers, no hints"
+    )
+
+
+def write_outputs(size: str, frame: pd.DataFrame, head: str) -> None:
+    from alloc._io import write_atomic
+
+    RESULTS.mkdir(exist_ok=True)
+    write_atomic(RESULTS / f"robust_{size}.csv", lambda p: frame.to_csv(p, index=False))
+    with pd.option_context("display.width", 250, "display.max_columns", 50):
+        text = head + "\n\n" + summary(frame).to_string(index=False, float_format="{:.3f}".format)
+    write_atomic(RESULTS / f"robust_{size}.txt", lambda p: Path(p).write_text(text + "\n"))
+
+
+def _run_child(family: str, size: str, seed: int) -> dict[str, object]:
+    cmd = [sys.executable, __file__, "--one", f"{family},{size},{seed}"]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0 or not out.stdout.strip():
+        return {
+            "family": family,
+            "size": size,
+            "seed": seed,
+            "alloc_status": "exception",
+            "alloc_error": f"process failed ({out.returncode}): {out.stderr[-1500:]}",
+        }
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _line(row: dict[str, object]) -> str:
+    def pct(key: str) -> str:
+        v = row.get(key, math.nan)
+        return f"{100 * float(v):8.3f}" if v is not None and math.isfinite(float(v)) else "     nan"  # type: ignore[arg-type]
+
+    return (
+        f"{row['family']:>16} s{row['seed']} {row.get('alloc_status', '?'):>10} "
+        f"obj% {pct('alloc_objective')} potdev% {pct('alloc_potential_max_dev')} "
+        f"lp% {pct('lp_bound')} greedy% {pct('greedy_objective')} "
+        f"cpsat% {pct('cpsat_objective')} ({row.get('cpsat_status', '?')}) "
+        f"viol {row.get('alloc_violations', '?')} peak {float(row.get('peak_mb', math.nan)):.0f} MB"  # type: ignore[arg-type]
+        + (f"  ERROR {row['alloc_error']}" if row.get("alloc_error") else "")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="small", help="small,medium,large")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        family, size, seed = args.one.split(",")
+        print(json.dumps(run_case(family, size, int(seed)), default=float))
+        return
+    sizes = args.sizes.split(",")
+    families = args.families.split(",")
+    for name in sizes + families:
+        if name not in SIZES and name not in FAMILIES:
+            parser.error(f"unknown size or family {name!r}")
+    head = header(sizes, args.seeds)
+    print(head, flush=True)
+    for size in sizes:
+        rows = []
+        for family in families:
+            for seed in range(args.seeds):
+                row = _run_child(family, size, seed)
+                rows.append(row)
+                print(_line(row), flush=True)
+                write_outputs(size, pd.DataFrame(rows), head)
+        print(Path(RESULTS / f"robust_{size}.txt").read_text(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
