@@ -24,6 +24,9 @@ Usage::
 
     python benchmarks/bench_robust.py --sizes small,medium --seeds 3 --families sparse,combined
 
+``--profile combined --sizes medium`` writes a cProfile of alloc.solve on that case to
+benchmarks/results/profile_robust_medium.txt instead.
+
 Sizes: small 2,000 x 20 (5 s), medium 20,000 x 200 (30 s), large 100,000 x 1,000 (120 s).
 Writes benchmarks/results/robust_<size>.csv and .txt (atomically, after every case).
 """
@@ -246,45 +249,131 @@ def run_case(family: str, size: str, seed: int) -> dict[str, object]:
 
 
 # ---- the driver --------------------------------------------------------------------------
-def _points(objective: float, bound: float) -> float:
-    """Distance of an objective to the LP bound, in points (x 100)."""
-    if not (math.isfinite(objective) and math.isfinite(bound)):
-        return math.nan
-    return 100.0 * (objective - bound)
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A numeric column, NaN where absent (e.g. no alloc figures after an exception)."""
+    if name not in frame:
+        return pd.Series(math.nan, index=frame.index)
+    return pd.to_numeric(frame[name], errors="coerce").astype(float)
+
+
+def derive(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per-case figures: distances to the LP and best bounds (points), the best plan any
+    method found, and flags for alloc bounds or statuses that a same-run plan refutes."""
+    f = frame.copy()
+    obj = _col(f, "alloc_objective")
+    lp = _col(f, "lp_bound")
+    alloc_bound = _col(f, "alloc_bound").where(lambda v: np.isfinite(v))
+    cpsat_bound = _col(f, "cpsat_bound").where(lambda v: np.isfinite(v))
+    f["best_bound"] = pd.concat([lp.where(np.isfinite(lp)), alloc_bound, cpsat_bound], axis=1).max(
+        axis=1
+    )
+    f["dist_lp_pt"] = 100 * (obj - lp.where(np.isfinite(lp)))
+    f["dist_best_pt"] = 100 * (obj - f["best_bound"])
+    plans = []
+    for method in ("alloc", "greedy", "cpsat"):
+        ok = _col(f, f"{method}_violations") == 0
+        plans.append(_col(f, f"{method}_objective").where(ok))
+    f["best_plan"] = pd.concat(plans, axis=1).min(axis=1)
+    tol = 1e-6 * np.maximum(1.0, f["best_plan"].abs())
+    f["alloc_worse_than_cpsat"] = obj > plans[2] + tol
+    status = f.get("alloc_status", pd.Series("", index=f.index)).astype(str)
+    found = f["best_plan"].notna()
+    f["alloc_issue"] = np.select(
+        [
+            status.eq("exception"),
+            _col(f, "alloc_violations").fillna(0) > 0,
+            status.eq("infeasible") & found,
+            status.eq("optimal") & (obj > f["best_plan"] + tol),
+            alloc_bound > f["best_plan"] + tol,
+            lp > f["best_plan"] + tol,
+            status.eq("unknown") & found,
+        ],
+        [
+            "exception",
+            "check failed",
+            "INFEASIBLE but a plan exists",
+            "OPTIMAL but a better plan exists",
+            "bound above a plan",
+            "LP bound above a plan",
+            "UNKNOWN but a baseline found a plan",
+        ],
+        default="",
+    )
+    return f
+
+
+def _statuses(frame: pd.DataFrame, column: str) -> str:
+    return "/".join(sorted(set(frame[column].astype(str)))) if column in frame else "?"
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Per family: worst figures over seeds for alloc and both baselines."""
+    f = derive(frame)
     out = []
-    for family, g in frame.groupby("family", sort=False):
-        obj = g.get("alloc_objective", pd.Series(math.nan, index=g.index)).astype(float)
-        lp = g["lp_bound"].astype(float)
-        dist = [_points(o, b) for o, b in zip(obj, lp, strict=True)]
-        worse = (obj - g["cpsat_objective"].astype(float)) > 1e-9 * np.maximum(1.0, obj.abs())
+    for family, g in f.groupby("family", sort=False):
+        issues = sorted({i for i in g["alloc_issue"] if i})
         out.append(
             {
                 "family": family,
                 "seeds": len(g),
-                "pairs": int(g["pairs"].mean()),
-                "alloc_pot_dev_%": 100 * g.get("alloc_potential_max_dev", obj * math.nan).max(),
-                "alloc_obj_%": 100 * obj.max(),
-                "lp_bound_%": 100 * lp.min(),
-                "dist_lp_pt": max(dist) if not all(map(math.isnan, dist)) else math.nan,
-                "greedy_pot_dev_%": 100 * g["greedy_potential_max_dev"].max(),
-                "greedy_obj_%": 100 * g["greedy_objective"].max(),
-                "cpsat_pot_dev_%": 100 * g.get("cpsat_potential_max_dev", obj * math.nan).max(),
-                "cpsat_obj_%": 100 * g["cpsat_objective"].astype(float).max(),
-                "alloc_worse_than_cpsat": int(worse.sum()),
-                "alloc_status": "/".join(sorted(set(g["alloc_status"].astype(str)))),
-                "cpsat_status": "/".join(sorted(set(g["cpsat_status"].astype(str)))),
-                "check_fail": int(g.get("alloc_violations", obj * 0).fillna(0).sum())
-                + int((g["alloc_status"] == "exception").sum()),
-                "greedy_fail": int(g["greedy_violations"].fillna(0).astype(bool).sum()),
-                "alloc_peak_mb": g.get("alloc_peak_mb", obj * math.nan).max(),
-                "peak_mb": g["peak_mb"].max(),
+                "pairs": int(_col(g, "pairs").mean()) if _col(g, "pairs").notna().any() else 0,
+                "alloc_potdev_%": 100 * _col(g, "alloc_potential_max_dev").max(),
+                "alloc_obj_%": 100 * _col(g, "alloc_objective").max(),
+                "lp_%": 100 * _col(g, "lp_bound").max(),
+                "to_lp_pt": g["dist_lp_pt"].max(),
+                "to_best_pt": g["dist_best_pt"].max(),
+                "greedy_obj_%": 100 * _col(g, "greedy_objective").max(),
+                "cpsat_obj_%": 100 * _col(g, "cpsat_objective").max(),
+                "cpsat_potdev_%": 100 * _col(g, "cpsat_potential_max_dev").max(),
+                "worse_than_cpsat": int(g["alloc_worse_than_cpsat"].sum()),
+                "alloc_status": _statuses(g, "alloc_status"),
+                "cpsat_status": _statuses(g, "cpsat_status"),
+                "check_fail": int((_col(g, "alloc_violations").fillna(0) > 0).sum()),
+                "issues": "; ".join(issues) or "-",
+                "alloc_peak_mb": _col(g, "alloc_peak_mb").max(),
+                "peak_mb": _col(g, "peak_mb").max(),
             }
         )
     return pd.DataFrame(out)
+
+
+CASE_COLUMNS = [
+    "family",
+    "seed",
+    "alloc_status",
+    "alloc_objective",
+    "alloc_potential_max_dev",
+    "alloc_bound",
+    "lp_bound",
+    "dist_lp_pt",
+    "greedy_objective",
+    "cpsat_status",
+    "cpsat_objective",
+    "alloc_s",
+    "lp_s",
+    "alloc_peak_mb",
+    "alloc_issue",
+]
+
+
+def table_text(frame: pd.DataFrame, head: str) -> str:
+    """The summary per family, then one line per case."""
+    cases = derive(frame)
+    cases = cases[[c for c in CASE_COLUMNS if c in cases]]
+    legend = (
+        "Per family, worst over seeds. *_% columns: objective or potential max deviation"
+        " x 100.\nto_lp_pt / to_best_pt: alloc objective minus the LP bound / minus the best"
+        " bound (LP, alloc's, CP-SAT's), in points.\nworse_than_cpsat: seeds where the plain"
+        " CP-SAT plan is better. issues: a same-run plan refutes alloc's status or bound, or"
+        " check failed.\npeak MB: the case's process max RSS after alloc.solve / at the end."
+    )
+    with pd.option_context("display.width", 300, "display.max_columns", 60):
+        return (
+            f"{head}\n\n{legend}\n\n"
+            + summary(frame).to_string(index=False, float_format="{:.3f}".format)
+            + "\n\nPer case (objectives and bounds as fractions):\n"
+            + cases.to_string(index=False, float_format="{:.5g}".format)
+        )
 
 
 def header(sizes: list[str], seeds: int) -> str:
@@ -302,8 +391,7 @@ def write_outputs(size: str, frame: pd.DataFrame, head: str) -> None:
 
     RESULTS.mkdir(exist_ok=True)
     write_atomic(RESULTS / f"robust_{size}.csv", lambda p: frame.to_csv(p, index=False))
-    with pd.option_context("display.width", 250, "display.max_columns", 50):
-        text = head + "\n\n" + summary(frame).to_string(index=False, float_format="{:.3f}".format)
+    text = table_text(frame, head)
     write_atomic(RESULTS / f"robust_{size}.txt", lambda p: Path(p).write_text(text + "\n"))
 
 
@@ -336,13 +424,65 @@ def _line(row: dict[str, object]) -> str:
     )
 
 
+def profile(family: str, size: str, seed: int) -> str:
+    """cProfile of ``alloc.solve`` on one case: the top 15 functions by cumulative and by
+    total (own) time, with the header and the result's summary."""
+    import cProfile
+    import io
+    import pstats
+
+    import alloc
+
+    n, m, limit = SIZES[size]
+    problem = build(family, n, m, seed)
+    problem.model  # noqa: B018  (compiled before profiling: solve only)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = alloc.solve(problem, time_limit=limit, seed=seed)
+    profiler.disable()
+    parts = [
+        f"{header([size], 1)}\nprofile of alloc.solve: {family} {n:,} x {m:,}, seed {seed}, "
+        f"time_limit {limit:g} s, peak {peak_mb():.0f} MB\n",
+        result.summary(),
+        "phases: " + ", ".join(f"{p} {t:.2f} s" for p, t, _ in result.stats.phases),
+    ]
+    for key in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(15)
+        text = out.getvalue()
+        parts.append(f"\n=== top 15 by {key} ===\n" + text[text.find("   ncalls") :])
+    return "\n".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="small", help="small,medium,large")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--report", action="store_true", help="rewrite the .txt tables from the CSVs only"
+    )
+    parser.add_argument(
+        "--profile", metavar="FAMILY", help="cProfile alloc.solve on FAMILY (first size, seed 0)"
+    )
     args = parser.parse_args()
+    if args.profile:
+        from alloc._io import write_atomic
+
+        size = args.sizes.split(",")[0]
+        text = profile(args.profile, size, 0)
+        print(text)
+        target = RESULTS / f"profile_robust_{size}.txt"
+        write_atomic(target, lambda p: Path(p).write_text(text + "\n"))
+        return
+    if args.report:
+        for size in args.sizes.split(","):
+            frame = pd.read_csv(RESULTS / f"robust_{size}.csv")
+            old = (RESULTS / f"robust_{size}.txt").read_text().split("\n\n")[0]
+            write_outputs(size, frame, old)
+            print((RESULTS / f"robust_{size}.txt").read_text())
+        return
     if args.one:
         family, size, seed = args.one.split(",")
         print(json.dumps(run_case(family, size, int(seed)), default=float))
