@@ -44,6 +44,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,7 @@ SIZES = {
 }
 # The LP is a yardstick, not a competitor: it gets more time than the solvers.
 LP_SECONDS = {"small": 30.0, "medium": 120.0, "large": 600.0}
+LP_METHOD = os.environ.get("ROBUST_LP_METHOD", "ipm")  # HiGHS: ipm (with crossover), simplex
 IMBALANCE_SCALE = 1_000_000  # plain CP-SAT: relative deviations in millionths
 
 
@@ -68,16 +70,104 @@ def peak_mb() -> float:
 
 # ---- LP bound: the one place to switch to alloc.solvers.lp when it lands ------------------
 def lp_reference(problem: object, seconds: float) -> tuple[float, str]:
-    """(bound, status) of the LP relaxation of ``problem.model``'s rows."""
-    from alloc.solvers.bounds import lp_bound
-    from alloc.solvers.deadline import Deadline
+    """(bound, status) of the LP relaxation of ``problem.model``'s rows.
+
+    alloc's own GLOP relaxation (``alloc.solvers.bounds.lp_bound``) gave no bound in
+    120 s at 20,000 x 200, so until ``alloc.solvers.lp.lp_relaxation`` lands the
+    yardstick is `highs_lp` below. The switch is the return line:
+    ``r = lp_relaxation(model, rows, deadline); return r.bound, r.status``.
+    """
     from alloc.solvers.state import Rows
 
     model = problem.model  # type: ignore[attr-defined]
-    rows = Rows.from_model(model)
-    deadline = Deadline(time.perf_counter() + seconds)
-    bound = lp_bound(model, rows, deadline)
-    return bound, ("optimal" if math.isfinite(bound) else "none")
+    return highs_lp(model, Rows.from_model(model), seconds)
+
+
+def highs_lp(model: Any, rows: Any, seconds: float) -> tuple[float, str]:
+    """The LP relaxation written directly for HiGHS (dual simplex, one thread).
+
+    Columns: ``0 <= x[p] <= 1`` per eligible pair, one ``z[k] >= 0`` per max-norm term,
+    one ``d[k, r] >= 0`` per sum-norm term and rep. Rows: one rep per unit (= 1); every
+    hard row per rep within the rules' raw limits; ``+-(load[r] / share[r] - 1) <= z``
+    (or ``d[k, r]``). Objective: pair costs + term weights x deviations. The value,
+    less 1e-7 relative for HiGHS's tolerances, bounds every plan's objective from below.
+    """
+    import highspy
+    from scipy.sparse import coo_matrix, csc_matrix, hstack, vstack
+
+    R, P = model.n_reps, model.n_pairs
+    unit, rep = model.pair_unit, model.pair_rep
+    cols = np.arange(P)
+    blocks = [coo_matrix((np.ones(P), (unit, cols)), shape=(model.n_units, P))]
+    lower, upper = [np.ones(model.n_units)], [np.ones(model.n_units)]
+    dev_blocks: list[tuple[int, Any]] = []
+    dev_cost: list[float] = []
+    for k in range(rows.n_rows):
+        w = rows.weight[:, k]
+        if not (rows.is_max[k] or rows.is_sum[k]):
+            lo, hi = rows.raw_lo[k], rows.raw_hi[k]
+            used = np.isfinite(lo) | np.isfinite(hi)
+            if used.any():
+                a = csc_matrix((w, (rep, cols)), shape=(R, P)).tocsr()[used]
+                blocks.append(a.tocoo())
+                lower.append(lo[used])
+                upper.append(hi[used])
+                dev_blocks.append((a.shape[0], None))
+            continue
+        rel = w / rows.share[k][rep]
+        a = coo_matrix((rel, (rep, cols)), shape=(R, P))
+        blocks += [a, coo_matrix((-rel, (rep, cols)), shape=(R, P))]
+        lower += [np.full(R, -np.inf)] * 2
+        upper += [np.ones(R), -np.ones(R)]
+        weight = float(rows.imb_weight[k])
+        if rows.is_max[k]:
+            dev = coo_matrix((-np.ones(2 * R), (np.arange(2 * R), np.zeros(2 * R))), (2 * R, 1))
+            dev_cost.append(weight)
+        else:
+            eye = np.tile(np.arange(R), 2)
+            dev = coo_matrix((-np.ones(2 * R), (np.arange(2 * R), eye)), (2 * R, R))
+            dev_cost += [weight] * R
+        dev_blocks.append((2 * R, dev))
+    n_dev = len(dev_cost)
+    # Deviation columns: block-diagonal over the imbalance terms, zero elsewhere.
+    dev_rows, offset = [coo_matrix((model.n_units, n_dev))], 0
+    for height, dev in dev_blocks:
+        if dev is None:
+            dev_rows.append(coo_matrix((height, n_dev)))
+            continue
+        width = dev.shape[1]
+        left = coo_matrix((height, offset))
+        right = coo_matrix((height, n_dev - offset - width))
+        dev_rows.append(hstack([left, dev, right]))
+        offset += width
+    matrix = hstack([vstack(blocks), vstack(dev_rows)]).tocsc()
+    inf = highspy.kHighsInf
+    row_lo = np.concatenate(lower)
+    row_hi = np.concatenate(upper)
+    lp = highspy.HighsLp()
+    lp.num_col_ = P + n_dev
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = np.concatenate([np.asarray(model.cost, dtype=float), dev_cost])
+    lp.col_lower_ = np.zeros(P + n_dev)
+    lp.col_upper_ = np.concatenate([np.ones(P), np.full(n_dev, inf)])
+    lp.row_lower_ = np.where(np.isfinite(row_lo), row_lo, -inf)
+    lp.row_upper_ = np.where(np.isfinite(row_hi), row_hi, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("time_limit", float(max(1.0, seconds)))
+    highs.setOptionValue("solver", LP_METHOD)
+    highs.passModel(lp)
+    highs.run()
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return -math.inf, highs.modelStatusToString(status)
+    value = float(highs.getInfo().objective_function_value)
+    return value - 1e-7 * max(1.0, abs(value)), "optimal"
 
 
 # ---- plain CP-SAT: what a user would write ---------------------------------------------
