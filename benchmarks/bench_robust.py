@@ -472,7 +472,7 @@ def header(sizes: list[str], seeds: int) -> str:
     return (
         f"bench_robust.py  commit {commit()}  {now}  {platform.node()} "
         f"({os.cpu_count()} cores, shared)\nsizes: {limits}; seeds: {seeds}; "
-        f"LP bound: GLOP relaxation (lp_reference); plain CP-SAT: 2 workers, no hints"
+        f"LP bound: HiGHS {LP_METHOD} (lp_reference); plain CP-SAT: 2 workers, no hints"
     )
 
 
