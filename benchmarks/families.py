@@ -22,7 +22,9 @@ hard feature:
 ``heavy_tails``
     Potential log-normal with sigma 1.6 (the top 1 % of customers hold about a fifth of
     the potential), whole euros; three skills per rep, about 10 eligible reps;
-    workload capacity +20 %. Objective potential imbalance only.
+    workload capacity +20 %. Objective potential + 0.5 x workload imbalance (from
+    20,000 customers on, the largest customer alone exceeds a fair share, which fixes
+    potential's max deviation; workload's is still to be won).
 ``key_accounts``
     4 % of customers (drawn from the largest 20 % by potential) are key accounts that
     only seniors may serve (``KeyAccounts``); one rep in five is a senior (four skills),
@@ -258,9 +260,10 @@ def heavy_tails(n: int, m: int, seed: int) -> alloc.Problem:
     customers["potential"] = np.round(customers["potential"])
     reps["capacity"] = np.round(1.2 * customers["workload"].sum() / m, 1)
     rules = [alloc.Match("industry", "skills"), alloc.Capacity("workload", limit="capacity")]
-    return alloc.Problem(
-        customers, reps, rules=rules, objective=alloc.MinimizeImbalance("potential")
-    )
+    # At 20,000 customers and more the largest customer alone exceeds a fair share of
+    # potential, so potential's max deviation is fixed by it; workload keeps the search
+    # honest there.
+    return alloc.Problem(customers, reps, rules=rules, objective=_balance())
 
 
 def key_accounts(n: int, m: int, seed: int) -> alloc.Problem:
