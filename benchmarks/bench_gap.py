@@ -154,7 +154,12 @@ def run_alloc(problem: alloc.Problem, cost: np.ndarray, time_limit: float, seed:
     checked = ok and math.isclose(raw, result.objective, rel_tol=1e-9, abs_tol=1e-6)
     objective = result.objective if agents is not None else math.nan
     return Outcome(
-        result.status.value, objective, result.bound, elapsed, checked, result.stats.found_by
+        result.status.value,
+        objective,
+        math.nan if result.bound is None else result.bound,
+        elapsed,
+        checked,
+        result.stats.found_by,
     )
 
 

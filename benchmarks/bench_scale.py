@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def run_one(n: int, m: int, time_limit: float, seed: int) -> dict[str, object]:
         "greedy_workload_max_dev": g["workload_max_dev"],
         "greedy_violations": g["violations"],
         "found_by": result.stats.found_by,
-        "bound": result.bound,
+        "bound": math.nan if result.bound is None else result.bound,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

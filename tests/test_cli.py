@@ -92,8 +92,15 @@ def test_demo_prints_the_comparison_and_writes_csv_and_png(
     assert main(["demo", "--output-dir", str(out), "--time-limit", "1", "--quiet"]) == EXIT_OK
     text = capsys.readouterr().out
     assert "fairness" in text and "current" in text and "plan" in text
+    assert "Rebalanced from the current owners with at most 120 moves" in text
+    assert "gap 100" not in text
     frame = pd.read_csv(out / "assignment.csv")
     assert len(frame) == 400 and frame["rep_id"].notna().all()
+    # The plan keeps most customers with their current owner: the move budget is hard.
+    owners = alloc.datasets.sample_problem().customers["owner"]
+    moved = (frame.set_index("customer_id")["rep_id"] != owners).sum()
+    assert 0 < moved <= 120
+    assert f"{moved} of 400 customers change rep" in text
     assert (out / "loads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -228,7 +228,9 @@ def cases(draw: st.DrawFn, objective: str = "any") -> Case:
         share = sum(potential) / m
         load = np.bincount(ref, weights=potential, minlength=m)
         worst = float(np.max(np.abs(load - share) / share))
-        rules.append(alloc.Balance("potential", tolerance=math.ceil((worst + 0.01) * 100) / 100))
+        tolerance = math.ceil((worst + 0.01) * 100) / 100
+        if tolerance <= 1:  # a tolerance is a fraction; a wider window is refused
+            rules.append(alloc.Balance("potential", tolerance=tolerance))
     if use["spread"]:
         target = key.sum() / m
         lo, hi = math.floor(target + 1e-9), math.ceil(target - 1e-9)
@@ -248,7 +250,8 @@ def test_every_solution_passes_check_and_reports_the_recomputed_objective(case: 
     assert alloc.check(problem, result.assignment) == []
     assert close(result.objective, objective_value(problem, result.assignment))
     # the bound is a lower bound on the optimum, which is at most the reference's value
-    assert result.bound <= reference_value + 1e-9 * max(1.0, abs(reference_value))
+    slack = 1e-9 * max(1.0, abs(reference_value))
+    assert result.bound is None or result.bound <= reference_value + slack
     if result.status is alloc.Status.OPTIMAL:
         assert result.objective <= reference_value + 1e-9 * max(1.0, abs(reference_value))
         assert result.gap == 0.0
@@ -262,13 +265,15 @@ def assert_same_optimum(a: alloc.Result, b: alloc.Result, factor: float = 1.0) -
     other's bound cannot exceed it.
     """
     assert a.status.has_solution and b.status.has_solution
-    a_obj, a_bound = factor * a.objective, factor * a.bound
+    a_obj = factor * a.objective
+    a_bound = -math.inf if a.bound is None else factor * a.bound
+    b_bound = -math.inf if b.bound is None else b.bound
     tol = 1e-9 * max(1.0, abs(a_obj), abs(b.objective))
     if a.status is alloc.Status.OPTIMAL and b.status is alloc.Status.OPTIMAL:
         assert close(a_obj, b.objective)
     if a.status is alloc.Status.OPTIMAL:
         assert b.objective >= a_obj - tol
-        assert b.bound <= a_obj + tol
+        assert b_bound <= a_obj + tol
     if b.status is alloc.Status.OPTIMAL:
         assert a_obj >= b.objective - tol
         assert a_bound <= b.objective + tol

@@ -192,3 +192,30 @@ def test_minimize_travel_prefers_the_nearest_rep() -> None:
     result = alloc.solve(problem, time_limit=1, workers=1)
     assert result.assignment.to_dict() == {"near1": "r1", "near2": "r2"}
     assert result.objective == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("tolerance", [5, 1.5, 250, -0.1, float("nan"), "5 %"])
+def test_balance_tolerance_must_be_a_fraction(tolerance) -> None:
+    with pytest.raises(alloc.InvalidParameterError, match="the 'tolerance' parameter of Balance"):
+        alloc.Balance("potential", tolerance=tolerance)
+
+
+def test_balance_tolerance_given_as_a_percentage_suggests_the_fraction() -> None:
+    with pytest.raises(alloc.InvalidParameterError, match=r"got 5: did you mean 0\.05\?$"):
+        alloc.Balance("potential", tolerance=5)
+    assert [alloc.Balance("potential", tolerance=t).tolerance for t in (0, 0.05, 1)] == [
+        0,
+        0.05,
+        1,
+    ]
+
+
+@pytest.mark.parametrize("cls", TERMS, ids=lambda c: c.__name__)
+def test_negative_term_weights_are_refused(cls: type) -> None:
+    args = {"MinimizeImbalance": ("potential",), "MaximizeFit": ("fit",), "MinimizeCost": ("c",)}
+    with pytest.raises(alloc.InvalidParameterError, match=r"the 'weight' parameter.*>= 0"):
+        cls(*args.get(cls.__name__, ()), weight=-1)
+    assert cls(*args.get(cls.__name__, ()), weight=0).weight == 0  # zero switches it off
+    term = cls(*args.get(cls.__name__, ()))
+    with pytest.raises(alloc.InvalidParameterError, match="weight"):
+        -1 * term

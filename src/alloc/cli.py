@@ -28,13 +28,17 @@ from alloc.cli_inputs import check_output_dir, check_output_file, parse_sep, rea
 from alloc.data.problem import Problem
 from alloc.errors import AllocError, AllocWarning, InvalidParameterError, InvalidProblemError
 from alloc.metrics import evaluate
-from alloc.result import Status
-from alloc.solvers.portfolio import solve
+from alloc.result import Result, Status
 
 __all__ = ["build_from_config", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
+
+#: The demo's move budget: on the bundled sample (today 118 % off on potential, with
+#: capacity and account limits broken) 120 moves reach 1-3 % in 5 s, where a fresh
+#: solve moves 362 customers (measured 2026-11-30, docs/cli.md).
+DEMO_MAX_MOVES = 120
 
 _NEEDS_CONFIG = (
     "--config is required: pass --config rules.toml with at least one [[objective]] "
@@ -98,6 +102,14 @@ def _solve_inputs(args: argparse.Namespace) -> tuple[Problem, dict[str, Any]]:
     return problem, options
 
 
+def solve(problem: Problem, **options: Any) -> Result:
+    """`alloc.solve`, imported on first use: OR-Tools and HiGHS take longer to import than
+    the rest of alloc, and ``alloc --help`` or a rejected input never needs them."""
+    from alloc.solvers.portfolio import solve as run
+
+    return run(problem, **options)
+
+
 def _cmd_solve(args: argparse.Namespace) -> int:
     problem, options = _solve_inputs(args)
     result = solve(
@@ -127,45 +139,36 @@ def _fairness_row(metrics: dict[str, Any], metric: str) -> str:
     )
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from alloc.datasets import sample_problem
-
-    out = check_output_dir(args.output_dir, "--output-dir")
-    problem = sample_problem()
-    customers = problem.customers
-    print(f"alloc demo: bundled sample, {problem.n_customers} customers, {problem.n_reps} reps")
-    print("rules:", "; ".join(map(repr, problem.rules)))
-    print("objective:", " + ".join(map(repr, problem.objective)), "\n")
-    current = customers["owner"]
-    before = evaluate(problem, current)
-    result = solve(problem, time_limit=args.time_limit, seed=args.seed, progress=not args.quiet)
-    result.raise_for_status()
-    after = result.metrics
-    from alloc.metrics import loads_table
-
-    loads_now = loads_table(problem, current)
-    loads = result.loads
-    table = pd.DataFrame(
-        {
-            "level": problem.reps["level"],
-            "accounts": loads["count"],
-            "potential": loads["potential"].round(0),
-            "potential dev %": (100 * loads["potential_dev"]).round(3),
-            "workload h": loads["workload"].round(1),
-            "workload dev %": (100 * loads["workload_dev"]).round(3),
-            "current potential dev %": (100 * loads_now["potential_dev"]).round(1),
-        }
+def _demo_headline(before: dict[str, Any], result: Any, max_moves: int) -> str:
+    """What the demo's plan did, in words, from the Result (status, moves, deviations)."""
+    assert result.moves is not None
+    words = {
+        "capacity": "to repair a capacity or account limit broken today",
+        "balance": "to balance",
+    }
+    reasons = result.moves["reason"].value_counts()
+    parts = [f"{int(n)} {words.get(str(reason), str(reason))}" for reason, n in reasons.items()]
+    devs = ", ".join(
+        f"{metric} {before[f'{metric}_max_dev']:.1%} -> {result.metrics[f'{metric}_max_dev']:.2%}"
+        for metric in ("potential", "workload")
     )
-    print(table.to_string())
-    print("\nfairness            max deviation         CV     Gini")
-    for metric in ("potential", "workload"):
-        print(f"  {metric:<9} current {_fairness_row(before, metric)}")
-        print(f"  {metric:<9} plan    {_fairness_row(after, metric)}")
-    print(f"  rule violations: current {before['violations']}, plan {after['violations']}")
-    print(f"  customers moved from their current owner: {after.get('moves', 0)}")
-    print(f"\n{result.summary()}")
-    frame = result.to_frame()
-    csv_path = write_atomic(out / "assignment.csv", lambda tmp: frame.to_csv(tmp))
+    status = (
+        "proven optimal within the budget"
+        if result.status is Status.OPTIMAL
+        else "feasible, optimality not proven"
+    )
+    return (
+        f"Rebalanced from the current owners with at most {max_moves} moves: "
+        f"{len(result.moves)} of {result.problem.n_customers} customers change rep "
+        f"({', '.join(parts)}); largest deviation from the fair share: {devs}; "
+        f"{status}, {result.stats.time:.1f} s."
+    )
+
+
+def _demo_chart(
+    path: Any, loads_now: pd.DataFrame, loads: pd.DataFrame, before: dict[str, Any], result: Any
+) -> Any:
+    """Before/after bars of each rep's absolute load against its fair share."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -173,18 +176,71 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from alloc.plot import loads as plot_loads
 
-    # Absolute loads against each rep's fair share: a balanced plan's +-0.03 % would be
-    # invisible as deviation bars next to today's +-100 %.
-    fig, axes = plt.subplots(2, 1, figsize=(9, 7))
+    # Absolute loads against each rep's fair share, today's and the plan's side by side:
+    # the plan's bars end at the fair-share lines, today's do not.
+    n_moves = 0 if result.moves is None else len(result.moves)
+    fig, axes = plt.subplots(2, 1, figsize=(10, 7.5))
     for ax, metric in zip(axes, ("potential", "workload"), strict=True):
         frames = {
             f"current owners (max dev {before[f'{metric}_max_dev']:.1%})": loads_now,
-            f"alloc plan (max dev {after[f'{metric}_max_dev']:.2%})": loads,
+            f"after {n_moves} moves (max dev {result.metrics[f'{metric}_max_dev']:.1%})": loads,
         }
         plot_loads(frames, metric, ax=ax)
+    fig.suptitle(
+        f"Bundled sample: {n_moves} of {result.problem.n_customers} customers moved", fontsize=12
+    )
     fig.tight_layout()
-    png_path = write_atomic(out / "loads.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    written = write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)
+    return written
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from alloc.datasets import sample_problem
+    from alloc.metrics import loads_table
+    from alloc.rebalancing import rebalance
+
+    out = check_output_dir(args.output_dir, "--output-dir")
+    problem = sample_problem()
+    print(f"alloc demo: bundled sample, {problem.n_customers} customers, {problem.n_reps} reps")
+    print("rules:", "; ".join(map(repr, problem.rules)))
+    print("objective:", " + ".join(map(repr, problem.objective)), "\n")
+    current = problem.customers["owner"]
+    before = evaluate(problem, current)
+    # A fresh solve balances to a few hundredths of a per cent but hands most customers to
+    # a new rep; a rebalance of today's plan with a move budget is what a manager can
+    # roll out. The budget is hard: no more customers move than --max-moves.
+    result = rebalance(
+        problem, current, max_moves=args.max_moves, time_limit=args.time_limit, seed=args.seed
+    )
+    if not result.status.has_solution:
+        print(f"alloc: {result.status.value}: {result.explanation}", file=sys.stderr)
+        return EXIT_INFEASIBLE if result.status is Status.INFEASIBLE else EXIT_UNKNOWN
+    after = result.metrics
+    loads_now = loads_table(problem, current)
+    loads = result.loads
+    table = pd.DataFrame(
+        {
+            "level": problem.reps["level"],
+            "accounts": loads["count"],
+            "potential": loads["potential"].round(0),
+            "potential dev %": (100 * loads["potential_dev"]).round(2),
+            "workload h": loads["workload"].round(1),
+            "workload dev %": (100 * loads["workload_dev"]).round(2),
+            "current potential dev %": (100 * loads_now["potential_dev"]).round(1),
+        }
+    )
+    print(_demo_headline(before, result, args.max_moves), "\n")
+    print(table.to_string())
+    print("\nfairness            max deviation         CV     Gini")
+    for metric in ("potential", "workload"):
+        print(f"  {metric:<9} current {_fairness_row(before, metric)}")
+        print(f"  {metric:<9} plan    {_fairness_row(after, metric)}")
+    print(f"  rule violations: current {before['violations']}, plan {after['violations']}")
+    print(f"\n{result.summary()}")
+    frame = result.to_frame()
+    csv_path = write_atomic(out / "assignment.csv", lambda tmp: frame.to_csv(tmp))
+    png_path = _demo_chart(out / "loads.png", loads_now, loads, before, result)
     print(f"wrote {csv_path} and {png_path}")
     return EXIT_OK
 
@@ -282,11 +338,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="alloc", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
-        "demo", parents=[common], help="solve the bundled sample and compare with current owners"
+        "demo",
+        parents=[common],
+        help="rebalance the bundled sample's current owners with a move budget",
     )
     demo.add_argument("--output-dir", default="demo_output")
     demo.add_argument("--time-limit", type=seconds, default=5.0)
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--max-moves",
+        type=count,
+        default=DEMO_MAX_MOVES,
+        help=f"most customers moved from their current owner (default {DEMO_MAX_MOVES})",
+    )
     s = sub.add_parser(
         "solve", parents=[common], help="solve a problem given as CSV files and a TOML config"
     )

@@ -22,7 +22,7 @@ import pandas as pd
 from alloc import rules as rules_module
 from alloc.data.problem import Problem
 from alloc.errors import AllocError, InvalidProblemError
-from alloc.validation import Param, is_int, is_real_at_least
+from alloc.validation import Param, fraction_error, is_int, is_real_at_least
 
 __all__ = [
     "FRACTIONS",
@@ -224,15 +224,14 @@ def _check_table(table: Mapping[str, Any], declared: Mapping[str, Param], name: 
 
 
 def _check_fraction(type_name: str, params: Mapping[str, Any]) -> None:
+    """The fraction check of the classes themselves, worded for a TOML key."""
     for key in FRACTIONS.get(type_name, ()):
         value = params.get(key)
-        if not is_real_at_least(value, 0) or float(value) <= 1:  # type: ignore[arg-type]
+        if not is_real_at_least(value, 0):
             continue  # a non-number is left to the class's own check
-        percent = float(value) / 100  # type: ignore[arg-type]
-        hint = f": did you mean {percent:g}?" if percent <= 1 else "."
-        raise InvalidProblemError(
-            f"{key} must be a fraction between 0 and 1 (0.05 = 5 %); got {value!r}{hint}"
-        )
+        error = fraction_error(value)
+        if error is not None:
+            raise InvalidProblemError(f"{key} {error}")
 
 
 def _make(kind: str, index: int, entry: Mapping[str, Any], known: Mapping[str, type]) -> Any:

@@ -270,12 +270,21 @@ def plan_result(
         explanation += " " + " ".join(notes)
     stats = SolveStats(time=time, found_by=name, seed=int(seed), workers=1, notes=tuple(notes))
     objective = objective_value(problem, assignment)
-    return Result(problem, status, assignment, objective, -math.inf, explanation, stats)
+    return Result(
+        problem,
+        status,
+        assignment,
+        objective,
+        None,
+        explanation,
+        stats,
+        bound_note=f"the {name} policy is a baseline and computes no bound",
+    )
 
 
 def _no_plan(problem: Problem, name: str, seed: int, elapsed: float, why: str) -> Result:
     stats = SolveStats(time=elapsed, found_by=name, seed=int(seed), workers=1)
-    return Result(problem, Status.INFEASIBLE, None, math.inf, math.inf, why, stats)
+    return Result(problem, Status.INFEASIBLE, None, math.inf, None, why, stats)
 
 
 def _without_reps_message(problem: Problem) -> str | None:

@@ -95,11 +95,16 @@ class Result:
         customer_id -> rep_id; None when no plan was found.
     objective : float
         Objective of the assignment recomputed from the tables (``inf`` without one).
-    bound : float
-        A proven lower bound on the optimal objective (``-inf`` if none is known).
-    gap : float
-        ``(objective - bound) / max(|objective|, 1e-9)``; 0 when optimal; ``inf`` without
-        a plan or bound.
+    bound : float or None
+        A proven lower bound on the optimal objective; None when no valid bound is known
+        (and when there is no plan).
+    gap : float or None
+        ``(objective - bound) / max(|objective|, 1e-9)``; 0 when optimal; None without a
+        plan, without a bound, or when the bound is not informative (a gap of 100 % or
+        more says nothing about the plan). ``bound_note`` says why.
+    bound_note : str
+        Where the bound comes from (e.g. "the LP relaxation"), or why there is no bound
+        or no gap, in words.
     explanation : str
         Plain words: how good the plan is, or why none exists.
     stats : SolveStats
@@ -111,10 +116,11 @@ class Result:
     status: Status
     assignment: pd.Series | None
     objective: float
-    bound: float
+    bound: float | None
     explanation: str
     stats: SolveStats
     moves: pd.DataFrame | None
+    bound_note: str
 
     def __init__(
         self,
@@ -122,20 +128,26 @@ class Result:
         status: Status,
         assignment: pd.Series | None,
         objective: float,
-        bound: float,
+        bound: float | None,
         explanation: str,
         stats: SolveStats,
         moves: pd.DataFrame | None = None,
+        *,
+        bound_note: str = "",
     ) -> None:
+        # A bound is valid or absent: -inf (none known) and +inf (no plan exists) are None.
+        if assignment is None or bound is None or not math.isfinite(bound):
+            bound = None
         fields = {
             "_problem": problem,
             "status": status,
             "assignment": None if assignment is None else assignment.copy(),
             "objective": float(objective),
-            "bound": float(bound),
+            "bound": None if bound is None else float(bound),
             "explanation": explanation,
             "stats": stats,
             "moves": None if moves is None else moves.copy(),
+            "bound_note": _bound_note(status, assignment, bound, float(objective), bound_note),
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -151,12 +163,12 @@ class Result:
         return self._problem
 
     @property
-    def gap(self) -> float:
-        if self.assignment is None or not math.isfinite(self.bound):
-            return math.inf
+    def gap(self) -> float | None:
+        if self.assignment is None or self.bound is None:
+            return None
         if self.status is Status.OPTIMAL:
             return 0.0
-        return max(0.0, self.objective - self.bound) / max(abs(self.objective), 1e-9)
+        return _gap(self.objective, self.bound)
 
     @cached_property
     def loads(self) -> pd.DataFrame:
@@ -192,14 +204,9 @@ class Result:
         head = f"objective {self.objective:.6g}"
         if self.status is Status.OPTIMAL:
             return f"{head}   proven optimal"
-        if not math.isfinite(self.bound):
-            return f"{head}   no bound computed, so no gap is given"
-        if self.gap >= 1.0:
-            return (
-                f"{head}   bound {self.bound:.6g}: not informative (a gap of 100 % or more "
-                "says nothing about the plan), so no gap is given"
-            )
-        return f"{head}   bound {self.bound:.6g}   gap {self.gap:.3%}"
+        if self.gap is None:
+            return f"{head}   no gap: {self.bound_note}"
+        return f"{head}   bound {self.bound:.6g}   gap {self.gap:.3%}   ({self.bound_note})"
 
     def summary(self) -> str:
         """A short, readable report."""
@@ -223,5 +230,34 @@ class Result:
     def __repr__(self) -> str:
         return (
             f"Result(status={self.status.name}, objective={self.objective:.6g}, "
-            f"bound={self.bound:.6g}, gap={self.gap:.3g})"
+            f"bound={_number(self.bound)}, gap={_number(self.gap)})"
         )
+
+
+def _number(value: float | None) -> str:
+    return "None" if value is None else f"{value:.6g}"
+
+
+def _gap(objective: float, bound: float) -> float | None:
+    """The relative gap, or None when the bound says nothing about the plan."""
+    if objective - bound <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    gap = (objective - bound) / max(abs(objective), 1e-9)
+    return gap if gap < 1.0 else None
+
+
+def _bound_note(
+    status: Status, assignment: pd.Series | None, bound: float | None, objective: float, note: str
+) -> str:
+    """The solver's words on the bound, or the reason no bound or gap is given."""
+    if assignment is None:
+        return "no plan, so no bound or gap"
+    if bound is None:
+        return note or "no valid bound was computed"
+    if status is not Status.OPTIMAL and _gap(objective, bound) is None:
+        source = f", from {note}" if note else ""
+        return (
+            f"the best bound ({bound:.6g}{source}) is too far below the plan to be "
+            "informative: a gap of 100 % or more says nothing about the plan"
+        )
+    return note or "a proven lower bound"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ import pandas as pd
 
 from alloc.data.context import Tables, parse_sets
 from alloc.errors import DataWarning, InvalidProblemError, format_ids
-from alloc.validation import check_param, is_number, parse_flags
+from alloc.validation import check_fraction, check_param, is_number, is_real_at_least, parse_flags
 
 __all__ = [
     "AccountLimit",
@@ -408,8 +407,7 @@ class Balance(Rule):
     share: str | None = None
 
     def __post_init__(self) -> None:
-        ok = is_number(self.tolerance) and 0 <= self.tolerance
-        check_param("tolerance", self.tolerance, "Balance", ok, "a number >= 0 (0.05 = 5 %)")
+        check_fraction("tolerance", self.tolerance, "Balance")
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -518,8 +516,16 @@ class Objective(tuple):  # type: ignore[type-arg]
 
 
 def _check_weight(weight: object, owner: str) -> None:
-    ok = is_number(weight) and math.isfinite(weight)  # type: ignore[arg-type]
-    check_param("weight", weight, owner, ok, "a finite number")
+    # A negative weight would reward what the term penalises (imbalance, moves, cost) and
+    # void the bounds, which assume every term is at least 0; MaximizeFit is the way to
+    # reward a column.
+    check_param(
+        "weight",
+        weight,
+        owner,
+        is_real_at_least(weight, 0),
+        "a finite number >= 0 (to reward a column, use MaximizeFit)",
+    )
 
 
 @dataclass(frozen=True)

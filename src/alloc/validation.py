@@ -22,8 +22,10 @@ from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 __all__ = [
     "FLAG_WORDS",
     "Param",
+    "check_fraction",
     "check_param",
     "check_params",
+    "fraction_error",
     "is_int",
     "is_number",
     "is_real_at_least",
@@ -84,6 +86,45 @@ def check_param(name: str, value: object, owner: str, ok: bool, expected: str) -
         raise InvalidParameterError(
             f"the {name!r} parameter of {owner} must be {expected}; got {value!r}."
         )
+
+
+def fraction_error(value: object) -> str | None:
+    """Why ``value`` is not a fraction between 0 and 1 (as a message tail), or None.
+
+    A value above 1 is almost surely a percentage: the message suggests the fraction.
+
+    Examples
+    --------
+    >>> fraction_error(0.05) is None, fraction_error(1) is None
+    (True, True)
+    >>> fraction_error(5)
+    'must be a fraction between 0 and 1 (0.05 = 5 %); got 5: did you mean 0.05?'
+    >>> fraction_error(250)
+    'must be a fraction between 0 and 1 (0.05 = 5 %); got 250.'
+    """
+    if is_real_at_least(value, 0) and float(value) <= 1:  # type: ignore[arg-type]
+        return None
+    head = f"must be a fraction between 0 and 1 (0.05 = 5 %); got {value!r}"
+    if is_real_at_least(value, 1, strict=True) and float(value) <= 100:  # type: ignore[arg-type]
+        return f"{head}: did you mean {float(value) / 100:g}?"  # type: ignore[arg-type]
+    return f"{head}."
+
+
+def check_fraction(name: str, value: object, owner: str) -> None:
+    """Raise ``InvalidParameterError`` unless ``value`` is a number in [0, 1].
+
+    Examples
+    --------
+    >>> try:
+    ...     check_fraction("tolerance", 5, "Balance")
+    ... except InvalidParameterError as exc:
+    ...     print(*str(exc).split("; "), sep="\\n")
+    the 'tolerance' parameter of Balance must be a fraction between 0 and 1 (0.05 = 5 %)
+    got 5: did you mean 0.05?
+    """
+    error = fraction_error(value)
+    if error is not None:
+        raise InvalidParameterError(f"the {name!r} parameter of {owner} {error}")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ rules are planted around it so that many cases are feasible with few plans: pair
 sit exactly at the hidden plan's loads written in decimals (``round(1.7 + 2.2, 6)`` is
 3.9 while the float sum is 3.9000000000000004), at a rounded-up value, with slack, or a
 little below (then the case may be infeasible). Balance tolerances tie the hidden plan's
-largest deviation, so their windows often admit only a handful of plans. Objectives are
+largest deviation (at most 1, a fraction), so their windows often admit only a handful of
+plans. Objectives are
 0-3 weighted terms, or none.
 """
 
@@ -238,7 +239,9 @@ def _balance(rng: np.random.Generator, case: Case, oracle: Oracle, hidden: np.nd
         tol = round(dev + float(rng.uniform(0.02, 0.2)), 2)
     else:
         tol = round(dev * 0.8, 3)
-    args: dict[str, Any] = {"metric": metric, "tolerance": tol}
+    # A Balance tolerance is a fraction (alloc refuses more than 1): a hidden plan more
+    # than 100 % above a share gets the widest window, which it breaks (maybe infeasible).
+    args: dict[str, Any] = {"metric": metric, "tolerance": min(tol, 1.0)}
     if share_col:
         args["share"] = share_col
     return Spec("Balance", args)

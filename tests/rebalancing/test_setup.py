@@ -58,3 +58,19 @@ def test_move_that_fixes_a_broken_capacity_is_reported_as_capacity():
     assert result.moves[["customer_id", "from_rep", "to_rep", "reason"]].values.tolist() == [
         ["a", "r1", "r2", "capacity"]
     ]
+
+
+def test_move_that_repairs_a_balance_window_is_reported_as_balance():
+    problem, incumbent = capacity_case()
+    # The same broken incumbent (work 9 on r1, 1 on r2), a Balance window instead of a
+    # capacity: shares 5, window [4, 6]; moving a (4) to r2 repairs it.
+    windowed = problem.replace(rules=[alloc.Balance("work", tolerance=0.2)])
+    result = rebalance(windowed, incumbent, max_moves=1, time_limit=5)
+    assert alloc.check(windowed, result.assignment) == []
+    assert result.moves[["customer_id", "from_rep", "to_rep", "reason"]].values.tolist() == [
+        ["a", "r1", "r2", "balance"]
+    ]
+    # With the capacity as well, the same move is a capacity move: capacity wins.
+    both = problem.replace(rules=[*problem.rules, alloc.Balance("work", tolerance=0.2)])
+    result = rebalance(both, incumbent, max_moves=1, time_limit=5)
+    assert result.moves["reason"].tolist() == ["capacity"]

@@ -17,7 +17,12 @@ from alloc.checker import objective_value
 from alloc.data.problem import Problem
 from alloc.errors import InvalidProblemError
 from alloc.rebalancing.exact import exact
-from alloc.rebalancing.params import check_budgets, check_common, tolerance_rows
+from alloc.rebalancing.params import (
+    check_budgets,
+    check_common,
+    check_disruption,
+    tolerance_rows,
+)
 from alloc.rebalancing.phases import is_small, run_phases
 from alloc.rebalancing.plan import Plan, key_not_worse
 from alloc.rebalancing.report import (
@@ -27,7 +32,14 @@ from alloc.rebalancing.report import (
     result,
     to_assignment,
 )
-from alloc.rebalancing.setup import Budget, Setup, make_budget, place_forced, prepare
+from alloc.rebalancing.setup import (
+    Budget,
+    Setup,
+    disruption_against,
+    make_budget,
+    place_forced,
+    prepare,
+)
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
@@ -45,6 +57,7 @@ def rebalance(
     time_limit: float = 10.0,
     seed: int = 0,
     value: str | None = "potential",
+    disruption: str = "incumbent",
 ) -> Result:
     """Repair an incumbent plan for a changed problem with few, cheap moves.
 
@@ -65,11 +78,11 @@ def rebalance(
     max_moved_value : float, optional
         Most total ``value`` of the customers moved by discretionary moves.
     tolerance : float or dict, optional
-        Target maximum relative deviation of the imbalance metrics of the objective
-        (``0.01`` = 1 %), or a dict ``{metric: tolerance}`` for some of them. Moves stop
-        once every targeted metric is within its tolerance, and moves not needed to stay
-        within it are reverted (fewest moves). Without it, the problem's objective is
-        improved as far as the budgets allow.
+        Target maximum relative deviation of the imbalance metrics of the objective,
+        a fraction between 0 and 1 (``0.01`` = 1 %), or a dict ``{metric: tolerance}``
+        for some of them. Moves stop once every targeted metric is within its tolerance,
+        and moves not needed to stay within it are reverted (fewest moves). Without it,
+        the problem's objective is improved as far as the budgets allow.
     protect : str or list of ids, optional
         A customer flag column (e.g. ``"key_account"``) or a list of customer ids.
         Protected customers move only when no plan within the budgets satisfies the
@@ -81,6 +94,14 @@ def rebalance(
     value : str or None
         Customer column that measures a move (default ``"potential"``); None counts
         customers.
+    disruption : {"incumbent", "owner"}
+        What the objective's ``MinimizeDisruption`` terms count a move against.
+        ``"incumbent"`` (default): a customer moved away from its incumbent rep, like
+        the budgets, so the term prices the moves of this repair; the result's problem
+        carries the incumbent as a customer column ``"incumbent"`` that the terms read
+        (orphaned and new customers cost nothing). ``"owner"``: the terms' own owner
+        column, as in `solve`; moving a customer back to its owner then *lowers* the
+        objective and may use budget. Without such a term it changes nothing.
 
     Returns
     -------
@@ -89,9 +110,11 @@ def rebalance(
         ``objective``, and ``moves``: one row per customer that changes rep, with ``customer_id``,
         ``from_rep`` (None for new customers), ``to_rep``, ``value``, ``reason`` (one of
         `REASONS`) and ``protected``. Status is ``OPTIMAL``
-        when CP-SAT proved the plan best within the budgets, ``FEASIBLE`` otherwise,
-        ``UNKNOWN`` (no assignment) when no plan satisfying the rules was found within
-        the budgets, and ``INFEASIBLE`` when the new problem has no plan at all.
+        when CP-SAT proved the plan best within the budgets (small problems, no
+        tolerance), ``FEASIBLE`` for any other plan, ``INFEASIBLE`` (no assignment) when
+        the new problem has no plan at all or CP-SAT proved that none fits the budgets,
+        and ``UNKNOWN`` (no assignment) when no plan satisfying the rules was found
+        within the budgets and time, without a proof that none exists.
 
     Raises
     ------
@@ -107,7 +130,8 @@ def rebalance(
     ``"rule"`` (a rule no longer allows the incumbent rep, or an account family split by
     the incumbent is reunited), ``"capacity"`` (in the incumbent plan, the customer's rep
     breaks a hard limit the customer contributes to, or its new rep is below a hard
-    minimum the customer feeds) and ``"balance"`` otherwise.
+    minimum the customer feeds; ``Balance`` windows excepted) and ``"balance"`` otherwise
+    (the move repairs a ``Balance`` window or improves the objective).
 
     The search minimises, in this order: hard-rule violation, protected customers moved,
     the distance to the tolerance (with ``tolerance``), the problem's objective; among
@@ -131,6 +155,7 @@ def rebalance(
     t0 = time.perf_counter()
     owner = "rebalance"
     check_common(owner, problem, max_moves, max_moved_value, time_limit, seed)
+    problem = disruption_against(problem, incumbent, check_disruption(disruption, owner), owner)
     # The call's one deadline, less a reserve for building the result.
     deadline = Deadline(t0 + float(time_limit)).minus(min(0.25, 0.1 * float(time_limit)))
     setup = prepare(owner, problem, incumbent, value, protect)
@@ -179,6 +204,7 @@ def tradeoff(
     seed: int = 0,
     value: str | None = "potential",
     protect: str | Sequence[Any] | None = None,
+    disruption: str = "incumbent",
 ) -> pd.DataFrame:
     """The frontier of discretionary moves against the objective and imbalance.
 
@@ -197,7 +223,7 @@ def tradeoff(
         Budgets of discretionary moves (``max_moves``); sorted and de-duplicated.
     time_limit_per_budget : float
         Seconds per budget.
-    seed, value, protect
+    seed, value, protect, disruption
         As for [`rebalance`][alloc.rebalancing.rebalance].
 
     Returns
@@ -224,6 +250,7 @@ def tradeoff(
     owner = "tradeoff"
     check_common(owner, problem, None, None, time_limit_per_budget, seed)
     items = check_budgets(budgets, owner)
+    problem = disruption_against(problem, incumbent, check_disruption(disruption, owner), owner)
     setup = prepare(owner, problem, incumbent, value, protect)
     reasons = precheck(problem, setup.rows)
     if reasons:

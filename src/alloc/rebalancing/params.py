@@ -13,11 +13,12 @@ import pandas as pd
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
-from alloc.validation import check_param, is_int, is_real_at_least, parse_flags
+from alloc.validation import check_fraction, check_param, is_int, is_real_at_least, parse_flags
 
 __all__ = [
     "check_budgets",
     "check_common",
+    "check_disruption",
     "incumbent_series",
     "protected_mask",
     "tolerance_rows",
@@ -58,6 +59,24 @@ def check_common(
     ]
     for name, value, ok, expected in checks:
         check_param(name, value, owner, bool(ok), expected)
+
+
+#: What ``MinimizeDisruption`` terms count a move against in rebalancing.
+DISRUPTION_BASES = ("incumbent", "owner")
+
+
+def check_disruption(disruption: object, owner: str) -> str:
+    """``disruption`` of [`rebalance`][alloc.rebalancing.rebalance]: ``"incumbent"`` or
+    ``"owner"``."""
+    check_param(
+        "disruption",
+        disruption,
+        owner,
+        disruption in DISRUPTION_BASES,
+        "'incumbent' (moves away from the plan being repaired cost) or 'owner' (moves "
+        "away from the terms' owner column cost)",
+    )
+    return str(disruption)
 
 
 def check_budgets(budgets: object, owner: str) -> list[int]:
@@ -195,6 +214,7 @@ def tolerance_rows(model: Model, n_rows: int, tolerance: object, owner: str) -> 
             is_real_at_least(tolerance, 0),
             "None, a number >= 0 (0.01 = 1 %) or a dict {metric: number}",
         )
+        check_fraction("tolerance", tolerance, owner)
     metrics = [t.metric for t in model.imbalances]
     if not metrics:
         raise InvalidParameterError(
@@ -212,6 +232,8 @@ def tolerance_rows(model: Model, n_rows: int, tolerance: object, owner: str) -> 
             f"a number >= 0 or a dict from imbalance metrics ({format_ids(metrics)}) "
             f"to numbers >= 0",
         )
+        for v in tolerance.values():
+            check_fraction("tolerance", v, owner)
         per_metric = {str(k): float(v) for k, v in tolerance.items()}
     else:
         per_metric = dict.fromkeys(metrics, float(tolerance))  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from alloc.errors import format_ids
 from alloc.rebalancing.plan import Outcome, Plan
 from alloc.rebalancing.setup import REASONS, Budget, Setup
 from alloc.result import Result, SolveStats, Status
+from alloc.rules import MinimizeDisruption
 
 __all__ = [
     "budget_words",
@@ -115,6 +116,11 @@ def _no_plan(setup: Setup, outcome: Outcome, words: str) -> tuple[Status, str]:
     )
 
 
+def _prices_moves(setup: Setup) -> bool:
+    """The objective charges for moves: it has a ``MinimizeDisruption`` term."""
+    return any(isinstance(term, MinimizeDisruption) for term in setup.problem.objective)
+
+
 def _summary_lines(
     setup: Setup,
     outcome: Outcome,
@@ -154,6 +160,13 @@ def _summary_lines(
                 f"The tolerance ({targets}) was not reached within the budgets "
                 f"and time; this is the closest plan found."
             )
+    free = words == "no budget" and tol is None and not _prices_moves(setup)
+    if free and len(disc):
+        lines.append(
+            "Moves were free (no max_moves, max_moved_value, tolerance or "
+            "MinimizeDisruption term), so any move that lowers the objective was made: "
+            "pass max_moves, a tolerance, or add a MinimizeDisruption term to move fewer."
+        )
     prot = disc[disc["protected"]]
     if len(prot):
         lines.append(

@@ -4,6 +4,7 @@ placement of forced customers that every search starts from."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -13,9 +14,18 @@ import pandas as pd
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.rebalancing.params import incumbent_series, protected_mask, values
+from alloc.rules import Balance, MinimizeDisruption
 from alloc.solvers.state import Rows, violation
 
-__all__ = ["REASONS", "Budget", "Setup", "make_budget", "place_forced", "prepare"]
+__all__ = [
+    "REASONS",
+    "Budget",
+    "Setup",
+    "disruption_against",
+    "make_budget",
+    "place_forced",
+    "prepare",
+]
 
 #: Reasons a customer moves, in the order the move list is sorted by.
 REASONS = ("orphaned", "new", "rule", "capacity", "balance")
@@ -78,6 +88,35 @@ def make_budget(setup: Setup, max_moves: int | None, max_moved_value: float | No
     )
 
 
+def disruption_against(problem: Problem, incumbent: object, disruption: str, owner: str) -> Problem:
+    """The problem whose ``MinimizeDisruption`` terms count moves away from the incumbent.
+
+    With ``disruption="owner"``, or without such a term, ``problem`` itself. Otherwise a
+    new problem with one more customer column (``"incumbent"``, or ``"incumbent_1"``... if
+    taken) holding each customer's incumbent rep, missing for new customers and for those
+    whose incumbent rep left (they cost nothing wherever they go, as their moves are
+    forced), and every ``MinimizeDisruption`` term reading it instead of its owner column.
+    Its rules and other terms are unchanged.
+    """
+    terms = problem.objective
+    if disruption == "owner" or not any(isinstance(t, MinimizeDisruption) for t in terms):
+        return problem
+    series = incumbent_series(problem, incumbent, owner)
+    customers = problem.customers.reset_index()
+    column, n = "incumbent", 0
+    while column in customers.columns:
+        n += 1
+        column = f"incumbent_{n}"
+    inc = series.reindex(problem.customer_ids)
+    inc = inc.where(inc.isin(problem.rep_ids))
+    customers[column] = inc.to_numpy(dtype=object)
+    objective = [
+        dataclasses.replace(t, owner_col=column) if isinstance(t, MinimizeDisruption) else t
+        for t in terms
+    ]
+    return problem.replace(customers=customers, objective=objective)
+
+
 def prepare(
     owner: str, problem: Problem, incumbent: object, value: object, protect: object
 ) -> Setup:
@@ -122,11 +161,17 @@ def _hard_hot_and_under(
     model: Model, rows: Rows, home: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: its unit's home rep breaks a hard maximum it feeds (hot_from), and its
-    rep is below a hard minimum it feeds (under_to), in the incumbent plan."""
+    rep is below a hard minimum it feeds (under_to), in the incumbent plan.
+
+    Only limits such as capacities and account limits count: a move that repairs a
+    ``Balance`` window is a ``"balance"`` move, not a ``"capacity"`` one."""
     K, R, P = rows.n_rows, model.n_reps, model.n_pairs
     hot_from = np.zeros(P, dtype=bool)
     under_to = np.zeros(P, dtype=bool)
-    hard = np.flatnonzero(rows.pen_scale > 0)
+    windows = [isinstance(c.source, Balance) for c in model.constraints]
+    hard = np.array(
+        [k for k in np.flatnonzero(rows.pen_scale > 0).tolist() if not windows[k]], dtype=np.int64
+    )
     has_home = home >= 0
     if not (hard.size and has_home.any()):
         return hot_from, under_to

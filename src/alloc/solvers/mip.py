@@ -154,7 +154,7 @@ def solve_mip(
 _STDOUT_LOCK = threading.Lock()
 
 
-def _quiet_highs(highspy: Any) -> Any:
+def quiet_highs(highspy: Any) -> Any:
     """A ``Highs`` instance with its output off.
 
     HiGHS prints a banner on the standard output when the first instance is made, before
@@ -206,7 +206,7 @@ def _build(model: Model, rows: Rows, idx: np.ndarray, start: np.ndarray | None) 
     row_lo = np.where(np.isfinite(row_lo), row_lo, -inf)
     row_hi = np.where(np.isfinite(row_hi), row_hi, inf)
 
-    highs = _quiet_highs(highspy)
+    highs = quiet_highs(highspy)
     # One thread: beside CP-SAT it takes one core, and HiGHS's MIP search is serial.
     highs.setOptionValue("threads", 1)
     # A zero gap: HiGHS's default (1e-4 relative) would stop up to 0.01 % short, and the

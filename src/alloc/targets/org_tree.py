@@ -10,9 +10,8 @@ import math
 from collections import deque
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -34,11 +33,16 @@ from alloc.targets.apportion import (
 from alloc.targets.basis import resolve_basis
 from alloc.validation import is_int, is_number
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 __all__ = ["cascade"]
 
 
 def _as_tree(tree: object, owner: str) -> nx.DiGraph:
     """The tree as a DiGraph, from a DiGraph or a table of parent -> child edges."""
+    import networkx as nx  # on first use: it takes longer to import than alloc itself
+
     if isinstance(tree, pd.DataFrame):
         missing = [c for c in ("parent", "child") if c not in tree.columns]
         if missing:
@@ -71,6 +75,8 @@ def _as_tree(tree: object, owner: str) -> nx.DiGraph:
 
 def _tree_root(graph: nx.DiGraph, root: Hashable | None, owner: str) -> Hashable:
     """Check that ``graph`` is a tree (arborescence) and return its root."""
+    import networkx as nx
+
     if graph.number_of_nodes() == 0:
         raise InvalidProblemError(f"the 'tree' argument of {owner} has no nodes.")
     if not nx.is_directed_acyclic_graph(graph):
