@@ -12,8 +12,8 @@ memory is its own):
   it: one Boolean per eligible pair, exactly one rep per unit, every hard row per rep,
   each max-norm imbalance as one variable above every rep's relative deviation (sum-norm:
   one per rep), linear costs; no hints, same time limit, 2 workers;
-- the LP relaxation's bound (`lp_reference`: today GLOP through
-  ``alloc.solvers.bounds.lp_bound``, later ``alloc.solvers.lp.lp_relaxation``).
+- the LP relaxation's bound (`lp_reference`: ``alloc.solvers.lp.lp_relaxation``;
+  ``ROBUST_LP=highs`` uses the benchmark's own HiGHS model, `highs_lp`, instead).
 
 "Distance to the LP bound" is ``100 x (objective - LP bound)`` in points of the
 objective (for a potential-only objective: points of max deviation; where the bound is
@@ -60,6 +60,7 @@ SIZES = {
 }
 # The LP is a yardstick, not a competitor: it gets more time than the solvers.
 LP_SECONDS = {"small": 30.0, "medium": 120.0, "large": 600.0}
+LP_SOURCE = os.environ.get("ROBUST_LP", "alloc")  # alloc: solvers.lp; highs: highs_lp
 LP_METHOD = os.environ.get("ROBUST_LP_METHOD", "ipm")  # HiGHS: ipm (with crossover), simplex
 IMBALANCE_SCALE = 1_000_000  # plain CP-SAT: relative deviations in millionths
 
@@ -70,21 +71,23 @@ def peak_mb() -> float:
 
 # ---- LP bound: the one place to switch to alloc.solvers.lp when it lands ------------------
 def lp_reference(problem: object, seconds: float) -> tuple[float, str]:
-    """(bound, status) of the LP relaxation of ``problem.model``'s rows.
-
-    alloc's own GLOP relaxation (``alloc.solvers.bounds.lp_bound``) gave no bound in
-    120 s at 20,000 x 200, so until ``alloc.solvers.lp.lp_relaxation`` lands the
-    yardstick is `highs_lp` below. The switch is the return line:
-    ``r = lp_relaxation(model, rows, deadline); return r.bound, r.status``.
-    """
+    """(bound, status) of the LP relaxation of ``problem.model``'s rows: alloc's own
+    ``alloc.solvers.lp.lp_relaxation`` (a dual bound, valid for any duals), or with
+    ``ROBUST_LP=highs`` the benchmark's own HiGHS model below (`highs_lp`)."""
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.lp import lp_relaxation
     from alloc.solvers.state import Rows
 
     model = problem.model  # type: ignore[attr-defined]
-    return highs_lp(model, Rows.from_model(model), seconds)
+    rows = Rows.from_model(model)
+    if LP_SOURCE == "highs":
+        return highs_lp(model, rows, seconds)
+    r = lp_relaxation(model, rows, Deadline(time.perf_counter() + seconds))
+    return r.bound, r.status
 
 
 def highs_lp(model: Any, rows: Any, seconds: float) -> tuple[float, str]:
-    """The LP relaxation written directly for HiGHS (dual simplex, one thread).
+    """The LP relaxation written directly for HiGHS (IPM, then PDLP; one thread).
 
     Columns: ``0 <= x[p] <= 1`` per eligible pair, one ``z[k] >= 0`` per max-norm term,
     one ``d[k, r] >= 0`` per sum-norm term and rep. Rows: one rep per unit (= 1); every
@@ -483,7 +486,8 @@ def header(sizes: list[str], seeds: int) -> str:
     return (
         f"bench_robust.py  commit {commit()}  {now}  {platform.node()} "
         f"({os.cpu_count()} cores, shared)\nsizes: {limits}; seeds: {seeds}; "
-        f"LP bound: HiGHS {LP_METHOD} (lp_reference); plain CP-SAT: 2 workers, no hints"
+        f"LP bound: {LP_SOURCE if LP_SOURCE != 'highs' else 'HiGHS ' + LP_METHOD} "
+        "(lp_reference); plain CP-SAT: 2 workers, no hints"
     )
 
 
