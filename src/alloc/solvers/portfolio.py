@@ -55,12 +55,11 @@ from alloc.validation import check_param
 
 __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
 
-#: Problems with at most this many eligible pairs are given to CP-SAT as one exact model
-#: (with a complete hint). Raised from 6,000 when mixed objectives showed the gain: on
-#: 2,000 x 20 (11,500-17,300 pairs, 5 s) regional restrictions with travel 0.1178 vs
-#: 0.1189 through the large-neighbourhood search, key accounts with disruption 0.2397 vs
-#: 0.2404, and a balance-only 1,000 x 12 (9,600 pairs) 6.0e-5 vs 6.8e-5.
-EXACT_PAIR_LIMIT = 20_000
+#: Problems with at most this many eligible pairs are given to CP-SAT as one exact model.
+#: (20,000 was tried for mixed objectives: on 2,000 x 20, 5 s, regional restrictions
+#: with travel gained 0.06-0.1 pt but key accounts with disruption lost 1.2-3.6 pt
+#: against the LP-guided local search and large-neighbourhood search.)
+EXACT_PAIR_LIMIT = 6_000
 #: The same limit for objectives made of linear terms only (cost, fit, travel, ...).
 EXACT_COST_PAIR_LIMIT = 40_000
 #: Models this small get only a short local search before CP-SAT proves them.
