@@ -1,0 +1,120 @@
+"""Vectorised batch routing: best score per lead under hard caps, and the fairness repair.
+
+Both work on one period's dense ``(leads, reps)`` score matrix with numpy; neither loops
+over leads in Python. [`route_by_score`][alloc.leads.batching.route_by_score] gives each
+lead its best-scoring rep that still has room; when more leads want a rep than it has
+room for, the earliest arrivals keep it and the others try their next choice in the
+following round (so the rounds are at most one per rep).
+[`repair_window`][alloc.leads.batching.repair_window] then moves single leads, the
+cheapest move first, until every rep's count lies in its window or no move helps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["route_by_score", "repair_window"]
+
+
+def route_by_score(score: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """The rep of each lead (``-1``: none) maximising ``score`` without exceeding ``room``.
+
+    Parameters
+    ----------
+    score : numpy.ndarray
+        ``(leads, reps)``; ``-inf`` marks a pair that may not be used. Rows are in
+        arrival order: earlier leads win a rep's last places.
+    room : numpy.ndarray
+        Places left per rep (integers >= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Rep index per lead, ``-1`` when every usable rep is full.
+
+    Examples
+    --------
+    >>> s = np.array([[3.0, 1.0], [2.0, 0.0], [-np.inf, 5.0]])
+    >>> route_by_score(s, np.array([1, 1])).tolist()
+    [0, 1, -1]
+    """
+    n, n_reps = score.shape
+    assign = np.full(n, -1, dtype=np.int64)
+    left = np.asarray(room, dtype=np.int64).copy()
+    work = score.copy()
+    work[:, left <= 0] = -np.inf
+    pending = np.arange(n)
+    while pending.size:
+        sub = work[pending]
+        best = sub.argmax(axis=1)
+        usable = np.isfinite(sub[np.arange(pending.size), best])
+        pending, best = pending[usable], best[usable]
+        if not pending.size:
+            break
+        by_rep = np.lexsort((pending, best))
+        reps = best[by_rep]
+        first = np.searchsorted(reps, reps, side="left")
+        keep = (np.arange(reps.size) - first) < left[reps]
+        assign[pending[by_rep[keep]]] = reps[keep]
+        left -= np.bincount(reps[keep], minlength=n_reps)
+        work[:, left <= 0] = -np.inf
+        pending = np.sort(pending[by_rep[~keep]])
+    return assign
+
+
+def repair_window(
+    score: np.ndarray,
+    assign: np.ndarray,
+    room: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    *,
+    max_moves: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move leads between reps until each rep's count of the batch lies in ``[low, high]``.
+
+    A move takes one routed lead from its rep to another eligible rep with room; it
+    must fill a rep below ``low`` or empty a rep above ``high``, and must not push its
+    source below ``low`` (unless the source is above ``high``) nor its target above
+    ``high``. Among such moves the one losing the least score is made first. Caps hold
+    throughout: a move only goes to a rep with room.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The new rep per lead and a bool mask of the leads moved.
+    """
+    assign = assign.copy()
+    moved = np.zeros(assign.size, dtype=bool)
+    n_reps = score.shape[1]
+    count = np.bincount(assign[assign >= 0], minlength=n_reps)
+    left = np.asarray(room, dtype=np.int64) - count
+    routed = np.flatnonzero(assign >= 0)
+    limit = max_moves if max_moves is not None else 2 * routed.size
+    for _ in range(limit):
+        under = count < low
+        over = count > high
+        if not (under.any() or over.any()) or not routed.size:
+            break
+        src = assign[routed]
+        can_leave = (count[src] > low[src]) | over[src]
+        target_ok = (left > 0) & (count < high)
+        loss = score[routed, src][:, None] - score[routed]
+        helps = under[None, :] | over[src][:, None]
+        valid = can_leave[:, None] & target_ok[None, :] & helps & np.isfinite(loss)
+        valid[np.arange(routed.size), src] = False
+        if not valid.any():
+            break
+        # Fix an under-served rep first when both kinds of move exist.
+        fills = valid & under[None, :]
+        pool = fills if fills.any() else valid
+        k = int(np.argmin(np.where(pool, loss, np.inf)))
+        i, r = divmod(k, n_reps)
+        lead, s = routed[i], src[i]
+        assign[lead] = r
+        moved[lead] = True
+        count[s] -= 1
+        count[r] += 1
+        left[s] += 1
+        left[r] -= 1
+    return assign, moved
