@@ -327,8 +327,9 @@ class ExpectedValue(BaseRouter):
     (see [`alloc.leads.pricing`][alloc.leads.pricing]). Each lead goes to the eligible
     rep with room maximising ``p_win * value - price`` (caps hard, vectorised). Then a
     corrective step moves the cheapest leads so that each rep's cumulative count stays
-    within ``(1 +- margin * fairness)`` of its weighted share, give or take one lead
-    (the margin keeps the end of the horizon inside the full window).
+    within ``(1 +- margin * fairness)`` of its weighted share, rounded outwards to whole
+    leads, and in the last period within ``(1 +- fairness)`` (the margin leaves the
+    last period room to land inside the full window).
 
     Parameters
     ----------
@@ -358,7 +359,7 @@ class ExpectedValue(BaseRouter):
         fairness: float = 0.1,
         *,
         margin: float = 0.9,
-        forecast_size: int | None = 64,
+        forecast_size: int | None = 128,
         name: str | None = None,
     ) -> None:
         check_fraction("fairness", fairness, "ExpectedValue")
@@ -387,8 +388,15 @@ class ExpectedValue(BaseRouter):
         assign = route_by_score(score, state.cap)
         after = state.total + int((assign >= 0).sum())
         target = state.weight_share * after
-        low = np.ceil((1 - inner) * target - 1) - state.counts
-        high = np.floor((1 + inner) * target + 1) - state.counts
+        if batch.period == state.n_periods - 1:
+            # The last period: the contract window itself, whole leads inside it.
+            low = np.ceil((1 - self.fairness) * target - 1e-9)
+            high = np.floor((1 + self.fairness) * target + 1e-9)
+        else:
+            # Before: the inner window, rounded outwards to whole leads.
+            low = np.floor((1 - inner) * target)
+            high = np.ceil((1 + inner) * target)
+        low, high = low - state.counts, high - state.counts
         assign, moved = repair_window(expected, assign, state.cap, low, high)
         return Decision(assign, moved)
 
