@@ -12,14 +12,26 @@ import alloc.leads as al
 from alloc.errors import InvalidParameterError
 
 
-def _brute_force(leads: pd.DataFrame, reps: pd.DataFrame, win_prob: pd.DataFrame, fairness: float) -> float:
+def _brute_force(
+    leads: pd.DataFrame, reps: pd.DataFrame, win_prob: pd.DataFrame, fairness: float
+) -> float:
     """Best expected value over every routing (each lead to an eligible rep or nobody)."""
-    share = (reps["weight"] / reps["weight"].sum()).to_numpy() if "weight" in reps else np.full(len(reps), 1 / len(reps))
+    share = (
+        (reps["weight"] / reps["weight"].sum()).to_numpy()
+        if "weight" in reps
+        else np.full(len(reps), 1 / len(reps))
+    )
     rep_pos = {r: j for j, r in enumerate(reps["rep_id"])}
     options = []
     for lead in leads.itertuples():
         rows = win_prob[win_prob["lead_id"] == lead.lead_id]
-        options.append([None] + [(rep_pos[r], p * lead.value) for r, p in zip(rows["rep_id"], rows["p_win"], strict=True)])
+        options.append(
+            [None]
+            + [
+                (rep_pos[r], p * lead.value)
+                for r, p in zip(rows["rep_id"], rows["p_win"], strict=True)
+            ]
+        )
     best = 0.0
     periods = leads["arrival"].to_numpy()
     for choice in itertools.product(*options):
@@ -35,7 +47,10 @@ def _brute_force(leads: pd.DataFrame, reps: pd.DataFrame, win_prob: pd.DataFrame
         if any(n > reps["daily_cap"].iloc[j] for (_, j), n in per.items()):
             continue
         total = counts.sum()
-        if ((counts > (1 + fairness) * share * total + 1e-9) | (counts < (1 - fairness) * share * total - 1e-9)).any():
+        if (
+            (counts > (1 + fairness) * share * total + 1e-9)
+            | (counts < (1 - fairness) * share * total - 1e-9)
+        ).any():
             continue
         best = max(best, value)
     return best
@@ -45,14 +60,29 @@ def _brute_force(leads: pd.DataFrame, reps: pd.DataFrame, win_prob: pd.DataFrame
 def test_hindsight_matches_enumeration_on_tiny_streams(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = 6
-    leads = pd.DataFrame({"lead_id": range(n), "arrival": rng.integers(0, 2, n), "value": rng.integers(1, 20, n).astype(float)})
-    reps = pd.DataFrame({"rep_id": ["a", "b", "c"], "daily_cap": rng.integers(0, 3, 3), "weight": [1.0, 2.0, 1.0]})
-    pairs = [(i, r, float(rng.uniform(0.05, 0.95))) for i in range(n) for r in "abc" if rng.random() < 0.6]
+    leads = pd.DataFrame(
+        {
+            "lead_id": range(n),
+            "arrival": rng.integers(0, 2, n),
+            "value": rng.integers(1, 20, n).astype(float),
+        }
+    )
+    reps = pd.DataFrame(
+        {"rep_id": ["a", "b", "c"], "daily_cap": rng.integers(0, 3, 3), "weight": [1.0, 2.0, 1.0]}
+    )
+    pairs = [
+        (i, r, float(rng.uniform(0.05, 0.95)))
+        for i in range(n)
+        for r in "abc"
+        if rng.random() < 0.6
+    ]
     win_prob = pd.DataFrame(pairs, columns=["lead_id", "rep_id", "p_win"])
     fairness = 0.5
     best = al.hindsight(leads, reps, win_prob, fairness=fairness)
     assert best.status == "OPTIMAL"
-    assert best.expected_value == pytest.approx(_brute_force(leads, reps, win_prob, fairness), rel=1e-6, abs=1e-9)
+    assert best.expected_value == pytest.approx(
+        _brute_force(leads, reps, win_prob, fairness), rel=1e-6, abs=1e-9
+    )
     assert best.bound is not None and best.bound >= best.expected_value - 1e-9
     assert best.by_rep is not None and best.by_rep["cap_breaches"].sum() == 0
 

@@ -10,10 +10,16 @@ from alloc.errors import InvalidParameterError, InvalidProblemError
 
 
 def _tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    leads = pd.DataFrame({"lead_id": ["a", "b", "c"], "arrival": [0, 0, 1], "value": [10.0, 20.0, 30.0]})
+    leads = pd.DataFrame(
+        {"lead_id": ["a", "b", "c"], "arrival": [0, 0, 1], "value": [10.0, 20.0, 30.0]}
+    )
     reps = pd.DataFrame({"rep_id": ["x", "y"], "daily_cap": [1, 2]})
     win_prob = pd.DataFrame(
-        {"lead_id": ["a", "a", "b", "c"], "rep_id": ["x", "y", "y", "x"], "p_win": [0.2, 0.4, 0.5, 0.9]}
+        {
+            "lead_id": ["a", "a", "b", "c"],
+            "rep_id": ["x", "y", "y", "x"],
+            "p_win": [0.2, 0.4, 0.5, 0.9],
+        }
     )
     return leads, reps, win_prob
 
@@ -31,16 +37,30 @@ def test_p_win_outside_zero_one_is_refused_naming_the_pairs(entry: str) -> None:
 def test_unknown_lead_and_rep_ids_are_named() -> None:
     leads, reps, win_prob = _tables()
     with pytest.raises(InvalidProblemError, match="unknown lead_id 'zz'"):
-        al.simulate(leads, reps, al.BestFit(), pd.concat([win_prob, pd.DataFrame({"lead_id": ["zz"], "rep_id": ["x"], "p_win": [0.1]})]))
+        al.simulate(
+            leads,
+            reps,
+            al.BestFit(),
+            pd.concat(
+                [win_prob, pd.DataFrame({"lead_id": ["zz"], "rep_id": ["x"], "p_win": [0.1]})]
+            ),
+        )
     with pytest.raises(InvalidProblemError, match="unknown rep_id 'q'"):
-        al.simulate(leads, reps, al.BestFit(), pd.concat([win_prob, pd.DataFrame({"lead_id": ["a"], "rep_id": ["q"], "p_win": [0.1]})]))
+        al.simulate(
+            leads,
+            reps,
+            al.BestFit(),
+            pd.concat(
+                [win_prob, pd.DataFrame({"lead_id": ["a"], "rep_id": ["q"], "p_win": [0.1]})]
+            ),
+        )
 
 
 def test_negative_or_fractional_cap_is_refused_naming_the_rep() -> None:
     leads, reps, win_prob = _tables()
     with pytest.raises(InvalidProblemError, match="reps 'y' have -1"):
         al.simulate(leads, reps.assign(daily_cap=[1, -1]), al.BestFit(), win_prob)
-    with pytest.raises(InvalidProblemError, match="reps 'x' have 1.5"):
+    with pytest.raises(InvalidProblemError, match=r"reps 'x' have 1\.5"):
         al.hindsight(leads, reps.assign(daily_cap=[1.5, 1]), win_prob)
 
 
@@ -52,7 +72,7 @@ def test_missing_columns_duplicates_and_bad_capacity_name_are_refused() -> None:
         al.simulate(pd.concat([leads, leads.iloc[:1]]), reps, al.BestFit(), win_prob)
     with pytest.raises(InvalidProblemError, match="more than once"):
         al.simulate(leads, reps, al.BestFit(), pd.concat([win_prob, win_prob.iloc[:1]]))
-    with pytest.raises(InvalidProblemError, match="'capacity'.*'cap'"):
+    with pytest.raises(InvalidProblemError, match=r"'capacity'.*'cap'"):
         al.simulate(leads, reps, al.BestFit(), win_prob, capacity="cap")
     with pytest.raises(InvalidProblemError, match="'weight'"):
         al.simulate(leads, reps.assign(weight=[1.0, -2.0]), al.BestFit(), win_prob)

@@ -67,7 +67,9 @@ def _check_contract(sim: al.Simulation, s: al.LeadScenario) -> None:
 
 @pytest.mark.parametrize("router", ROUTERS, ids=lambda r: r.name)
 @pytest.mark.parametrize("stream", list(STREAMS), ids=str)
-def test_router_obeys_caps_eligibility_and_fallback_reasons(router: al.BaseRouter, stream: str) -> None:
+def test_router_obeys_caps_eligibility_and_fallback_reasons(
+    router: al.BaseRouter, stream: str
+) -> None:
     s = STREAMS[stream]
     sim = al.simulate(s.leads, s.reps, router, s.win_prob, seed=3)
     _check_contract(sim, s)
@@ -119,7 +121,11 @@ def test_won_draws_are_shared_across_routers_for_a_seed() -> None:
     assert a["won"].sum() != b["won"].sum() or not a["won"].equals(b["won"])
     # A sure pair is always won and an impossible one never.
     win = s.win_prob.assign(p_win=1.0)
-    assert al.simulate(s.leads, s.reps, al.BestFit(), win).routes.dropna(subset=["rep_id"])["won"].all()
+    assert (
+        al.simulate(s.leads, s.reps, al.BestFit(), win)
+        .routes.dropna(subset=["rep_id"])["won"]
+        .all()
+    )
 
 
 def test_route_by_score_fills_caps_in_arrival_order_and_leaves_only_full_reps() -> None:
@@ -169,12 +175,16 @@ def test_router_parameters_are_checked_at_construction() -> None:
     with pytest.raises(alloc.InvalidParameterError, match="weights"):
         al.RoundRobin(weights={"a": -1})
     with pytest.raises(alloc.InvalidParameterError, match="router"):
-        al.simulate(*(lambda s: (s.leads, s.reps))(STREAMS["tight"]), object(), STREAMS["tight"].win_prob)
+        al.simulate(
+            *(lambda s: (s.leads, s.reps))(STREAMS["tight"]), object(), STREAMS["tight"].win_prob
+        )
 
 
 def test_every_pair_combination_of_tiny_caps_is_handled() -> None:
     """All caps from 0 to 2 on three reps: no router breaks one or raises."""
-    leads = pd.DataFrame({"lead_id": range(6), "arrival": [0, 0, 0, 1, 1, 1], "value": [1.0, 2, 3, 4, 5, 6]})
+    leads = pd.DataFrame(
+        {"lead_id": range(6), "arrival": [0, 0, 0, 1, 1, 1], "value": [1.0, 2, 3, 4, 5, 6]}
+    )
     win_prob = pd.DataFrame(
         [(i, r, 0.1 + 0.1 * ((i + r) % 5)) for i in range(6) for r in range(3) if (i + r) % 4],
         columns=["lead_id", "rep_id", "p_win"],

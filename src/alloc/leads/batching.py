@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["route_by_score", "repair_window"]
+__all__ = ["repair_window", "route_by_score"]
 
 
 def route_by_score(score: np.ndarray, room: np.ndarray) -> np.ndarray:

@@ -59,7 +59,8 @@ class PeriodBatch:
 
 @dataclass(frozen=True)
 class LeadInputs:
-    """Checked, indexed lead-routing inputs (see [`prepare_inputs`][alloc.leads.data.prepare_inputs])."""
+    """Checked, indexed lead-routing inputs (from
+    [`prepare_inputs`][alloc.leads.data.prepare_inputs])."""
 
     lead_ids: np.ndarray
     period_of_lead: np.ndarray  # 0..n_periods-1, in arrival order of periods
@@ -140,10 +141,14 @@ def _check_columns(table: object, name: str, needed: list[str], owner: str) -> p
 
 def _unique_ids(ids: pd.Series, what: str) -> np.ndarray:
     if ids.isna().any():
-        raise InvalidProblemError(f"{what} ids must not be missing; rows {format_ids(ids.index[ids.isna()].tolist())}.")
+        raise InvalidProblemError(
+            f"{what} ids must not be missing; rows {format_ids(ids.index[ids.isna()].tolist())}."
+        )
     dup = ids[ids.duplicated()].unique().tolist()
     if dup:
-        raise InvalidProblemError(f"{what} ids must be unique; {format_ids(dup)} appear more than once.")
+        raise InvalidProblemError(
+            f"{what} ids must be unique; {format_ids(dup)} appear more than once."
+        )
     return ids.to_numpy()
 
 
@@ -152,13 +157,16 @@ def _numbers(column: pd.Series, what: str, *, low: float) -> np.ndarray:
     bad = ~np.isfinite(values) | (values < low)
     if bad.any():
         raise InvalidProblemError(
-            f"{what} must be finite numbers >= {low:g}; rows {format_ids(column.index[bad].tolist())} "
+            f"{what} must be finite numbers >= {low:g}; rows "
+            f"{format_ids(column.index[bad].tolist())} "
             f"hold {format_ids(column[bad].tolist())}."
         )
     return values
 
 
-def _rep_table(reps: pd.DataFrame, capacity: str, owner: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rep_table(
+    reps: pd.DataFrame, capacity: str, owner: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not isinstance(capacity, str) or capacity not in reps.columns:
         raise InvalidProblemError(
             f"the 'capacity' parameter of {owner} must name a reps column of most leads per "
@@ -194,8 +202,10 @@ def _pairs_table(
             part = win_prob(leads.iloc[np.flatnonzero(period_of_lead == p)])
             _check_columns(part, "win_prob", ["lead_id", "rep_id", "p_win"], owner)
             parts.append(part[["lead_id", "rep_id", "p_win"]])
-        table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-            {"lead_id": [], "rep_id": [], "p_win": []}
+        table = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame({"lead_id": [], "rep_id": [], "p_win": []})
         )
     else:
         raise InvalidParameterError(
@@ -220,7 +230,9 @@ def _index_pairs(
     p = pd.to_numeric(table["p_win"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(p) | (p < 0) | (p > 1)
     if bad.any():
-        pairs = list(zip(table["lead_id"][bad].tolist(), table["rep_id"][bad].tolist(), strict=True))
+        pairs = list(
+            zip(table["lead_id"][bad].tolist(), table["rep_id"][bad].tolist(), strict=True)
+        )
         raise InvalidProblemError(
             f"p_win must be a probability in [0, 1]; pairs (lead_id, rep_id) "
             f"{format_ids(pairs)} have {format_ids(table['p_win'][bad].tolist())}."
@@ -228,7 +240,9 @@ def _index_pairs(
     key = lead_pos.astype(np.int64) * max(1, rep_ids.size) + rep_pos
     dup = pd.Series(key).duplicated().to_numpy()
     if dup.any():
-        pairs = list(zip(table["lead_id"][dup].tolist(), table["rep_id"][dup].tolist(), strict=True))
+        pairs = list(
+            zip(table["lead_id"][dup].tolist(), table["rep_id"][dup].tolist(), strict=True)
+        )
         raise InvalidProblemError(
             f"win_prob lists pairs (lead_id, rep_id) {format_ids(pairs)} more than once; "
             "keep one row per pair."
@@ -237,7 +251,12 @@ def _index_pairs(
 
 
 def prepare_inputs(
-    leads: Any, reps: Any, win_prob: WinProb, *, capacity: str = "daily_cap", owner: str = "simulate"
+    leads: Any,
+    reps: Any,
+    win_prob: WinProb,
+    *,
+    capacity: str = "daily_cap",
+    owner: str = "simulate",
 ) -> LeadInputs:
     """Check the lead-routing tables and index them; inputs are not modified.
 

@@ -88,7 +88,9 @@ def _reps(n_reps: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarr
     return reps, skill
 
 
-def make_leads(n_leads: int = 20_000, n_reps: int = 50, n_days: int = 90, *, seed: int = 0) -> LeadScenario:
+def make_leads(
+    n_leads: int = 20_000, n_reps: int = 50, n_days: int = 90, *, seed: int = 0
+) -> LeadScenario:
     """A synthetic lead stream with known true win probabilities (recipe in the module doc).
 
     Parameters
@@ -108,8 +110,8 @@ def make_leads(n_leads: int = 20_000, n_reps: int = 50, n_days: int = 90, *, see
     >>> len(s.leads), len(s.reps), bool(s.win_prob["p_win"].between(0, 1).all())
     (200, 10, True)
     """
-    for name, value in (("n_leads", n_leads), ("n_reps", n_reps), ("n_days", n_days)):
-        check_param(name, value, "make_leads", is_int(value) and value >= 1, "an integer >= 1")
+    for name, size in (("n_leads", n_leads), ("n_reps", n_reps), ("n_days", n_days)):
+        check_param(name, size, "make_leads", is_int(size) and size >= 1, "an integer >= 1")
     check_param("seed", seed, "make_leads", is_int(seed) and seed >= 0, "an integer >= 0")
     rng = np.random.default_rng(seed)
     reps, skill = _reps(n_reps, rng)
@@ -155,7 +157,7 @@ def make_leads(n_leads: int = 20_000, n_reps: int = 50, n_days: int = 90, *, see
             "p_win": 1.0 / (1.0 + np.exp(-logit)),
         }
     )
-    weekday_arrivals = n_leads / rate.sum()
+    weekday_arrivals = float(n_leads / rate.sum())
     share = reps["weight"].to_numpy() / reps["weight"].sum()
     reps["daily_cap"] = np.maximum(1, np.ceil(1.4 * share * weekday_arrivals)).astype(np.int64)
     skill_table = pd.DataFrame(skill, index=reps["rep_id"], columns=list(_SEGMENTS))

@@ -100,17 +100,31 @@ def _model(inputs: LeadInputs, fairness: float, integral: bool):  # type: ignore
     blocks = [
         csr_matrix((np.ones(k), (lead_row, cols)), shape=(used_leads.size, n_cols)),
         csr_matrix((np.ones(k), (cell_row, cols)), shape=(used_cells.size, n_cols)),
-        csr_matrix((np.r_[np.ones(k), -1.0], (np.zeros(k + 1, dtype=np.int64), np.r_[cols, k])), shape=(1, n_cols)),
+        csr_matrix(
+            (np.r_[np.ones(k), -1.0], (np.zeros(k + 1, dtype=np.int64), np.r_[cols, k])),
+            shape=(1, n_cols),
+        ),
         window((1.0 + fairness) * share),
         window((1.0 - fairness) * share),
     ]
     matrix = vstack(blocks).tocsr()
     inf = highspy.kHighsInf
     row_lo = np.concatenate(
-        [np.full(used_leads.size + used_cells.size, -inf), [0.0], np.full(n_reps, -inf), np.zeros(n_reps)]
+        [
+            np.full(used_leads.size + used_cells.size, -inf),
+            [0.0],
+            np.full(n_reps, -inf),
+            np.zeros(n_reps),
+        ]
     )
     row_hi = np.concatenate(
-        [np.ones(used_leads.size), inputs.cap[used_cells % n_reps].astype(float), [0.0], np.zeros(n_reps), np.full(n_reps, inf)]
+        [
+            np.ones(used_leads.size),
+            inputs.cap[used_cells % n_reps].astype(float),
+            [0.0],
+            np.zeros(n_reps),
+            np.full(n_reps, inf),
+        ]
     )
     highs = quiet_highs(highspy)
     highs.setOptionValue("threads", 1)
@@ -119,7 +133,9 @@ def _model(inputs: LeadInputs, fairness: float, integral: bool):  # type: ignore
     highs.addVars(n_cols, np.zeros(n_cols), upper)
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), np.r_[-ev, 0.0])
     if integral:
-        highs.changeColsIntegrality(k, cols.astype(np.int32), np.full(k, highspy.HighsVarType.kInteger))
+        highs.changeColsIntegrality(
+            k, cols.astype(np.int32), np.full(k, highspy.HighsVarType.kInteger)
+        )
     highs.addRows(
         matrix.shape[0],
         row_lo,
@@ -196,7 +212,13 @@ def hindsight(
     """
     check_fraction("fairness", fairness, "hindsight")
     check_param("method", method, "hindsight", method in ("mip", "lp"), "'mip' or 'lp'")
-    check_param("time_limit", time_limit, "hindsight", is_real_at_least(time_limit, 0, strict=True), "a number of seconds > 0")
+    check_param(
+        "time_limit",
+        time_limit,
+        "hindsight",
+        is_real_at_least(time_limit, 0, strict=True),
+        "a number of seconds > 0",
+    )
     inputs = prepare_inputs(leads, reps, win_prob, capacity=capacity, owner="hindsight")
     deadline = Deadline.after(float(time_limit))
     t0 = time.perf_counter()
@@ -226,7 +248,14 @@ def hindsight(
     return _with_routes(inputs, assign, status, bound, seed, seconds)
 
 
-def _with_routes(inputs: LeadInputs, assign: np.ndarray, status: str, bound: float | None, seed: int, seconds: float) -> Hindsight:
+def _with_routes(
+    inputs: LeadInputs,
+    assign: np.ndarray,
+    status: str,
+    bound: float | None,
+    seed: int,
+    seconds: float,
+) -> Hindsight:
     reason = np.where(assign >= 0, "hindsight optimum", HINDSIGHT_LEFT_OUT).astype(object)
     has_pair = np.zeros(inputs.n_leads, dtype=bool)
     has_pair[inputs.pair_lead] = True

@@ -38,7 +38,9 @@ def pair_p_win(inputs: LeadInputs, assign: np.ndarray) -> np.ndarray:
     return p
 
 
-def route_table(inputs: LeadInputs, assign: np.ndarray, reason: np.ndarray, seed: int) -> pd.DataFrame:
+def route_table(
+    inputs: LeadInputs, assign: np.ndarray, reason: np.ndarray, seed: int
+) -> pd.DataFrame:
     """One row per lead, in the leads' row order.
 
     Columns: ``lead_id, period, rep_id`` (missing in the fallback queue),
@@ -101,7 +103,9 @@ def _share_gap(share: np.ndarray, weight_share: np.ndarray) -> np.ndarray:
     return gap
 
 
-def fallback_reasons(inputs: LeadInputs, assign: np.ndarray, routed_reason: np.ndarray) -> np.ndarray:
+def fallback_reasons(
+    inputs: LeadInputs, assign: np.ndarray, routed_reason: np.ndarray
+) -> np.ndarray:
     """The reason column: the router's reason for routed leads, why not for the others."""
     has_pair = np.zeros(inputs.n_leads, dtype=bool)
     has_pair[inputs.pair_lead] = True

@@ -9,7 +9,7 @@ reason, and it is deterministic for a seed.
 
 | router | reads value | keeps the fairness window | what it does |
 |---|---|---|---|
-| `RoundRobin` | no | by construction (weighted turns) | the eligible rep furthest below its weighted share |
+| `RoundRobin` | no | by its turns | the eligible rep furthest below its weighted share |
 | `LeastLoaded` | no | no | the eligible rep with the fewest leads this period |
 | `BestFit` | yes | no | the eligible rep with the highest expected value |
 | `ExpectedValue` | yes | yes | highest expected value minus bid prices, then a fairness repair |
@@ -30,7 +30,7 @@ import numpy as np
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.leads.batching import repair_window, route_by_score
 from alloc.leads.data import PeriodBatch
-from alloc.leads.pricing import bid_prices
+from alloc.leads.pricing import PriceModel
 from alloc.validation import Param, check_fraction, check_params, is_int, is_real_at_least
 
 __all__ = [
@@ -198,9 +198,10 @@ def _check_weights(weights: object) -> bool:
         return True
     if not isinstance(weights, Mapping) or not weights:
         return False
-    return all(is_real_at_least(v, 0) for v in weights.values()) and sum(
-        float(v) for v in weights.values()
-    ) > 0
+    return (
+        all(is_real_at_least(v, 0) for v in weights.values())
+        and sum(float(v) for v in weights.values()) > 0
+    )
 
 
 class RoundRobin(BaseRouter):
@@ -217,11 +218,16 @@ class RoundRobin(BaseRouter):
     """
 
     PARAMS: ClassVar[dict[str, Param]] = {
-        "weights": Param(_check_weights, "None or a non-empty mapping rep_id -> weight >= 0 with a positive total")
+        "weights": Param(
+            _check_weights,
+            "None or a non-empty mapping rep_id -> weight >= 0 with a positive total",
+        )
     }
     reason = "weighted round robin"
 
-    def __init__(self, weights: Mapping[Any, float] | None = None, *, name: str | None = None) -> None:
+    def __init__(
+        self, weights: Mapping[Any, float] | None = None, *, name: str | None = None
+    ) -> None:
         super().__init__(name=name, weights=weights)
         self.weights = weights
 
@@ -347,8 +353,12 @@ class ExpectedValue(BaseRouter):
 
     PARAMS: ClassVar[dict[str, Param]] = {
         "fairness": Param(_fairness_ok, "a fraction in [0, 1)"),
-        "margin": Param(lambda v: is_real_at_least(v, 0, strict=True) and float(v) <= 1, "a number in (0, 1]"),
-        "forecast_size": Param(lambda v: v is None or (is_int(v) and v >= 1), "None or an integer >= 1"),
+        "margin": Param(
+            lambda v: is_real_at_least(v, 0, strict=True) and float(v) <= 1, "a number in (0, 1]"
+        ),
+        "forecast_size": Param(
+            lambda v: v is None or (is_int(v) and v >= 1), "None or an integer >= 1"
+        ),
     }
     reason = "bid price"
     uses_value = True
@@ -359,7 +369,7 @@ class ExpectedValue(BaseRouter):
         fairness: float = 0.1,
         *,
         margin: float = 0.9,
-        forecast_size: int | None = 128,
+        forecast_size: int | None = 64,
         name: str | None = None,
     ) -> None:
         check_fraction("fairness", fairness, "ExpectedValue")
@@ -376,8 +386,18 @@ class ExpectedValue(BaseRouter):
             step = 1
             if self.forecast_size is not None:
                 step = max(1, math.ceil(forecast.shape[0] / self.forecast_size))
-            prices = bid_prices(
-                forecast[::step], state.cap, state.counts, state.total, state.weight_share, inner,
+            model = state.memory.get("price_model")
+            if model is None:
+                slots = self.forecast_size or forecast.shape[0]
+                model = PriceModel(state.rep_ids.size, slots)
+                state.memory["price_model"] = model
+            prices = model.prices(
+                forecast[::step],
+                state.cap,
+                state.counts,
+                state.total,
+                state.weight_share,
+                inner,
                 weight=forecast.shape[0] / forecast[::step].shape[0],
             )
         else:
@@ -404,5 +424,7 @@ class ExpectedValue(BaseRouter):
 def default_routers(fairness: float = 0.1) -> list[BaseRouter]:
     """The four routers, from the naive to the optimised (for comparisons)."""
     if not math.isfinite(fairness):
-        raise InvalidParameterError(f"the 'fairness' parameter of default_routers must be finite; got {fairness!r}.")
+        raise InvalidParameterError(
+            f"the 'fairness' parameter of default_routers must be finite; got {fairness!r}."
+        )
     return [RoundRobin(), LeastLoaded(), BestFit(), ExpectedValue(fairness)]

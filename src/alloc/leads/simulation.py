@@ -68,13 +68,17 @@ class Simulation:
             "won_value": float(self.by_rep["won_value"].sum()),
             "routed": int(routed.sum()),
             "fallback": int((~routed).sum()),
-            "max_share_gap": float(self.by_rep["share_gap"].abs().max()) if len(self.by_rep) else 0.0,
+            "max_share_gap": float(self.by_rep["share_gap"].abs().max())
+            if len(self.by_rep)
+            else 0.0,
             "cap_breaches": int(self.by_rep["cap_breaches"].sum()),
             "leads_per_second": n / self.seconds if self.seconds > 0 else float("inf"),
         }
 
 
-def _check_decision(decision: object, batch: PeriodBatch, inputs: LeadInputs, name: str) -> np.ndarray:
+def _check_decision(
+    decision: object, batch: PeriodBatch, inputs: LeadInputs, name: str
+) -> np.ndarray:
     if not isinstance(decision, Decision):
         raise InvalidParameterError(
             f"router {name!r} must return an alloc.leads.Decision from route(); got "
@@ -82,7 +86,12 @@ def _check_decision(decision: object, batch: PeriodBatch, inputs: LeadInputs, na
         )
     assign = np.asarray(decision.assign)
     n = batch.leads.size
-    if assign.shape != (n,) or assign.dtype.kind not in "iu" or (assign < -1).any() or (assign >= inputs.n_reps).any():
+    if (
+        assign.shape != (n,)
+        or assign.dtype.kind not in "iu"
+        or (assign < -1).any()
+        or (assign >= inputs.n_reps).any()
+    ):
         raise InvalidParameterError(
             f"router {name!r} must return one rep index in [-1, {inputs.n_reps - 1}] per "
             f"lead of the batch ({n}); got shape {assign.shape}, dtype {assign.dtype}."
@@ -90,7 +99,13 @@ def _check_decision(decision: object, batch: PeriodBatch, inputs: LeadInputs, na
     routed = np.flatnonzero(assign >= 0)
     bad = routed[~batch.eligible[routed, assign[routed]]]
     if bad.size:
-        pairs = list(zip(inputs.lead_ids[batch.leads[bad]].tolist(), inputs.rep_ids[assign[bad]].tolist(), strict=True))
+        pairs = list(
+            zip(
+                inputs.lead_ids[batch.leads[bad]].tolist(),
+                inputs.rep_ids[assign[bad]].tolist(),
+                strict=True,
+            )
+        )
         raise InvalidParameterError(
             f"router {name!r} routed pairs (lead_id, rep_id) {format_ids(pairs)} that are "
             "not eligible (not listed in win_prob)."
@@ -98,7 +113,9 @@ def _check_decision(decision: object, batch: PeriodBatch, inputs: LeadInputs, na
     return assign.astype(np.int64)
 
 
-def run_router(inputs: LeadInputs, router: Router, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+def run_router(
+    inputs: LeadInputs, router: Router, seed: int
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Route every period; return the rep per lead row, the moved mask and the time."""
     state = RoutingState(
         rep_ids=inputs.rep_ids,
