@@ -14,7 +14,7 @@ is the offline optimum with the same caps and fairness window.
 from __future__ import annotations
 
 from alloc.leads.data import LeadInputs, PeriodBatch, prepare_inputs
-from alloc.leads.generate import LeadScenario, make_leads
+from alloc.leads.generate import LeadScenario, make_history, make_leads
 from alloc.leads.offline import Hindsight, hindsight
 from alloc.leads.reporting import FALLBACK_AT_CAP, FALLBACK_NO_REP
 from alloc.leads.routers import (
@@ -30,6 +30,7 @@ from alloc.leads.routers import (
     default_routers,
 )
 from alloc.leads.simulation import FAIRNESS_CORRECTION, Simulation, simulate
+from alloc.leads.winmodel import WinModel, fit_win_model
 
 __all__ = [
     "FAIRNESS_CORRECTION",
@@ -48,9 +49,12 @@ __all__ = [
     "Router",
     "RoutingState",
     "Simulation",
+    "WinModel",
     "check_router",
     "default_routers",
+    "fit_win_model",
     "hindsight",
+    "make_history",
     "make_leads",
     "prepare_inputs",
     "simulate",

@@ -32,7 +32,7 @@ import pandas as pd
 
 from alloc.validation import check_param, is_int
 
-__all__ = ["LeadScenario", "make_leads"]
+__all__ = ["LeadScenario", "make_history", "make_leads"]
 
 _LEVELS = np.array(["junior", "mid", "senior"])
 _LEVEL_P = np.array([0.30, 0.45, 0.25])
@@ -162,3 +162,26 @@ def make_leads(
     reps["daily_cap"] = np.maximum(1, np.ceil(1.4 * share * weekday_arrivals)).astype(np.int64)
     skill_table = pd.DataFrame(skill, index=reps["rep_id"], columns=list(_SEGMENTS))
     return LeadScenario(leads, reps, win_prob, skill_table)
+
+
+def make_history(scenario: LeadScenario, *, seed: int = 0) -> pd.DataFrame:
+    """Past outcomes for [`fit_win_model`][alloc.leads.fit_win_model]: each lead of
+    ``scenario`` worked by a uniformly random eligible rep and won with its true ``p_win``.
+
+    Returns the leads (that have an eligible rep) with ``rep_id``, ``p_win`` (the truth,
+    to compare a fitted model with) and ``won``.
+
+    Examples
+    --------
+    >>> s = make_leads(n_leads=100, n_reps=10, n_days=5, seed=0)
+    >>> h = make_history(s, seed=0)
+    >>> sorted(set(h.columns) - set(s.leads.columns))
+    ['p_win', 'rep_id', 'won']
+    """
+    check_param("seed", seed, "make_history", is_int(seed) and seed >= 0, "an integer >= 0")
+    rng = np.random.default_rng(seed)
+    pairs = scenario.win_prob.assign(draw=rng.random(len(scenario.win_prob)))
+    chosen = pairs.loc[pairs.groupby("lead_id", sort=False)["draw"].idxmax()]
+    history = scenario.leads.merge(chosen[["lead_id", "rep_id", "p_win"]], on="lead_id")
+    history["won"] = rng.random(len(history)) < history["p_win"].to_numpy()
+    return history

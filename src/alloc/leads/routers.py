@@ -369,7 +369,7 @@ class ExpectedValue(BaseRouter):
         fairness: float = 0.1,
         *,
         margin: float = 0.9,
-        forecast_size: int | None = 64,
+        forecast_size: int | None = 128,
         name: str | None = None,
     ) -> None:
         check_fraction("fairness", fairness, "ExpectedValue")
@@ -388,8 +388,7 @@ class ExpectedValue(BaseRouter):
                 step = max(1, math.ceil(forecast.shape[0] / self.forecast_size))
             model = state.memory.get("price_model")
             if model is None:
-                slots = self.forecast_size or forecast.shape[0]
-                model = PriceModel(state.rep_ids.size, slots)
+                model = PriceModel(state.rep_ids.size)
                 state.memory["price_model"] = model
             prices = model.prices(
                 forecast[::step],
