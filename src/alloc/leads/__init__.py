@@ -30,12 +30,14 @@ from alloc.leads.routers import (
     default_routers,
 )
 from alloc.leads.simulation import FAIRNESS_CORRECTION, Simulation, simulate
+from alloc.leads.tournament import ROUTER_COLUMNS, compare_routers
 from alloc.leads.winmodel import WinModel, fit_win_model
 
 __all__ = [
     "FAIRNESS_CORRECTION",
     "FALLBACK_AT_CAP",
     "FALLBACK_NO_REP",
+    "ROUTER_COLUMNS",
     "BaseRouter",
     "BestFit",
     "Decision",
@@ -51,6 +53,7 @@ __all__ = [
     "Simulation",
     "WinModel",
     "check_router",
+    "compare_routers",
     "default_routers",
     "fit_win_model",
     "hindsight",

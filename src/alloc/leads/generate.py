@@ -60,14 +60,15 @@ class LeadScenario:
         ``rep_id, region, level, weight, daily_cap, quality``.
     win_prob : pandas.DataFrame
         The true ``lead_id, rep_id, p_win`` of every eligible pair.
-    skill : pandas.DataFrame
-        The true skill of each rep (rows) per segment (columns).
+    skill : pandas.DataFrame or None
+        The true skill of each rep (rows) per segment (columns); None for streams
+        built from your own tables.
     """
 
     leads: pd.DataFrame
     reps: pd.DataFrame
     win_prob: pd.DataFrame
-    skill: pd.DataFrame
+    skill: pd.DataFrame | None = None
 
 
 def _reps(n_reps: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
