@@ -15,7 +15,12 @@ routing wall time of ``simulate`` (building each period's batch, the price LP, r
 the fairness repair; the input checks before it are excluded), on this machine, whose
 load is printed beside it.
 
-Run: ``PYTHONPATH=src python benchmarks/bench_leads.py [--seeds 0 1 2]``.
+With ``--dask N``, the five routers also run with N seeds (won/lost draws and tie
+order) on the first stream through ``alloc.leads.compare_routers`` on a
+``dask.distributed.LocalCluster`` (one single-threaded worker per core); the table
+gives the mean and spread per router.
+
+Run: ``PYTHONPATH=src python benchmarks/bench_leads.py [--seeds 0 1 2] [--dask 20]``.
 Writes ``benchmarks/results/leads.txt``.
 """
 
@@ -26,6 +31,7 @@ import datetime as dt
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -138,9 +144,44 @@ def verdicts(table: pd.DataFrame) -> list[str]:
     return [f"{'MET    ' if ok else 'NOT MET'} {name}: {detail}" for name, ok, detail in checks]
 
 
+def run_dask(seed: int, n_seeds: int, lines: list[str]) -> None:
+    from dask.distributed import Client, LocalCluster
+
+    stream = al.make_leads(n_leads=20_000, n_reps=50, n_days=90, seed=seed)
+    cores = os.cpu_count() or 1
+    with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True) as cluster:
+        with Client(cluster) as client:
+            t0 = time.perf_counter()
+            table = al.compare_routers(
+                {f"seed{seed}": stream},
+                routers(),
+                seeds=range(n_seeds),
+                executor=client.get_executor(),
+            )
+            wall = time.perf_counter() - t0
+    stats = table.groupby("router", sort=False).agg(
+        runs=("seed", "size"),
+        expected_value=("expected_value", "mean"),
+        ev_std=("expected_value", "std"),
+        won_value=("won_value", "mean"),
+        won_std=("won_value", "std"),
+        worst_share_gap=("max_share_gap", "max"),
+        cap_breaches=("cap_breaches", "sum"),
+    )
+    lines.append(
+        f"compare_routers on a Dask LocalCluster ({cores} workers): 5 routers x {n_seeds} seeds "
+        f"on stream seed {seed}, {len(table)} simulations in {wall:.1f} s"
+    )
+    lines.append(
+        stats.to_string(float_format=lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
+    )
+    lines.append("")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="scenario seeds")
+    parser.add_argument("--dask", type=int, default=0, help="seeds per router on a Dask cluster")
     args = parser.parse_args()
     lines = [
         f"bench_leads  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  commit {commit()}  "
@@ -152,6 +193,8 @@ def main() -> None:
     for seed in args.seeds:
         rows += run_scenario(seed, lines)
         print("\n".join(lines[-4:]), flush=True)
+    if args.dask:
+        run_dask(args.seeds[0], args.dask, lines)
     lines += [
         "targets for ExpectedValue(fairness=0.1), over every scenario:",
         *verdicts(pd.DataFrame(rows)),

@@ -16,6 +16,7 @@ from __future__ import annotations
 from alloc.leads.data import LeadInputs, PeriodBatch, prepare_inputs
 from alloc.leads.generate import LeadScenario, make_history, make_leads
 from alloc.leads.offline import Hindsight, hindsight
+from alloc.leads.prospecting import ProspectPlan, plan_prospecting
 from alloc.leads.reporting import FALLBACK_AT_CAP, FALLBACK_NO_REP
 from alloc.leads.routers import (
     BaseRouter,
@@ -47,6 +48,7 @@ __all__ = [
     "LeadScenario",
     "LeastLoaded",
     "PeriodBatch",
+    "ProspectPlan",
     "RoundRobin",
     "Router",
     "RoutingState",
@@ -59,6 +61,7 @@ __all__ = [
     "hindsight",
     "make_history",
     "make_leads",
+    "plan_prospecting",
     "prepare_inputs",
     "simulate",
 ]

@@ -32,11 +32,15 @@ def route_by_score(score: np.ndarray, room: np.ndarray) -> np.ndarray:
     numpy.ndarray
         Rep index per lead, ``-1`` when every usable rep is full.
 
+    This is a batch rule, not lead-by-lead: in the example, leads 0 and 2 win reps 0 and
+    1 in the first round; lead 1, which lost rep 0 to the earlier lead 0, then finds
+    rep 1 full (lead by lead, it would have taken rep 1 before lead 2 arrived).
+
     Examples
     --------
     >>> s = np.array([[3.0, 1.0], [2.0, 0.0], [-np.inf, 5.0]])
     >>> route_by_score(s, np.array([1, 1])).tolist()
-    [0, 1, -1]
+    [0, -1, 1]
     """
     n, n_reps = score.shape
     assign = np.full(n, -1, dtype=np.int64)
