@@ -99,3 +99,26 @@ def test_a_prospect_too_big_for_every_period_is_left_out() -> None:
     capacity = pd.DataFrame({"rep_id": "a", "period": [1, 2], "free_hours": [10.0, 10.0]})
     plan = al.plan_prospecting(prospects, capacity)
     assert plan.plan["prospect_id"].tolist() == ["ok"] and plan.expected_potential == 5.0
+
+
+def test_plots_draw_on_given_axes() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = al.make_leads(n_leads=200, n_reps=10, n_days=5, seed=0)
+    sims = {
+        r.name: al.simulate(s.leads, s.reps, r, s.win_prob) for r in (al.RoundRobin(), al.BestFit())
+    }
+    fig, axes = plt.subplots(1, 3)
+    assert al.plotting.cumulative_value(sims, bound=1.0, ax=axes[0]) is axes[0]
+    assert len(axes[0].lines) == 3
+    assert al.plotting.share_by_rep(sims["BestFit"], ax=axes[1]) is axes[1]
+    assert len(axes[1].containers[0]) == 10
+    prospects, capacity = _instance(1)
+    ax = al.plotting.prospecting_hours(al.plan_prospecting(prospects, capacity), ax=axes[2])
+    assert [len(c) for c in ax.containers] == [2, 2]
+    plt.close(fig)
+    with pytest.raises(InvalidParameterError):
+        al.plotting.share_by_rep("not a simulation")  # type: ignore[arg-type]

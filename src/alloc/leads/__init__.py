@@ -13,6 +13,7 @@ is the offline optimum with the same caps and fairness window.
 
 from __future__ import annotations
 
+from alloc.leads import plotting
 from alloc.leads.data import LeadInputs, PeriodBatch, prepare_inputs
 from alloc.leads.generate import LeadScenario, make_history, make_leads
 from alloc.leads.offline import Hindsight, hindsight
@@ -62,6 +63,7 @@ __all__ = [
     "make_history",
     "make_leads",
     "plan_prospecting",
+    "plotting",
     "prepare_inputs",
     "simulate",
 ]
