@@ -158,7 +158,7 @@ def compare_routers(
     -------
     pandas.DataFrame
         One row per (stream, router, seed) in the order given, with the columns of
-        [`ROUTER_COLUMNS`][alloc.leads.tournament.ROUTER_COLUMNS] (``time``: routing
+        ``alloc.leads.ROUTER_COLUMNS`` (``time``: routing
         seconds).
 
     Examples
