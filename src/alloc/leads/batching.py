@@ -73,15 +73,18 @@ def repair_window(
     low: np.ndarray,
     high: np.ndarray,
     *,
-    max_moves: int | None = None,
+    max_rounds: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Move leads between reps until each rep's count of the batch lies in ``[low, high]``.
 
     A move takes one routed lead from its rep to another eligible rep with room; it
     must fill a rep below ``low`` or empty a rep above ``high``, and must not push its
     source below ``low`` (unless the source is above ``high``) nor its target above
-    ``high``. Among such moves the one losing the least score is made first. Caps hold
-    throughout: a move only goes to a rep with room.
+    ``high``. Moves that fill a rep below ``low`` come first. Each round scores every
+    (lead, rep) move once with numpy, takes for each target rep its cheapest candidates
+    (as many as it lacks, at least one), and makes them cheapest first, each re-checked
+    against the counts left by the moves before it; a lead moves at most once per
+    round. Caps hold throughout: a move only goes to a rep with room.
 
     Returns
     -------
@@ -94,31 +97,77 @@ def repair_window(
     count = np.bincount(assign[assign >= 0], minlength=n_reps)
     left = np.asarray(room, dtype=np.int64) - count
     routed = np.flatnonzero(assign >= 0)
-    limit = max_moves if max_moves is not None else 2 * routed.size
-    for _ in range(limit):
-        under = count < low
-        over = count > high
-        if not (under.any() or over.any()) or not routed.size:
+    rounds = max_rounds if max_rounds is not None else 2 * routed.size + 1
+    for _ in range(rounds):
+        if not ((count < low).any() or (count > high).any()) or not routed.size:
             break
-        src = assign[routed]
-        can_leave = (count[src] > low[src]) | over[src]
-        target_ok = (left > 0) & (count < high)
-        loss = score[routed, src][:, None] - score[routed]
-        helps = under[None, :] | over[src][:, None]
-        valid = can_leave[:, None] & target_ok[None, :] & helps & np.isfinite(loss)
-        valid[np.arange(routed.size), src] = False
-        if not valid.any():
+        candidates = _candidates(score, assign, routed, count, left, low, high)
+        if not candidates:
             break
-        # Fix an under-served rep first when both kinds of move exist.
-        fills = valid & under[None, :]
-        pool = fills if fills.any() else valid
-        k = int(np.argmin(np.where(pool, loss, np.inf)))
-        i, r = divmod(k, n_reps)
-        lead, s = routed[i], src[i]
-        assign[lead] = r
-        moved[lead] = True
-        count[s] -= 1
-        count[r] += 1
-        left[s] += 1
-        left[r] -= 1
+        made = 0
+        this_round: set[int] = set()
+        for lead, r in candidates:
+            s = int(assign[lead])
+            ok = (
+                lead not in this_round
+                and (count[s] > low[s] or count[s] > high[s])
+                and left[r] > 0
+                and count[r] < high[r]
+                and (count[r] < low[r] or count[s] > high[s])
+            )
+            if not ok:
+                continue
+            assign[lead] = r
+            moved[lead] = True
+            this_round.add(lead)
+            count[s] -= 1
+            count[r] += 1
+            left[s] += 1
+            left[r] -= 1
+            made += 1
+        if made == 0:
+            break
     return assign, moved
+
+
+def _candidates(
+    score: np.ndarray,
+    assign: np.ndarray,
+    routed: np.ndarray,
+    count: np.ndarray,
+    left: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> list[tuple[int, int]]:
+    """The round's candidate moves ``(lead, target rep)``, cheapest first."""
+    under = count < low
+    over = count > high
+    src = assign[routed]
+    can_leave = (count[src] > low[src]) | over[src]
+    target_ok = (left > 0) & (count < high)
+    loss = score[routed, src][:, None] - score[routed]
+    helps = under[None, :] | over[src][:, None]
+    valid = can_leave[:, None] & target_ok[None, :] & helps & np.isfinite(loss)
+    valid[np.arange(routed.size), src] = False
+    if not valid.any():
+        return []
+    fills = valid & under[None, :]
+    pool = fills if fills.any() else valid
+    masked = np.where(pool, loss, np.inf)
+    # Per target rep, its cheapest candidates: as many as it lacks (at least one).
+    wanted = np.minimum(np.maximum(low - count, 1), routed.size)
+    depth = int(wanted[pool.any(axis=0)].max())
+    if depth < routed.size:
+        top = np.argpartition(masked, depth - 1, axis=0)[:depth]
+        # argpartition leaves the block unsorted: sort it so rank 0 is the cheapest.
+        within = np.argsort(np.take_along_axis(masked, top, axis=0), axis=0, kind="stable")
+        top = np.take_along_axis(top, within, axis=0)
+    else:
+        top = np.argsort(masked, axis=0, kind="stable")
+    rows = top.ravel()
+    cols = np.tile(np.arange(score.shape[1]), top.shape[0])
+    rank = np.repeat(np.arange(top.shape[0]), score.shape[1])
+    keep = np.isfinite(masked[rows, cols]) & (rank < wanted[cols])
+    rows, cols = rows[keep], cols[keep]
+    order = np.argsort(masked[rows, cols], kind="stable")
+    return [(int(routed[i]), int(r)) for i, r in zip(rows[order], cols[order], strict=True)]
