@@ -162,3 +162,50 @@ def files(tmp_path: Path, sample_tables: tuple[pd.DataFrame, pd.DataFrame]) -> d
     reps.to_csv(paths["reps"], index=False)
     paths["config"].write_text(CLI_CONFIG)
     return paths
+
+
+# ---- a problem typed by hand (issue 12): 300 customers x 8 reps, one misspelt skill ----
+_INDUSTRY_CYCLE = (
+    "healthcare",
+    "retail",
+    "energy",
+    "finance",
+    "retail",
+    "healthcare",
+    "finance",
+    "energy",
+    "retail",
+    "finance",
+)
+
+
+def hand_typed_tables(
+    n_customers: int = 300, *, fixed_spelling: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Customers C001... in round thousands of potential; 8 reps REP1-REP8 with skills.
+
+    REP2's skills say "healtcare" (no customer's industry), so only REP2 and REP4 serve
+    the energy customers, whose potential lets one of them reach 95 % of a fair share
+    but not both: with ``Balance("potential", tolerance=0.05)`` the problem is
+    infeasible although every customer has an eligible rep. With
+    ``fixed_spelling=True`` REP2 may serve healthcare customers too, and it is feasible.
+    Also read by benchmarks/bench_infeasible.py.
+    """
+    rows = []
+    for i in range(n_customers):
+        industry = _INDUSTRY_CYCLE[i % 10]
+        potential = 1000 * (4 + (i * 7) % 13) + (1000 if industry == "energy" else 0)
+        rows.append((f"C{i + 1:03d}", industry, potential))
+    customers = pd.DataFrame(rows, columns=["customer_id", "industry", "potential"])
+    skills = {
+        "REP1": ["healthcare", "retail"],
+        "REP2": ["healthcare" if fixed_spelling else "healtcare", "energy"],
+        "REP3": ["healthcare", "finance"],
+        "REP4": ["energy"],
+        "REP5": ["retail", "finance"],
+        "REP6": ["healthcare", "retail"],
+        "REP7": ["finance", "retail"],
+        "REP8": ["healthcare", "finance"],
+    }
+    reps = pd.DataFrame({"rep_id": list(skills), "skills": list(skills.values())})
+    return customers, reps

@@ -86,6 +86,10 @@ class Rule:
         """Group code per customer for rules that keep customers together."""
         return None
 
+    def pinned(self, tables: Tables) -> np.ndarray | None:
+        """Codes of the customers the rule puts on one rep on purpose (None: none)."""
+        return None
+
 
 # ---- rules that prune pairs -----------------------------------------------------------
 @dataclass(frozen=True)
@@ -254,6 +258,9 @@ class Pin(Rule):
 
     def without_reps(self, gone: set[Any]) -> Pin:
         return Pin({c: r for c, r in self.mapping.items() if r not in gone})
+
+    def pinned(self, tables: Tables) -> np.ndarray:
+        return tables.customer_codes(self.mapping.keys(), rule="Pin")
 
     def allowed(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> np.ndarray:
         target = np.full(tables.n_customers, -1, dtype=np.int64)

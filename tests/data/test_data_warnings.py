@@ -36,8 +36,40 @@ def test_a_rep_without_any_eligible_customer_is_named() -> None:
 
 
 def test_clean_data_raise_no_data_warning() -> None:
+    # Both reps serve both industries: since customers with a single eligible rep are
+    # warned about, r2 has retail too (it had finance only).
     customers = pd.DataFrame({"customer_id": ["a", "b"], "industry": ["retail", "finance"]})
-    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "skills": ["retail;finance", "finance"]})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "skills": ["retail;finance", "finance;retail"]})
     with warnings.catch_warnings():
         warnings.simplefilter("error", alloc.DataWarning)
         alloc.Problem(customers, reps, rules=[alloc.Match("industry", "skills")])
+
+
+def test_customers_with_a_single_eligible_rep_are_counted_in_one_warning() -> None:
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(8)],
+            "industry": ["energy"] * 7 + ["retail"],
+        }
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "skills": ["energy;retail", "retail"]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        alloc.Problem(customers, reps, rules=[alloc.Match("industry", "skills")])
+    texts = [str(w.message) for w in caught if issubclass(w.category, alloc.DataWarning)]
+    single = [t for t in texts if "single eligible rep" in t]
+    assert len(single) == 1
+    assert single[0].startswith("7 customers have a single eligible rep")
+    assert "'c0', 'c1', 'c2', 'c3', 'c4' and 2 more" in single[0]
+
+
+def test_customers_pinned_to_a_rep_are_not_warned_about() -> None:
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "industry": ["retail"] * 3})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "skills": ["retail", "retail"]})
+    rules = [alloc.Match("industry", "skills"), alloc.Pin({"a": "r1", "b": "r2"})]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", alloc.DataWarning)
+        alloc.Problem(customers, reps, rules=rules)
+    forbid = [alloc.Match("industry", "skills"), alloc.Forbid([("a", "r2")])]
+    with pytest.warns(alloc.DataWarning, match=r"1 customer has a single eligible rep.*'a'"):
+        alloc.Problem(customers, reps, rules=forbid)

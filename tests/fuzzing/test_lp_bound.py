@@ -13,6 +13,7 @@ import math
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from generate import random_case
 from hypothesis import given, settings
@@ -91,7 +92,7 @@ def test_any_duals_give_a_valid_bound(index: int, seed: int) -> None:
     search = LpSearch(model, Rows.from_model(model), Deadline(time.perf_counter() + 10))
     layout = search._layout
     rng = np.random.default_rng(seed)
-    n_rows = model.n_units + layout.side_lo.size
+    n_rows = layout.side_lo.size
     duals = rng.normal(0.0, 10.0 ** rng.uniform(-3, 2), size=n_rows)
     assert _dual_bound(model, layout, duals) <= optimum + _tol(optimum)
 
@@ -111,3 +112,62 @@ def test_mixed_balance_and_disruption_objective_gets_a_finite_bound() -> None:
     assert result.status.has_solution
     assert result.bound is not None and result.bound <= result.objective + 1e-9
     assert "inf" not in result.summary()
+
+
+@pytest.mark.parametrize("index", range(0, len(CASES), 2))
+def test_class_lp_bound_is_valid_and_its_start_is_a_complete_plan(index: int) -> None:
+    # The class LP is no relaxation; its duals give a bound on the full model, which
+    # must still never exceed the optimum, and its spread plan names one pair per unit.
+    case = CASES[index]
+    problem = _problem(case)
+    if problem is None:
+        pytest.skip("the recipe drew a problem alloc rejects as invalid")
+    model = problem.model
+    rows = Rows.from_model(model)
+    search = LpSearch(model, rows, Deadline(time.perf_counter() + 10), by_class=True)
+    relaxed = search.start().finish()
+    optimum = _optimum(case)
+    if math.isfinite(optimum):
+        assert relaxed.bound <= optimum + _tol(optimum), case.describe()
+    if relaxed.start is not None:
+        plan = relaxed.start
+        assert plan.shape == (model.n_units,)
+        assert (model.pair_unit[plan] == np.arange(model.n_units)).all()
+
+
+def test_class_lp_matches_the_full_lp_when_classes_are_single_units() -> None:
+    problem = alloc.datasets.make_problem(300, 6, seed=5)
+    model = problem.model
+    rows = Rows.from_model(model)
+    full = lp_relaxation(model, rows, Deadline(time.perf_counter() + 10))
+    by_class = LpSearch(model, rows, Deadline(time.perf_counter() + 10), by_class=True)
+    assert by_class.start().finish().bound <= full.bound + 1e-7
+
+
+def test_class_lp_bounds_key_accounts_to_few_seniors_like_the_full_lp() -> None:
+    # 5 % key accounts only the 5 seniors may serve: the bound is far above 0, and the
+    # class LP (two classes) must find it through the full model's Lagrangian.
+    rng = np.random.default_rng(0)
+    n, m = 400, 10
+    potential = np.round(rng.lognormal(8, 1.0, n), -1)
+    key = np.zeros(n, bool)
+    key[np.argsort(-potential)[: n // 20]] = True
+    customers = pd.DataFrame(
+        {"customer_id": [f"C{i}" for i in range(n)], "potential": potential, "key": key}
+    )
+    reps = pd.DataFrame(
+        {"rep_id": [f"R{j}" for j in range(m)], "level": ["senior"] * 2 + ["junior"] * (m - 2)}
+    )
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.KeyAccounts("key")],
+        objective=alloc.MinimizeImbalance("potential"),
+    )
+    model = problem.model
+    rows = Rows.from_model(model)
+    full = lp_relaxation(model, rows, Deadline(time.perf_counter() + 10))
+    by_class = LpSearch(model, rows, Deadline(time.perf_counter() + 10), by_class=True)
+    relaxed = by_class.start().finish()
+    assert full.bound > 0.05
+    assert relaxed.bound == pytest.approx(full.bound, rel=1e-4)

@@ -49,10 +49,15 @@ def test_frontier_plot():
 def test_tradeoff_is_never_worse_than_rebalance_at_the_same_budget() -> None:
     # Issue 13: the frontier used to search from the previous budget's plan only and
     # ended worse than rebalance(max_moves=b) at most budgets.
-    problem = alloc.datasets.make_problem(40, 6, seed=2)
-    plan = alloc.solve(problem, time_limit=2, seed=0, workers=1).assignment
+    # Small enough that both end with CP-SAT's proof on its integer model in well under
+    # a second, so the comparison does not depend on how busy the machine is (a timed
+    # heuristic search on 40 x 6 made this test flaky under load); the generous limits
+    # are never reached. The integer model scales float data (error ~1e-5 relative).
+    problem = alloc.datasets.make_problem(20, 5, seed=2, capacity_slack=2.0)
+    plan = alloc.solve(problem, time_limit=5, seed=0, workers=1).assignment
     smaller = problem.without_reps(["R1"])
-    frontier = tradeoff(smaller, plan, budgets=[0, 2, 4], time_limit_per_budget=1.5, seed=0)
+    budgets = [0, 1, 2, 3]
+    frontier = tradeoff(smaller, plan, budgets=budgets, time_limit_per_budget=20, seed=0)
     for budget, objective in zip(frontier["budget"], frontier["objective"], strict=True):
-        alone = rebalance(smaller, plan, max_moves=int(budget), time_limit=1.5, seed=0)
-        assert objective <= alone.objective + 1e-9 * max(1.0, abs(alone.objective))
+        alone = rebalance(smaller, plan, max_moves=int(budget), time_limit=20, seed=0)
+        assert objective <= alone.objective + 1e-4 * max(1.0, abs(alone.objective))

@@ -400,9 +400,13 @@ def test_infeasibility_found_only_by_cpsat_names_the_rules(brute: Brute) -> None
     assert brute(problem) is None
     result = solve_exact(problem)
     assert_infeasible(result)
-    assert "CP-SAT" in result.explanation
-    assert "Capacity" in result.explanation
-    assert "AccountLimit" in result.explanation
+    # The explanation names the minimal conflict, r2's two rows, with their numbers (it
+    # said "CP-SAT proved that ... cannot all hold together" before it named reps).
+    assert "Capacity('workload', limit='capacity') for r2 (at most 5 of workload" in (
+        result.explanation
+    )
+    assert "AccountLimit(min=1) for r2 (at least 1" in result.explanation
+    assert "r0" not in result.explanation and "r1" not in result.explanation
 
 
 # ---- time limit ---------------------------------------------------------------------------

@@ -19,18 +19,32 @@ from conftest import weight_lists
 
 def test_targets_public_names_are_unchanged_and_the_seam_is_not_among_them():
     assert alloc.targets.__all__ == [
+        "BacktestTables",
+        "backtest",
         "blend",
         "cascade",
         "decompose",
+        "forecast",
         "from_allocation",
         "seasonality",
+        "set_quotas",
         "split",
     ]
     assert all(callable(getattr(alloc.targets, name)) for name in alloc.targets.__all__)
     assert not set(apportion.__all__) & set(alloc.targets.__all__)
 
 
-MODULES = ["apportion", "basis", "multi_axis", "org_tree", "quotas", "shares"]
+MODULES = [
+    "apportion",
+    "backtesting",
+    "basis",
+    "forecasting",
+    "multi_axis",
+    "odds",
+    "org_tree",
+    "quotas",
+    "shares",
+]
 
 
 @pytest.mark.parametrize("module", MODULES)

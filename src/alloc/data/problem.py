@@ -210,6 +210,7 @@ class Problem:
         self._pc, self._pr = pc, pr
         self._pruned_by = tuple(removed_by)
         self._warn_idle_reps(pr)
+        self._warn_single_rep(pc)
         self._model = self._compile(pc, pr)
 
     def _warn_idle_reps(self, pr: np.ndarray) -> None:
@@ -222,6 +223,33 @@ class Problem:
             f"rep{'s' if idle.size > 1 else ''} {format_ids(list(ids))} may serve no customer "
             "under the rules (no eligible pair): check their skills, regions or levels, or "
             "the pair table.",
+            DataWarning,
+            stacklevel=4,
+        )
+
+    def _warn_single_rep(self, pc: np.ndarray) -> None:
+        """Warn (once, with a count) about customers only one rep may serve.
+
+        They cannot move to balance the loads, so a window can become impossible with
+        no rule at fault. Customers a rule pins to a rep (``pinned``) are left out:
+        that is deliberate.
+        """
+        t = self._tables
+        single = np.bincount(pc, minlength=t.n_customers) == 1
+        for rule in self._rules:
+            pinned = getattr(rule, "pinned", None)
+            codes = pinned(t) if pinned is not None else None
+            if codes is not None:
+                single[codes] = False
+        n = int(single.sum())
+        if n == 0:
+            return
+        ids = t.customers.index[single]
+        warnings.warn(
+            f"{n:,} customer{'s have' if n > 1 else ' has'} a single eligible rep under the "
+            f"rules ({format_ids(list(ids))}): they cannot move to balance loads, which can "
+            "make Balance, Capacity or account limits impossible. Check their "
+            "industry/skills, regions or levels, or pin them with Pin if this is meant.",
             DataWarning,
             stacklevel=4,
         )

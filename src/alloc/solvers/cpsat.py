@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,6 +192,7 @@ def build_model(
     hint: np.ndarray | None = None,
     pair_mask: np.ndarray | None = None,
     enforce: Sequence[Hashable] | None = None,
+    per_rep: Collection[Hashable] = (),
     objective: bool = True,
 ) -> CpBuild:
     """Build the CP-SAT model of ``units`` on the reps in ``rep_mask``.
@@ -216,6 +217,9 @@ def build_model(
     enforce : sequence, optional
         One key per hard row (``model.constraints``): each distinct key gets a literal
         (``CpBuild.literals``, made before ``x``) that enforces its rows.
+    per_rep : collection, optional
+        Keys of ``enforce`` whose rows get one literal per rep instead, keyed
+        ``(key, r)`` (an explanation can then name the reps of a conflict).
     objective : bool
         With True, the imbalance terms and the model's objective are added; with False,
         only the assignment and the hard rows (see `CpBuild.minimize`).
@@ -242,7 +246,11 @@ def build_model(
     cp = cp_model.CpModel()
     literals: dict[Hashable, cp_model.IntVar] = {}
     for key in enforce or ():
-        if key not in literals:
+        if key in per_rep:
+            for r in np.flatnonzero(rep_mask).tolist():
+                if (key, r) not in literals:
+                    literals[key, r] = cp.new_bool_var(f"rule{len(literals)}")
+        elif key not in literals:
             literals[key] = cp.new_bool_var(f"rule{len(literals)}")
     pairs = _sub_pairs(model, units, rep_mask, pair_mask)
     x = [cp.new_bool_var(f"x{p}") for p in pairs.tolist()]
@@ -254,7 +262,7 @@ def build_model(
         build.hint_loads = _hint_loads(build, hint)
     _add_assignment(build)
     keys = list(enforce) if enforce is not None else None
-    _add_hard_rows(build, keys)
+    _add_hard_rows(build, keys, per_rep)
     if objective:
         add_imbalance(build, other_dev)
         _minimize_default(build)
@@ -310,14 +318,18 @@ def _add_assignment(build: CpBuild) -> None:
         build.cp.add_exactly_one([build.x[i] for i in order[a:b].tolist()])
 
 
-def _add_hard_rows(build: CpBuild, keys: list[Hashable] | None) -> None:
+def _add_hard_rows(
+    build: CpBuild, keys: list[Hashable] | None, per_rep: Collection[Hashable] = ()
+) -> None:
     """``lo <= load <= hi`` for each hard row and rep (enforced by its key's literal)."""
     rows, scaled = build.rows, build.scaled
     for k in range(rows.n_rows):
         if rows.is_max[k] or rows.is_sum[k]:
             continue
-        lit = build.literals[keys[k]] if keys is not None else None
+        lit = build.literals[keys[k]] if keys is not None and keys[k] not in per_rep else None
         for r in build.by_rep:
+            if keys is not None and keys[k] in per_rep:
+                lit = build.literals[keys[k], r]
             lo, hi = int(scaled.lo[k, r]), int(scaled.hi[k, r])
             b = int(build.base[k, r])  # "no bound" is judged net of the fixed units' load
             build.add_row(

@@ -16,6 +16,7 @@ import numpy as np
 from alloc.data.model import Model, restricted_groups
 from alloc.data.problem import Problem
 from alloc.errors import format_ids
+from alloc.solvers.conflicts import explain_infeasible
 from alloc.solvers.cpsat import infeasible_core
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import Scaled, relaxation
@@ -116,6 +117,7 @@ def prove_infeasible(
     deadline: Deadline,
     seed: int = 0,
     cp_status: str = "",
+    problem: Problem | None = None,
 ) -> tuple[bool, str]:
     """Try to prove with CP-SAT that the raw hard rows cannot all hold.
 
@@ -134,17 +136,23 @@ def prove_infeasible(
     deadline : Deadline
     seed : int
     cp_status : str
+    problem : Problem, optional
+        The problem of ``model``: when given, the explanation names a minimal set of
+        rules and reps in conflict, with numbers (`alloc.solvers.conflicts`), searched
+        in what is left of ``deadline`` after the proof.
 
     Returns
     -------
     (bool, str)
         Whether infeasibility is proven, and the explanation for the result.
     """
-    status, core = infeasible_core(
-        model, rows, relaxation(model, rows, scaled), deadline=deadline, seed=seed
-    )
+    relaxed = relaxation(model, rows, scaled)
+    proof_deadline = deadline if problem is None else deadline.share(0.6)
+    status, core = infeasible_core(model, rows, relaxed, deadline=proof_deadline, seed=seed)
     same_rows = scaled.error == 0 and not (rows.is_max | rows.is_sum).any()
     if status == "INFEASIBLE" or (cp_status == "INFEASIBLE" and same_rows):
+        if problem is not None:
+            return True, explain_infeasible(problem, rows, relaxed, core, deadline, seed)
         names = ", ".join(repr(c) for c in core) or "the rules"
         return True, (
             f"Infeasible: CP-SAT proved that {names} cannot all hold together. Relax one "

@@ -175,11 +175,13 @@ class LocalSearch:
         swap_sample: int = 400,
         on_improve: Callable[[Score], None] | None = None,
         kick_fraction: float = 0.01,
+        until_feasible: bool = False,
     ) -> tuple[np.ndarray, Score]:
         """Improve until ``deadline`` and return the best plan found and its score.
 
         A bare float is read as a ``time.perf_counter()`` instant (for callers that do not
-        pass a `Deadline` yet).
+        pass a `Deadline` yet). With ``until_feasible``, stop as soon as the best plan
+        meets every hard row (a repair).
         """
         if not isinstance(deadline, Deadline):
             deadline = Deadline(float(deadline))
@@ -188,7 +190,7 @@ class LocalSearch:
         best_chosen, best = self.chosen.copy(), self.score()
         if movable.size == 0:
             return best_chosen, best
-        while not deadline.expired():
+        while not deadline.expired() and not (until_feasible and best.penalty == 0):
             improved = self._descend(movable, deadline, swap_sample)
             current = self.score()
             if current.better_than(best):

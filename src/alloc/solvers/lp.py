@@ -27,13 +27,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from alloc.data.model import Model
 from alloc.solvers.deadline import Deadline
+from alloc.solvers.lp_classes import Shape, classes_of, spread
 from alloc.solvers.mip import quiet_highs
 from alloc.solvers.state import Rows
 
@@ -57,6 +58,12 @@ class LpRelaxation:
     status: str
     optimal: bool
     time: float
+    # A plan rounded from the LP's solution (None unless ``optimal``): each unit on its
+    # pair with the largest LP value, or, for the class LP, each class spread over its
+    # reps in the LP's proportions. On balance models with a bound above 0 it is a far
+    # better start than a greedy plan (2,000 x 20 with regional restrictions: 0.345
+    # against the greedy's 1.75 and local search's 0.436; the optimum is about 0.311).
+    start: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,20 +82,40 @@ class _Layout:
 class LpSearch:
     """HiGHS on the LP relaxation in a background thread until done or stopped.
 
-    ``start()`` returns at once; ``finish()`` waits for HiGHS (stopping it at the
-    deadline it was given), and returns the `LpRelaxation`. With nothing left of the
-    deadline, or on a model without pairs, HiGHS does not start.
+    ``start()`` returns at once; ``done`` is set when HiGHS has ended; ``finish()``
+    waits for HiGHS (stopping it at the deadline it was given), and returns the
+    `LpRelaxation`. With nothing left of the deadline, or on a model without pairs,
+    HiGHS does not start.
     """
 
-    def __init__(self, model: Model, rows: Rows, deadline: Deadline) -> None:
+    def __init__(
+        self, model: Model, rows: Rows, deadline: Deadline, *, by_class: bool = False
+    ) -> None:
         self._model, self._rows, self._deadline = model, rows, deadline
+        # The class LP (alloc.solvers.lp_classes) when the full one would be too slow.
+        self._classes = classes_of(model, rows) if by_class else None
         self._t0 = time.perf_counter()
         self._thread: threading.Thread | None = None
         self._result: LpRelaxation | None = None
+        self.done = threading.Event()
         if model.n_pairs == 0 or model.n_units == 0:
             self._result = LpRelaxation(-math.inf, "empty model", False, 0.0)
+            self.done.set()
             return
-        self._highs, self._layout = _build(model, rows)
+        if self._classes is None:
+            self._highs, self._layout = _build(model, rows)
+        else:
+            self._highs, self._layout = _build(self._classes.shape, self._classes.rows)
+
+    @property
+    def n_pairs(self) -> int:
+        """Pair columns of the LP HiGHS solves (classes' pairs for the class LP)."""
+        return int(self._layout.n_pairs) if hasattr(self, "_layout") else 0
+
+    @property
+    def n_units(self) -> int:
+        """Assignment rows of the LP HiGHS solves (classes for the class LP)."""
+        return int(self._layout.n_units) if hasattr(self, "_layout") else 0
 
     def start(self) -> LpSearch:
         if self._result is not None:
@@ -96,17 +123,17 @@ class LpSearch:
         seconds = self._deadline.seconds()  # the HiGHS wrapper: the deadline becomes seconds
         if seconds <= 0:
             self._result = LpRelaxation(-math.inf, "no time left", False, 0.0)
+            self.done.set()
             return self
         self._highs.setOptionValue("time_limit", seconds)
         solving = self._highs.startSolve()
-        self._thread = threading.Thread(target=solving.join, daemon=True)
+        self._thread = threading.Thread(target=self._wait, args=(solving,), daemon=True)
         self._thread.start()
         return self
 
-    def finished(self) -> bool:
-        return self._result is not None or (
-            self._thread is not None and not self._thread.is_alive()
-        )
+    def _wait(self, solving: threading.Thread) -> None:
+        solving.join()
+        self.done.set()
 
     def finish(self, *, wait: bool = True) -> LpRelaxation:
         """The relaxation's bound; stops HiGHS first unless ``wait`` (then it runs to its
@@ -133,10 +160,19 @@ class LpSearch:
         solution = highs.getSolution()
         if not solution.dual_valid:
             return LpRelaxation(-math.inf, words, False, wall)
-        duals = np.asarray(solution.row_dual, dtype=float)
-        bound = _dual_bound(self._model, self._layout, duals)
+        side = np.asarray(solution.row_dual, dtype=float)[self._layout.n_units :]
+        full = self._layout if self._classes is None else _layout(self._model, self._rows)
+        bound = _dual_bound(self._model, full, side)
         optimal = status == highspy.HighsModelStatus.kOptimal
-        return LpRelaxation(bound, words, optimal, wall)
+        start = None
+        if optimal and solution.value_valid:
+            x = np.asarray(solution.col_value, dtype=float)[: self._layout.n_pairs]
+            start = (
+                _largest(self._model, x)
+                if self._classes is None
+                else spread(self._classes, x, self._model, self._rows)
+            )
+        return LpRelaxation(bound, words, optimal, time.perf_counter() - self._t0, start)
 
 
 def lp_relaxation(model: Model, rows: Rows, deadline: Deadline) -> LpRelaxation:
@@ -157,9 +193,18 @@ def lp_relaxation(model: Model, rows: Rows, deadline: Deadline) -> LpRelaxation:
     return LpSearch(model, rows, deadline).start().finish()
 
 
-def _dual_bound(model: Model, layout: _Layout, duals: np.ndarray) -> float:
-    """The Lagrangian value at ``duals`` (a valid lower bound for any duals)."""
-    side = duals[layout.n_units :]
+def _largest(model: Model, x: np.ndarray) -> np.ndarray:
+    """Each unit on its pair with the largest LP value (ties: the first pair)."""
+    start = model.unit_start[:-1]
+    top = np.maximum.reduceat(x, start)
+    pair_ids = np.arange(x.size)
+    candidates = np.where(x >= top[model.pair_unit], pair_ids, x.size)
+    return np.minimum.reduceat(candidates, start).astype(np.int64)
+
+
+def _dual_bound(model: Model, layout: _Layout, side: np.ndarray) -> float:
+    """The Lagrangian value at the side rows' duals ``side`` (a valid lower bound for any
+    duals)."""
     # A dual may only price a limit that exists; clip the others to zero.
     side = np.where(np.isfinite(layout.side_lo), np.maximum(side, 0.0), 0.0) + np.where(
         np.isfinite(layout.side_hi), np.minimum(side, 0.0), 0.0
@@ -177,9 +222,21 @@ def _dual_bound(model: Model, layout: _Layout, duals: np.ndarray) -> float:
     return value - _FLOAT_MARGIN * max(1.0, scale)
 
 
-def _build(model: Model, rows: Rows) -> tuple[Any, _Layout]:
+def _build(model: Model | Shape, rows: Rows) -> tuple[Any, _Layout]:
+    """HiGHS loaded with the LP relaxation of ``model``, and the LP's layout."""
     # Imported here: importing alloc must not load HiGHS and scipy.
-    import highspy
+    from scipy.sparse import csr_matrix, vstack
+
+    layout = _layout(model, rows)
+    P, U = model.n_pairs, model.n_units
+    n_cols = layout.objective.size
+    unit_rows = csr_matrix((np.ones(P), (model.pair_unit, np.arange(P))), shape=(U, n_cols))
+    matrix = vstack([unit_rows, layout.side]).tocsr()
+    return _highs_of(layout, matrix), layout
+
+
+def _layout(model: Model | Shape, rows: Rows) -> _Layout:
+    """The side rows (every row but the units'), their limits and the columns' costs."""
     from scipy.sparse import csr_matrix, hstack, vstack
 
     P, R, U = model.n_pairs, model.n_reps, model.n_units
@@ -229,13 +286,24 @@ def _build(model: Model, rows: Rows) -> tuple[Any, _Layout]:
         side_rows.append(hstack([pair_part, dev_part]).tocsr())
     n_cols = P + D
     side = vstack(side_rows).tocsr() if side_rows else csr_matrix((0, n_cols))
-    unit_rows = csr_matrix((np.ones(P), (model.pair_unit, pair_ids)), shape=(U, n_cols))
-    matrix = vstack([unit_rows, side]).tocsr()
     side_lo = np.concatenate(lows) if lows else np.zeros(0)
     side_hi = np.concatenate(highs_) if highs_ else np.zeros(0)
     objective = np.concatenate([np.asarray(model.cost, dtype=float), costs])
-    layout = _Layout(P, U, side_lo, side_hi, caps, objective, side)
+    return _Layout(P, U, side_lo, side_hi, caps, objective, side)
 
+
+def _highs_of(layout: _Layout, matrix: Any) -> Any:
+    """A quiet HiGHS instance holding the LP (``matrix``: unit rows, then side rows)."""
+    import highspy
+
+    P, U = layout.n_pairs, layout.n_units
+    n_cols = layout.objective.size
+    side_lo, side_hi, caps, objective = (
+        layout.side_lo,
+        layout.side_hi,
+        layout.dev_cap,
+        layout.objective,
+    )
     inf = highspy.kHighsInf
     row_lo = np.concatenate([np.ones(U), np.where(np.isfinite(side_lo), side_lo, -inf)])
     row_hi = np.concatenate([np.ones(U), np.where(np.isfinite(side_hi), side_hi, inf)])
@@ -261,7 +329,7 @@ def _build(model: Model, rows: Rows) -> tuple[Any, _Layout]:
         matrix.indices.astype(np.int32),
         matrix.data.astype(float),
     )
-    return highs, layout
+    return highs
 
 
 def _pad(block: Any, extra: int) -> Any:

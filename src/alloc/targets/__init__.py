@@ -19,6 +19,12 @@ package produces such plans in whole *units* (1 EUR, 100 EUR, one bike, one cent
 * [`from_allocation`][alloc.targets.from_allocation] derives fair quotas from an allocation: each
   rep's quota is proportional to the potential (or a blend of columns) of the customers assigned.
 * [`blend`][alloc.targets.blend] mixes several basis columns (e.g. 70 % potential, 30 % history).
+* [`forecast`][alloc.targets.forecast] gives each book (rep, territory...) quantiles of what it
+  will sell over the next periods (p10, p50, p90 bands from a block bootstrap).
+* [`set_quotas`][alloc.targets.set_quotas] turns such a forecast into quotas that sum exactly to a
+  total and that every book has the same estimated odds of reaching.
+* [`backtest`][alloc.targets.backtest] compares quota methods (even, prior year, trailing twelve
+  months, equal odds) on real history: attainment, its spread and its link to book size.
 
 All arithmetic on amounts is done on integer unit counts, so sums are exact, never
 approximately right. Inputs are never modified.
@@ -26,14 +32,29 @@ approximately right. Inputs are never modified.
 Modules, one job each: ``apportion`` (integer units and largest remainder splits within
 bounds; internal to alloc, shared with [`alloc.performance`][alloc.performance]), ``shares``
 (seasonality and split), ``basis`` (blend), ``org_tree`` (cascade), ``multi_axis``
-(decompose) and ``quotas`` (from_allocation). No module is named after a function, so
+(decompose), ``quotas`` (from_allocation), ``forecasting`` (forecast), ``odds``
+(set_quotas) and ``backtesting`` (backtest). No module is named after a function, so
 ``import alloc.targets.<module>`` always gives the module.
 """
 
+from alloc.targets.backtesting import BacktestTables, backtest
 from alloc.targets.basis import blend
+from alloc.targets.forecasting import forecast
 from alloc.targets.multi_axis import decompose
+from alloc.targets.odds import set_quotas
 from alloc.targets.org_tree import cascade
 from alloc.targets.quotas import from_allocation
 from alloc.targets.shares import seasonality, split
 
-__all__ = ["blend", "cascade", "decompose", "from_allocation", "seasonality", "split"]
+__all__ = [
+    "BacktestTables",
+    "backtest",
+    "blend",
+    "cascade",
+    "decompose",
+    "forecast",
+    "from_allocation",
+    "seasonality",
+    "set_quotas",
+    "split",
+]

@@ -1,9 +1,8 @@
 """Quotas from an allocation: each rep's share of a total follows its territory.
 
 [`from_allocation`][alloc.targets.from_allocation] sums a basis (potential, or a blend of columns)
-over each rep's assigned customers and splits the total exactly by it. Quotas from forecasts
-(``forecast``, ``set_quotas``, ``backtest`` in DESIGN.md section 5) are to join this
-family as modules of their own.
+over each rep's assigned customers and splits the total exactly by it. Quotas from
+forecasts live in their own modules: ``forecasting``, ``odds`` and ``backtesting``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,125 @@
+"""Classes of interchangeable units: a much smaller LP for large models.
+
+Units with the same eligible reps (in the same order) form a class. The class LP has
+one variable per (class, rep): the fraction of the class's summed weights, costs and
+counts that the rep takes, with the same hard rows and imbalance rows as the full LP.
+A sales organisation has far fewer classes than customers (eligibility comes from a
+few attributes: industry, region, key-account flag), so the class LP of 20,000
+customers x 200 reps has a few thousand columns instead of a few hundred thousand.
+
+It is not a relaxation of the full problem (a class is split in the same proportion on
+every row, where the full LP may send a potential-heavy customer one way and a
+workload-heavy one the other), so its value is not a bound. Its row duals are used
+instead: `alloc.solvers.lp` recomputes a Lagrangian bound from them on the full model,
+which is valid for any duals. Its fractions give a start plan (`spread`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from alloc.data.model import Model
+from alloc.solvers.state import Rows
+
+__all__ = ["Classes", "Shape", "classes_of", "spread"]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The fields of a `Model` that the LP builder reads, for the class model."""
+
+    n_pairs: int
+    n_reps: int
+    n_units: int
+    pair_rep: np.ndarray
+    pair_unit: np.ndarray
+    unit_start: np.ndarray
+    cost: np.ndarray
+
+
+@dataclass(frozen=True)
+class Classes:
+    """The class model of a `Model`: its shape and rows, and where each unit went."""
+
+    unit_class: np.ndarray  # (U,) class of each unit
+    pair_of: np.ndarray  # (P,) class pair of each pair
+    shape: Shape
+    rows: Rows  # the model's rows with weights summed per class pair
+
+    @property
+    def n_classes(self) -> int:
+        return self.shape.n_units
+
+
+def classes_of(model: Model, rows: Rows) -> Classes:
+    """Group the units of ``model`` by their eligible reps and sum their data."""
+    start, rep = model.unit_start, model.pair_rep
+    keys: dict[bytes, int] = {}
+    unit_class = np.empty(model.n_units, dtype=np.int64)
+    for u in range(model.n_units):
+        unit_class[u] = keys.setdefault(rep[start[u] : start[u + 1]].tobytes(), len(keys))
+    n_classes = len(keys)
+    first_unit = np.full(n_classes, model.n_units, dtype=np.int64)
+    np.minimum.at(first_unit, unit_class, np.arange(model.n_units))
+    sizes = np.diff(start)[first_unit]
+    class_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    offset = np.arange(model.n_pairs) - start[model.pair_unit]
+    pair_of = class_start[unit_class[model.pair_unit]] + offset
+    n_pairs = int(class_start[-1])
+    class_rep = np.empty(n_pairs, dtype=rep.dtype)
+    class_rep[pair_of] = rep
+    weight = np.zeros((n_pairs, rows.n_rows))
+    for k in range(rows.n_rows):
+        weight[:, k] = np.bincount(pair_of, weights=rows.weight[:, k], minlength=n_pairs)
+    shape = Shape(
+        n_pairs=n_pairs,
+        n_reps=model.n_reps,
+        n_units=n_classes,
+        pair_rep=class_rep,
+        pair_unit=np.repeat(np.arange(n_classes), sizes),
+        unit_start=class_start,
+        cost=np.bincount(pair_of, weights=model.cost, minlength=n_pairs),
+    )
+    return Classes(unit_class, pair_of, shape, replace(rows, weight=weight))
+
+
+def spread(classes: Classes, fractions: np.ndarray, model: Model, rows: Rows) -> np.ndarray:
+    """A plan that gives each rep about its LP fraction of each class.
+
+    Units go largest first (by the first imbalance row's weight, else the first row's,
+    else one each): to their cheapest rep (e.g. the current owner under a disruption
+    term) while that rep has room for at least half of the unit in its share of the
+    class, else to the rep furthest below its share.
+    """
+    k = _guide_row(rows)
+    start = model.unit_start
+    size = np.ones(model.n_units) if k is None else np.abs(rows.weight[start[:-1], k])
+    chosen = np.empty(model.n_units, dtype=np.int64)
+    order = np.lexsort((-size, classes.unit_class))
+    bounds = np.searchsorted(classes.unit_class[order], np.arange(classes.n_classes + 1))
+    cstart = classes.shape.unit_start
+    for c in range(classes.n_classes):
+        units = order[bounds[c] : bounds[c + 1]]
+        share = np.clip(fractions[cstart[c] : cstart[c + 1]], 0.0, None)
+        target = share / max(float(share.sum()), 1e-12) * float(size[units].sum())
+        given = np.zeros_like(target)
+        for u in units.tolist():
+            room = target - given
+            fits = room >= 0.5 * size[u]
+            if fits.any():
+                cost = np.where(fits, model.cost[start[u] : start[u + 1]], np.inf)
+                j = int(np.argmin(cost))
+            else:
+                j = int(np.argmax(room))
+            given[j] += size[u]
+            chosen[u] = start[u] + j
+    return chosen
+
+
+def _guide_row(rows: Rows) -> int | None:
+    balanced = np.flatnonzero(rows.is_max | rows.is_sum)
+    if balanced.size:
+        return int(balanced[0])
+    return 0 if rows.n_rows else None

@@ -1,0 +1,594 @@
+"""Forecast bands per book: what each rep's (or region's) book will sell next, with odds.
+
+[`forecast`][alloc.targets.forecast] turns a transactions table into, for each book, quantiles
+(p10, p50, p90 ...) of the total it will sell over the next ``horizon`` periods. The model
+is deliberately plain, so that it is robust on short and noisy books:
+
+* **Periods.** Values are summed per book and calendar period (``freq``, e.g. months).
+* **Seasonality** (only with at least two full seasons of history): the ratio of the
+  pooled series to its centred moving average, averaged by season position; each book's
+  own index is shrunk toward the pooled one by the number of seasons it has seen.
+* **Level and trend.** A book's level is the mean of its deseasonalised values over the
+  recent window (the last ``max(horizon, 6)`` periods, or fewer for books that started
+  later), shrunk toward its long-run share of the pooled level by an empirical-Bayes
+  weight (as far as the books' recent shifts look like noise); the trend is one pooled
+  log-linear slope over that window, shrunk toward zero by its t-statistic
+  (``g * max(0, 1 - 4/t^2)``), so a trend the data do not support is not projected, and
+  the projection is damped (by 0.8 per period ahead).
+* **Bands** come from a seeded block bootstrap over periods: the level is re-estimated
+  from resampled window periods and the future path is built from resampled relative
+  residuals; the period indices are shared by every book in a draw, so shocks common to
+  all books stay common. Each draw mixes a book's own residuals with residuals of the
+  books that have a full window (more of the pooled ones for short books), and short
+  books average fewer periods into their level, so their bands are wider. The pooled
+  slope is drawn from its sampling distribution.
+
+The helpers [`book_periods`][alloc.targets.forecasting.book_periods] and
+[`simulate_totals`][alloc.targets.forecasting.simulate_totals] are internal to alloc (shared
+with the back-test), not re-exported.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.validation import check_param, is_int, is_number
+
+__all__ = [
+    "BookHistory",
+    "book_periods",
+    "check_horizon",
+    "forecast",
+    "level_names",
+    "parse_freq",
+    "simulate_totals",
+    "summarise",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Bootstrap draws per book.
+N_SAMPLES = 2_000
+#: Periods in the recent window at least (fewer only when the history is shorter).
+MIN_WINDOW = 6
+#: Periods per bootstrap block: consecutive periods stay together.
+BLOCK = 3
+#: Weight of the pooled residuals against a book's own, in periods: a book with k
+#: periods in its window draws its own residuals with probability k / (k + POOL_WEIGHT).
+POOL_WEIGHT = 2
+#: A slope with t-statistic t is multiplied by max(0, 1 - TREND_SHRINK / t^2): a trend
+#: under two standard errors is not projected, a clear one nearly in full.
+TREND_SHRINK = 4.0
+#: Damping of the trend per period ahead (Gardner-McKenzie): a slope is never projected
+#: more than 1 / (1 - TREND_DAMPING) periods past the last one.
+TREND_DAMPING = 0.8
+#: Seasons of pooled pattern a book's own seasonal index is shrunk toward.
+SEASON_PRIOR = 3
+#: Seasonal indices are kept in this range, so a near-empty season position cannot blow
+#: up the deseasonalised values.
+SEASON_CLIP = (0.2, 5.0)
+
+
+@dataclass(frozen=True)
+class BookHistory:
+    """Values per book and period.
+
+    Attributes
+    ----------
+    books : pandas.Index
+        Book ids, sorted.
+    values : numpy.ndarray
+        Shape (books, periods): the summed values per book and period.
+    starts : pandas.DatetimeIndex
+        Start of each period; one more entry than periods (the last is the end).
+    season : int
+        Periods per season (12 for months, 4 for quarters, 52 for weeks, 7 for days),
+        0 when the frequency has no season.
+    """
+
+    books: pd.Index
+    values: FloatArray
+    starts: pd.DatetimeIndex
+    season: int
+
+
+def level_names(levels: object, owner: str) -> list[str]:
+    """Check quantile levels and return their column names (``0.1`` -> ``"p10"``)."""
+    items: list[Any] = (
+        list(levels)
+        if isinstance(levels, Sequence | np.ndarray) and not isinstance(levels, str)
+        else []
+    )
+    ok = (
+        len(items) > 0
+        and all(is_number(x) and 0 < float(x) < 1 for x in items)
+        and all(float(a) < float(b) for a, b in itertools.pairwise(items))
+    )
+    check_param(
+        "levels",
+        levels,
+        owner,
+        ok,
+        "increasing numbers strictly between 0 and 1, e.g. (0.1, 0.5, 0.9)",
+    )
+    names = [f"p{float(x) * 100:.10g}" for x in items]
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(
+            f"the 'levels' parameter of {owner} has levels too close to name apart: {levels!r}."
+        )
+    return names
+
+
+def _season_length(offset: object) -> int:
+    """Periods per year-like season for a pandas offset, 0 when there is none."""
+    name = type(offset).__name__
+    n = max(1, int(getattr(offset, "n", 1)))
+    if "Month" in name:
+        base = 12
+    elif "Quarter" in name:
+        base = 4
+    elif name == "Week":
+        base = 52
+    elif name in ("Day", "BusinessDay"):
+        base = 7 if name == "Day" else 5
+    else:
+        return 0
+    return base // n if base % n == 0 and base // n > 1 else 0
+
+
+def _columns(history: object, by: object, date: object, value: object, owner: str) -> None:
+    if not isinstance(history, pd.DataFrame):
+        raise InvalidParameterError(
+            f"the 'history' parameter of {owner} must be a pandas DataFrame of transactions; "
+            f"got {type(history).__name__}."
+        )
+    missing = [
+        f"{name}={col!r}"
+        for name, col in (("by", by), ("date", date), ("value", value))
+        if not isinstance(col, str) or col not in history.columns
+    ]
+    if missing:
+        raise InvalidProblemError(
+            f"the history of {owner} has no column for {', '.join(missing)}; available "
+            f"columns: {format_ids(history.columns, limit=12)}."
+        )
+    if history.empty:
+        raise InvalidProblemError(f"the history of {owner} has no rows; give some transactions.")
+
+
+def _clean(
+    history: pd.DataFrame, by: str, date: str, value: str, owner: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parsed dates, numeric values and book ids, or an error naming the bad rows."""
+    raw_dates = history[date]
+    try:
+        dates = pd.to_datetime(raw_dates, errors="coerce")
+    except (TypeError, ValueError):  # pragma: no cover - coerce turns most failures into NaT
+        dates = pd.Series(pd.NaT, index=history.index)
+    bad = dates.isna().to_numpy()
+    if bad.any():
+        raise InvalidProblemError(
+            f"the {date!r} column of {owner}'s history has dates that do not parse (or are "
+            f"missing) in rows {format_ids(history.index[bad])}: "
+            f"{format_ids(raw_dates[bad].unique().tolist())}; fix or drop those rows."
+        )
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    numbers = pd.to_numeric(history[value], errors="coerce")
+    bad = ~np.isfinite(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+    if bad.any():
+        raise InvalidProblemError(
+            f"the {value!r} column of {owner}'s history has non-numeric, missing or infinite "
+            f"values in rows {format_ids(history.index[bad])}: "
+            f"{format_ids(history[value][bad].unique().tolist())}; give every row a number."
+        )
+    ids = history[by]
+    bad = ids.isna().to_numpy()
+    if bad.any():
+        raise InvalidProblemError(
+            f"the {by!r} column of {owner}'s history is missing in rows "
+            f"{format_ids(history.index[bad])}; give every row a book."
+        )
+    return dates, numbers.astype(np.float64), ids
+
+
+def parse_freq(freq: object, owner: str) -> Any:
+    """The pandas offset of ``freq``, or ``InvalidParameterError`` naming it."""
+    try:
+        return to_offset(freq)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"the 'freq' parameter of {owner} must be a pandas frequency such as 'MS', 'QS' "
+            f"or 'W'; got {freq!r}."
+        ) from exc
+
+
+def book_periods(
+    history: pd.DataFrame,
+    by: str,
+    date: str,
+    value: str,
+    freq: str,
+    owner: str,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> BookHistory:
+    """Sum a transactions table per book and period.
+
+    Periods run from the period holding the first date (or ``start``) to the one holding
+    the last date, or up to ``end`` (exclusive, on a period boundary) when given; rows
+    outside ``[start, end)`` are left out. Raises alloc errors naming bad columns,
+    dates, values and book ids.
+    """
+    _columns(history, by, date, value, owner)
+    offset = parse_freq(freq, owner)
+    dates, numbers, ids = _clean(history, by, date, value, owner)
+    keep = np.ones(len(dates), dtype=bool)
+    if start is not None:
+        keep &= (dates >= start).to_numpy()
+    if end is not None:
+        keep &= (dates < end).to_numpy()
+    if not keep.any():
+        asked = " and ".join(
+            x
+            for x in (
+                f"on or after {start.date()}" if start is not None else "",
+                f"before {end.date()}" if end is not None else "",
+            )
+            if x
+        )
+        raise InvalidProblemError(
+            f"the history of {owner} has no rows {asked} (it runs from {dates.min().date()} "
+            f"to {dates.max().date()}); move the cutoff or give more history."
+        )
+    dates, numbers, ids = dates[keep], numbers[keep], ids[keep]
+    first = offset.rollback(dates.min().normalize()) if start is None else start
+    last = dates.max()
+    stop = end if end is not None else offset.rollforward(last.normalize() + pd.Timedelta(days=1))
+    if offset.is_on_offset(stop) and stop <= last:  # pragma: no cover - defensive
+        stop = stop + offset
+    starts = pd.date_range(first, stop, freq=offset)
+    if len(starts) < 2 or starts[-1] < stop:
+        starts = pd.DatetimeIndex(starts.append(pd.DatetimeIndex([stop])))
+    position = np.searchsorted(starts.to_numpy(), dates.to_numpy(), side="right") - 1
+    books = pd.Index(sorted(pd.unique(ids.to_numpy()), key=_sort_key), name=by)
+    row = books.get_indexer(ids.to_numpy())
+    values = np.zeros((len(books), len(starts) - 1))
+    np.add.at(values, (row, position), numbers.to_numpy())
+    return BookHistory(books, values, starts, _season_length(offset))
+
+
+def _sort_key(x: Any) -> tuple[str, Any]:
+    return (type(x).__name__, x)
+
+
+def _seasonal_index(values: FloatArray, season: int) -> tuple[FloatArray, FloatArray]:
+    """Ratio-to-moving-average seasonal index per row, shape (rows, season).
+
+    Returns the index (1 where a position has no ratio) and the number of ratios
+    behind each position.
+    """
+    rows, periods = values.shape
+    if season % 2:
+        kernel = np.ones(season) / season
+    else:
+        kernel = np.r_[0.5, np.ones(season - 1), 0.5] / season
+    half = len(kernel) // 2
+    windows = np.lib.stride_tricks.sliding_window_view(values, len(kernel), axis=1)
+    average = windows @ kernel
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = values[:, half : periods - half] / average
+    ratio[~np.isfinite(ratio) | (average <= 0)] = np.nan
+    positions = np.arange(half, periods - half) % season
+    index = np.ones((rows, season))
+    count = np.zeros((rows, season))
+    for p in range(season):
+        block = ratio[:, positions == p]
+        finite = np.isfinite(block)
+        count[:, p] = finite.sum(axis=1)
+        total = np.where(finite, block, 0.0).sum(axis=1)
+        mean = total / np.maximum(count[:, p], 1)
+        index[:, p] = np.where(count[:, p] > 0, mean, 1.0)
+    index /= index.mean(axis=1, keepdims=True)
+    return index, count
+
+
+def _seasons(values: FloatArray, season: int) -> FloatArray:
+    """Per-book seasonal index (books, season); ones when history is under two seasons."""
+    n, periods = values.shape
+    if season < 2 or periods < 2 * season:
+        return np.ones((n, max(season, 1)))
+    pooled, _ = _seasonal_index(values.sum(axis=0, keepdims=True), season)
+    own, count = _seasonal_index(values, season)
+    weight = count / (count + SEASON_PRIOR)
+    mixed = weight * own + (1 - weight) * pooled
+    mixed /= mixed.mean(axis=1, keepdims=True)
+    return np.clip(mixed, *SEASON_CLIP)
+
+
+def _trend(levels: FloatArray) -> tuple[float, float]:
+    """Pooled log-linear slope per period over the window, shrunk, and its standard error."""
+    total = levels.sum(axis=0)
+    k = total.size
+    if k < 4 or (total <= 0).any():
+        return 0.0, 0.0
+    t = np.arange(k) - (k - 1) / 2
+    y = np.log(total)
+    slope = float(t @ (y - y.mean()) / (t @ t))
+    resid = y - y.mean() - slope * t
+    se = math.sqrt(float(resid @ resid) / (k - 2) / float(t @ t))
+    if se <= 1e-12 * max(1.0, abs(slope)):
+        return slope, 0.0
+    if slope == 0:
+        return 0.0, se
+    tstat2 = (slope / se) ** 2
+    return slope * max(0.0, 1 - TREND_SHRINK / tstat2), se
+
+
+def _shrink_levels(
+    deseason: FloatArray,
+    level: FloatArray,
+    resid: FloatArray,
+    first: npt.NDArray[np.int64],
+    k_book: npt.NDArray[np.int64],
+    in_window: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray]:
+    """Recent levels shrunk toward each book's long-run share of the pooled level.
+
+    A book's recent share ``r`` of the pooled window level is noisy; its share ``l`` of
+    the pooled values over all its active periods is steadier but may be stale. The
+    level uses ``w r + (1 - w) l`` with the empirical-Bayes weight
+    ``w = tau^2 / (tau^2 + s^2)``: ``s^2`` is the sampling variance of ``r / l - 1``
+    from the book's residuals, ``tau^2`` the part of the spread of ``r / l - 1`` across
+    books that noise does not explain; no book moves more than ``s`` (limited
+    translation). Books whose window is their whole history keep their recent level.
+
+    Also returns, per book, the standard error of the shrunk level over that of the
+    recent mean: ``sqrt(w^2 + (1 - w^2) k / n)`` for a window of ``k`` periods out of
+    ``n`` (the long-run mean includes the window), so the bootstrap does not draw the
+    level more loosely than it was estimated.
+    """
+    periods = deseason.shape[1]
+    pooled_level = float(level.sum())
+    active_span = periods - first
+    mask = np.arange(periods)[None, :] >= first[:, None]
+    long_book = (deseason * mask).sum(axis=1)
+    long_pooled = (deseason.sum(axis=0)[None, :] * mask).sum(axis=1)
+    eligible = (active_span > k_book) & (k_book > 1) & (long_book > 0) & (long_pooled > 0)
+    unshrunk = np.ones(level.shape)
+    if pooled_level <= 0 or not eligible.any():
+        return level, unshrunk
+    with np.errstate(invalid="ignore", divide="ignore"):
+        long_share = np.where(eligible, long_book / long_pooled, 0.0)
+        recent_share = level / pooled_level
+        spread = np.where(eligible, recent_share / long_share - 1, 0.0)
+        variance = (resid**2 * in_window).sum(axis=1) / np.maximum(k_book - 1, 1)
+        noise = np.where(eligible, variance * (1 / k_book - 1 / active_span), 0.0)
+    signal = max(0.0, float(np.mean(spread[eligible] ** 2 - noise[eligible])))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(eligible & (noise > 0), signal / (signal + noise), 1.0)
+    # Limited translation (Efron-Morris): no book moves more than one standard error
+    # from its own recent share, so one real shift among many steady books survives.
+    error = np.sqrt(noise)
+    shrunk = np.clip(weight * spread, spread - error, spread + error)
+    shares = np.where(eligible, long_share * (1 + shrunk), recent_share)
+    if shares.sum() <= 0:  # pragma: no cover - eligible books have positive shares
+        return level, unshrunk
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = np.where(spread != 0, shrunk / spread, weight)
+        ratio = k_book / np.maximum(active_span, 1)
+    scale = np.where(eligible, np.sqrt(kept**2 + (1 - kept**2) * ratio), 1.0)
+    return pooled_level * shares / shares.sum(), scale
+
+
+def _blocks(rng: np.random.Generator, draws: int, length: int, span: int) -> npt.NDArray[np.int64]:
+    """Period indices in [0, span): circular blocks of BLOCK periods, shape (draws, length)."""
+    block = min(BLOCK, span)
+    n_blocks = -(-length // block)
+    starts = rng.integers(0, span, size=(draws, n_blocks, 1))
+    return ((starts + np.arange(block)) % span).reshape(draws, -1)[:, :length]
+
+
+def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[FloatArray, FloatArray]:
+    """Bootstrap draws of each book's total over the next ``horizon`` periods.
+
+    Returns
+    -------
+    samples : numpy.ndarray
+        Shape (books, N_SAMPLES).
+    point : numpy.ndarray
+        The point forecast per book (no resampling).
+    """
+    values = history.values
+    n, periods = values.shape
+    season = history.season
+    index = _seasons(values, season)
+    width = max(season, 1)
+    position = np.arange(periods + horizon) % width
+    deseason = values / index[:, position[:periods]]
+    k = min(periods, max(horizon, MIN_WINDOW))
+    window = deseason[:, periods - k :]
+    active = values != 0
+    first = np.where(active.any(axis=1), active.argmax(axis=1), periods)
+    k_book = np.clip(periods - first, 0, k)
+    in_window = np.arange(k)[None, :] >= (k - k_book)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.where(k_book > 0, (window * in_window).sum(axis=1) / np.maximum(k_book, 1), 0.0)
+    full = k_book == k
+    slope, slope_se = _trend(window[full] if full.any() else window)
+    centre = np.arange(k) - (k - 1) / 2
+    fitted = level[:, None] * np.exp(slope * centre)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resid = np.where(in_window & (fitted > 0), window / fitted - 1, 0.0)
+    level, level_scale = _shrink_levels(deseason, level, resid, first, k_book, in_window)
+    # Residuals about a mean of k values are too small by sqrt((k - 1) / k); the
+    # leverage-adjusted residuals (Davison & Hinkley 1997, 6.2) put the spread back.
+    # A period never sells less than nothing: the adjustment stops at -1 (a residual
+    # below -1, from refunds, is left as it is).
+    adjusted = resid * np.sqrt(k_book / np.maximum(k_book - 1, 1))[:, None]
+    resid = np.where(adjusted < -1, np.minimum(resid, -1.0), adjusted)
+    # Damped trend: period h ahead grows by phi + phi^2 + ... + phi^(h+1) slopes.
+    ahead = (k - 1) / 2 + np.cumsum(TREND_DAMPING ** np.arange(1, horizon + 1))
+    future_season = index[:, position[periods:]]
+    point = (level[:, None] * np.exp(slope * ahead)[None, :] * future_season).sum(axis=1)
+
+    rng = np.random.default_rng(seed)
+    draws = N_SAMPLES
+    level_idx = _blocks(rng, draws, k, k)
+    path_idx = _blocks(rng, draws, horizon, k)
+    pool = np.flatnonzero(full) if full.any() else np.arange(n)
+    slopes = slope + slope_se * rng.standard_normal(draws)
+    own_share = k_book / (k_book + POOL_WEIGHT)
+    samples = np.empty((n, draws))
+    growth = np.exp(slopes[:, None] * ahead[None, :])  # (draws, horizon)
+    for b in range(n):
+        if level[b] == 0 and not active[b].any():
+            samples[b] = 0.0
+            continue
+        level_res = _mixed(rng, resid, b, level_idx, in_window[b], own_share[b], pool)
+        take = np.arange(k)[None, :] < k_book[b]
+        drift = (level_res * take).sum(axis=1) / max(k_book[b], 1)
+        level_draw = level[b] * (1 + level_scale[b] * drift)
+        path_res = _mixed(rng, resid, b, path_idx, in_window[b], own_share[b], pool)
+        path = level_draw[:, None] * growth * future_season[b][None, :] * (1 + path_res)
+        samples[b] = path.sum(axis=1)
+    return samples, point
+
+
+def _mixed(
+    rng: np.random.Generator,
+    resid: FloatArray,
+    book: int,
+    idx: npt.NDArray[np.int64],
+    own_periods: npt.NDArray[np.bool_],
+    own_share: float,
+    pool: npt.NDArray[np.int64],
+) -> FloatArray:
+    """Residuals at the drawn periods: the book's own, or a pooled book's at that period."""
+    donor = pool[rng.integers(0, pool.size, size=idx.shape)]
+    use_own = (rng.random(idx.shape) < own_share) & own_periods[idx]
+    return np.where(use_own, resid[book][idx], resid[donor, idx])
+
+
+def forecast(
+    history: pd.DataFrame,
+    *,
+    by: str,
+    date: str = "date",
+    value: str = "amount",
+    horizon: int,
+    freq: str = "MS",
+    levels: Sequence[float] = (0.1, 0.5, 0.9),
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Quantiles of each book's total over the next ``horizon`` periods.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Transactions, one row each, with a book column, a date column and a value column.
+    by : str
+        Column naming the book (rep, territory, region...) each row belongs to.
+    date : str, default "date"
+        Column of dates (anything `pandas.to_datetime` parses).
+    value : str, default "amount"
+        Column of amounts (numbers; refunds may be negative).
+    horizon : int
+        Periods ahead to forecast the total of, >= 1 and at most the periods in the
+        history.
+    freq : str, default "MS"
+        Pandas frequency of the periods ("MS" months, "QS" quarters, "W" weeks...). The
+        history runs from the period of its first date to that of its last date; a
+        partial last period counts as a full one, so cut the history at a period
+        boundary.
+    levels : sequence of float, default (0.1, 0.5, 0.9)
+        Quantile levels, increasing, strictly between 0 and 1. Ask for more levels
+        (e.g. ``numpy.arange(0.05, 1, 0.05)``) to make `set_quotas`'s odds finer.
+    seed : int, default 0
+        Seed of the bootstrap; the same inputs and seed give the same bands.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by book (sorted, named ``by``), with one column per level named after it
+        (``p10``, ``p50``, ``p90`` by default) and the columns ``forecast`` (the point
+        forecast), ``periods`` (periods since the book's first non-zero value; fewer
+        than the window means a short book with wider bands) and ``all_zero`` (the book
+        sold nothing in the history; its quantiles are 0).
+
+    Raises
+    ------
+    InvalidProblemError
+        Unknown ``by``, ``date`` or ``value`` columns, dates that do not parse,
+        non-numeric or missing values, missing book ids, no rows, or a horizon longer
+        than the history (each named in the message).
+    InvalidParameterError
+        A bad ``horizon``, ``freq``, ``levels`` or ``seed``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from alloc.targets import forecast
+    >>> sales = pd.DataFrame({
+    ...     "rep": ["ann"] * 12 + ["bob"] * 12,
+    ...     "date": list(pd.date_range("2024-01-01", periods=12, freq="MS")) * 2,
+    ...     "amount": [100, 110, 90, 105, 95, 100, 108, 92, 101, 99, 104, 97] * 2})
+    >>> fc = forecast(sales, by="rep", horizon=3)
+    >>> list(fc.columns)
+    ['p10', 'p50', 'p90', 'forecast', 'periods', 'all_zero']
+    >>> bool((fc["p10"] < fc["p50"]).all() and (fc["p50"] < fc["p90"]).all())
+    True
+    """
+    owner = "forecast"
+    check_param("horizon", horizon, owner, is_int(horizon) and horizon >= 1, "an integer >= 1")
+    check_param("seed", seed, owner, is_int(seed) and seed >= 0, "an integer >= 0")
+    names = level_names(levels, owner)
+    books = book_periods(history, by, date, value, freq, owner)
+    check_horizon(books, int(horizon), owner)
+    samples, point = simulate_totals(books, int(horizon), int(seed))
+    return summarise(books, samples, point, [float(x) for x in levels], names, int(horizon))
+
+
+def check_horizon(books: BookHistory, horizon: int, owner: str) -> None:
+    """Raise ``InvalidProblemError`` when ``horizon`` is longer than the history."""
+    periods = books.values.shape[1]
+    if horizon > periods:
+        raise InvalidProblemError(
+            f"the horizon of {owner} ({horizon} periods) is longer than the history "
+            f"({periods} periods, {books.starts[0].date()} to {books.starts[-1].date()}); "
+            "shorten the horizon or give more history."
+        )
+
+
+def summarise(
+    books: BookHistory,
+    samples: FloatArray,
+    point: FloatArray,
+    levels: list[float],
+    names: list[str],
+    horizon: int,
+) -> pd.DataFrame:
+    """The forecast table: quantiles of the samples, point forecast, short and zero books."""
+    quantiles = (
+        np.quantile(samples, levels, axis=1).T if samples.size else np.zeros((0, len(levels)))
+    )
+    table = pd.DataFrame(quantiles, index=books.books, columns=names)
+    active = books.values != 0
+    periods = books.values.shape[1]
+    first = np.where(active.any(axis=1), active.argmax(axis=1), periods)
+    table["forecast"] = point
+    table["periods"] = (periods - first).astype(np.int64)
+    table["all_zero"] = ~active.any(axis=1)
+    table.attrs["horizon"] = horizon
+    return table
