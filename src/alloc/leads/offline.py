@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,7 @@ class Hindsight:
         return max(0.0, (self.bound - self.expected_value) / self.bound)
 
 
-def _model(inputs: LeadInputs, fairness: float, integral: bool):  # type: ignore[no-untyped-def]
+def _model(inputs: LeadInputs, fairness: float, integral: bool) -> Any:
     import highspy
     from scipy.sparse import csr_matrix, vstack
 
@@ -148,7 +149,7 @@ def _model(inputs: LeadInputs, fairness: float, integral: bool):  # type: ignore
     return highs
 
 
-def _read(highs, integral: bool, k: int) -> tuple[str, np.ndarray | None, float | None]:  # type: ignore[no-untyped-def]
+def _read(highs: Any, integral: bool, k: int) -> tuple[str, np.ndarray | None, float | None]:
     import highspy
 
     status = highs.getModelStatus()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.errors import InvalidParameterError, InvalidProblemError, SolverError, format_ids
 from alloc.solvers.deadline import Deadline
 from alloc.validation import check_param, is_real_at_least
 
@@ -238,7 +238,7 @@ def plan_prospecting(
     if (table["planned_hours"] > table["free_hours"] + 1e-6).any() or plan[
         "prospect_id"
     ].duplicated().any():
-        raise AssertionError("plan_prospecting: the solver's plan breaks a rep's free hours")
+        raise SolverError("plan_prospecting: HiGHS returned a plan that breaks a rep's free hours")
     return ProspectPlan(
         status,
         plan,
