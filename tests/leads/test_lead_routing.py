@@ -195,3 +195,21 @@ def test_every_pair_combination_of_tiny_caps_is_handled() -> None:
             sim = al.simulate(leads, reps, router, win_prob)
             assert sim.by_rep["cap_breaches"].sum() == 0
             assert sim.routes["reason"].notna().all()
+
+
+@pytest.mark.parametrize(
+    "router",
+    [al.RoundRobin(), al.LeastLoaded(), al.BestFit(), al.ExpectedValue()],
+    ids=lambda r: r.name,
+)
+def test_exact_ties_go_to_the_first_rep_in_the_seed_rotated_order(router: al.BaseRouter) -> None:
+    leads = pd.DataFrame({"lead_id": [0], "arrival": [0], "value": [1000.0]})
+    reps = pd.DataFrame({"rep_id": ["a", "b", "c"], "daily_cap": [5, 5, 5]})
+    win_prob = pd.DataFrame(
+        {"lead_id": [0, 0, 0], "rep_id": ["a", "b", "c"], "p_win": [0.3, 0.3, 0.3]}
+    )
+    chosen = [
+        al.simulate(leads, reps, router, win_prob, seed=s).routes["rep_id"].iloc[0]
+        for s in range(3)
+    ]
+    assert chosen == ["a", "b", "c"]

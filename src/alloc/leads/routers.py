@@ -316,9 +316,16 @@ class BestFit(BaseRouter):
         super().__init__(name=name)
 
     def route(self, batch: PeriodBatch, state: RoutingState) -> Decision:
-        score = batch.expected - state.tie_order()[None, :] * 1e-12
-        assign = route_by_score(score, state.cap)
+        assign = _route_in_tie_order(batch.expected, state)
         return Decision(assign, np.zeros(assign.size, dtype=bool))
+
+
+def _route_in_tie_order(score: np.ndarray, state: RoutingState) -> np.ndarray:
+    """[`route_by_score`][alloc.leads.batching.route_by_score] with the reps in the seed's
+    tie order, so exact ties go to the first rep in that order."""
+    order = np.argsort(state.tie_order(), kind="stable")
+    chosen = route_by_score(score[:, order], state.cap[order])
+    return np.where(chosen >= 0, order[np.maximum(chosen, 0)], -1)
 
 
 def _fairness_ok(value: object) -> bool:
@@ -403,8 +410,7 @@ class ExpectedValue(BaseRouter):
             prices = np.zeros(state.rep_ids.size)
         state.memory["forecast"] = expected
         state.memory["prices"] = prices
-        score = expected - prices[None, :] - state.tie_order()[None, :] * 1e-12
-        assign = route_by_score(score, state.cap)
+        assign = _route_in_tie_order(expected - prices[None, :], state)
         after = state.total + int((assign >= 0).sum())
         target = state.weight_share * after
         if batch.period == state.n_periods - 1:
@@ -422,8 +428,4 @@ class ExpectedValue(BaseRouter):
 
 def default_routers(fairness: float = 0.1) -> list[BaseRouter]:
     """The four routers, from the naive to the optimised (for comparisons)."""
-    if not math.isfinite(fairness):
-        raise InvalidParameterError(
-            f"the 'fairness' parameter of default_routers must be finite; got {fairness!r}."
-        )
     return [RoundRobin(), LeastLoaded(), BestFit(), ExpectedValue(fairness)]
