@@ -191,7 +191,7 @@ def hindsight(
         its weight share.
     method : {"mip", "lp"}
         ``"lp"``: the LP relaxation only (a bound; 20,000 leads x 10 eligible reps take
-        about 20 s). ``"mip"``: the LP relaxation, then HiGHS branch-and-cut with the
+        8-35 s). ``"mip"``: the LP relaxation, then HiGHS branch-and-cut with the
         time left for a plan (and a tighter bound); on long horizons the MIP may find
         no plan in time, and the result is then the LP bound (status ``"BOUND"``).
     time_limit : float
