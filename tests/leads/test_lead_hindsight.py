@@ -10,6 +10,7 @@ import pytest
 
 import alloc.leads as al
 from alloc.errors import InvalidParameterError
+from alloc.leads.offline import HINDSIGHT_LEFT_OUT
 
 
 def _brute_force(
@@ -110,3 +111,32 @@ def test_hindsight_parameters_are_checked() -> None:
         al.hindsight(s.leads, s.reps, s.win_prob, time_limit=0)
     with pytest.raises(ValueError, match="fairness"):
         al.hindsight(s.leads, s.reps, s.win_prob, fairness=20)
+
+
+def test_hindsight_says_why_each_lead_is_left_out() -> None:
+    leads = pd.DataFrame(
+        {"lead_id": [1, 2, 3, 4], "arrival": [0, 0, 5, 5], "value": [1.0, 2.0, 3.0, 4.0]}
+    )
+    # Rep b has no room and no weight: its window is empty, which lets a take leads.
+    reps = pd.DataFrame({"rep_id": ["a", "b"], "daily_cap": [1, 0], "weight": [1.0, 0.0]})
+    win_prob = pd.DataFrame(
+        {
+            "lead_id": [1, 1, 2, 2, 3],
+            "rep_id": ["a", "b", "a", "b", "b"],
+            "p_win": [0.5, 0.6, 0.2, 0.9, 0.4],
+        }
+    )
+    best = al.hindsight(leads, reps, win_prob, fairness=0.5)
+    assert best.status == "OPTIMAL" and best.routes is not None
+    assert best.routes["reason"].tolist() == [
+        "hindsight optimum",
+        al.FALLBACK_AT_CAP,
+        al.FALLBACK_AT_CAP,
+        al.FALLBACK_NO_REP,
+    ]
+    # A window that the value would break makes the optimum leave a lead out by choice.
+    reps2 = pd.DataFrame({"rep_id": ["a", "b"], "daily_cap": [5, 5]})
+    win2 = pd.DataFrame({"lead_id": [1, 2, 3], "rep_id": ["a", "a", "b"], "p_win": [0.9, 0.9, 0.1]})
+    fair = al.hindsight(leads.iloc[:3], reps2, win2, fairness=0.1)
+    assert fair.routes is not None
+    assert sorted(fair.routes["reason"]) == sorted(["hindsight optimum"] * 2 + [HINDSIGHT_LEFT_OUT])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from alloc.leads.data import LeadInputs, WinProb, prepare_inputs
-from alloc.leads.reporting import fallback_reasons, rep_table, route_table
+from alloc.leads.reporting import FALLBACK_AT_CAP, FALLBACK_NO_REP, rep_table, route_table
 from alloc.solvers.deadline import Deadline
 from alloc.validation import check_fraction, check_param, is_real_at_least
 
@@ -257,10 +257,22 @@ def _with_routes(
     seed: int,
     seconds: float,
 ) -> Hindsight:
-    reason = np.where(assign >= 0, "hindsight optimum", HINDSIGHT_LEFT_OUT).astype(object)
     has_pair = np.zeros(inputs.n_leads, dtype=bool)
     has_pair[inputs.pair_lead] = True
-    reason = np.where(has_pair, reason, fallback_reasons(inputs, assign, reason))
+    # A lead left out while one of its reps still had room was left out by choice (the
+    # window); otherwise the caps left no room for it.
+    per = np.zeros((inputs.n_periods, inputs.n_reps), dtype=np.int64)
+    routed = assign >= 0
+    np.add.at(per, (inputs.period_of_lead[routed], assign[routed]), 1)
+    room = (
+        per[inputs.period_of_lead[inputs.pair_lead], inputs.pair_rep] < inputs.cap[inputs.pair_rep]
+    )
+    full = has_pair.copy()
+    full[inputs.pair_lead[room]] = False
+    reason = np.where(
+        routed, "hindsight optimum", np.where(full, FALLBACK_AT_CAP, HINDSIGHT_LEFT_OUT)
+    ).astype(object)
+    reason = np.where(has_pair, reason, FALLBACK_NO_REP)
     routes = route_table(inputs, assign, reason, seed)
     value = float(routes["expected_value"].sum())
     if bound is not None:

@@ -65,8 +65,9 @@ def route_table(
 
 
 def rep_table(inputs: LeadInputs, assign: np.ndarray, routes: pd.DataFrame) -> pd.DataFrame:
-    """One row per rep: leads, expected and won value, share against weight share, and
-    the number of periods in which the rep got more leads than its cap."""
+    """One row per rep: leads, expected and won value, share against weight share
+    (``share_gap`` = share / weight share - 1; 0 for every rep when no lead was routed),
+    and the number of periods in which the rep got more leads than its cap."""
     n_reps = inputs.n_reps
     routed = assign >= 0
     reps = assign[routed]
@@ -78,8 +79,8 @@ def rep_table(inputs: LeadInputs, assign: np.ndarray, routes: pd.DataFrame) -> p
     per_period = np.zeros((inputs.n_periods, n_reps), dtype=np.int64)
     np.add.at(per_period, (inputs.period_of_lead[routed], reps), 1)
     breaches = (per_period > inputs.cap[None, :]).sum(axis=0)
-    total = max(int(leads.sum()), 1)
-    share = leads / total
+    total = int(leads.sum())
+    share = leads / max(total, 1)
     return pd.DataFrame(
         {
             "rep_id": inputs.rep_ids,
@@ -88,7 +89,8 @@ def rep_table(inputs: LeadInputs, assign: np.ndarray, routes: pd.DataFrame) -> p
             "won_value": won_value,
             "share": share,
             "weight_share": inputs.weight_share,
-            "share_gap": _share_gap(share, inputs.weight_share),
+            # Nothing routed: no rep was favoured, so no gap.
+            "share_gap": _share_gap(share, inputs.weight_share) if total else np.zeros(n_reps),
             "cap_breaches": breaches,
         }
     )
