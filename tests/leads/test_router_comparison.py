@@ -51,3 +51,15 @@ def test_bad_arguments_are_refused_before_any_task() -> None:
 
     with ThreadPoolExecutor(1) as pool, pytest.raises(InvalidParameterError, match="picklable"):
         al.compare_routers(STREAM, [Unpicklable()], executor=pool)
+
+
+def test_alloc_compare_runs_lead_streams_through_compare_routers() -> None:
+    import alloc
+
+    routers = [al.RoundRobin(), al.ExpectedValue()]
+    direct = al.compare_routers({"q": STREAM}, routers, seeds=[0, 1], executor="serial")
+    via = alloc.compare({"q": STREAM}, routers, seeds=[0, 1], executor="serial")
+    cols = [c for c in al.ROUTER_COLUMNS if c != "time"]
+    pd.testing.assert_frame_equal(direct[cols], via[cols])
+    with pytest.raises(InvalidParameterError, match="metrics"):
+        alloc.compare(STREAM, routers, executor="serial", metrics=["objective"])
