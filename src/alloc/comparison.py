@@ -206,6 +206,11 @@ def compare(
 ) -> pd.DataFrame:
     """Run every policy on every problem with every seed; return a tidy DataFrame.
 
+    Lead streams ([`alloc.leads.LeadScenario`][alloc.leads.LeadScenario], one or a list or
+    dict of them) with lead routers as ``policies`` are handed to
+    [`alloc.leads.compare_routers`][alloc.leads.compare_routers], which returns its own
+    columns (``stream, router, seed``, expected and won value, share gaps, cap breaches).
+
     Parameters
     ----------
     problems : dict name -> Problem, list of Problem, or Problem
@@ -222,11 +227,6 @@ def compare(
         as given and not shut down.
     metrics : list of str, optional
         Which [`alloc.evaluate`][alloc.metrics.evaluate] figures to keep (default: all of them).
-
-    Lead streams ([`alloc.leads.LeadScenario`][alloc.leads.LeadScenario], one or a list or
-    dict of them) with lead routers as ``policies`` are handed to
-    [`alloc.leads.compare_routers`][alloc.leads.compare_routers], which returns its own
-    columns (``stream, router, seed``, expected and won value, share gaps, cap breaches).
 
     Returns
     -------
