@@ -16,7 +16,8 @@ the fairness repair; the input checks before it are excluded), on this machine, 
 load is printed beside it.
 
 With ``--dask N``, the five routers also run with N seeds (won/lost draws and tie
-order) on the first stream through ``alloc.leads.compare_routers`` on a
+order) on the first stream through ``alloc.compare`` (which hands lead streams to
+``alloc.leads.compare_routers``) on a
 ``dask.distributed.LocalCluster`` (one single-threaded worker per core); the table
 gives the mean and spread per router.
 
@@ -38,6 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import alloc
 import alloc.leads as al
 from _common import commit
 
@@ -152,7 +154,7 @@ def run_dask(seed: int, n_seeds: int, lines: list[str]) -> None:
     with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True) as cluster:
         with Client(cluster) as client:
             t0 = time.perf_counter()
-            table = al.compare_routers(
+            table = alloc.compare(
                 {f"seed{seed}": stream},
                 routers(),
                 seeds=range(n_seeds),
@@ -169,7 +171,7 @@ def run_dask(seed: int, n_seeds: int, lines: list[str]) -> None:
         cap_breaches=("cap_breaches", "sum"),
     )
     lines.append(
-        f"compare_routers on a Dask LocalCluster ({cores} workers): 5 routers x {n_seeds} seeds "
+        f"alloc.compare on a Dask LocalCluster ({cores} workers): 5 routers x {n_seeds} seeds "
         f"on stream seed {seed}, {len(table)} simulations in {wall:.1f} s"
     )
     lines.append(
