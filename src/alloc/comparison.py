@@ -206,6 +206,11 @@ def compare(
 ) -> pd.DataFrame:
     """Run every policy on every problem with every seed; return a tidy DataFrame.
 
+    Lead streams ([`alloc.leads.LeadScenario`][alloc.leads.LeadScenario], one or a list or
+    dict of them) with lead routers as ``policies`` are handed to
+    [`alloc.leads.compare_routers`][alloc.leads.compare_routers], which returns its own
+    columns (``stream, router, seed``, expected and won value, share gaps, cap breaches).
+
     Parameters
     ----------
     problems : dict name -> Problem, list of Problem, or Problem
@@ -252,6 +257,12 @@ def compare(
     >>> table.groupby("policy", sort=False)["potential_max_dev"].mean().round(2).index.tolist()
     ['round robin', 'random', 'greedy']
     """
+    if _are_lead_streams(problems):
+        # Lead streams and routers: the same run, by alloc.leads (one row per simulation).
+        from alloc.leads.tournament import compare_routers
+
+        check_param("metrics", metrics, "compare", metrics is None, "None for lead streams")
+        return compare_routers(problems, policies, seeds, executor=executor)  # type: ignore[arg-type]
     named = _problems(problems)
     items = _policies(policies)
     seed_list = _seeds(seeds)
@@ -283,6 +294,21 @@ def compare(
     else:
         rows = _gather(executor, tasks)  # type: ignore[arg-type]
     return _frame(rows, keep, named)
+
+
+def _are_lead_streams(problems: object) -> bool:
+    """``problems`` holds [`alloc.leads.LeadScenario`][alloc.leads.LeadScenario] streams."""
+    from alloc.leads.generate import LeadScenario
+
+    if isinstance(problems, LeadScenario):
+        return True
+    if isinstance(problems, Mapping):
+        values = list(problems.values())
+    elif isinstance(problems, Sequence) and not isinstance(problems, (str, bytes)):
+        values = list(problems)
+    else:
+        return False
+    return bool(values) and all(isinstance(v, LeadScenario) for v in values)
 
 
 def _gather(executor: Executor, tasks: list[_Task]) -> list[dict[str, Any]]:
