@@ -352,7 +352,8 @@ def run_case(family: str, size: str, seed: int) -> dict[str, object]:
     else:
         row.update({"cpsat_status": "skipped", "cpsat_objective": math.nan})
     t = time.perf_counter()
-    row["lp_bound"], row["lp_status"] = lp_reference(problem, LP_SECONDS[size])
+    lp_seconds = float(os.environ.get("ROBUST_LP_SECONDS", LP_SECONDS[size]))
+    row["lp_bound"], row["lp_status"] = lp_reference(problem, lp_seconds)
     row["lp_s"] = time.perf_counter() - t
     row["peak_mb"] = peak_mb()
     return row
@@ -594,6 +595,11 @@ def main() -> None:
         action="store_true",
         help="leave out the plain CP-SAT baseline (its Python model dominates peak memory)",
     )
+    parser.add_argument(
+        "--lp-seconds",
+        type=float,
+        help="time for the reference LP bound (default 30 / 120 / 600 s by size)",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument(
         "--report", action="store_true", help="rewrite the .txt tables from the CSVs only"
@@ -624,6 +630,8 @@ def main() -> None:
         return
     if args.skip_cpsat:
         os.environ["ROBUST_SKIP_CPSAT"] = "1"  # read by the case processes
+    if args.lp_seconds is not None:
+        os.environ["ROBUST_LP_SECONDS"] = str(args.lp_seconds)
     sizes = args.sizes.split(",")
     families = args.families.split(",")
     for name in sizes + families:
