@@ -79,7 +79,7 @@ def _model(inputs: LeadInputs, fairness: float, integral: bool) -> Any:
     import highspy
     from scipy.sparse import csr_matrix, vstack
 
-    from alloc.solvers.mip import quiet_highs
+    from alloc.solvers.mip import add_rows, quiet_highs
 
     k = inputs.pair_lead.size
     n_reps = inputs.n_reps
@@ -137,15 +137,7 @@ def _model(inputs: LeadInputs, fairness: float, integral: bool) -> Any:
         highs.changeColsIntegrality(
             k, cols.astype(np.int32), np.full(k, highspy.HighsVarType.kInteger)
         )
-    highs.addRows(
-        matrix.shape[0],
-        row_lo,
-        row_hi,
-        matrix.nnz,
-        matrix.indptr[:-1].astype(np.int32),
-        matrix.indices.astype(np.int32),
-        matrix.data.astype(float),
-    )
+    add_rows(highs, matrix, row_lo, row_hi)
     return highs
 
 

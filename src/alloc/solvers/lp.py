@@ -35,7 +35,7 @@ import numpy as np
 from alloc.data.model import Model
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.lp_classes import Shape, classes_of, spread
-from alloc.solvers.mip import quiet_highs
+from alloc.solvers.mip import add_rows, quiet_highs
 from alloc.solvers.state import Rows
 
 __all__ = ["LpRelaxation", "LpSearch", "lp_relaxation"]
@@ -320,15 +320,7 @@ def _highs_of(layout: _Layout, matrix: Any) -> Any:
     highs.HandleUserInterrupt = True
     highs.addVars(n_cols, np.zeros(n_cols), np.concatenate([np.ones(P), caps]))
     highs.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), objective)
-    highs.addRows(
-        matrix.shape[0],
-        row_lo,
-        row_hi,
-        matrix.nnz,
-        matrix.indptr[:-1].astype(np.int32),
-        matrix.indices.astype(np.int32),
-        matrix.data.astype(float),
-    )
+    add_rows(highs, matrix, row_lo, row_hi)
     return highs
 
 

@@ -154,6 +154,19 @@ def solve_mip(
 _STDOUT_LOCK = threading.Lock()
 
 
+def add_rows(highs: Any, matrix: Any, row_lo: np.ndarray, row_hi: np.ndarray) -> None:
+    """Add the rows of a scipy CSR ``matrix`` with limits ``row_lo``/``row_hi`` to HiGHS."""
+    highs.addRows(
+        matrix.shape[0],
+        row_lo,
+        row_hi,
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data.astype(float),
+    )
+
+
 def quiet_highs(highspy: Any) -> Any:
     """A ``Highs`` instance with its output off.
 
@@ -217,15 +230,7 @@ def _build(model: Model, rows: Rows, idx: np.ndarray, start: np.ndarray | None) 
     highs.addVars(k, np.zeros(k), np.ones(k))
     highs.changeColsCost(k, col_ids, np.asarray(model.cost, dtype=float)[idx])
     highs.changeColsIntegrality(k, col_ids, np.full(k, highspy.HighsVarType.kInteger))
-    highs.addRows(
-        matrix.shape[0],
-        row_lo,
-        row_hi,
-        matrix.nnz,
-        matrix.indptr[:-1].astype(np.int32),
-        matrix.indices.astype(np.int32),
-        matrix.data.astype(float),
-    )
+    add_rows(highs, matrix, row_lo, row_hi)
     if start is not None:
         position = np.full(model.n_pairs, -1, dtype=np.int64)
         position[idx] = columns
