@@ -107,6 +107,10 @@ def test_tolerance_stops_as_soon_as_every_metric_is_within_it():
     one = rebalance(problem, incumbent, tolerance=0.3, time_limit=5)
     assert len(one.moves) == 1
     assert one.metrics["potential_max_dev"] <= 0.3 + 1e-12
+    # The bound is the trivial 0, and the result says why (no gap is given).
+    assert one.bound == 0.0 and one.gap is None
+    assert "with a tolerance" in one.bound_note
+    assert "no gap: the best bound (0, from deviations that are never negative" in one.summary()
 
 
 def test_tolerance_per_metric():

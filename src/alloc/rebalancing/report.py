@@ -228,7 +228,36 @@ def result(
         bound = -math.inf if tol is not None else bound
         if pure_imbalance:
             bound = max(bound, 0.0)
+    note = _bound_note(status, bound, tol is not None, pure_imbalance)
     stats = SolveStats(time=time.perf_counter() - t0, **stats_kw)
     return Result(
-        problem, status, assignment, objective, bound, " ".join(lines), stats, moves=moves
+        problem,
+        status,
+        assignment,
+        objective,
+        bound,
+        " ".join(lines),
+        stats,
+        moves=moves,
+        bound_note=note,
     )
+
+
+def _bound_note(status: Status, bound: float, tolerance: bool, pure_imbalance: bool) -> str:
+    """Where a rebalance's bound comes from, in words (``Result.bound_note``)."""
+    if status is Status.OPTIMAL:
+        return "proven optimal within the budgets by CP-SAT"
+    # Phrases that read after "from" when Result words an uninformative bound.
+    if tolerance and pure_imbalance:
+        return (
+            "deviations that are never negative (with a tolerance, rebalance seeks the "
+            "fewest moves that reach it, not a bound)"
+        )
+    if tolerance:
+        return (
+            "no bound: with a tolerance, rebalance seeks the fewest moves that reach it, "
+            "not a bound on the objective"
+        )
+    if pure_imbalance and bound <= 0:
+        return "deviations that are never negative (the only bound computed)"
+    return "CP-SAT's bound within the move budgets" if math.isfinite(bound) else ""
