@@ -180,3 +180,17 @@ def test_parse_flags_names_the_column_the_rows_and_the_values_it_cannot_read(
 def test_parse_flags_reads_any_iterable_and_an_empty_one() -> None:
     assert parse_flags(["y", "n"], column="c", what="t").tolist() == [True, False]
     assert parse_flags([], column="c", what="t").tolist() == []
+
+
+def test_named_items_names_lists_and_refuses_clashing_or_foreign_items() -> None:
+    from alloc.validation import named_items
+
+    kw = {"prefix": "p", "param": "things", "owner": "f", "expected": "ints"}
+    assert named_items(5, int, **kw) == {"p0": 5}
+    assert named_items({"a": 1, "b": 2}, int, **kw) == {"a": 1, "b": 2}
+    with pytest.raises(alloc.InvalidParameterError, match="distinct names"):
+        named_items({1: 1, "1": 2}, int, **kw)
+    with pytest.raises(alloc.InvalidParameterError, match="'things' parameter of f"):
+        named_items([1, "x"], int, **kw)
+    with pytest.raises(alloc.InvalidParameterError):
+        named_items([], int, **kw)

@@ -26,7 +26,7 @@ from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, format_ids
 from alloc.metrics import evaluate
 from alloc.policies import Policy, check_policy
-from alloc.validation import check_param, is_int
+from alloc.validation import check_param, is_int, named_items
 
 __all__ = ["FIXED_COLUMNS", "compare"]
 
@@ -66,28 +66,14 @@ def _run(task: _Task) -> dict[str, Any]:
 
 
 def _problems(problems: object) -> dict[str, Problem]:
-    if isinstance(problems, Problem):
-        named: dict[str, Any] = {"problem0": problems}
-    elif isinstance(problems, Mapping):
-        named = {str(k): v for k, v in problems.items()}
-        if len(named) != len(problems):
-            raise InvalidParameterError(
-                "the 'problems' parameter of compare must have distinct names; got "
-                f"{format_ids(list(problems))} (names clash as strings)."
-            )
-    elif isinstance(problems, Iterable) and not isinstance(problems, (str, bytes)):
-        named = {f"problem{i}": p for i, p in enumerate(problems)}
-    else:
-        named = {}
-    ok = bool(named) and all(isinstance(p, Problem) for p in named.values())
-    check_param(
-        "problems",
-        problems if not named else [type(p).__name__ for p in named.values()],
-        "compare",
-        ok,
-        "a non-empty dict name -> alloc.Problem or a list of alloc.Problem",
+    return named_items(
+        problems,
+        Problem,
+        prefix="problem",
+        param="problems",
+        owner="compare",
+        expected="a non-empty dict name -> alloc.Problem or a list of alloc.Problem",
     )
-    return named
 
 
 def _policies(policies: object) -> list[Policy]:

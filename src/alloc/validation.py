@@ -29,9 +29,41 @@ __all__ = [
     "is_int",
     "is_number",
     "is_real_at_least",
+    "named_items",
     "parse_flag",
     "parse_flags",
 ]
+
+
+def named_items(
+    value: object, kind: type, *, prefix: str, param: str, owner: str, expected: str
+) -> dict[str, Any]:
+    """One ``kind`` object, a list or a dict name -> object, as a dict of named items.
+
+    A single object is named ``{prefix}0``, a list ``{prefix}0, {prefix}1, ...``; dict
+    keys become strings and must stay distinct. Anything else, an empty collection or an
+    item of another type raises `InvalidParameterError` naming ``param`` of ``owner``.
+
+    >>> named_items([1, 2], int, prefix="n", param="xs", owner="f", expected="ints")
+    {'n0': 1, 'n1': 2}
+    """
+    if isinstance(value, kind):
+        named: dict[str, Any] = {f"{prefix}0": value}
+    elif isinstance(value, Mapping):
+        named = {str(k): v for k, v in value.items()}
+        if len(named) != len(value):
+            raise InvalidParameterError(
+                f"the {param!r} parameter of {owner} must have distinct names; got "
+                f"{format_ids(list(value))} (names clash as strings)."
+            )
+    elif isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        named = {f"{prefix}{i}": v for i, v in enumerate(value)}
+    else:
+        named = {}
+    ok = bool(named) and all(isinstance(v, kind) for v in named.values())
+    shown = value if not named else [type(v).__name__ for v in named.values()]
+    check_param(param, shown, owner, ok, expected)
+    return named
 
 
 def is_number(value: object) -> bool:

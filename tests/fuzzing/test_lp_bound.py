@@ -135,7 +135,9 @@ def test_class_lp_bound_is_valid_and_its_start_is_a_complete_plan(index: int) ->
         assert (model.pair_unit[plan] == np.arange(model.n_units)).all()
 
 
-def test_class_lp_matches_the_full_lp_when_classes_are_single_units() -> None:
+def test_class_lp_bound_never_exceeds_the_full_lp_value() -> None:
+    # Any duals give a Lagrangian value at most the LP's optimum (LP duality), so the
+    # class LP's bound on the full model can only be weaker, never above it.
     problem = alloc.datasets.make_problem(300, 6, seed=5)
     model = problem.model
     rows = Rows.from_model(model)

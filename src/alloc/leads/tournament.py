@@ -23,7 +23,7 @@ from alloc.errors import InvalidParameterError, format_ids
 from alloc.leads.generate import LeadScenario
 from alloc.leads.routers import Router, check_router
 from alloc.leads.simulation import simulate
-from alloc.validation import check_fraction, check_param, is_int
+from alloc.validation import check_fraction, check_param, is_int, named_items
 
 __all__ = ["ROUTER_COLUMNS", "compare_routers"]
 
@@ -72,23 +72,17 @@ def _run(task: _Task) -> dict[str, Any]:
 
 
 def _streams(streams: object) -> dict[str, LeadScenario]:
-    if isinstance(streams, LeadScenario):
-        named: dict[str, Any] = {"stream0": streams}
-    elif isinstance(streams, Mapping):
-        named = {str(k): v for k, v in streams.items()}
-    elif isinstance(streams, Iterable) and not isinstance(streams, (str, bytes)):
-        named = {f"stream{i}": v for i, v in enumerate(streams)}
-    else:
-        named = {}
-    ok = bool(named) and all(isinstance(v, LeadScenario) for v in named.values())
-    check_param(
-        "streams",
-        streams if not named else [type(v).__name__ for v in named.values()],
-        "compare_routers",
-        ok,
-        "a LeadScenario, or a non-empty list or dict name -> LeadScenario (leads, reps, win_prob)",
+    return named_items(
+        streams,
+        LeadScenario,
+        prefix="stream",
+        param="streams",
+        owner="compare_routers",
+        expected=(
+            "a LeadScenario, or a non-empty list or dict name -> LeadScenario "
+            "(leads, reps, win_prob)"
+        ),
     )
-    return named
 
 
 def _routers(routers: object) -> list[Router]:
