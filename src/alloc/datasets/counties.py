@@ -86,15 +86,16 @@ def load_counties(state: str) -> pd.DataFrame:
     >>> load_counties("north_carolina").set_index("customer_id").loc["37119", "name"]
     'Mecklenburg'
     """
-    check_param(
-        "state", state, "load_counties", state in MEASURES, f"one of {sorted(MEASURES)}"
-    )
+    check_param("state", state, "load_counties", state in MEASURES, f"one of {sorted(MEASURES)}")
     import shapely
 
     source = resources.files("alloc.datasets") / "data" / COUNTY_FILE.format(state=state)
     with source.open("rb") as handle:
         table = pd.read_csv(
-            handle, compression="gzip", dtype={"customer_id": str, "name": str}, keep_default_na=False
+            handle,
+            compression="gzip",
+            dtype={"customer_id": str, "name": str},
+            keep_default_na=False,
         )
     table["geometry"] = list(shapely.from_wkt(table.pop("wkt").to_numpy()))
     return table

@@ -94,7 +94,9 @@ def _points(value: Any, arg: str, metric: str) -> np.ndarray:
     try:
         points = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidProblemError(f"{arg} must hold numbers (pairs of coordinates): {exc}") from None
+        raise InvalidProblemError(
+            f"{arg} must hold numbers (pairs of coordinates): {exc}"
+        ) from None
     if points.ndim != 2 or points.shape[1] != 2:
         raise InvalidProblemError(
             f"{arg} must have shape (n, 2), one (x, y) or (lat, lon) pair per row; got shape "

@@ -59,7 +59,10 @@ def adjacency(
         Columns ``customer_id`` and ``neighbor_id``: each neighbouring pair in both
         directions, no unit paired with itself, sorted by ``customer_id`` then
         ``neighbor_id``. ``attrs["islands"]`` lists the units with no neighbour (also
-        named in a `DataWarning`).
+        named in a `DataWarning`); ``attrs["parts"]`` lists the connected parts of the
+        map (id lists, largest first; islands are parts of one unit), and a second
+        `DataWarning` names groups of several units that touch no other part (e.g.
+        Virginia's Eastern Shore).
 
     Raises
     ------
@@ -138,7 +141,9 @@ def _table(ids: pd.Index, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
     touched = np.zeros(len(ids), dtype=bool)
     touched[first] = True
     islands = ids[~touched].tolist()
+    parts = _parts(ids, first, second)
     frame.attrs["islands"] = islands
+    frame.attrs["parts"] = parts
     if islands:
         warnings.warn(
             f"{len(islands)} units have no neighbour (islands): {format_ids(islands)}. A "
@@ -148,7 +153,29 @@ def _table(ids: pd.Index, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
             DataWarning,
             stacklevel=3,
         )
+    detached = [part for part in parts[1:] if len(part) > 1]
+    if detached:
+        warnings.warn(
+            f"the map falls into {len(parts)} separate parts; besides the main part "
+            f"({len(parts[0])} units) and any islands, these groups touch no other part: "
+            + "; ".join(format_ids(part) for part in detached[:3])
+            + ". A territory cannot span two parts unless the neighbour table links them.",
+            DataWarning,
+            stacklevel=3,
+        )
     return frame
+
+
+def _parts(ids: pd.Index, first: np.ndarray, second: np.ndarray) -> list[list[Any]]:
+    """Connected parts of the neighbour graph, as id lists, largest first."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(ids)
+    graph = coo_matrix((np.ones(first.size), (first, second)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    order = np.argsort(-np.bincount(label), kind="stable")
+    return [ids[label == part].tolist() for part in order]
 
 
 def _sorted_by_id(frame: pd.DataFrame) -> pd.DataFrame:

@@ -171,16 +171,20 @@ def _check_polygons(shapes: np.ndarray, ids: pd.Index, arg: str) -> None:
     empty = shapely.is_empty(shapes)
     wrong = ~polygonal | empty
     if wrong.any():
-        shown = [f"{ids[i]!r} ({shapes[i].geom_type}{', empty' if empty[i] else ''})"
-                 for i in np.flatnonzero(wrong)[:5]]
+        shown = [
+            f"{ids[i]!r} ({shapes[i].geom_type}{', empty' if empty[i] else ''})"
+            for i in np.flatnonzero(wrong)[:5]
+        ]
         raise InvalidProblemError(
             f"{arg} must hold non-empty polygons or multipolygons; {int(wrong.sum())} are not: "
             f"{', '.join(shown)}. Use the units' areas, not their points or lines."
         )
     invalid = ~shapely.is_valid(shapes)
     if invalid.any():
-        shown = [f"{ids[i]!r} ({shapely.is_valid_reason(shapes[i])})"
-                 for i in np.flatnonzero(invalid)[:5]]
+        shown = [
+            f"{ids[i]!r} ({shapely.is_valid_reason(shapes[i])})"
+            for i in np.flatnonzero(invalid)[:5]
+        ]
         raise InvalidProblemError(
             f"{arg} has {int(invalid.sum())} invalid shapes: {', '.join(shown)}. Repair them "
             f"first, e.g. with shapely.make_valid(...) or geometry.buffer(0)."

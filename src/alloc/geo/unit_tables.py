@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -186,7 +185,9 @@ def _coordinates(frame: pd.DataFrame) -> pd.DataFrame:
     return places
 
 
-def _measures(frame: pd.DataFrame, measures: Sequence[str] | None, dropped: set[str]) -> pd.DataFrame:
+def _measures(
+    frame: pd.DataFrame, measures: Sequence[str] | None, dropped: set[str]
+) -> pd.DataFrame:
     if measures is None:
         return frame[[c for c in frame.columns if c not in dropped]].copy()
     names = [measures] if isinstance(measures, str) else list(measures)
