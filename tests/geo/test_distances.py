@@ -38,17 +38,24 @@ def test_haversine_one_degree_of_latitude_and_a_city_pair() -> None:
     assert paris_london[0, 0] == pytest.approx(343.5, abs=0.5)
 
 
-def test_haversine_blocks_agree_with_one_pass() -> None:
+def test_haversine_agrees_with_the_law_of_cosines_on_random_points() -> None:
     rng = np.random.default_rng(3)
     a = np.column_stack([rng.uniform(-80, 80, 3000), rng.uniform(-180, 180, 3000)])
     b = a[:400]
-    whole = distance_matrix(a, b, metric="haversine")  # 3000 x 400: several blocks
+    whole = distance_matrix(a, b, metric="haversine")
     lat1, lon1 = np.radians(a[:, :1]), np.radians(a[:, 1:])
     lat2, lon2 = np.radians(b[:, 0]), np.radians(b[:, 1])
     # Spherical law of cosines, an independent formula, accurate at these distances.
     cosine = np.sin(lat1) * np.sin(lat2) + np.cos(lat1) * np.cos(lat2) * np.cos(lon1 - lon2)
     reference = EARTH_RADIUS_KM * np.arccos(np.clip(cosine, -1, 1))
     assert np.allclose(whole, reference, atol=1e-3)
+
+
+def test_haversine_stays_accurate_at_a_metre() -> None:
+    # 1 m north along a meridian: 1e-3 km, where cosine formulas lose all precision.
+    step = 1e-3 / EARTH_RADIUS_KM * 180 / math.pi
+    d = distance_matrix([[52.0, 13.0]], [[52.0 + step, 13.0]], metric="haversine")
+    assert d[0, 0] == pytest.approx(1e-3, rel=1e-6)
 
 
 def test_dataframes_give_the_right_columns() -> None:
