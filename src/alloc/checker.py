@@ -302,11 +302,13 @@ def _check_rule(
     if isinstance(rule, R.Balance):
         share = _shares(problem, rule.metric, rule.share)
         load = rep_loads(problem, a, rule.metric)
-        tol = float(rule.tolerance)
+        low, high = rule.window
         return _rep_excess(
             rule,
-            "load outside the balance window",
-            _within(load, share * (1 - tol), share * (1 + tol)),
+            f"load outside the balance window (within {rule.window_text()})",
+            _within(
+                load, None if low is None else share * low, None if high is None else share * high
+            ),
         )
     if isinstance(rule, R.Spread):
         raw = customers[rule.flag_col]
