@@ -452,7 +452,9 @@ class Balance(Rule):
         if self.tolerance is not None:
             return f"+-{float(self.tolerance):.1%} of share"
         low, high = self.window
-        return f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}] x share"
+        low_text = "0" if low is None else f"{low:g}"
+        high_text = "inf" if high is None else f"{high:g}"
+        return f"[{low_text}, {high_text}] x share"
 
     @property
     def metrics(self) -> tuple[str, ...]:
