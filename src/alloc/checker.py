@@ -365,7 +365,7 @@ def _check_contiguous(problem: Problem, rule: Contiguous, a: pd.Series) -> list[
         out.append(
             Violation(
                 repr(rule),
-                f"rep {rep!r}'s territory is in {len(pieces)} pieces: customers "
+                f"the territory of rep {rep!r} is in {len(pieces)} pieces: customers "
                 f"{format_ids(cut)} are not connected to the rest",
                 tuple(cut),
                 float(len(cut)),
@@ -397,7 +397,10 @@ def _distance(a: np.ndarray, b: np.ndarray, haversine: bool) -> np.ndarray:
     if not haversine:
         return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
     lat1, lon1, lat2, lon2 = (np.radians(v) for v in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 

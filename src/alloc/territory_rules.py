@@ -141,7 +141,9 @@ class Contiguous(Rule):
         found = tables.customers.index.get_indexer(pd.Index(values[present], dtype=object))
         reps = tables.reps.index
         if (found < 0).any():
-            bad = [f"{r}->{v}" for r, v in zip(reps[present][found < 0], values[present][found < 0])]
+            wrong = found < 0
+            pairs = zip(reps[present][wrong], values[present][wrong], strict=True)
+            bad = [f"{r}->{v}" for r, v in pairs]
             raise InvalidProblemError(
                 f"{self!r}: reps[{self.base!r}] names base units that are not customers "
                 f"({format_ids(bad)}). Fix the ids or leave the base missing."

@@ -15,7 +15,6 @@ and the objective is ``sum(cost[pair]) + sum(term.weight * term.value(loads))``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-
 from typing import TYPE_CHECKING
 
 import numpy as np
