@@ -59,6 +59,8 @@ def _case(seed: int) -> dict[str, object]:
         "base": base,
         "window": (low, float(rng.choice([1.2, 1.3, 1.5]))),
         "tolerance": float(rng.choice([0.2, 0.3, 0.5])),
+        # Unequal shares make the reps distinct (the rep-indexed model, not the centre one).
+        "fte": rng.choice([1.0, 2.0], size=m) if rng.random() < 0.4 else None,
     }
 
 
@@ -70,6 +72,9 @@ def _problem(case: dict[str, object]) -> alloc.Problem:
         {"customer_id": ids, "x": xy[:, 0], "y": xy[:, 1], "a": case["a"], "b": case["b"]}
     )
     reps = pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)]})
+    fte = case["fte"]
+    if fte is not None:
+        reps["fte"] = fte
     base = case["base"]
     if base is not None:
         reps["home"] = [ids[int(u)] for u in base]  # type: ignore[union-attr]
@@ -81,7 +86,11 @@ def _problem(case: dict[str, object]) -> alloc.Problem:
     rules = [
         alloc.Contiguous(links, base=None if base is None else "home", islands="allow"),
         alloc.Balance("a", min=low, max=high),
-        alloc.Balance("b", case["tolerance"]),  # type: ignore[arg-type]
+        alloc.Balance(
+            "b",
+            case["tolerance"],  # type: ignore[arg-type]
+            share=None if fte is None else "fte",
+        ),
     ]
     objective = alloc.MinimizeDispersion(kind=str(case["kind"]))
     return alloc.Problem(customers, reps, rules=rules, objective=objective)
@@ -95,13 +104,14 @@ def _brute(case: dict[str, object]) -> float | None:
     for u, v in case["links"]:  # type: ignore[attr-defined]
         adj[u, v] = adj[v, u] = True
     ok = np.ones(len(plans), dtype=bool)
-    for metric, (low, high) in (
-        ("a", case["window"]),
-        ("b", (1 - case["tolerance"], 1 + case["tolerance"])),  # type: ignore[operator]
+    fte = np.ones(m) if case["fte"] is None else np.asarray(case["fte"], float)
+    for metric, (low, high), weights in (
+        ("a", case["window"], np.ones(m)),
+        ("b", (1 - case["tolerance"], 1 + case["tolerance"]), fte),  # type: ignore[operator]
     ):
         w = np.asarray(case[metric], float)
-        share = w.sum() / m
         for r in range(m):
+            share = w.sum() * weights[r] / weights.sum()
             load = (plans == r) @ w
             ok &= (load >= low * share - 1e-9) & (load <= high * share + 1e-9)
     base = case["base"]

@@ -32,12 +32,14 @@ from alloc.checker import check, objective_value, territory_centres
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.result import Result, SolveStats, Status
-from alloc.solvers.cpsat import CpSolution, run
+from alloc.solvers import territory_search
+from alloc.solvers.cpsat import CpSolution
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows
-from alloc.solvers.territory_cp import build_territory_model
+from alloc.solvers.territory_centres import CentreCp, build_centre_model
+from alloc.solvers.territory_cp import TerritoryCp, build_territory_model
 from alloc.territory_rules import MinimizeDispersion
 
 __all__ = ["EXACT_PAIR_LIMIT", "EXACT_UNIT_LIMIT", "needs_territory_solver", "solve_territories"]
@@ -139,8 +141,6 @@ def _to_assignment(problem: Problem, chosen: np.ndarray) -> pd.Series:
 
 def _search(state: _Territories, deadline: Deadline) -> None:
     """The contiguity-preserving search (issue 14's territory_search) for a first plan."""
-    from alloc.solvers import territory_search
-
     geography = state.model.geography
     assert geography is not None
     plan = territory_search.search(state.model, geography, deadline, seed=state.seed)
@@ -183,13 +183,17 @@ def solve_territories(
         state.notes.append(
             f"rows scaled to integers with relative error {scaled.error:.2g}: no proof claimed"
         )
-    cp = build_territory_model(model, state.rows, scaled, contiguity=exact)
+    cp: TerritoryCp | CentreCp | None = build_centre_model(
+        model, state.rows, scaled, contiguity=exact
+    )
+    if cp is None:
+        cp = build_territory_model(model, state.rows, scaled, contiguity=exact)
     if state.chosen is not None:
-        cp.build.hint_plan(state.chosen)
-    solution = run(cp.build, state.deadline, seed=seed, workers=workers, zero_gap=True)
+        cp.hint(state.chosen)
+    solution, chosen = cp.solve(state.deadline, seed=seed, workers=workers)
     label = "cp-sat" if exact else "cp-sat (no contiguity)"
-    if exact and solution.found:
-        state.offer(cp.build.chosen(solution), label)
+    if exact:
+        state.offer(chosen, label)
     state.say(label, solution.bound)
     return _conclude(state, solution, exact, scaled.error == 0)
 

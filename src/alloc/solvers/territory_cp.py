@@ -24,6 +24,7 @@ valid for the territory problem.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +33,12 @@ from ortools.sat.python import cp_model
 
 from alloc.data.geography import Geography
 from alloc.data.model import Model
-from alloc.solvers.cpsat import CpBuild, add_imbalance, build_model
+from alloc.solvers.cpsat import CpBuild, CpSolution, add_imbalance, build_model, run
+from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows
 
-__all__ = ["TerritoryCp", "build_territory_model"]
+__all__ = ["TerritoryCp", "build_territory_model", "interchangeable_reps"]
 
 
 @dataclass(eq=False)
@@ -48,15 +50,16 @@ class TerritoryCp:
     roots: dict[tuple[int, int], Any] = field(default_factory=dict)  # (unit, rep) -> var
     objective_terms: list[tuple[Any, float]] = field(default_factory=list)
 
-    def centres(self, solution: Any) -> np.ndarray:
-        """Root unit of each rep in a solution (-1 for an empty territory)."""
-        out = np.full(self.build.model.n_reps, -1, dtype=np.int64)
-        for (u, r), var in self.roots.items():
-            if not isinstance(var, int) and solution.value(var):
-                out[r] = u
-            elif isinstance(var, int) and var:
-                out[r] = u
-        return out
+    def hint(self, chosen: np.ndarray) -> None:
+        """Hint a plan (one pair per unit) for the assignment variables."""
+        self.build.hint_plan(chosen)
+
+    def solve(
+        self, deadline: Deadline, *, seed: int, workers: int
+    ) -> tuple[CpSolution, np.ndarray | None]:
+        """CP-SAT's solution and its plan (pair per unit)."""
+        solution = run(self.build, deadline, seed=seed, workers=workers, zero_gap=True)
+        return solution, self.build.chosen(solution) if solution.found else None
 
 
 def _x_of(build: CpBuild) -> dict[tuple[int, int], Any]:
@@ -182,6 +185,40 @@ def _add_median(cp: cp_model.CpModel, t: TerritoryCp, x: dict[tuple[int, int], A
         cp.add_exactly_one(options)
 
 
+def interchangeable_reps(model: Model) -> bool:
+    """True when permuting the reps maps plans to plans of equal objective: every unit
+    may go to every rep, and rows, costs, shares, bases and centres ignore the rep."""
+    g = model.geography
+    R, U = model.n_reps, model.n_units
+    if g is None or g.fixed_distance is not None or (g.base >= 0).any() or R < 2:
+        return False
+    if model.n_pairs != U * R:
+        return False
+
+    def same(per_pair: np.ndarray) -> bool:
+        table = np.asarray(per_pair, float).reshape(U, R)
+        return bool(np.allclose(table, table[:, :1], rtol=0, atol=0))
+
+    def flat(per_rep: np.ndarray) -> bool:
+        values = np.asarray(per_rep, float)
+        return bool(np.all(values == values[0]))
+
+    rows_same = all(same(c.weight) and flat(c.lo) and flat(c.hi) for c in model.constraints)
+    terms_same = all(same(t.value) and flat(t.share) for t in model.imbalances)
+    return rows_same and terms_same and same(model.cost)
+
+
+def _order_roots(cp: cp_model.CpModel, t: TerritoryCp) -> None:
+    """Symmetry breaking for interchangeable reps: roots in increasing unit order (an
+    empty territory, key 0, first). Any plan can be relabelled to meet it."""
+    keys = []
+    for r in range(t.build.model.n_reps):
+        terms = [(s, u + 1) for (u, r2), s in t.roots.items() if r2 == r]
+        keys.append(cp_model.LinearExpr.weighted_sum([s for s, _ in terms], [c for _, c in terms]))
+    for a, b in itertools.pairwise(keys):
+        cp.add(a <= b)
+
+
 def build_territory_model(
     model: Model, rows: Rows, scaled: Scaled, *, contiguity: bool = True
 ) -> TerritoryCp:
@@ -210,6 +247,8 @@ def build_territory_model(
     needs_roots = (geography.contiguous and contiguity) or geography.chooses_centres
     if needs_roots:
         _add_roots(cp, t, x)
+        if interchangeable_reps(model):
+            _order_roots(cp, t)
     if geography.contiguous and contiguity:
         _add_flows(cp, t, x)
     if geography.centre_kind == "max":
