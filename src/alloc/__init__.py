@@ -43,6 +43,7 @@ from alloc.rules import (
     Spread,
     Together,
 )
+from alloc.territory_rules import Contiguous, MinimizeDispersion
 
 if TYPE_CHECKING:  # loaded on first use, below; imported here for type checkers
     from alloc import accounts, datasets, geo, leads, performance, plot, policies, staffing, targets
@@ -99,6 +100,7 @@ __all__ = [
     "AllocWarning",
     "Balance",
     "Capacity",
+    "Contiguous",
     "DataWarning",
     "Forbid",
     "InfeasibleError",
@@ -108,6 +110,7 @@ __all__ = [
     "Match",
     "MaximizeFit",
     "MinimizeCost",
+    "MinimizeDispersion",
     "MinimizeDisruption",
     "MinimizeImbalance",
     "MinimizeTravel",

@@ -22,9 +22,10 @@ from alloc import rules as R
 from alloc.data import tolerance
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, format_ids
+from alloc.territory_rules import Contiguous, MinimizeDispersion
 from alloc.validation import parse_flags
 
-__all__ = ["Violation", "check", "objective_value", "rep_loads"]
+__all__ = ["Violation", "check", "objective_value", "rep_loads", "territory_centres"]
 
 
 @dataclass(frozen=True)
@@ -302,11 +303,13 @@ def _check_rule(
     if isinstance(rule, R.Balance):
         share = _shares(problem, rule.metric, rule.share)
         load = rep_loads(problem, a, rule.metric)
-        tol = float(rule.tolerance)
+        low, high = rule.window
         return _rep_excess(
             rule,
-            "load outside the balance window",
-            _within(load, share * (1 - tol), share * (1 + tol)),
+            f"load outside the balance window (within {rule.window_text()})",
+            _within(
+                load, None if low is None else share * low, None if high is None else share * high
+            ),
         )
     if isinstance(rule, R.Spread):
         raw = customers[rule.flag_col]
@@ -325,7 +328,134 @@ def _check_rule(
             "class members not spread evenly",
             _within(count, np.floor(target + 1e-9), np.ceil(target - 1e-9)),
         )
+    if isinstance(rule, Contiguous):
+        return _check_contiguous(problem, rule, a)
     raise InvalidParameterError(f"check() does not know rule {name}; it cannot certify it.")
+
+
+# ---- territories: contiguity and dispersion, recomputed with networkx and numpy ---------
+def _territory_graph(problem: Problem, rule: Contiguous) -> Any:
+    """The customer graph of ``rule``; members of a ``Together`` family count as linked."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(problem.customer_ids)
+    graph.add_edges_from(rule.neighbors)
+    customers = problem.customers
+    for together in (r for r in problem.rules if isinstance(r, R.Together)):
+        families = customers[together.group_col].dropna()
+        for members in families.groupby(families).groups.values():
+            graph.add_edges_from((members[0], other) for other in members[1:])
+    return graph
+
+
+def _check_contiguous(problem: Problem, rule: Contiguous, a: pd.Series) -> list[Violation]:
+    import networkx as nx
+
+    graph = _territory_graph(problem, rule)
+    bases = _rule_bases(problem, rule)
+    out: list[Violation] = []
+    for rep, members in a.groupby(a.to_numpy()).groups.items():
+        pieces = list(nx.connected_components(graph.subgraph(members)))
+        if len(pieces) <= 1:
+            continue
+        base = bases.get(rep)
+        main = next((p for p in pieces if base in p), max(pieces, key=len))
+        cut = sorted((c for p in pieces if p is not main for c in p), key=str)
+        out.append(
+            Violation(
+                repr(rule),
+                f"the territory of rep {rep!r} is in {len(pieces)} pieces: customers "
+                f"{format_ids(cut)} are not connected to the rest",
+                tuple(cut),
+                float(len(cut)),
+            )
+        )
+    away = [c for rep, c in bases.items() if c in a.index and a[c] != rep]
+    if away:
+        out.append(
+            Violation(
+                repr(rule),
+                f"base units {format_ids(away)} are not with their rep",
+                tuple(away),
+                float(len(away)),
+            )
+        )
+    return out
+
+
+def _rule_bases(problem: Problem, rule: Contiguous) -> dict[Any, Any]:
+    """rep_id -> base customer id of a Contiguous rule (reps without a base left out)."""
+    if rule.base is None:
+        return {}
+    column = problem.reps[rule.base]
+    return dict(column[column.notna()].items())
+
+
+def _distance(a: np.ndarray, b: np.ndarray, haversine: bool) -> np.ndarray:
+    """Row-wise distances between points a[i] and b[i] (km on the sphere for degrees)."""
+    if not haversine:
+        return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+    lat1, lon1, lat2, lon2 = (np.radians(v) for v in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def _fixed_centres(problem: Problem, columns: tuple[str, str]) -> pd.DataFrame | None:
+    """Each rep's centre as (column0, column1): its own location, else its base unit."""
+    reps = problem.reps
+    if all(c in reps.columns for c in columns):
+        own = reps[list(columns)].apply(pd.to_numeric, errors="coerce")
+        if own.notna().all(axis=None):
+            return own.astype(float)
+    bases: dict[Any, Any] = {}
+    for rule in problem.rules:
+        if isinstance(rule, Contiguous):
+            bases.update(_rule_bases(problem, rule))
+    if not bases:
+        return None
+    spots = problem.customers[list(columns)].astype(float)
+    return spots.reindex([bases[r] for r in reps.index]).set_axis(reps.index)
+
+
+def territory_centres(
+    problem: Problem, assignment: Any, term: MinimizeDispersion
+) -> tuple[dict[Any, Any], pd.Series]:
+    """(rep_id -> chosen centre, distance of each customer to its centre) for ``term``.
+
+    Fixed centres (rep locations or base units) give an empty dict; otherwise each
+    territory's best centre is found by brute force over its customers.
+    """
+    a = _as_series(problem, assignment)
+    customers = problem.customers
+    xy = all(c in customers.columns for c in term.xy)
+    columns = term.xy if xy else term.latlon
+    points = customers[list(columns)].astype(float).reindex(a.index)
+    fixed = _fixed_centres(problem, columns)
+    if fixed is not None:
+        at = fixed.reindex(a.to_numpy()).to_numpy(float)
+        return {}, pd.Series(_distance(points.to_numpy(float), at, not xy), index=a.index)
+    centres: dict[Any, Any] = {}
+    dist = pd.Series(0.0, index=a.index)
+    for rep, members in a.groupby(a.to_numpy()).groups.items():
+        spots = points.loc[members].to_numpy(float)
+        n = len(members)
+        table = _distance(np.repeat(spots, n, axis=0), np.tile(spots, (n, 1)), not xy)
+        table = table.reshape(n, n)  # table[i, j]: member i to candidate centre j
+        score = table.sum(axis=0) if term.kind == "sum" else table.max(axis=0)
+        best = int(np.argmin(score))
+        centres[rep] = members[best]
+        dist.loc[members] = table[:, best]
+    return centres, dist
+
+
+def _dispersion_value(problem: Problem, a: pd.Series, term: MinimizeDispersion) -> float:
+    _, dist = territory_centres(problem, a, term)
+    value = float(dist.sum()) if term.kind == "sum" else float(dist.to_numpy().max(initial=0.0))
+    return term.weight * value
 
 
 def objective_value(problem: Problem, assignment: Any) -> float:
@@ -369,6 +499,8 @@ def objective_value(problem: Problem, assignment: Any) -> float:
                     c[y].to_numpy(float) - r[y].to_numpy(float),
                 )
                 total += term.weight * float(d.sum())
+        elif isinstance(term, MinimizeDispersion):
+            total += _dispersion_value(problem, a, term)
         else:
             raise InvalidParameterError(f"objective_value() does not know term {term!r}.")
     return total

@@ -110,6 +110,9 @@ class Result:
     stats : SolveStats
     moves : pandas.DataFrame or None
         For rebalancing: customer_id, from_rep, to_rep, value, reason per move.
+    centers : dict
+        rep_id -> customer_id of each territory's centre when the solver chose them
+        (``MinimizeDispersion`` without rep locations or base units); empty otherwise.
     """
 
     _problem: Problem
@@ -121,6 +124,7 @@ class Result:
     stats: SolveStats
     moves: pd.DataFrame | None
     bound_note: str
+    centers: dict[Any, Any]
 
     def __init__(
         self,
@@ -134,6 +138,7 @@ class Result:
         moves: pd.DataFrame | None = None,
         *,
         bound_note: str = "",
+        centers: dict[Any, Any] | None = None,
     ) -> None:
         # A bound is valid or absent: -inf (none known) and +inf (no plan exists) are None.
         if assignment is None or bound is None or not math.isfinite(bound):
@@ -148,6 +153,7 @@ class Result:
             "stats": stats,
             "moves": None if moves is None else moves.copy(),
             "bound_note": _bound_note(status, assignment, bound, float(objective), bound_note),
+            "centers": dict(centers or {}) if assignment is not None else {},
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)

@@ -403,18 +403,58 @@ def _fair_share(tables: Tables, metric: str, share: str | None, rule: str) -> np
 
 @dataclass(frozen=True)
 class Balance(Rule):
-    """Each rep within +-tolerance of its fair share:
-    ``(1 - tol) * share[r] <= sum_{c -> r} metric[c] <= (1 + tol) * share[r]``.
+    """Each rep's load within a window around its fair share ``share[r]``:
+    ``lo * share[r] <= sum_{c -> r} metric[c] <= hi * share[r]``.
 
-    ``share`` names a rep column of weights (e.g. ``"fte"``); default equal shares.
+    Give either ``tolerance`` (``lo, hi = 1 - tol, 1 + tol``: ``Balance("x", 0.05)``) or
+    ``min`` and/or ``max`` as multiples of the share (``Balance("x", min=0.8, max=1.2)``;
+    a missing side is open). ``share`` names a rep column of weights (e.g. ``"fte"``);
+    default equal shares.
     """
 
     metric: str
-    tolerance: float
+    tolerance: float | None = None
     share: str | None = None
+    min: float | None = field(default=None, kw_only=True)
+    max: float | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
-        check_fraction("tolerance", self.tolerance, "Balance")
+        has_window = self.min is not None or self.max is not None
+        check_param(
+            "tolerance/min/max",
+            None,
+            "Balance",
+            (self.tolerance is None) == has_window,
+            "exactly one of tolerance= or min=/max= (e.g. Balance('x', 0.05) or "
+            "Balance('x', min=0.8, max=1.2))",
+        )
+        if self.tolerance is not None:
+            check_fraction("tolerance", self.tolerance, "Balance")
+        for name in ("min", "max"):
+            value = getattr(self, name)
+            ok = value is None or is_real_at_least(value, 0)
+            check_param(name, value, "Balance", ok, "None or a multiple of the share >= 0")
+        if self.min is not None and self.max is not None:
+            check_param("min", self.min, "Balance", self.min <= self.max, f"at most max={self.max}")
+
+    @property
+    def window(self) -> tuple[float | None, float | None]:
+        """(low, high) multiples of the fair share; None for an open side."""
+        if self.tolerance is not None:
+            return 1.0 - float(self.tolerance), 1.0 + float(self.tolerance)
+        return (
+            None if self.min is None else float(self.min),
+            None if self.max is None else float(self.max),
+        )
+
+    def window_text(self) -> str:
+        """The window in words, e.g. ``+-5.0%`` or ``[0.8, 1.2] x share``."""
+        if self.tolerance is not None:
+            return f"+-{float(self.tolerance):.1%} of share"
+        low, high = self.window
+        low_text = "0" if low is None else f"{low:g}"
+        high_text = "inf" if high is None else f"{high:g}"
+        return f"[{low_text}, {high_text}] x share"
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -426,13 +466,13 @@ class Balance(Rule):
     def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
         share = _fair_share(tables, self.metric, self.share, repr(self))
         values = tables.customer_column(self.metric, rule=repr(self))[pc]
-        tol = float(self.tolerance)
+        low, high = self.window
         return [
             (
-                f"{self.metric} within +-{tol:.1%} of share",
+                f"{self.metric} within {self.window_text()}",
                 values,
-                share * (1 - tol),
-                share * (1 + tol),
+                None if low is None else share * low,
+                None if high is None else share * high,
                 False,
             )
         ]

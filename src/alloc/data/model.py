@@ -15,8 +15,12 @@ and the objective is ``sum(cost[pair]) + sum(term.weight * term.value(loads))``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # geography.py imports this module at run time
+    from alloc.data.geography import Geography
 
 __all__ = ["Constraint", "Imbalance", "Model", "restricted_groups"]
 
@@ -109,6 +113,8 @@ class Model(_ReadOnlyArrays):
     customer_unit: IntArray
     unit_size: IntArray
     pair_key: IntArray = field(init=False)
+    #: The spatial part (contiguity, base units, dispersion); None without territory rules.
+    geography: Geography | None = None
 
     def __post_init__(self) -> None:
         key = self.pair_unit.astype(np.int64) * self.n_reps + self.pair_rep

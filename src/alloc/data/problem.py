@@ -18,6 +18,7 @@ import pandas as pd
 
 from alloc.data.context import Tables
 from alloc.data.model import Constraint, Imbalance, Model
+from alloc.data.spatial import compile_geography
 from alloc.errors import DataWarning, InvalidParameterError, InvalidProblemError, format_ids
 
 __all__ = ["DENSE_PAIR_LIMIT", "Problem"]
@@ -355,6 +356,11 @@ class Problem:
         pair_rep = (ukey_kept % m).astype(np.int64)
         unit_start = np.zeros(n_units + 1, dtype=np.int64)
         np.cumsum(np.bincount(pair_unit, minlength=n_units), out=unit_start[1:])
+        geography, centre_cost = compile_geography(
+            t, self._rules, self._objective, unit, n_units, ukey_kept
+        )
+        if centre_cost is not None:
+            cost += centre_cost
         return Model(
             n_units=n_units,
             n_reps=m,
@@ -366,6 +372,7 @@ class Problem:
             imbalances=tuple(imbalances),
             customer_unit=unit,
             unit_size=unit_size,
+            geography=geography,
         )
 
     # ---- public read-only views -----------------------------------------------------

@@ -390,7 +390,9 @@ def _limits(problem: Problem, rule: object, reps: np.ndarray) -> str:
 
 
 def _widen(rule: object) -> str:
-    return "Widen the tolerance" if isinstance(rule, Balance) else "Raise the limits"
+    if isinstance(rule, Balance):
+        return "Widen the tolerance" if rule.tolerance is not None else "Widen the window"
+    return "Raise the limits"
 
 
 def _count_reach(model: Model, reps: np.ndarray) -> str:
@@ -403,7 +405,10 @@ def _fair(rule: object, con: Constraint, reps: np.ndarray) -> float | None:
     """The reps' fair share of a Balance rule (None for other rules)."""
     if not isinstance(rule, Balance):
         return None
-    return float(con.hi[reps].sum()) / (1.0 + float(rule.tolerance))
+    low, high = rule.window
+    if high:
+        return float(con.hi[reps].sum()) / high
+    return float(con.lo[reps].sum()) / low if low else None
 
 
 def _of_share(rule: object, con: Constraint, reps: np.ndarray, most: float) -> str:
@@ -415,7 +420,7 @@ def _asks(rule: object, con: Constraint, reps: np.ndarray) -> str:
     fair = _fair(rule, con, reps)
     if not fair or not isinstance(rule, Balance):
         return ""
-    return f" ({1 - float(rule.tolerance):.0%} of their fair share of {_fmt(fair)})"
+    return f" ({rule.window[0] or 0.0:.0%} of their fair share of {_fmt(fair)})"
 
 
 def describe_conflict(problem: Problem, rows: Rows, conflict: Conflict) -> str:

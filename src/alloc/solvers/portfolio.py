@@ -51,6 +51,7 @@ from alloc.solvers.neighbourhoods import large_neighbourhood_search
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.state import Rows, Score, score_of
+from alloc.solvers.territories import needs_territory_solver, solve_territories
 from alloc.validation import check_param
 
 __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
@@ -225,6 +226,8 @@ def solve(
     """
     t0 = time.perf_counter()
     workers = _check_params(problem, time_limit, seed, workers)
+    if needs_territory_solver(problem.model):  # contiguity or chosen centres (issue 14)
+        return solve_territories(problem, float(time_limit), seed, workers, progress)
     run = _Run(problem, float(time_limit), seed, workers, progress, t0)
     # 1. Pre-checks.
     reasons = precheck(problem, run.rows)

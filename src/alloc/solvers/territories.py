@@ -1,0 +1,235 @@
+"""Solving territory problems: models with contiguity, chosen centres or max dispersion.
+
+``alloc.solve`` hands a problem here when its model's `Geography` asks for more than a
+per-pair cost (`needs_territory_solver`). Two paths, by size:
+
+- **exact** (at most `EXACT_UNIT_LIMIT` units and `EXACT_PAIR_LIMIT` eligible pairs):
+  a short contiguity-preserving search gives a first plan, then CP-SAT solves the
+  model of `alloc.solvers.territory_cp` (flows for contiguity, centre variables, the
+  p-median / p-centre objective and every balance row), warm-started from that plan,
+  and proves OPTIMAL or INFEASIBLE with its bound;
+- **large**: the contiguity-preserving search
+  (`alloc.solvers.territory_search.search`) for most of the time, then CP-SAT on the
+  same model *without* the flow rows, a relaxation: its bound is valid for the
+  territory problem (and its proof of infeasibility too); when its optimum equals the
+  plan's objective, the plan is proven optimal.
+
+Every plan is checked by `alloc.check` before it is returned; statuses never claim
+more than was proven (an approximate integer scaling of the rows never yields
+INFEASIBLE or OPTIMAL).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from alloc.checker import check, objective_value, territory_centres
+from alloc.data.model import Model
+from alloc.data.problem import Problem
+from alloc.result import Result, SolveStats, Status
+from alloc.solvers import territory_search
+from alloc.solvers.cpsat import CpSolution
+from alloc.solvers.deadline import Deadline
+from alloc.solvers.diagnose import precheck
+from alloc.solvers.scaling import Scaled
+from alloc.solvers.state import Rows
+from alloc.solvers.territory_centres import CentreCp, build_centre_model
+from alloc.solvers.territory_cp import TerritoryCp, build_territory_model
+from alloc.territory_rules import MinimizeDispersion
+
+__all__ = ["EXACT_PAIR_LIMIT", "EXACT_UNIT_LIMIT", "needs_territory_solver", "solve_territories"]
+
+#: Territory problems up to this many units (and `EXACT_PAIR_LIMIT` pairs) are solved by
+#: the exact CP-SAT flow model. Measured (benchmarks/bench_territory_exact.py, 2 busy
+#: cores): 22 units x 4 reps with windows [0.8, 1.2] is proven in well under a second;
+#: 60 x 10 grids with fixed bases in a few seconds.
+EXACT_UNIT_LIMIT = 60
+EXACT_PAIR_LIMIT = 600
+#: Share of the time the exact path gives the search for a first plan.
+_SEARCH_SHARE_EXACT = 0.15
+#: Share of the time the large path gives the search (the rest goes to the bound).
+_SEARCH_SHARE_LARGE = 0.7
+_REL_TOL = 1e-6
+
+
+def needs_territory_solver(model: Model) -> bool:
+    """True when the model's geography needs the territory solver (contiguity, chosen
+    centres or a max-dispersion term); fixed centres with ``"sum"`` are a plain cost."""
+    g = model.geography
+    return g is not None and (g.contiguous or g.centre_kind is not None)
+
+
+class _Territories:
+    """One call's state: the best checked plan, its phases, and how to report it."""
+
+    def __init__(self, problem: Problem, time_limit: float, seed: int, workers: int, t0: float):
+        self.problem, self.model = problem, problem.model
+        self.rows = Rows.from_model(self.model)
+        self.seed, self.workers, self.time_limit, self.t0 = seed, workers, time_limit, t0
+        self.deadline = Deadline(t0 + time_limit)
+        self.plan: pd.Series | None = None
+        self.chosen: np.ndarray | None = None  # the plan's pair per unit
+        self.objective = math.inf
+        self.found_by = ""
+        self.phases: list[tuple[str, float, float]] = []
+        self.notes: list[str] = []
+        self.progress = False
+
+    def say(self, phase: str, value: float) -> None:
+        seconds = time.perf_counter() - self.t0
+        self.phases.append((phase, seconds, value))
+        if self.progress:
+            print(f"[{seconds:7.2f}s] {phase:<14} {value:.6g}", file=sys.stderr, flush=True)
+
+    def offer(self, chosen: np.ndarray | None, label: str) -> None:
+        """Keep ``chosen`` if alloc.check finds it feasible and it beats the best plan."""
+        if chosen is None or (chosen < 0).any():
+            return
+        assignment = _to_assignment(self.problem, chosen)
+        if check(self.problem, assignment):
+            self.notes.append(f"a plan from {label} broke a rule and was dropped")
+            return
+        value = objective_value(self.problem, assignment)
+        if value < self.objective - _REL_TOL * max(1.0, abs(value)) or self.plan is None:
+            self.plan, self.objective, self.found_by = assignment, value, label
+            self.chosen = chosen.copy()
+            self.say(label, value)
+
+    def finish(self, status: Status, bound: float, explanation: str, note: str) -> Result:
+        centres: dict[object, object] = {}
+        geography = self.model.geography
+        if self.plan is not None and geography is not None and geography.chooses_centres:
+            term = next(t for t in self.problem.objective if isinstance(t, MinimizeDispersion))
+            centres = territory_centres(self.problem, self.plan, term)[0]
+        stats = SolveStats(
+            time=time.perf_counter() - self.t0,
+            phases=tuple(self.phases),
+            found_by=self.found_by,
+            seed=self.seed,
+            workers=self.workers,
+            time_limit=self.time_limit,
+            notes=tuple(self.notes),
+        )
+        objective = self.objective if self.plan is not None else math.inf
+        return Result(
+            self.problem,
+            status,
+            self.plan,
+            objective,
+            bound,
+            explanation,
+            stats,
+            bound_note=note,
+            centers=centres,
+        )
+
+
+def _to_assignment(problem: Problem, chosen: np.ndarray) -> pd.Series:
+    model = problem.model
+    rep_codes = model.pair_rep[chosen][model.customer_unit]
+    return pd.Series(
+        problem.rep_ids.to_numpy()[rep_codes],
+        index=problem.customer_ids.copy(),
+        name=problem.id_columns["rep"],
+    )
+
+
+def _search(state: _Territories, deadline: Deadline) -> None:
+    """The contiguity-preserving search (issue 14's territory_search) for a first plan."""
+    geography = state.model.geography
+    assert geography is not None
+    plan = territory_search.search(state.model, geography, deadline, seed=state.seed)
+    if plan.feasible:
+        state.offer(np.asarray(plan.chosen), "territory search")
+
+
+def solve_territories(
+    problem: Problem, time_limit: float, seed: int = 0, workers: int = 1, progress: bool = False
+) -> Result:
+    """Solve a territory problem (see the module docstring); a checked ``Result``.
+
+    Parameters
+    ----------
+    problem : Problem
+        A problem whose model needs the territory solver (`needs_territory_solver`).
+    time_limit : float
+        Seconds for the whole call.
+    seed, workers : int
+        CP-SAT's random seed and worker threads (the search's seed too).
+    progress : bool
+        Print a line to stderr at each phase.
+
+    Returns
+    -------
+    Result
+    """
+    state = _Territories(problem, float(time_limit), seed, workers, time.perf_counter())
+    state.progress = progress
+    reasons = precheck(problem, state.rows)
+    state.say("precheck", math.nan)
+    if reasons:
+        return state.finish(Status.INFEASIBLE, math.inf, "Infeasible: " + " ".join(reasons), "")
+    model = state.model
+    exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
+    share = _SEARCH_SHARE_EXACT if exact else _SEARCH_SHARE_LARGE
+    _search(state, state.deadline.share(share))
+    scaled = Scaled.from_rows(model, state.rows)
+    if scaled.error > 0:
+        state.notes.append(
+            f"rows scaled to integers with relative error {scaled.error:.2g}: no proof claimed"
+        )
+    cp: TerritoryCp | CentreCp | None = build_centre_model(
+        model, state.rows, scaled, contiguity=exact
+    )
+    if cp is None:
+        cp = build_territory_model(model, state.rows, scaled, contiguity=exact)
+    if state.chosen is not None:
+        cp.hint(state.chosen)
+    solution, chosen = cp.solve(state.deadline, seed=seed, workers=workers)
+    label = "cp-sat" if exact else "cp-sat (no contiguity)"
+    if exact:
+        state.offer(chosen, label)
+    state.say(label, solution.bound)
+    return _conclude(state, solution, exact, scaled.error == 0)
+
+
+def _conclude(state: _Territories, solution: CpSolution, exact: bool, exact_rows: bool) -> Result:
+    """The status the runs proved: INFEASIBLE and bounds only from exactly scaled rows."""
+    bound = solution.bound if exact_rows else -math.inf
+    source = (
+        "CP-SAT's bound on the territory model"
+        if exact
+        else "CP-SAT's bound on the model without contiguity (a relaxation)"
+    )
+    if solution.status == "INFEASIBLE" and exact_rows:
+        what = "the territory model admits" if exact else "even without contiguity, the rules admit"
+        return state.finish(
+            Status.INFEASIBLE,
+            math.inf,
+            f"Infeasible: CP-SAT proved that {what} no plan (balance windows, contiguity, "
+            "base units and the other rules cannot all hold).",
+            "",
+        )
+    if state.plan is None:
+        return state.finish(
+            Status.UNKNOWN,
+            -math.inf,
+            "No plan found in the time given and no proof that none exists; allow more time.",
+            "",
+        )
+    gap = state.objective - bound
+    if math.isfinite(bound) and gap <= _REL_TOL * max(1.0, abs(state.objective)):
+        return state.finish(Status.OPTIMAL, bound, f"Proven optimal by {source}.", source)
+    note = source if math.isfinite(bound) else "no bound: CP-SAT proved none in the time given"
+    return state.finish(
+        Status.FEASIBLE,
+        bound,
+        "A feasible plan (every territory connected, every rule checked); optimality not "
+        "proven in the time given.",
+        note,
+    )

@@ -1,0 +1,539 @@
+"""Territory search: contiguous, balanced, compact territories by local search on a map.
+
+`search` builds a start by region growing (`alloc.solvers.territory_start`), then
+improves it with moves that keep every territory connected:
+
+- *shifts*: a border unit joins an adjacent territory, allowed when the unit is not a
+  cut vertex of its own territory (`alloc.solvers.contiguity.leaves_connected`);
+- *swaps*: two border units of adjacent territories trade places, kept only when both
+  territories stay connected.
+
+Moves are scored lexicographically like the rest of the library (`alloc.solvers.state`):
+scaled violation of the hard rows first, then the model's objective (costs, imbalance
+terms) plus ``centre_weight`` times the dispersion. When the solver chooses the centres,
+descent alternates with location-allocation: each territory's centre moves to its
+p-median (``"sum"``) or p-centre (``"max"``) unit, and the search runs again. Iterated
+perturbation (random border moves, occasional fresh starts) continues until the
+deadline or until many rounds in a row bring nothing; the best plan is returned.
+Units that are base units never leave their rep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from alloc.data.geography import Geography
+from alloc.data.model import Model
+from alloc.solvers.contiguity import (
+    border_moves,
+    is_connected,
+    leaves_connected,
+    pieces_per_territory,
+)
+from alloc.solvers.deadline import Deadline
+from alloc.solvers.state import Moves, Rows, TopDeviations, abs_deviation, move_delta, score_of
+from alloc.solvers.territory_start import eligibility, grow
+
+__all__ = ["TerritoryPlan", "dispersion_value", "search"]
+
+#: Rounds of perturbation without a new best plan before a fresh start, and before
+#: the search stops early (small instances converge long before their deadline).
+_ROUNDS_PER_START = 40
+_STARTS_WITHOUT_GAIN = 4
+
+
+@dataclass(frozen=True, eq=False)
+class TerritoryPlan:
+    """The best plan a territory search found.
+
+    Attributes
+    ----------
+    chosen
+        ``(n_units,)`` pair index per unit (``-1`` for a unit with no eligible rep).
+    centres
+        ``(n_reps,)`` centre unit of each territory when the solver chooses centres,
+        ``-1`` otherwise (fixed centres, no dispersion term, or an empty territory).
+    objective
+        The model's objective plus ``centre_weight`` times the dispersion.
+    feasible
+        Every hard row within its limits, every territory connected, every base unit
+        kept, every unit assigned.
+    """
+
+    chosen: np.ndarray
+    centres: np.ndarray
+    objective: float
+    feasible: bool
+
+
+def best_centres(
+    geography: Geography, rep_of: np.ndarray, n_reps: int, kind: str | None = None
+) -> np.ndarray:
+    """Centre unit of each territory minimising its sum (``"sum"``) or max distance.
+
+    ``-1`` for empty territories or when the geography has no unit-to-unit distances.
+    """
+    kind = kind or geography.centre_kind or "sum"
+    out = np.full(n_reps, -1, dtype=np.int64)
+    if geography.distance is None:
+        return out
+    dist = np.asarray(geography.distance)
+    for r in range(n_reps):
+        members = np.flatnonzero(rep_of == r)
+        if members.size == 0:
+            continue
+        sub = dist[np.ix_(members, members)]
+        total = sub.sum(axis=0)
+        if kind == "max":
+            worst = sub.max(axis=0)
+            pick = np.lexsort((total, worst))[0]
+        else:
+            pick = int(np.argmin(total))
+        out[r] = members[pick]
+    return out
+
+
+def _unit_distances(geography: Geography, rep_of: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Distance from each assigned unit to its territory's centre (0 when unassigned)."""
+    out = np.zeros(rep_of.shape[0])
+    ok = rep_of >= 0
+    if geography.fixed_distance is not None:
+        out[ok] = np.asarray(geography.fixed_distance)[np.flatnonzero(ok), rep_of[ok]]
+    elif geography.distance is not None:
+        c = centres[rep_of[ok]]
+        has = c >= 0
+        idx = np.flatnonzero(ok)[has]
+        out[idx] = np.asarray(geography.distance)[idx, c[has]]
+    return out
+
+
+def dispersion_value(
+    model: Model, geography: Geography, chosen: np.ndarray, centres: np.ndarray | None = None
+) -> float:
+    """Dispersion of a plan: sum or max distance from each unit to its territory's centre.
+
+    Parameters
+    ----------
+    model
+        The compiled model (gives each chosen pair's rep).
+    geography
+        Its geography; ``centre_kind`` None gives 0.
+    chosen
+        ``(n_units,)`` pair index per unit (``-1``: unassigned, left out).
+    centres
+        ``(n_reps,)`` centre unit per rep when centres are chosen; None picks the best
+        centre of each territory for the kind (p-median or p-centre unit).
+
+    Returns
+    -------
+    float
+        ``sum_u d(u, centre(rep(u)))`` for ``"sum"``, the largest such distance for
+        ``"max"``, 0 without a dispersion term.
+    """
+    if geography.centre_kind is None:
+        return 0.0
+    chosen = np.asarray(chosen)
+    rep_of = np.where(chosen >= 0, model.pair_rep[np.maximum(chosen, 0)], -1)
+    if geography.chooses_centres and centres is None:
+        centres = best_centres(geography, rep_of, model.n_reps)
+    if centres is None:
+        centres = np.full(model.n_reps, -1, dtype=np.int64)
+    d = _unit_distances(geography, rep_of, np.asarray(centres))
+    if geography.centre_kind == "max":
+        return float(d.max(initial=0.0))
+    return float(d.sum())
+
+
+def contiguity_breaks(model: Model, geography: Geography, rep_of: np.ndarray) -> int:
+    """Extra pieces over all territories, plus base units not with their rep."""
+    base = np.asarray(geography.base)
+    missing = int(np.sum((base >= 0) & (rep_of[np.maximum(base, 0)] != np.arange(base.size))))
+    missing += int(np.sum(rep_of < 0))
+    if not geography.contiguous:
+        return missing
+    pieces = pieces_per_territory(geography.indptr, geography.indices, rep_of, model.n_reps)
+    return missing + int(np.maximum(pieces - 1, 0).sum())
+
+
+class _Territories:
+    """One plan under improvement: loads, centres and the move kernels."""
+
+    def __init__(self, model: Model, geography: Geography, rows: Rows, rep_of: np.ndarray):
+        self.model, self.geo, self.rows = model, geography, rows
+        self.elig = eligibility(model)
+        self.w = float(geography.centre_weight) if geography.centre_kind else 0.0
+        self.max_kind = geography.centre_kind == "max" and self.w > 0
+        self.locked = np.zeros(model.n_units, dtype=bool)
+        base = np.asarray(geography.base)
+        self.locked[base[base >= 0]] = True
+        self.movable_units = np.diff(model.unit_start) > 1
+        self._max_rows = np.flatnonzero(rows.is_max)
+        self.set_plan(rep_of)
+
+    # ---- state ----------------------------------------------------------------------
+    def set_plan(self, rep_of: np.ndarray, centres: np.ndarray | None = None) -> None:
+        self.rep_of = rep_of.astype(np.int64).copy()
+        self.chosen = self.elig[np.arange(self.model.n_units), self.rep_of]
+        self.loads = self.rows.loads(self.model, self.chosen)
+        if centres is None:
+            centres = best_centres(self.geo, self.rep_of, self.model.n_reps)
+        self.centres = np.asarray(centres, dtype=np.int64).copy()
+        self._prices()
+
+    def _prices(self) -> None:
+        """Distance of every pair to its rep's centre, and the price a shift pays."""
+        m, geo = self.model, self.geo
+        if geo.fixed_distance is not None:
+            self.pair_dist = np.asarray(geo.fixed_distance)[m.pair_unit, m.pair_rep]
+        elif geo.distance is not None and geo.centre_kind is not None:
+            c = self.centres[m.pair_rep]
+            # A unit entering an empty territory becomes its centre: distance 0.
+            self.pair_dist = np.where(
+                c >= 0, np.asarray(geo.distance)[m.pair_unit, np.maximum(c, 0)], 0.0
+            )
+        else:
+            self.pair_dist = np.zeros(m.n_pairs)
+        linear = 0.0 if self.max_kind else self.w
+        self.price = m.cost + linear * self.pair_dist
+        self._refresh()
+
+    def _refresh(self) -> None:
+        rows = self.rows
+        if self._max_rows.size:
+            dev = abs_deviation(self.loads[self._max_rows], rows.share[self._max_rows])
+            self._top: TopDeviations | None = TopDeviations.of(dev)
+        else:
+            self._top = None
+        if self.max_kind:
+            d = self.pair_dist[self.chosen]
+            R = self.model.n_reps
+            order = np.lexsort((-d, self.rep_of))
+            reps = self.rep_of[order]
+            first = np.searchsorted(reps, np.arange(R))
+            count = np.bincount(self.rep_of, minlength=R)
+            self.rad = np.where(count > 0, d[order[np.minimum(first, d.size - 1)]], 0.0)
+            self.arg = np.where(count > 0, order[np.minimum(first, d.size - 1)], -1)
+            nxt = np.minimum(first + 1, d.size - 1)
+            self.second = np.where(count > 1, d[order[nxt]], 0.0)
+            self.rad_top = TopDeviations.of(self.rad[None, :])
+
+    def key(self) -> tuple[int, float, float, float]:
+        """(contiguity breaks, penalty, objective incl. dispersion, tiebreak)."""
+        s = score_of(self.model, self.rows, self.chosen, self.loads)
+        d = self.pair_dist[self.chosen]
+        disp = float(d.max(initial=0.0)) if self.geo.centre_kind == "max" else float(d.sum())
+        brk = contiguity_breaks(self.model, self.geo, self.rep_of)
+        return brk, s.penalty, s.objective + self.w * disp, s.tiebreak + float(d.sum())
+
+    def apply(self, u: int, r: int) -> None:
+        p, q = self.chosen[u], self.elig[u, r]
+        W = self.rows.weight
+        self.loads[:, self.rep_of[u]] -= W[p]
+        self.loads[:, r] += W[q]
+        self.chosen[u], self.rep_of[u] = q, r
+
+    # ---- move evaluation ------------------------------------------------------------
+    def delta(
+        self, u: np.ndarray, v: np.ndarray, rb: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Score change of moving ``u`` to ``rb`` and ``v`` (``-1``: none) to ``u``'s rep."""
+        W = self.rows.weight
+        ra = self.rep_of[u]
+        pu, qu = self.chosen[u], self.elig[u, rb]
+        swap = v >= 0
+        vv = np.maximum(v, 0)
+        pv, qv = self.chosen[vv], self.elig[vv, ra]
+        da = -W[pu] + np.where(swap[:, None], W[qv], 0.0)
+        db = W[qu] - np.where(swap[:, None], W[pv], 0.0)
+        dprice = self.price[qu] - self.price[pu]
+        dprice = dprice + np.where(swap, self.price[qv] - self.price[pv], 0.0)
+        d = move_delta(
+            self.rows, self.loads, Moves(ra, rb, da, db, dprice), self._top, self._max_rows
+        )
+        dd = self.pair_dist[qu] - self.pair_dist[pu]
+        dd = dd + np.where(swap, self.pair_dist[qv] - self.pair_dist[pv], 0.0)
+        obj = d.objective
+        if self.max_kind:
+            obj = obj + self.w * self._radius_change(u, v, ra, rb, qu, qv)
+        return d.penalty, obj, d.tiebreak + dd
+
+    def _radius_change(
+        self,
+        u: np.ndarray,
+        v: np.ndarray,
+        ra: np.ndarray,
+        rb: np.ndarray,
+        qu: np.ndarray,
+        qv: np.ndarray,
+    ) -> np.ndarray:
+        """Change of the largest unit-to-centre distance (p-centre dispersion)."""
+        swap = v >= 0
+        keep_a = np.where(self.arg[ra] == u, self.second[ra], self.rad[ra])
+        new_a = np.maximum(keep_a, np.where(swap, self.pair_dist[qv], 0.0))
+        keep_b = np.where(swap & (self.arg[rb] == v), self.second[rb], self.rad[rb])
+        new_b = np.maximum(keep_b, self.pair_dist[qu])
+        idx, val = self.rad_top.idx[0], self.rad_top.val[0]
+        free = (idx[None, :] != ra[:, None]) & (idx[None, :] != rb[:, None]) & (idx >= 0)
+        other = np.where(free.any(axis=1), val[np.argmax(free, axis=1)], 0.0)
+        return np.maximum(other, np.maximum(new_a, new_b)) - val[0]
+
+    # ---- candidate moves ------------------------------------------------------------
+    def shift_candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        """(unit, rep) shifts: to an adjacent territory (contiguous) or any eligible rep."""
+        if self.geo.contiguous:
+            units, reps = border_moves(self.geo.indptr, self.geo.indices, self.rep_of)
+        else:
+            units, reps = self.model.pair_unit, self.model.pair_rep
+            keep = reps != self.rep_of[units]
+            units, reps = units[keep], reps[keep]
+        # Centre units stay put until the centres are moved (location-allocation).
+        fixed = self.locked.copy()
+        fixed[self.centres[self.centres >= 0]] = True
+        ok = (self.elig[units, reps] >= 0) & ~fixed[units]
+        return units[ok], reps[ok]
+
+    def can_leave(self, u: int) -> bool:
+        if not self.geo.contiguous:
+            return True
+        return leaves_connected(self.geo.indptr, self.geo.indices, self.rep_of, u)
+
+    def swap_keeps_connected(self, u: int, v: int) -> bool:
+        if not self.geo.contiguous:
+            return True
+        ra, rb = self.rep_of[u], self.rep_of[v]
+        g = self.geo
+        return is_connected(g.indptr, g.indices, np.flatnonzero(self.rep_of == ra)) and (
+            is_connected(g.indptr, g.indices, np.flatnonzero(self.rep_of == rb))
+        )
+
+
+def _improving(pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float) -> np.ndarray:
+    """Indices of improving moves (lexicographic), best first."""
+    pen_q = np.round(pen, 9)
+    obj_q = np.where(np.abs(obj) <= obj_tol, 0.0, obj)
+    good = (pen_q < 0) | ((pen_q == 0) & (obj_q < 0)) | ((pen_q == 0) & (obj_q == 0) & (tb < -1e-9))
+    idx = np.flatnonzero(good)
+    return idx[np.lexsort((tb[idx], obj_q[idx], pen_q[idx]))]
+
+
+def _obj_tol(t: _Territories) -> float:
+    return 1e-9 * max(1.0, abs(t.key()[2]))
+
+
+def _shift_pass(t: _Territories, obj_tol: float) -> bool:
+    """Apply improving shifts on disjoint reps, each re-checked before it is applied."""
+    units, reps = t.shift_candidates()
+    if units.size == 0:
+        return False
+    none = np.full(units.size, -1, dtype=np.int64)
+    order = _improving(*t.delta(units, none, reps), obj_tol)
+    used: set[int] = set()
+    moved = False
+    for i in order[: 8 * t.model.n_reps + 8].tolist():
+        u, ra, rb = int(units[i]), int(t.rep_of[units[i]]), int(reps[i])
+        if ra in used or rb in used:
+            continue
+        if moved:  # scores of max-norm terms are not separable: re-check
+            pen, obj, tb = t.delta(units[i : i + 1], none[:1], reps[i : i + 1])
+            if _improving(pen, obj, tb, obj_tol).size == 0:
+                continue
+        if not t.can_leave(u):
+            continue
+        t.apply(u, rb)
+        t._refresh()
+        used.update((ra, rb))
+        moved = True
+    return moved
+
+
+def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, cap: int) -> bool:
+    """Apply the best improving swap of two border units that keeps both connected."""
+    units, reps = t.shift_candidates()
+    if units.size == 0:
+        return False
+    src = t.rep_of[units]
+    R = t.model.n_reps
+    key = src * R + reps
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    us, vs = [], []
+    for k in np.unique(key_sorted).tolist():
+        a, b = divmod(k, R)
+        if a > b:
+            continue
+        left = order[np.searchsorted(key_sorted, k) : np.searchsorted(key_sorted, k, "right")]
+        k2 = b * R + a
+        right = order[np.searchsorted(key_sorted, k2) : np.searchsorted(key_sorted, k2, "right")]
+        if right.size == 0:
+            continue
+        gu, gv = np.meshgrid(units[left], units[right], indexing="ij")
+        us.append(gu.ravel())
+        vs.append(gv.ravel())
+    if not us:
+        return False
+    u, v = np.concatenate(us), np.concatenate(vs)
+    if u.size > cap:
+        pick = rng.choice(u.size, cap, replace=False)
+        u, v = u[pick], v[pick]
+    rb = t.rep_of[v]
+    order = _improving(*t.delta(u, v, rb), obj_tol)
+    for i in order[:50].tolist():
+        a, b = int(u[i]), int(v[i])
+        ra, r2 = int(t.rep_of[a]), int(t.rep_of[b])
+        t.apply(a, r2)
+        t.apply(b, ra)
+        if t.swap_keeps_connected(a, b):
+            t._refresh()
+            return True
+        t.apply(a, ra)
+        t.apply(b, r2)
+    return False
+
+
+def _descend(t: _Territories, deadline: Deadline, rng: np.random.Generator) -> None:
+    """Shifts, then swaps, until neither improves; then move centres and repeat."""
+    while not deadline.expired():
+        obj_tol = _obj_tol(t)
+        while not deadline.expired():
+            if _shift_pass(t, obj_tol):
+                continue
+            if not _swap_pass(t, obj_tol, rng, cap=20_000):
+                break
+        t.loads = t.rows.loads(t.model, t.chosen)
+        if not t.geo.chooses_centres:
+            return
+        centres = best_centres(t.geo, t.rep_of, t.model.n_reps)
+        if np.array_equal(centres, t.centres):
+            return
+        before = t.key()
+        old = t.centres
+        t.centres = centres
+        t._prices()
+        if not _better(t.key(), before):
+            t.centres = old
+            t._prices()
+            return
+
+
+def _better(a: tuple[int, float, float, float], b: tuple[int, float, float, float]) -> bool:
+    if a[0] != b[0]:
+        return a[0] < b[0]
+    for x, y in zip(a[1:], b[1:], strict=True):
+        tol = 1e-9 * max(1.0, abs(x), abs(y))
+        if x < y - tol:
+            return True
+        if x > y + tol:
+            return False
+    return False
+
+
+def _kick(t: _Territories, rng: np.random.Generator, size: int) -> None:
+    """Random border shifts that keep every territory connected and bases in place."""
+    for _ in range(size):
+        units, reps = t.shift_candidates()
+        if units.size == 0:
+            return
+        for i in rng.permutation(units.size)[:20].tolist():
+            u = int(units[i])
+            if np.count_nonzero(t.rep_of == t.rep_of[u]) > 1 and t.can_leave(u):
+                t.apply(u, int(reps[i]))
+                break
+    t._refresh()
+
+
+def _start_plan(
+    model: Model,
+    geography: Geography,
+    rows: Rows,
+    rng: np.random.Generator,
+    start: np.ndarray | None,
+) -> np.ndarray:
+    """``rep_of`` to start from: grown, or the caller's plan with broken parts regrown."""
+    if start is None:
+        return grow(model, geography, rows, rng)
+    start = np.asarray(start)
+    rep_of = np.where(start >= 0, model.pair_rep[np.maximum(start, 0)], -1).astype(np.int64)
+    if geography.contiguous and geography.indices.size:
+        from alloc.solvers.contiguity import piece_labels
+
+        labels = piece_labels(geography.indptr, geography.indices, rep_of)
+        for r in range(model.n_reps):
+            members = np.flatnonzero(rep_of == r)
+            if members.size == 0:
+                continue
+            base = int(geography.base[r])
+            keep = labels[base] if base >= 0 and rep_of[base] == r else None
+            if keep is None:
+                keep = np.bincount(labels[members]).argmax()
+            rep_of[members[labels[members] != keep]] = -1
+    return grow(model, geography, rows, rng, rep_of)
+
+
+def search(
+    model: Model,
+    geography: Geography,
+    deadline: Deadline,
+    *,
+    seed: int = 0,
+    start: np.ndarray | None = None,
+) -> TerritoryPlan:
+    """Contiguous, balanced, compact territories by contiguity-preserving local search.
+
+    Parameters
+    ----------
+    model
+        The compiled model (units, eligible pairs, rows, objective).
+    geography
+        Its neighbour graph, base units and dispersion term.
+    deadline
+        When to stop; the search may also stop earlier once many rounds of
+        perturbation in a row bring no better plan.
+    seed
+        Seed of the random choices (seeds, perturbations); equal seeds give equal plans
+        when the search ends by convergence rather than by the deadline.
+    start
+        Optional ``(n_units,)`` pair index per unit (``-1``: free) to start from; parts
+        of its territories cut off from the rest (or from the base unit) are regrown.
+
+    Returns
+    -------
+    TerritoryPlan
+        The best plan found: feasible ones first, then fewest contiguity breaks, least
+        row violation, lowest objective.
+    """
+    rng = np.random.default_rng(seed)
+    rows = Rows.from_model(model)
+    if np.any(np.diff(model.unit_start) == 0):
+        chosen = np.full(model.n_units, -1, dtype=np.int64)
+        centres = np.full(model.n_reps, -1, dtype=np.int64)
+        return TerritoryPlan(chosen, centres, float("inf"), False)
+    t = _Territories(model, geography, rows, _start_plan(model, geography, rows, rng, start))
+    _descend(t, deadline, rng)
+    best_rep, best_centres, best = t.rep_of.copy(), t.centres.copy(), t.key()
+    stale = starts = 0
+    kick = max(2, model.n_units // 100)
+    while not deadline.expired() and starts < _STARTS_WITHOUT_GAIN:
+        if stale >= _ROUNDS_PER_START:
+            t.set_plan(grow(model, geography, rows, rng))
+            stale, starts = 0, starts + 1
+        else:
+            _kick(t, rng, int(rng.integers(1, kick + 1)))
+        _descend(t, deadline, rng)
+        current = t.key()
+        if _better(current, best):
+            best_rep, best_centres, best = t.rep_of.copy(), t.centres.copy(), current
+            stale = starts = 0
+        else:
+            stale += 1
+            if stale < _ROUNDS_PER_START:
+                t.set_plan(best_rep, best_centres)
+    t.set_plan(best_rep)  # the best centres of the final territories
+    if not _better(best, t.key()):
+        best = t.key()
+    else:
+        t.set_plan(best_rep, best_centres)
+    brk, pen, obj, _ = t.key()
+    centres = t.centres if geography.chooses_centres else np.full(model.n_reps, -1, np.int64)
+    return TerritoryPlan(t.chosen.copy(), centres.copy(), obj, brk == 0 and pen == 0)

@@ -1,0 +1,203 @@
+"""Territory solving (issue 14): statuses and objectives equal brute force on tiny grids.
+
+The brute force enumerates every assignment of a grid of at most 10 units to 2-3 reps
+with numpy, keeps those whose territories are connected (reachability by repeated
+propagation over the grid's adjacency), whose base units are on their rep and whose
+loads lie in both Balance windows, and takes the least dispersion (chosen centres: the
+best centre of each territory by enumeration; fixed centres: the base units).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import alloc
+
+
+def _grid(rows: int, cols: int) -> list[tuple[int, int]]:
+    links = []
+    for i, j in itertools.product(range(rows), range(cols)):
+        u = i * cols + j
+        if j + 1 < cols:
+            links.append((u, u + 1))
+        if i + 1 < rows:
+            links.append((u, u + cols))
+    return links
+
+
+def _case(seed: int) -> dict[str, object]:
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(2, 4))
+    shapes = [(2, 3), (2, 4), (3, 3)] + ([(2, 5)] if m == 2 else [])
+    rows, cols = shapes[int(rng.integers(len(shapes)))]
+    n = rows * cols
+    links = _grid(rows, cols)
+    # Drop a random link now and then (the grid must stay connected for most cases).
+    if rng.random() < 0.3:
+        links.pop(int(rng.integers(len(links))))
+    xy = np.array([(i, j) for i in range(rows) for j in range(cols)], float)
+    xy += rng.uniform(-0.3, 0.3, xy.shape).round(2)
+    kind = str(rng.choice(["sum", "max"]))
+    with_base = bool(rng.random() < 0.4)
+    base = rng.choice(n, size=m, replace=False) if with_base else None
+    low = float(rng.choice([0.5, 0.7, 0.8]))
+    return {
+        "n": n,
+        "m": m,
+        "links": links,
+        "xy": xy,
+        "a": rng.integers(1, 10, n),
+        "b": rng.integers(1, 10, n),
+        "kind": kind,
+        "base": base,
+        "window": (low, float(rng.choice([1.2, 1.3, 1.5]))),
+        "tolerance": float(rng.choice([0.2, 0.3, 0.5])),
+        # Unequal shares make the reps distinct (the rep-indexed model, not the centre one).
+        "fte": rng.choice([1.0, 2.0], size=m) if rng.random() < 0.4 else None,
+    }
+
+
+def _problem(case: dict[str, object]) -> alloc.Problem:
+    n, m = int(case["n"]), int(case["m"])  # type: ignore[call-overload]
+    xy = np.asarray(case["xy"])
+    ids = [f"u{i}" for i in range(n)]
+    customers = pd.DataFrame(
+        {"customer_id": ids, "x": xy[:, 0], "y": xy[:, 1], "a": case["a"], "b": case["b"]}
+    )
+    reps = pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)]})
+    fte = case["fte"]
+    if fte is not None:
+        reps["fte"] = fte
+    base = case["base"]
+    if base is not None:
+        reps["home"] = [ids[int(u)] for u in base]  # type: ignore[union-attr]
+    links = pd.DataFrame(
+        [(ids[u], ids[v]) for u, v in case["links"]],  # type: ignore[attr-defined]
+        columns=["customer_id", "neighbor_id"],
+    )
+    low, high = case["window"]  # type: ignore[misc]
+    rules = [
+        alloc.Contiguous(links, base=None if base is None else "home", islands="allow"),
+        alloc.Balance("a", min=low, max=high),
+        alloc.Balance(
+            "b",
+            case["tolerance"],  # type: ignore[arg-type]
+            share=None if fte is None else "fte",
+        ),
+    ]
+    objective = alloc.MinimizeDispersion(kind=str(case["kind"]))
+    return alloc.Problem(customers, reps, rules=rules, objective=objective)
+
+
+def _brute(case: dict[str, object]) -> float | None:
+    """The least dispersion over every feasible assignment (None: no feasible one)."""
+    n, m = int(case["n"]), int(case["m"])  # type: ignore[call-overload]
+    plans = np.array(list(itertools.product(range(m), repeat=n)), dtype=np.int64)
+    adj = np.zeros((n, n), dtype=bool)
+    for u, v in case["links"]:  # type: ignore[attr-defined]
+        adj[u, v] = adj[v, u] = True
+    ok = np.ones(len(plans), dtype=bool)
+    fte = np.ones(m) if case["fte"] is None else np.asarray(case["fte"], float)
+    for metric, (low, high), weights in (
+        ("a", case["window"], np.ones(m)),
+        ("b", (1 - case["tolerance"], 1 + case["tolerance"]), fte),  # type: ignore[operator]
+    ):
+        w = np.asarray(case[metric], float)
+        for r in range(m):
+            share = w.sum() * weights[r] / weights.sum()
+            load = (plans == r) @ w
+            ok &= (load >= low * share - 1e-9) & (load <= high * share + 1e-9)
+    base = case["base"]
+    if base is not None:
+        for r, u in enumerate(base):  # type: ignore[arg-type]
+            ok &= plans[:, int(u)] == r
+    plans = plans[ok]
+    if len(plans) == 0:
+        return None
+    for r in range(m):
+        member = plans == r
+        first = np.argmax(member, axis=1)
+        reach = np.zeros_like(member)
+        reach[np.arange(len(plans)), first] = member.any(axis=1)
+        for _ in range(n):
+            reach = member & (reach | (reach.astype(np.int64) @ adj.astype(np.int64) > 0))
+        connected = (reach == member).all(axis=1)
+        plans, member = plans[connected], member[connected]
+    if len(plans) == 0:
+        return None
+    xy = np.asarray(case["xy"])
+    dist = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    kind = case["kind"]
+    total = np.zeros(len(plans))
+    for r in range(m):
+        member = (plans == r).astype(float)
+        if base is not None:
+            d = dist[:, int(base[r])]  # type: ignore[index]
+            per = member @ d if kind == "sum" else (member * d).max(axis=1)
+        else:
+            # value of each candidate centre v: sum (or max) over the members of d(u, v)
+            if kind == "sum":
+                cand = member @ dist
+            else:
+                cand = (member[:, :, None] * dist[None, :, :]).max(axis=1)
+            cand = np.where(member > 0, cand, np.inf)
+            per = np.where(member.any(axis=1), cand.min(axis=1), 0.0)
+        total = total + per if kind == "sum" else np.maximum(total, per)
+    return float(total.min())
+
+
+@given(seed=st.integers(0, 10**6))
+def test_territory_status_and_objective_equal_brute_force(seed: int) -> None:
+    case = _case(seed)
+    problem = _problem(case)
+    result = alloc.solve(problem, time_limit=30, seed=0, workers=1)
+    optimum = _brute(case)
+    if optimum is None:
+        assert result.status is alloc.Status.INFEASIBLE
+        return
+    assert result.status is alloc.Status.OPTIMAL, result.explanation
+    assert alloc.check(problem, result.assignment) == []
+    assert result.objective == pytest.approx(optimum, rel=1e-6, abs=1e-9)
+    assert result.bound is not None and result.bound <= result.objective + 1e-9
+    if case["base"] is None:
+        assert set(result.centers) <= set(problem.rep_ids)
+        assert all(result.assignment[c] == r for r, c in result.centers.items())
+    else:
+        assert result.centers == {}
+
+
+def test_a_disconnected_graph_proves_infeasible_when_a_rep_needs_both_parts() -> None:
+    # Two pieces {a, b} and {c, d}; both bases lie in {a, b}, so whichever rep takes c
+    # and d holds a territory in two pieces.
+    customers = pd.DataFrame(
+        {"customer_id": list("abcd"), "x": [0, 1, 5, 6], "y": [0, 0, 0, 0], "w": [1] * 4}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "home": ["a", "b"]})
+    links = pd.DataFrame({"customer_id": ["a", "c"], "neighbor_id": ["b", "d"]})
+    problem = alloc.Problem(
+        customers, reps, rules=[alloc.Contiguous(links, base="home"), alloc.Balance("w", 0.0)]
+    )
+    result = alloc.solve(problem, time_limit=10, seed=0, workers=1)
+    assert result.status is alloc.Status.INFEASIBLE
+    assert result.assignment is None
+
+
+def test_fixed_centre_sum_dispersion_is_a_plain_cost_every_solver_handles() -> None:
+    customers = pd.DataFrame(
+        {"customer_id": list("abcd"), "x": [0.0, 1.0, 9.0, 10.0], "y": [0.0] * 4}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "x": [0.0, 10.0], "y": [0.0, 0.0]})
+    problem = alloc.Problem(customers, reps, objective=alloc.MinimizeDispersion())
+    assert problem.model.geography is None
+    result = alloc.solve(problem, time_limit=5, seed=0, workers=1)
+    assert result.status is alloc.Status.OPTIMAL
+    assert result.objective == pytest.approx(2.0)
+    assert result.centers == {}
+    assert math.isclose(alloc.objective_value(problem, result.assignment), 2.0)
