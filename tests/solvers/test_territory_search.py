@@ -275,3 +275,45 @@ def test_tiny_maps_against_brute_force(kind: str, seed: int):
     assert plan.feasible and _connected(graph, reps, 3) and _rows_hold(model, plan.chosen)
     assert plan.objective >= optimum - 1e-9
     print(f"{kind} seed {seed}: heuristic {plan.objective:.4f}, optimum {optimum:.4f}")
+
+
+def test_imbalance_terms_and_costs_are_the_objective_without_dispersion():
+    from alloc.data.model import Imbalance
+    from alloc.solvers.state import Rows, score_of
+
+    rng = np.random.default_rng(10)
+    points = rng.random((70, 2))
+    model0, geo0, graph = _instance(points, _delaunay_edges(points), [], 3, 0.0, kind=None)
+    work = rng.integers(1, 9, 70).astype(float)
+    share = np.full(3, work.sum() / 3)
+    term = Imbalance("work", "work", work[model0.pair_unit], share, 2.0, "max")
+    model = Model(
+        70,
+        3,
+        model0.unit_start,
+        model0.pair_unit,
+        model0.pair_rep,
+        0.001 * rng.random(model0.n_pairs),  # small next to the imbalance term
+        (),
+        (term,),
+        np.arange(70),
+        np.ones(70, dtype=np.int64),
+    )
+    plan = search(model, geo0, Deadline.after(10), seed=0)
+    reps = _reps(model, plan)
+    assert plan.feasible and _connected(graph, reps, 3)
+    rows = Rows.from_model(model)
+    expected = score_of(model, rows, plan.chosen, rows.loads(model, plan.chosen)).objective
+    assert plan.objective == pytest.approx(expected)
+    # Balance dominates the small costs: no rep is left far from its share.
+    dev = np.abs(np.bincount(reps, weights=work, minlength=3) / share - 1).max()
+    assert dev < 0.05
+
+
+def test_an_island_makes_the_plan_infeasible_but_complete():
+    points, edges = _grid(4, 4)
+    points = np.vstack([points, [[10.0, 10.0]]])  # unit 16 touches nothing
+    model, geo, _ = _instance(points, edges, [np.ones(17)], 2, 0.5)
+    plan = search(model, geo, Deadline.after(10), seed=0)
+    _reps(model, plan)
+    assert not plan.feasible
