@@ -28,7 +28,6 @@ from alloc.data.geography import Geography
 from alloc.data.model import Model
 from alloc.solvers.contiguity import (
     border_moves,
-    is_connected,
     leaves_connected,
     pieces_per_territory,
 )
@@ -40,8 +39,8 @@ __all__ = ["TerritoryPlan", "dispersion_value", "search"]
 
 #: Rounds of perturbation without a new best plan before a fresh start, and before
 #: the search stops early (small instances converge long before their deadline).
-_ROUNDS_PER_START = 40
-_STARTS_WITHOUT_GAIN = 4
+_ROUNDS_PER_START = 50
+_STARTS_WITHOUT_GAIN = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,12 +218,15 @@ class _Territories:
             self.second = np.where(count > 1, d[order[nxt]], 0.0)
             self.rad_top = TopDeviations.of(self.rad[None, :])
 
-    def key(self) -> tuple[int, float, float, float]:
-        """(contiguity breaks, penalty, objective incl. dispersion, tiebreak)."""
+    def key(self, breaks: bool = True) -> tuple[int, float, float, float]:
+        """(contiguity breaks, penalty, objective incl. dispersion, tiebreak).
+
+        ``breaks=False`` leaves the breaks at 0, for comparisons the moves cannot change.
+        """
         s = score_of(self.model, self.rows, self.chosen, self.loads)
         d = self.pair_dist[self.chosen]
         disp = float(d.max(initial=0.0)) if self.geo.centre_kind == "max" else float(d.sum())
-        brk = contiguity_breaks(self.model, self.geo, self.rep_of)
+        brk = contiguity_breaks(self.model, self.geo, self.rep_of) if breaks else 0
         return brk, s.penalty, s.objective + self.w * disp, s.tiebreak + float(d.sum())
 
     def apply(self, u: int, r: int) -> None:
@@ -299,14 +301,19 @@ class _Territories:
             return True
         return leaves_connected(self.geo.indptr, self.geo.indices, self.rep_of, u)
 
-    def swap_keeps_connected(self, u: int, v: int) -> bool:
+    def can_swap(self, u: int, v: int) -> bool:
+        """Whether ``u`` and ``v`` (of adjacent territories) can trade places.
+
+        Sufficient test: each leaves its territory connected and still touches the
+        other territory without its partner.
+        """
         if not self.geo.contiguous:
             return True
-        ra, rb = self.rep_of[u], self.rep_of[v]
-        g = self.geo
-        return is_connected(g.indptr, g.indices, np.flatnonzero(self.rep_of == ra)) and (
-            is_connected(g.indptr, g.indices, np.flatnonzero(self.rep_of == rb))
-        )
+        g, rep_of = self.geo, self.rep_of
+        around_u, around_v = g.neighbours(u), g.neighbours(v)
+        touches_b = np.any((rep_of[around_u] == rep_of[v]) & (around_u != v))
+        touches_a = np.any((rep_of[around_v] == rep_of[u]) & (around_v != u))
+        return bool(touches_a and touches_b) and self.can_leave(u) and self.can_leave(v)
 
 
 def _improving(pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float) -> np.ndarray:
@@ -319,7 +326,7 @@ def _improving(pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float)
 
 
 def _obj_tol(t: _Territories) -> float:
-    return 1e-9 * max(1.0, abs(t.key()[2]))
+    return 1e-9 * max(1.0, abs(t.key(breaks=False)[2]))
 
 
 def _shift_pass(t: _Territories, obj_tol: float) -> bool:
@@ -348,48 +355,57 @@ def _shift_pass(t: _Territories, obj_tol: float) -> bool:
     return moved
 
 
-def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, cap: int) -> bool:
+def _swap_partners(
+    t: _Territories, units: np.ndarray, reps: np.ndarray, rng: np.random.Generator, tries: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random swap partners: for a border move u (a -> b), units of b bordering a."""
+    R = t.model.n_reps
+    src = t.rep_of[units]
+    key = src * R + reps
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    rev = reps * R + src
+    first = np.searchsorted(key_sorted, rev)
+    count = np.searchsorted(key_sorted, rev, "right") - first
+    has = np.flatnonzero(count > 0)
+    if has.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    pick = first[has][None, :] + (rng.random((tries, has.size)) * count[has]).astype(np.int64)
+    u = np.broadcast_to(units[has], pick.shape).ravel()
+    v = units[order[pick.ravel()]]
+    n = t.model.n_units
+    both = np.unique(u * n + v)
+    return both // n, both % n
+
+
+def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, tries: int) -> bool:
     """Apply the best improving swap of two border units that keeps both connected."""
     units, reps = t.shift_candidates()
     if units.size == 0:
         return False
-    src = t.rep_of[units]
-    R = t.model.n_reps
-    key = src * R + reps
-    order = np.argsort(key, kind="stable")
-    key_sorted = key[order]
-    us, vs = [], []
-    for k in np.unique(key_sorted).tolist():
-        a, b = divmod(k, R)
-        if a > b:
-            continue
-        left = order[np.searchsorted(key_sorted, k) : np.searchsorted(key_sorted, k, "right")]
-        k2 = b * R + a
-        right = order[np.searchsorted(key_sorted, k2) : np.searchsorted(key_sorted, k2, "right")]
-        if right.size == 0:
-            continue
-        gu, gv = np.meshgrid(units[left], units[right], indexing="ij")
-        us.append(gu.ravel())
-        vs.append(gv.ravel())
-    if not us:
+    u, v = _swap_partners(t, units, reps, rng, tries)
+    if u.size == 0:
         return False
-    u, v = np.concatenate(us), np.concatenate(vs)
-    if u.size > cap:
-        pick = rng.choice(u.size, cap, replace=False)
-        u, v = u[pick], v[pick]
-    rb = t.rep_of[v]
-    order = _improving(*t.delta(u, v, rb), obj_tol)
-    for i in order[:50].tolist():
+    order = _improving(*t.delta(u, v, t.rep_of[v]), obj_tol)
+    used: set[int] = set()
+    moved = False
+    for i in order[: 8 * t.model.n_reps + 50].tolist():
         a, b = int(u[i]), int(v[i])
-        ra, r2 = int(t.rep_of[a]), int(t.rep_of[b])
-        t.apply(a, r2)
-        t.apply(b, ra)
-        if t.swap_keeps_connected(a, b):
+        ra, rb = int(t.rep_of[a]), int(t.rep_of[b])
+        if ra in used or rb in used:
+            continue
+        if moved:  # scores of max-norm terms are not separable: re-check
+            pen, obj, tb = t.delta(u[i : i + 1], v[i : i + 1], t.rep_of[v[i : i + 1]])
+            if _improving(pen, obj, tb, obj_tol).size == 0:
+                continue
+        if t.can_swap(a, b):
+            t.apply(a, rb)
+            t.apply(b, ra)
             t._refresh()
-            return True
-        t.apply(a, ra)
-        t.apply(b, r2)
-    return False
+            used.update((ra, rb))
+            moved = True
+    return moved
 
 
 def _descend(t: _Territories, deadline: Deadline, rng: np.random.Generator) -> None:
@@ -399,7 +415,7 @@ def _descend(t: _Territories, deadline: Deadline, rng: np.random.Generator) -> N
         while not deadline.expired():
             if _shift_pass(t, obj_tol):
                 continue
-            if not _swap_pass(t, obj_tol, rng, cap=20_000):
+            if not _swap_pass(t, obj_tol, rng, tries=8):
                 break
         t.loads = t.rows.loads(t.model, t.chosen)
         if not t.geo.chooses_centres:
@@ -407,11 +423,11 @@ def _descend(t: _Territories, deadline: Deadline, rng: np.random.Generator) -> N
         centres = best_centres(t.geo, t.rep_of, t.model.n_reps)
         if np.array_equal(centres, t.centres):
             return
-        before = t.key()
+        before = t.key(breaks=False)
         old = t.centres
         t.centres = centres
         t._prices()
-        if not _better(t.key(), before):
+        if not _better(t.key(breaks=False), before):
             t.centres = old
             t._prices()
             return
