@@ -46,7 +46,7 @@ from alloc.rules import (
 from alloc.territory_rules import Contiguous, MinimizeDispersion
 
 if TYPE_CHECKING:  # loaded on first use, below; imported here for type checkers
-    from alloc import accounts, datasets, leads, performance, plot, policies, staffing, targets
+    from alloc import accounts, datasets, geo, leads, performance, plot, policies, staffing, targets
     from alloc.comparison import compare
     from alloc.rebalancing import rebalance, tradeoff
     from alloc.solvers import solve
@@ -60,6 +60,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, str | None]] = {
     "accounts": ("alloc.accounts", None),
     "datasets": ("alloc.datasets", None),
+    "geo": ("alloc.geo", None),
     "leads": ("alloc.leads", None),
     "performance": ("alloc.performance", None),
     "plot": ("alloc.plot", None),
@@ -130,6 +131,7 @@ __all__ = [
     "compare",
     "datasets",
     "evaluate",
+    "geo",
     "leads",
     "objective_value",
     "performance",
