@@ -294,8 +294,12 @@ class _Node:
         countB, baseB = B[:, start : start + C], B[:, start + C :]
         f = self.free.size
         by_free = self.classes[:, self.free[order]]  # (C, f)
-        first = np.where(by_free.any(axis=1), np.argmax(by_free, axis=1), f)
-        last = np.where(by_free.any(axis=1), f - 1 - np.argmax(by_free[:, ::-1], axis=1), -1)
+        if f == 0:
+            first, last = np.full(C, f), np.full(C, -1)
+        else:
+            has = by_free.any(axis=1)
+            first = np.where(has, np.argmax(by_free, axis=1), f)
+            last = np.where(has, f - 1 - np.argmax(by_free[:, ::-1], axis=1), -1)
         okA = (
             (countA[:, None, :] < 0.5)
             | (baseA[:, None, :] > 0.5)
