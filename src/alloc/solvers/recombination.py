@@ -57,8 +57,10 @@ _CENTRE_SAMPLE = 300
 _BALANCE_EVERY = 16
 #: Re-splits of a part before its parent's split is given up.
 _RETRIES = 2
-#: Random trees per ReCom step of `TreeCutter.repair`.
+#: Random trees per ReCom step of `TreeCutter.repair`, and reshaping steps of fitting
+#: territories allowed when the descent is stuck.
 _PAIR_TRIES = 48
+_SHAKES = 30
 
 
 class TreeCutter:
@@ -446,17 +448,39 @@ class TreeCutter:
         self, rep_of: np.ndarray, rng: np.random.Generator, deadline: Deadline
     ) -> tuple[np.ndarray, bool]:
         """The ReCom descent of `repair`: the plan it ends with and whether it is
-        feasible."""
+        feasible. When stuck, fitting territories next to broken ones are recombined
+        (a step that keeps their windows) to reshape the map, up to ``_SHAKES`` times."""
         current = np.asarray(rep_of, dtype=np.int64).copy()
+        shakes = _SHAKES
         while not deadline.expired():
             bad = self.broken(current)
             if bad.size == 0:
                 return current, True
             step = self._repair_step(current, bad, rng, deadline)
+            if step is None and shakes > 0:
+                shakes -= 1
+                step = self._shake(current, bad, rng, deadline)
             if step is None:
                 break
             current = step
         return current, self.broken(current).size == 0
+
+    def _shake(
+        self, current: np.ndarray, bad: np.ndarray, rng: np.random.Generator, deadline: Deadline
+    ) -> np.ndarray | None:
+        """Recombine two adjacent fitting territories, one of them next to a broken one."""
+        links = self._territory_links(current)
+        fitting = np.ones(self.n_reps, dtype=bool)
+        fitting[bad] = False
+        near = np.flatnonzero(links[bad].any(axis=0) & fitting)
+        for b in rng.permutation(near).tolist():
+            for c in rng.permutation(np.flatnonzero(links[b] & fitting)).tolist():
+                out = self.recombine(
+                    current, np.array([b, c]), rng, tries=_PAIR_TRIES, deadline=deadline
+                )
+                if out is not None and not np.array_equal(out, current):
+                    return out
+        return None
 
     def _repair_step(
         self, current: np.ndarray, bad: np.ndarray, rng: np.random.Generator, deadline: Deadline
