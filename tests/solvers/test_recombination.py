@@ -332,3 +332,25 @@ def test_recursive_partition_on_counties_is_feasible_when_found(
             index=problem.customer_ids,
         )
         assert alloc.check(problem, assignment) == []
+
+
+def test_perturb_keeps_a_feasible_plan_feasible_and_repairs_a_broken_one() -> None:
+    points, edges = _delaunay(70, 4)
+    model, geo, graph = _instance(points, edges, _measures(70, 4), 3, 0.15)
+    rows = Rows.from_model(model)
+    cutter = TreeCutter(model, geo, rows)
+    rng = np.random.default_rng(3)
+    rep_of = cutter.recursive_partition(rng, Deadline.after(20))
+    assert rep_of is not None
+    moved = cutter.perturb(rep_of, rng, Deadline.after(10))
+    assert moved is not None
+    _check_plan(model, geo, graph, moved)
+    broken = rep_of.copy()
+    # Hand one territory's units next to another territory over to it: windows break.
+    a, b = np.argwhere(np.triu(cutter._territory_links(rep_of)))[0]
+    edge_units = [u for u, v in edges if {rep_of[u], rep_of[v]} == {a, b}]
+    broken[np.isin(np.arange(70), edge_units) & (rep_of == a)] = b
+    if cutter.broken(broken).size:
+        before = cutter.excess(broken, np.arange(3))
+        step = cutter.perturb(broken, rng, Deadline.after(10))
+        assert step is None or cutter.excess(step, np.arange(3)) < before

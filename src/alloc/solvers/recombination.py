@@ -61,6 +61,8 @@ _RETRIES = 2
 #: territories allowed when the descent is stuck.
 _PAIR_TRIES = 48
 _SHAKES = 30
+#: Adjacent pairs tried by one perturbation of a feasible plan.
+_PERTURB_PAIRS = 4
 
 
 class TreeCutter:
@@ -464,6 +466,25 @@ class TreeCutter:
                 break
             current = step
         return current, self.broken(current).size == 0
+
+    def perturb(
+        self, rep_of: np.ndarray, rng: np.random.Generator, deadline: Deadline
+    ) -> np.ndarray | None:
+        """One ReCom step for a search: on a plan that breaks windows, a step that
+        lowers the excess of a broken territory and a neighbour; on a feasible plan, a
+        random adjacent pair split again within both windows. None when none worked."""
+        current = np.asarray(rep_of, dtype=np.int64)
+        if np.any(current < 0):
+            return None
+        bad = self.broken(current)
+        if bad.size:
+            return self._repair_step(current, bad, rng, deadline)
+        links = np.argwhere(np.triu(self._territory_links(current)))
+        for i in rng.permutation(links.shape[0])[:_PERTURB_PAIRS].tolist():
+            out = self.recombine(current, links[i], rng, tries=_PAIR_TRIES, deadline=deadline)
+            if out is not None:
+                return out
+        return None
 
     def _shake(
         self, current: np.ndarray, bad: np.ndarray, rng: np.random.Generator, deadline: Deadline
