@@ -241,8 +241,9 @@ def territories(
     """
     from alloc.geo.mapping import draw_territories
     from alloc.geo.shapes import read_shapes
+    from alloc.result import Result
 
-    if hasattr(assignment, "assignment") and not isinstance(assignment, pd.Series):
+    if isinstance(assignment, Result):
         if centers is None:
             centers = getattr(assignment, "centers", None)
         assignment = assignment.assignment
