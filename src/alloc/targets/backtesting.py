@@ -295,9 +295,9 @@ def backtest(
     weights = _potential(potential, fit.books, owner)
     check_horizon(fit, int(horizon), owner)
     actual, new_books = _actuals(history, by, date, value, freq, fit, when, int(horizon), owner)
-    samples, point = simulate_totals(fit, int(horizon), int(seed))
+    sim = simulate_totals(fit, int(horizon), int(seed))
     names = [f"p{x * 100:.10g}" for x in _LEVELS]
-    table = summarise(fit, samples, point, list(_LEVELS), names, int(horizon))
+    table = summarise(fit, sim, list(_LEVELS), names, int(horizon))
     amount = _total(total, table, actual, unit, owner)
     grid = quantile_grid(table, owner)
     size = pd.Series(fit.values.sum(axis=1), index=fit.books)
@@ -326,6 +326,8 @@ def backtest(
     summary = pd.DataFrame(rows).set_index("method")
     summary.attrs["new_books"] = new_books
     summary.attrs["total_ratio"] = shift
+    summary.attrs["total_method"] = sim.total_method
+    summary.attrs["total_spread"] = sim.total_spread
     return BacktestTables(books, summary)
 
 

@@ -34,7 +34,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -42,10 +42,17 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.targets.pooled_total import (
+    choose_total_model,
+    common_spread,
+    damped_steps,
+    shrunk_slope,
+)
 from alloc.validation import check_param, is_int, is_number
 
 __all__ = [
     "BookHistory",
+    "Simulation",
     "book_periods",
     "check_horizon",
     "forecast",
@@ -66,12 +73,6 @@ BLOCK = 3
 #: Weight of the pooled residuals against a book's own, in periods: a book with k
 #: periods in its window draws its own residuals with probability k / (k + POOL_WEIGHT).
 POOL_WEIGHT = 2
-#: A slope with t-statistic t is multiplied by max(0, 1 - TREND_SHRINK / t^2): a trend
-#: under two standard errors is not projected, a clear one nearly in full.
-TREND_SHRINK = 4.0
-#: Damping of the trend per period ahead (Gardner-McKenzie): a slope is never projected
-#: more than 1 / (1 - TREND_DAMPING) periods past the last one.
-TREND_DAMPING = 0.8
 #: Seasons of pooled pattern a book's own seasonal index is shrunk toward.
 SEASON_PRIOR = 3
 #: Seasonal indices are kept in this range, so a near-empty season position cannot blow
@@ -319,21 +320,7 @@ def _seasons(values: FloatArray, season: int) -> FloatArray:
 
 def _trend(levels: FloatArray) -> tuple[float, float]:
     """Pooled log-linear slope per period over the window, shrunk, and its standard error."""
-    total = levels.sum(axis=0)
-    k = total.size
-    if k < 4 or (total <= 0).any():
-        return 0.0, 0.0
-    t = np.arange(k) - (k - 1) / 2
-    y = np.log(total)
-    slope = float(t @ (y - y.mean()) / (t @ t))
-    resid = y - y.mean() - slope * t
-    se = math.sqrt(float(resid @ resid) / (k - 2) / float(t @ t))
-    if se <= 1e-12 * max(1.0, abs(slope)):
-        return slope, 0.0
-    if slope == 0:
-        return 0.0, se
-    tstat2 = (slope / se) ** 2
-    return slope * max(0.0, 1 - TREND_SHRINK / tstat2), se
+    return shrunk_slope(levels.sum(axis=0))
 
 
 def _shrink_levels(
@@ -400,19 +387,53 @@ def _blocks(rng: np.random.Generator, draws: int, length: int, span: int) -> npt
     return ((starts + np.arange(block)) % span).reshape(draws, -1)[:, :length]
 
 
-def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[FloatArray, FloatArray]:
+class Simulation(NamedTuple):
+    """Draws of each book's total over the horizon, and how the pooled total was forecast.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray
+        Shape (books, N_SAMPLES); the books of one draw share one shock of the total.
+    point : numpy.ndarray
+        The point forecast per book (no resampling); they add up to the total's.
+    total_method : str
+        The level model of the pooled total chosen by back-test
+        (see [`alloc.targets.pooled_total`][alloc.targets.pooled_total]), or ``"bootstrap"``
+        when the total is not positive and the per-book draws are kept as they are.
+    total_spread : float
+        Standard deviation of the log of the total's common shock.
+    origins : int
+        Rolling origins behind the total's spread.
+    """
+
+    samples: FloatArray
+    point: FloatArray
+    total_method: str
+    total_spread: float
+    origins: int
+
+
+def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
     """Bootstrap draws of each book's total over the next ``horizon`` periods.
 
-    Returns
-    -------
-    samples : numpy.ndarray
-        Shape (books, N_SAMPLES).
-    point : numpy.ndarray
-        The point forecast per book (no resampling).
+    The per-book bootstrap gives each book's share of the total in each draw; the total
+    itself is the pooled forecast of
+    [`choose_total_model`][alloc.targets.pooled_total.choose_total_model] times one common
+    log-normal shock per draw, so that books move together as far as the total's own
+    back-test errors say.
     """
-    values = history.values
+    values, season = history.values, history.season
+    rng = np.random.default_rng(seed)
+    samples, point = _book_draws(values, season, horizon, rng, N_SAMPLES)
+    window = min(values.shape[1], max(horizon, MIN_WINDOW))
+    return _common_total(values, season, horizon, window, samples, point, rng)
+
+
+def _book_draws(
+    values: FloatArray, season: int, horizon: int, rng: np.random.Generator, draws: int
+) -> tuple[FloatArray, FloatArray]:
+    """The per-book block bootstrap: draws (books, draws) and point forecasts."""
     n, periods = values.shape
-    season = history.season
     index = _seasons(values, season)
     width = max(season, 1)
     position = np.arange(periods + horizon) % width
@@ -439,12 +460,10 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
     adjusted = resid * np.sqrt(k_book / np.maximum(k_book - 1, 1))[:, None]
     resid = np.where(adjusted < -1, np.minimum(resid, -1.0), adjusted)
     # Damped trend: period h ahead grows by phi + phi^2 + ... + phi^(h+1) slopes.
-    ahead = (k - 1) / 2 + np.cumsum(TREND_DAMPING ** np.arange(1, horizon + 1))
+    ahead = damped_steps(k, horizon)
     future_season = index[:, position[periods:]]
     point = (level[:, None] * np.exp(slope * ahead)[None, :] * future_season).sum(axis=1)
 
-    rng = np.random.default_rng(seed)
-    draws = N_SAMPLES
     level_idx = _blocks(rng, draws, k, k)
     path_idx = _blocks(rng, draws, horizon, k)
     pool = np.flatnonzero(full) if full.any() else np.arange(n)
@@ -464,6 +483,43 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
         path = level_draw[:, None] * growth * future_season[b][None, :] * (1 + path_res)
         samples[b] = path.sum(axis=1)
     return samples, point
+
+
+def _pooled_season(values: FloatArray, season: int) -> FloatArray:
+    """Seasonal index of the pooled total (ones under two seasons of history)."""
+    periods = values.shape[1]
+    if season < 2 or periods < 2 * season:
+        return np.ones(max(season, 1))
+    index, _ = _seasonal_index(values.sum(axis=0, keepdims=True), season)
+    return np.clip(index[0], *SEASON_CLIP)
+
+
+def _common_total(
+    values: FloatArray,
+    season: int,
+    horizon: int,
+    window: int,
+    samples: FloatArray,
+    point: FloatArray,
+    rng: np.random.Generator,
+) -> Simulation:
+    """Each draw: the books' shares times the pooled total and one common shock."""
+    periods = values.shape[1]
+    index = _pooled_season(values, season)
+    position = np.arange(periods + horizon) % index.size
+    model = choose_total_model(values.sum(axis=0) / index[position[:periods]], horizon, window)
+    total = float((model.path * index[position[periods:]]).sum())
+    drawn = samples.sum(axis=0)
+    if total <= 0 or point.sum() <= 0:
+        return Simulation(samples, point, "bootstrap", 0.0, 0)
+    positive = drawn > 0
+    own = float(np.std(np.log(drawn[positive]))) if positive.sum() > 1 else 0.0
+    spread = common_spread(model.errors, own)
+    shock = total * np.exp(spread * rng.standard_normal(drawn.size))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(positive, samples / drawn, (point / point.sum())[:, None])
+    scaled = point * total / point.sum()
+    return Simulation(shares * shock, scaled, model.method, spread, model.errors.size)
 
 
 def _mixed(
@@ -556,8 +612,8 @@ def forecast(
     names = level_names(levels, owner)
     books = book_periods(history, by, date, value, freq, owner)
     check_horizon(books, int(horizon), owner)
-    samples, point = simulate_totals(books, int(horizon), int(seed))
-    return summarise(books, samples, point, [float(x) for x in levels], names, int(horizon))
+    sim = simulate_totals(books, int(horizon), int(seed))
+    return summarise(books, sim, [float(x) for x in levels], names, int(horizon))
 
 
 def check_horizon(books: BookHistory, horizon: int, owner: str) -> None:
@@ -573,13 +629,13 @@ def check_horizon(books: BookHistory, horizon: int, owner: str) -> None:
 
 def summarise(
     books: BookHistory,
-    samples: FloatArray,
-    point: FloatArray,
+    sim: Simulation,
     levels: list[float],
     names: list[str],
     horizon: int,
 ) -> pd.DataFrame:
     """The forecast table: quantiles of the samples, point forecast, short and zero books."""
+    samples, point = sim.samples, sim.point
     quantiles = (
         np.quantile(samples, levels, axis=1).T if samples.size else np.zeros((0, len(levels)))
     )
@@ -591,4 +647,7 @@ def summarise(
     table["periods"] = (periods - first).astype(np.int64)
     table["all_zero"] = ~active.any(axis=1)
     table.attrs["horizon"] = horizon
+    table.attrs["total_method"] = sim.total_method
+    table.attrs["total_spread"] = sim.total_spread
+    table.attrs["origins"] = sim.origins
     return table
