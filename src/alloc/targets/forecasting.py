@@ -22,6 +22,14 @@ is deliberately plain, so that it is robust on short and noisy books:
   books that have a full window (more of the pooled ones for short books), and short
   books average fewer periods into their level, so their bands are wider. The pooled
   slope is drawn from its sampling distribution.
+* **The total, shared by every book.** The bootstrap above gives each book's share of
+  the total in each draw; the total itself comes from
+  [`alloc.targets.pooled_total`][alloc.targets.pooled_total]: a level model of the pooled
+  total (flat, recent level, damped trend over the window or over the whole history)
+  chosen by rolling-origin back-test inside the history, times one common log-normal
+  shock per draw whose spread is that model's back-test error. Books move together, and
+  their bands hold the uncertainty of the total (level and trend), not only their own
+  noise.
 
 The helpers [`book_periods`][alloc.targets.forecasting.book_periods] and
 [`simulate_totals`][alloc.targets.forecasting.simulate_totals] are internal to alloc (shared
