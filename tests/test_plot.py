@@ -59,5 +59,5 @@ def test_attainment_draws_every_book_with_an_attainment_per_method() -> None:
 
 
 def test_attainment_names_the_table_it_needs() -> None:
-    with pytest.raises(KeyError, match="books table of alloc.targets.backtest"):
+    with pytest.raises(KeyError, match=r"books table of alloc\.targets\.backtest"):
         alloc.plot.attainment(pd.DataFrame({"attainment": [1.0]}))

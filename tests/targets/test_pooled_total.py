@@ -89,7 +89,10 @@ def _books_with_a_shared_shock(seed: int = 0) -> pd.DataFrame:
     rows = []
     for b in range(20):
         amounts = 100 * (1 + b) * common * rng.lognormal(0, 0.05, months)
-        rows += [{"rep": f"r{b:02d}", "date": d, "amount": a} for d, a in zip(dates, amounts, strict=True)]
+        rows += [
+            {"rep": f"r{b:02d}", "date": d, "amount": a}
+            for d, a in zip(dates, amounts, strict=True)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -100,7 +103,6 @@ def test_a_shared_shock_widens_every_band_and_is_reported():
     assert (width > 0.3).all()
     assert fc.attrs["total_method"] in CANDIDATES
     assert fc.attrs["total_spread"] > 0.1 and fc.attrs["origins"] > 0
-
 
 
 def test_books_move_together_in_the_draws():

@@ -18,9 +18,9 @@ common shock per bootstrap draw from this module's error model:
 * **The total's spread** is a robust scale of the chosen candidate's errors about zero,
   1.4826 times their median absolute value (a bias seen in the history counts as
   uncertainty and is not corrected, since a handful of origins cannot tell a bias from
-  bad luck; the few origins that saw only a start-up do not dominate), pooled with the bootstrap's own spread of the
-  total as ``PRIOR_ORIGINS`` pseudo-origins, so that a short history leans on the
-  bootstrap and a history without origins keeps it.
+  bad luck; the few origins that saw only a start-up do not dominate), pooled with the
+  bootstrap's own spread of the total as ``PRIOR_ORIGINS`` pseudo-origins, so that a
+  short history leans on the bootstrap and a history without origins keeps it.
 
 The seasonal index used to deseasonalise is the one fitted on the whole history given
 (it needs two seasons); the origins re-use it.
