@@ -49,6 +49,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.targets.org_tree import tree_order
 from alloc.targets.pooled_total import (
     choose_total_model,
     common_spread,
@@ -556,6 +557,7 @@ def forecast(
     freq: str = "MS",
     levels: Sequence[float] = (0.1, 0.5, 0.9),
     seed: int = 0,
+    tree: object = None,
 ) -> pd.DataFrame:
     """Quantiles of each book's total over the next ``horizon`` periods.
 
@@ -582,6 +584,14 @@ def forecast(
         (e.g. ``numpy.arange(0.05, 1, 0.05)``) to make `set_quotas`'s odds finer.
     seed : int, default 0
         Seed of the bootstrap; the same inputs and seed give the same bands.
+    tree : networkx.DiGraph or pandas.DataFrame, optional
+        An organisation tree whose leaves are the books (edges parent -> child, or a
+        table with ``parent`` and ``child`` columns, as for
+        [`cascade`][alloc.targets.cascade]). The table then has a row for every node,
+        root first, breadth-first: a node's quantiles are those of the sum of its
+        leaves' draws (draws are joint, so they are not the sums of the leaves'
+        quantiles); leaves without history are all-zero books. Pass it to
+        ``cascade(..., bands=)`` to carry the bands down the tree.
 
     Returns
     -------
@@ -597,7 +607,8 @@ def forecast(
     InvalidProblemError
         Unknown ``by``, ``date`` or ``value`` columns, dates that do not parse,
         non-numeric or missing values, missing book ids, no rows, or a horizon longer
-        than the history (each named in the message).
+        than the history (each named in the message); a ``tree`` that is not a tree or
+        whose leaves miss some books.
     InvalidParameterError
         A bad ``horizon``, ``freq``, ``levels`` or ``seed``.
 
@@ -622,7 +633,55 @@ def forecast(
     books = book_periods(history, by, date, value, freq, owner)
     check_horizon(books, int(horizon), owner)
     sim = simulate_totals(books, int(horizon), int(seed))
-    return summarise(books, sim, [float(x) for x in levels], names, int(horizon))
+    table = summarise(books, sim, [float(x) for x in levels], names, int(horizon))
+    if tree is None:
+        return table
+    return _node_table(tree, table, sim, [float(x) for x in levels], by, owner)
+
+
+def _node_table(
+    tree: object,
+    leaves: pd.DataFrame,
+    sim: Simulation,
+    levels: list[float],
+    by: str,
+    owner: str,
+) -> pd.DataFrame:
+    """The forecast table for every node of ``tree``: leaves' draws summed up the tree."""
+    order = tree_order(tree, owner)
+    leaf_nodes = pd.Index([n for n in order.nodes if not order.children[n]])
+    unknown = leaves.index.difference(leaf_nodes)
+    if len(unknown):
+        raise InvalidProblemError(
+            f"the {by!r} values {format_ids(unknown)} of {owner}'s history are not leaves "
+            f"of the tree (its leaves: {format_ids(leaf_nodes)}); every book must be a "
+            "node without children."
+        )
+    rows = [order.position[b] for b in leaves.index]
+    samples = np.zeros((len(order.nodes), sim.samples.shape[1]))
+    samples[rows] = sim.samples
+    point, periods, sold = (np.zeros(len(order.nodes)) for _ in range(3))
+    point[rows] = sim.point
+    periods[rows] = leaves["periods"].to_numpy()
+    sold[rows] = ~leaves["all_zero"].to_numpy()
+    for node in reversed(order.nodes):  # children before parents
+        kids = order.child_positions(node)
+        if kids:
+            i = order.position[node]
+            samples[i] = samples[kids].sum(axis=0)
+            point[i], periods[i] = point[kids].sum(), periods[kids].max()
+            sold[i] = sold[kids].max()
+    names = [str(c) for c in leaves.columns[: len(levels)]]
+    table = pd.DataFrame(
+        np.quantile(samples, levels, axis=1).T,
+        index=pd.Index(order.nodes, name="node"),
+        columns=names,
+    )
+    table["forecast"] = point
+    table["periods"] = periods.astype(np.int64)
+    table["all_zero"] = sold == 0
+    table.attrs.update(leaves.attrs)
+    return table
 
 
 def check_horizon(books: BookHistory, horizon: int, owner: str) -> None:
