@@ -20,6 +20,9 @@ below every baseline's. A last pair of tables repeats the equal-odds figures at 
 cutoffs and horizons (CDNOW only from 1998 on: its books were balanced on 1997 values,
 which would favour ``even`` at cutoffs inside 1997), to show how much one back-test
 varies; ``actual/forecast total`` there is the miss of the total that every book shares,
+``total pit`` the share of the forecast's draws of the total at or below the total sold
+(calibrated: spread evenly over 0-1 across cutoffs), ``reach p10`` and ``reach p90`` the
+forecast's own 80 % interval for the share of books reaching quota,
 ``total model`` and ``total sd`` the level model of the pooled total the forecast chose
 by back-test inside the fit window and the spread of its common shock, and the ``mean``
 row averages the cutoffs (overlapping horizons, so not independent). The CDNOW case
@@ -89,6 +92,10 @@ def targets_line(summary: pd.DataFrame) -> list[str]:
         ("share reaching quota within 5 pts of mean p_attain",
          abs(eo["share_reached"] - eo["mean_p_attain"]) <= 0.05,
          f"{100 * eo['share_reached']:.0f} % vs {100 * eo['mean_p_attain']:.0f} %"),
+        ("share reaching quota inside the forecast's own 80 % interval for it",
+         eo["reach_p10"] <= eo["share_reached"] <= eo["reach_p90"],
+         f"{100 * eo['share_reached']:.0f} % in [{100 * eo['reach_p10']:.0f}, "
+         f"{100 * eo['reach_p90']:.0f}] %"),
         ("|corr(attainment, size)| <= 0.1", abs(eo["corr_size"]) <= 0.1,
          f"{abs(eo['corr_size']):.3f}"),
         ("IQR below every baseline's", bool((eo["iqr_attainment"] < baselines).all()),
@@ -135,10 +142,13 @@ def rolling(
                 "total model": summary.attrs["total_method"],
                 "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
+                "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
+                "reach p10": eo["reach_p10"],
+                "reach p90": eo["reach_p90"],
                 "|corr_size|": abs(eo["corr_size"]),
                 "iqr equal_odds": eo["iqr_attainment"],
                 "best baseline iqr": best,
@@ -175,9 +185,12 @@ def synthetic(seeds: int = 12) -> list[str]:
                 "total model": summary.attrs["total_method"],
                 "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
+                "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
+                "reach p10": eo["reach_p10"],
+                "reach p90": eo["reach_p90"],
                 "|corr_size|": abs(eo["corr_size"]),
                 "iqr equal_odds": eo["iqr_attainment"],
                 "best baseline iqr": summary.drop(index="equal_odds")["iqr_attainment"].min(),

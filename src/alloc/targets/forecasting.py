@@ -524,7 +524,8 @@ def _common_total(
         return Simulation(samples, point, "bootstrap", 0.0, 0)
     positive = drawn > 0
     own = float(np.std(np.log(drawn[positive]))) if positive.sum() > 1 else 0.0
-    spread = common_spread(model.errors, own)
+    fitted = index.size if index.size > 1 and periods >= 2 * index.size else 0
+    spread = common_spread(model.errors, own, fitted / periods)
     shock = total * np.exp(spread * rng.standard_normal(drawn.size))
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(positive, samples / drawn, (point / point.sum())[:, None])

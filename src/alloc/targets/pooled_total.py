@@ -6,7 +6,8 @@ than forecast, most books miss together. Per-book noise cannot show that, so
 common shock per bootstrap draw from this module's error model:
 
 * **Candidates** for the level of the pooled, deseasonalised total: ``flat`` (the mean of
-  the recent window), ``recent`` (the mean of the last ``RECENT`` periods: a level that
+  the recent window), ``long`` (the mean of the whole history: the steadiest level when
+  nothing moves), ``recent`` (the mean of the last ``RECENT`` periods: a level that
   moved lately), ``damped`` (the window mean with the window's log-linear slope, shrunk by
   its t-statistic and damped) and ``damped_long`` (the same with the slope fitted over the
   whole history, so that a cohort decaying for a year is seen as decaying).
@@ -23,7 +24,9 @@ common shock per bootstrap draw from this module's error model:
   short history leans on the bootstrap and a history without origins keeps it.
 
 The seasonal index used to deseasonalise is the one fitted on the whole history given
-(it needs two seasons); the origins re-use it.
+(it needs two seasons); the origins re-use it, so their errors are scaled up for the
+noise the fitted indices absorbed (see
+[`common_spread`][alloc.targets.pooled_total.common_spread]).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 #: Level models of the pooled total, simplest first (ties go to the earlier one).
-CANDIDATES = ("flat", "recent", "damped", "damped_long")
+CANDIDATES = ("flat", "long", "recent", "damped", "damped_long")
 #: Periods the ``recent`` candidate averages.
 RECENT = 3
 #: Periods of history an origin needs before it.
@@ -115,6 +118,8 @@ def project(method: str, history: FloatArray, horizon: int, window: int) -> Floa
     k = max(1, min(history.size, window))
     if method == "recent":
         return np.full(horizon, float(history[-min(history.size, RECENT) :].mean()))
+    if method == "long":
+        return np.full(horizon, float(history.mean()))
     level = float(history[-k:].mean())
     if method == "flat":
         return np.full(horizon, level)
@@ -153,17 +158,23 @@ def choose_total_model(history: FloatArray, horizon: int, window: int) -> TotalM
     return TotalModel(method, project(method, history, horizon, window), errors[method], scores)
 
 
-def common_spread(errors: FloatArray, bootstrap_spread: float) -> float:
+def common_spread(errors: FloatArray, bootstrap_spread: float, absorbed: float = 0.0) -> float:
     """Standard deviation of the log of the total's common shock.
 
     A robust scale of the origin errors about zero (1.4826 times their median absolute
     value), pooled with ``PRIOR_ORIGINS`` pseudo-origins at the bootstrap's own spread of
-    the total.
+    the total. ``absorbed`` is the share of the history's degrees of freedom spent on
+    seasonal indices fitted on it (``season / periods``; 0 for none): the origins see
+    the history through them, so their errors miss the part of the noise the indices
+    absorbed, and are scaled by ``1 / sqrt(1 - absorbed)`` (a degrees-of-freedom
+    correction, as for residuals about a fitted mean).
     """
     if errors.size == 0:
         return bootstrap_spread
     # 1.4826 * median |e|: the standard deviation of a normal error, robust to the few
     # origins that saw only a start-up (a cohort's first purchases, a new business).
     robust = 1.4826 * float(np.median(np.abs(errors)))
+    if 0 < absorbed < 1:
+        robust /= math.sqrt(1 - absorbed)
     prior = PRIOR_ORIGINS * bootstrap_spread**2
     return math.sqrt((errors.size * robust**2 + prior) / (errors.size + PRIOR_ORIGINS))
