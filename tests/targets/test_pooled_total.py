@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,3 +113,11 @@ def test_books_move_together_in_the_draws():
     # 5 % own noise against a common shock of about 30 %: draws are strongly correlated
     assert corr.mean() > 0.5
     assert np.isclose(sim.point.sum(), float(np.median(sim.samples.sum(axis=0))), rtol=0.05)
+
+
+def test_common_spread_grows_with_the_seasonal_indices_fitted_on_the_history():
+    errors = np.array([0.05, -0.05, 0.05, -0.05])
+    plain = common_spread(errors, 0.0)
+    # 12 indices fitted on 24 periods absorbed half of the degrees of freedom
+    assert common_spread(errors, 0.0, 0.5) == pytest.approx(plain * math.sqrt(2))
+    assert common_spread(errors, 0.0, 0.0) == plain
