@@ -25,11 +25,11 @@ is deliberately plain, so that it is robust on short and noisy books:
 * **The total, shared by every book.** The bootstrap above gives each book's share of
   the total in each draw; the total itself comes from
   [`alloc.targets.pooled_total`][alloc.targets.pooled_total]: a level model of the pooled
-  total (flat, recent level, damped trend over the window or over the whole history)
-  chosen by rolling-origin back-test inside the history, times one common log-normal
-  shock per draw whose spread is that model's back-test error. Books move together, and
-  their bands hold the uncertainty of the total (level and trend), not only their own
-  noise.
+  total (window mean, long-run mean, recent level, damped trend over the window or over
+  the whole history) chosen by rolling-origin back-test inside the history, times one
+  common log-normal shock per draw whose spread is that model's back-test error. Books
+  move together, and their bands hold the uncertainty of the total (level and trend),
+  not only their own noise.
 
 The helpers [`book_periods`][alloc.targets.forecasting.book_periods] and
 [`simulate_totals`][alloc.targets.forecasting.simulate_totals] are internal to alloc (shared
@@ -601,7 +601,11 @@ def forecast(
         (``p10``, ``p50``, ``p90`` by default) and the columns ``forecast`` (the point
         forecast), ``periods`` (periods since the book's first non-zero value; fewer
         than the window means a short book with wider bands) and ``all_zero`` (the book
-        sold nothing in the history; its quantiles are 0).
+        sold nothing in the history; its quantiles are 0). With ``tree``, indexed by
+        ``node`` instead, every node of the tree. ``attrs`` holds ``horizon``,
+        ``total_method`` (the level model of the pooled total), ``total_spread`` (the
+        standard deviation of the log of the total's common shock) and ``origins`` (the
+        back-test origins behind it).
 
     Raises
     ------
@@ -633,31 +637,32 @@ def forecast(
     names = level_names(levels, owner)
     books = book_periods(history, by, date, value, freq, owner)
     check_horizon(books, int(horizon), owner)
+    order = None if tree is None else _leaf_order(tree, books.books, by, owner)
     sim = simulate_totals(books, int(horizon), int(seed))
     table = summarise(books, sim, [float(x) for x in levels], names, int(horizon))
-    if tree is None:
+    if order is None:
         return table
-    return _node_table(tree, table, sim, [float(x) for x in levels], by, owner)
+    return _node_table(order, table, sim, [float(x) for x in levels])
 
 
-def _node_table(
-    tree: object,
-    leaves: pd.DataFrame,
-    sim: Simulation,
-    levels: list[float],
-    by: str,
-    owner: str,
-) -> pd.DataFrame:
-    """The forecast table for every node of ``tree``: leaves' draws summed up the tree."""
+def _leaf_order(tree: object, books: pd.Index, by: str, owner: str) -> Any:
+    """The tree's nodes in breadth-first order, once every book is known to be a leaf."""
     order = tree_order(tree, owner)
     leaf_nodes = pd.Index([n for n in order.nodes if not order.children[n]])
-    unknown = leaves.index.difference(leaf_nodes)
+    unknown = books.difference(leaf_nodes)
     if len(unknown):
         raise InvalidProblemError(
             f"the {by!r} values {format_ids(unknown)} of {owner}'s history are not leaves "
             f"of the tree (its leaves: {format_ids(leaf_nodes)}); every book must be a "
             "node without children."
         )
+    return order
+
+
+def _node_table(
+    order: Any, leaves: pd.DataFrame, sim: Simulation, levels: list[float]
+) -> pd.DataFrame:
+    """The forecast table for every node of the tree: leaves' draws summed up the tree."""
     rows = [order.position[b] for b in leaves.index]
     samples = np.zeros((len(order.nodes), sim.samples.shape[1]))
     samples[rows] = sim.samples
