@@ -292,3 +292,8 @@ def test_forecast_tree_leaves_must_hold_every_book():
     bands = forecast(quiet, by="rep", horizon=3, tree=ORG)
     assert bands.loc["eve", "all_zero"] and bands.loc["eve", "p90"] == 0
     assert not bands.loc["south", "all_zero"]
+
+
+def test_cascade_bands_must_be_a_table():
+    with pytest.raises(InvalidParameterError, match="'bands' parameter of cascade"):
+        cascade(ORG, 300, BASIS, bands={"co": (1, 2)})

@@ -167,7 +167,7 @@ def cascade(
     pins: Mapping[Any, float] | pd.Series | None = None,
     root: Hashable | None = None,
     bands: pd.DataFrame | None = None,
-) -> Any:
+) -> pd.Series | pd.DataFrame:
     """Cascade a total down an organisation tree so that every parent sums its children.
 
     The basis is given per leaf (e.g. per rep); an internal node's basis is the sum of
@@ -253,6 +253,7 @@ def cascade(
     top = _tree_root(graph, root, owner)
     order = _BreadthFirst.walk(graph, top)
     node_basis = _node_basis(basis, order, owner)
+    frame = None if bands is None else _band_frame(bands, order.nodes, owner)
     low, high, pin_units = _node_unit_bounds(floors, caps, pins, order, unit, owner)
     _tighten_bounds_bottom_up(low, high, pin_units, order, unit, owner)
     i_top = order.position[top]
@@ -263,24 +264,29 @@ def cascade(
         index=pd.Index(order.nodes, name="node"),
         name="target",
     )
-    return target if bands is None else _with_bands(target, bands, owner)
+    if frame is None:
+        return target
+    out = pd.concat([target, frame.set_axis(target.index)], axis=1)
+    grid = quantile_grid(frame, owner)
+    out["p_attain"] = attain_probability(grid, target.to_numpy(dtype=np.float64))
+    return out
 
 
-def _with_bands(target: pd.Series, bands: pd.DataFrame, owner: str) -> pd.DataFrame:
-    """The targets beside each node's forecast quantiles and the odds of reaching them."""
-    quantile_grid(bands, owner)  # checks the type, the columns, the values and the ids
-    missing = target.index.difference(bands.index)
+def _band_frame(bands: object, nodes: list[Hashable], owner: str) -> pd.DataFrame:
+    """The quantile columns of ``bands`` for every node, in the order of ``nodes``."""
+    if not isinstance(bands, pd.DataFrame):
+        raise InvalidParameterError(
+            f"the 'bands' parameter of {owner} must be a DataFrame of quantile columns (p10, "
+            f"p50, p90...) per node, as from forecast(..., tree=); got {type(bands).__name__}."
+        )
+    quantile_grid(bands, owner)  # checks the columns, the values and the ids
+    missing = pd.Index(nodes).difference(bands.index)
     if len(missing):
         raise InvalidProblemError(
             f"the 'bands' argument of {owner} has no row for the nodes {format_ids(missing)}; "
             "give bands for every node (forecast(..., tree=tree) gives them)."
         )
-    columns = [str(c) for c in bands.columns if quantile_column(c)]
-    frame = bands.loc[target.index, columns]
-    grid = quantile_grid(frame, owner)
-    out = pd.concat([target, frame], axis=1)
-    out["p_attain"] = attain_probability(grid, target.to_numpy(dtype=np.float64))
-    return out
+    return bands.loc[nodes, [c for c in bands.columns if quantile_column(c)]]
 
 
 def tree_order(tree: object, owner: str) -> _BreadthFirst:
