@@ -49,7 +49,7 @@ def test_table_is_symmetric_sorted_and_without_self_pairs() -> None:
     assert frame.equals(frame.sort_values(["customer_id", "neighbor_id"], ignore_index=True))
     assert not frame.duplicated().any()
     assert frame.attrs["islands"] == []
-    assert len(frame.attrs["parts"]) == 1
+    assert frame.attrs["detached"] == []
 
 
 def test_ids_come_from_a_series_index() -> None:
@@ -79,7 +79,7 @@ def test_islands_are_listed_and_named_in_a_warning() -> None:
     with pytest.warns(DataWarning, match=r"islands\): 'far'"):
         frame = adjacency(shapes, ids=["a", "b", "far"])
     assert frame.attrs["islands"] == ["far"]
-    assert frame.attrs["parts"] == [["a", "b"], ["far"]]
+    assert frame.attrs["detached"] == []
     assert "far" not in set(frame["customer_id"])
 
 
@@ -88,7 +88,7 @@ def test_detached_groups_are_named_in_a_warning() -> None:
     with pytest.warns(DataWarning, match="'d', 'e'"):
         frame = adjacency(shapes, ids=list("abcde"))
     assert frame.attrs["islands"] == []
-    assert frame.attrs["parts"] == [["a", "b", "c"], ["d", "e"]]
+    assert frame.attrs["detached"] == [["d", "e"]]
 
 
 def test_a_connected_map_warns_nothing() -> None:
@@ -171,4 +171,4 @@ def test_grid_cells_match_integer_neighbourhoods(cells: set[tuple[int, int]], ki
     assert pairs(reversed_frame) == expected
     touched = {a for a, _ in expected}
     assert sorted(frame.attrs["islands"]) == sorted(set(ids) - touched)
-    assert sum(len(part) for part in frame.attrs["parts"]) == len(ids)
+    assert all(len(part) > 1 and set(part) <= touched for part in frame.attrs["detached"])
