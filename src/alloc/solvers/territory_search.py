@@ -39,8 +39,14 @@ __all__ = ["TerritoryPlan", "dispersion_value", "search"]
 
 #: Rounds of perturbation without a new best plan before a fresh start, and before
 #: the search stops early (small instances converge long before their deadline).
-_ROUNDS_PER_START = 50
-_STARTS_WITHOUT_GAIN = 8
+_ROUNDS_PER_START = 20
+_STARTS_WITHOUT_GAIN = 30
+#: Share of perturbation rounds that first descend with the windows priced (strategic
+#: oscillation), and the price of a unit of row violation in typical dispersions.
+_OSCILLATE = 0.5
+_MERIT_FACTOR = 1.0
+#: Spread of the random factor on frontier distances in fresh starts.
+_RESTART_NOISE = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -316,8 +322,16 @@ class _Territories:
         return bool(touches_a and touches_b) and self.can_leave(u) and self.can_leave(v)
 
 
-def _improving(pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float) -> np.ndarray:
-    """Indices of improving moves (lexicographic), best first."""
+def _improving(
+    pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float, merit: float = 0.0
+) -> np.ndarray:
+    """Indices of improving moves, best first: lexicographic, or with ``merit`` > 0 by
+    ``objective + merit * penalty`` (hard rows priced, for strategic oscillation)."""
+    if merit > 0:
+        value = obj + merit * pen
+        value = np.where(np.abs(value) <= obj_tol, 0.0, value)
+        idx = np.flatnonzero((value < 0) | ((value == 0) & (tb < -1e-9)))
+        return idx[np.lexsort((tb[idx], value[idx]))]
     pen_q = np.round(pen, 9)
     obj_q = np.where(np.abs(obj) <= obj_tol, 0.0, obj)
     good = (pen_q < 0) | ((pen_q == 0) & (obj_q < 0)) | ((pen_q == 0) & (obj_q == 0) & (tb < -1e-9))
@@ -329,13 +343,13 @@ def _obj_tol(t: _Territories) -> float:
     return 1e-9 * max(1.0, abs(t.key(breaks=False)[2]))
 
 
-def _shift_pass(t: _Territories, obj_tol: float) -> bool:
+def _shift_pass(t: _Territories, obj_tol: float, merit: float = 0.0) -> bool:
     """Apply improving shifts on disjoint reps, each re-checked before it is applied."""
     units, reps = t.shift_candidates()
     if units.size == 0:
         return False
     none = np.full(units.size, -1, dtype=np.int64)
-    order = _improving(*t.delta(units, none, reps), obj_tol)
+    order = _improving(*t.delta(units, none, reps), obj_tol, merit)
     used: set[int] = set()
     moved = False
     for i in order[: 8 * t.model.n_reps + 8].tolist():
@@ -344,7 +358,7 @@ def _shift_pass(t: _Territories, obj_tol: float) -> bool:
             continue
         if moved:  # scores of max-norm terms are not separable: re-check
             pen, obj, tb = t.delta(units[i : i + 1], none[:1], reps[i : i + 1])
-            if _improving(pen, obj, tb, obj_tol).size == 0:
+            if _improving(pen, obj, tb, obj_tol, merit).size == 0:
                 continue
         if not t.can_leave(u):
             continue
@@ -379,7 +393,9 @@ def _swap_partners(
     return both // n, both % n
 
 
-def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, tries: int) -> bool:
+def _swap_pass(
+    t: _Territories, obj_tol: float, rng: np.random.Generator, tries: int, merit: float = 0.0
+) -> bool:
     """Apply the best improving swap of two border units that keeps both connected."""
     units, reps = t.shift_candidates()
     if units.size == 0:
@@ -387,7 +403,7 @@ def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, tries:
     u, v = _swap_partners(t, units, reps, rng, tries)
     if u.size == 0:
         return False
-    order = _improving(*t.delta(u, v, t.rep_of[v]), obj_tol)
+    order = _improving(*t.delta(u, v, t.rep_of[v]), obj_tol, merit)
     used: set[int] = set()
     moved = False
     for i in order[: 8 * t.model.n_reps + 50].tolist():
@@ -397,7 +413,7 @@ def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, tries:
             continue
         if moved:  # scores of max-norm terms are not separable: re-check
             pen, obj, tb = t.delta(u[i : i + 1], v[i : i + 1], t.rep_of[v[i : i + 1]])
-            if _improving(pen, obj, tb, obj_tol).size == 0:
+            if _improving(pen, obj, tb, obj_tol, merit).size == 0:
                 continue
         if t.can_swap(a, b):
             t.apply(a, rb)
@@ -408,15 +424,22 @@ def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, tries:
     return moved
 
 
-def _descend(t: _Territories, deadline: Deadline, rng: np.random.Generator) -> None:
-    """Shifts, then swaps, until neither improves; then move centres and repeat."""
+def _descend(
+    t: _Territories, deadline: Deadline, rng: np.random.Generator, merit: float = 0.0
+) -> None:
+    """Shifts, then swaps, until neither improves; then move centres and repeat.
+
+    With ``merit`` > 0 moves are ranked by ``objective + merit * penalty`` and each
+    round ends with a lexicographic descent that repairs the windows it broke.
+    """
     while not deadline.expired():
-        obj_tol = _obj_tol(t)
-        while not deadline.expired():
-            if _shift_pass(t, obj_tol):
-                continue
-            if not _swap_pass(t, obj_tol, rng, tries=8):
-                break
+        for price in (merit, 0.0) if merit > 0 else (0.0,):
+            obj_tol = _obj_tol(t)
+            while not deadline.expired():
+                if _shift_pass(t, obj_tol, price):
+                    continue
+                if not _swap_pass(t, obj_tol, rng, tries=8, merit=price):
+                    break
         t.loads = t.rows.loads(t.model, t.chosen)
         if not t.geo.chooses_centres:
             return
@@ -447,16 +470,31 @@ def _better(a: tuple[int, float, float, float], b: tuple[int, float, float, floa
 
 def _kick(t: _Territories, rng: np.random.Generator, size: int) -> None:
     """Random border shifts that keep every territory connected and bases in place."""
-    for _ in range(size):
-        units, reps = t.shift_candidates()
-        if units.size == 0:
-            return
-        for i in rng.permutation(units.size)[:20].tolist():
-            u = int(units[i])
-            if np.count_nonzero(t.rep_of == t.rep_of[u]) > 1 and t.can_leave(u):
-                t.apply(u, int(reps[i]))
-                break
+    units, reps = t.shift_candidates()
+    sizes = np.bincount(t.rep_of, minlength=t.model.n_reps)
+    done = 0
+    for i in rng.permutation(units.size).tolist():
+        if done >= size:
+            break
+        u, r = int(units[i]), int(reps[i])
+        if t.rep_of[u] == r or sizes[t.rep_of[u]] <= 1:
+            continue
+        # Earlier kicks may have moved the unit's neighbours: still on the border?
+        if t.geo.contiguous and not np.any(t.rep_of[t.geo.neighbours(u)] == r):
+            continue
+        if t.can_leave(u):
+            sizes[t.rep_of[u]] -= 1
+            sizes[r] += 1
+            t.apply(u, r)
+            done += 1
     t._refresh()
+
+
+def _merit(t: _Territories) -> float:
+    """Price of one unit of scaled row violation: a typical unit's dispersion."""
+    if t.w <= 0 or not t.rows.pen_scale.any():
+        return 0.0
+    return _MERIT_FACTOR * t.w * float(np.mean(t.pair_dist[t.chosen]))
 
 
 def _start_plan(
@@ -532,11 +570,11 @@ def search(
     kick = max(2, model.n_units // 100)
     while not deadline.expired() and starts < _STARTS_WITHOUT_GAIN:
         if stale >= _ROUNDS_PER_START:
-            t.set_plan(grow(model, geography, rows, rng))
+            t.set_plan(grow(model, geography, rows, rng, noise=_RESTART_NOISE))
             stale, starts = 0, starts + 1
         else:
             _kick(t, rng, int(rng.integers(1, kick + 1)))
-        _descend(t, deadline, rng)
+        _descend(t, deadline, rng, _merit(t) if rng.random() < _OSCILLATE else 0.0)
         current = t.key()
         if _better(current, best):
             best_rep, best_centres, best = t.rep_of.copy(), t.centres.copy(), current
