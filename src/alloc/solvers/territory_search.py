@@ -175,6 +175,9 @@ class _Territories:
         self.locked[base[base >= 0]] = True
         self.movable_units = np.diff(model.unit_start) > 1
         self._max_rows = np.flatnonzero(rows.is_max)
+        # Without max-norm terms a move's score change depends on its two reps only, so
+        # moves on disjoint reps add up exactly and need no re-check.
+        self.separable = self._max_rows.size == 0 and not self.max_kind
         self.set_plan(rep_of)
 
     # ---- state ----------------------------------------------------------------------
@@ -356,7 +359,7 @@ def _shift_pass(t: _Territories, obj_tol: float, merit: float = 0.0) -> bool:
         u, ra, rb = int(units[i]), int(t.rep_of[units[i]]), int(reps[i])
         if ra in used or rb in used:
             continue
-        if moved:  # scores of max-norm terms are not separable: re-check
+        if moved and not t.separable:  # max-norm scores: re-check after a move
             pen, obj, tb = t.delta(units[i : i + 1], none[:1], reps[i : i + 1])
             if _improving(pen, obj, tb, obj_tol, merit).size == 0:
                 continue
@@ -411,7 +414,7 @@ def _swap_pass(
         ra, rb = int(t.rep_of[a]), int(t.rep_of[b])
         if ra in used or rb in used:
             continue
-        if moved:  # scores of max-norm terms are not separable: re-check
+        if moved and not t.separable:  # max-norm scores: re-check after a move
             pen, obj, tb = t.delta(u[i : i + 1], v[i : i + 1], t.rep_of[v[i : i + 1]])
             if _improving(pen, obj, tb, obj_tol, merit).size == 0:
                 continue
