@@ -201,3 +201,34 @@ def test_fixed_centre_sum_dispersion_is_a_plain_cost_every_solver_handles() -> N
     assert result.objective == pytest.approx(2.0)
     assert result.centers == {}
     assert math.isclose(alloc.objective_value(problem, result.assignment), 2.0)
+
+
+def test_large_territory_problems_get_a_checked_plan_and_an_honest_bound() -> None:
+    # 10 x 10 grid (above the exact limit): the territory search's plan, checked, with
+    # CP-SAT's bound on the model without contiguity (valid, at most the objective).
+    case = _case(3)
+    rows, cols, m = 10, 10, 4
+    rng = np.random.default_rng(7)
+    xy = np.array([(i, j) for i in range(rows) for j in range(cols)], float)
+    case.update(
+        n=rows * cols,
+        m=m,
+        links=_grid(rows, cols),
+        xy=xy,
+        a=rng.integers(1, 10, rows * cols),
+        b=rng.integers(1, 10, rows * cols),
+        kind="sum",
+        base=None,
+        fte=None,
+        window=(0.8, 1.2),
+        tolerance=0.3,
+    )
+    problem = _problem(case)
+    assert problem.model.n_units > alloc.solvers.territories.EXACT_UNIT_LIMIT
+    result = alloc.solve(problem, time_limit=8, seed=0, workers=1)
+    assert result.status in (alloc.Status.FEASIBLE, alloc.Status.OPTIMAL)
+    assert alloc.check(problem, result.assignment) == []
+    assert result.bound is None or result.bound <= result.objective + 1e-6
+    assert "without contiguity" in result.bound_note or result.bound is None
+    assert len(result.centers) == m
+    assert all(result.assignment[c] == r for r, c in result.centers.items())

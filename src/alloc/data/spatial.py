@@ -23,20 +23,14 @@ __all__ = ["CHOSEN_CENTRE_UNIT_LIMIT", "compile_geography", "pairwise_distance"]
 #: Chosen centres need a unit-to-unit distance matrix; above this many units it would
 #: not fit in memory comfortably (n^2 floats), so such problems are refused.
 CHOSEN_CENTRE_UNIT_LIMIT = 4_000
-_EARTH_RADIUS_KM = 6371.0088
 
 
 def pairwise_distance(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
     """``(len(a), len(b))`` distances: Euclidean on x/y or great-circle km on lat/lon."""
-    if metric == "euclidean":
-        return np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
-    lat1, lon1 = np.radians(a[:, 0])[:, None], np.radians(a[:, 1])[:, None]
-    lat2, lon2 = np.radians(b[:, 0])[None, :], np.radians(b[:, 1])[None, :]
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    # Imported here: alloc.geo loads shapely, which `import alloc` need not wait for.
+    from alloc.geo.distances import distance_matrix
+
+    return distance_matrix(a, b, metric="euclidean" if metric == "euclidean" else "haversine")
 
 
 def _graph(
