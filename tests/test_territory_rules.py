@@ -240,3 +240,11 @@ def test_the_checker_recomputes_chosen_centres_by_brute_force() -> None:
     assert alloc.objective_value(problem, plan) == pytest.approx(2.0)
     centres, _ = alloc.checker.territory_centres(problem, plan, problem.objective[0])
     assert centres == {"r1": "b", "r2": "d"}
+
+
+def test_rebalance_refuses_territory_problems_it_cannot_keep_connected() -> None:
+    customers, links = _line()
+    problem = alloc.Problem(customers, _reps(), rules=[alloc.Contiguous(links)])
+    plan = pd.Series({"a": "r1", "b": "r1", "c": "r2", "d": "r2"})
+    with pytest.raises(InvalidProblemError, match="alloc.solve"):
+        alloc.rebalance(problem, plan, max_moves=1, time_limit=1)

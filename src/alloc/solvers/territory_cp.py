@@ -55,10 +55,12 @@ class TerritoryCp:
         self.build.hint_plan(chosen)
 
     def solve(
-        self, deadline: Deadline, *, seed: int, workers: int
+        self, deadline: Deadline, *, seed: int, workers: int, probing: bool = True
     ) -> tuple[CpSolution, np.ndarray | None]:
         """CP-SAT's solution and its plan (pair per unit)."""
-        solution = run(self.build, deadline, seed=seed, workers=workers, zero_gap=True)
+        solution = run(
+            self.build, deadline, seed=seed, workers=workers, zero_gap=True, probing=probing
+        )
         return solution, self.build.chosen(solution) if solution.found else None
 
 
