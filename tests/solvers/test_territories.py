@@ -232,3 +232,58 @@ def test_large_territory_problems_get_a_checked_plan_and_an_honest_bound() -> No
     assert "without contiguity" in result.bound_note or result.bound is None
     assert len(result.centers) == m
     assert all(result.assignment[c] == r for r, c in result.centers.items())
+
+
+@pytest.mark.parametrize("kind", ["sum", "max"])
+@pytest.mark.parametrize("with_base", [False, True])
+def test_a_feasible_plan_hinted_is_a_complete_feasible_point_of_the_cp_models(
+    kind: str, with_base: bool
+) -> None:
+    # Complete hints (assignment, roots, flows, dispersion) let CP-SAT start from the
+    # search's plan; fixing every variable to its hint must be feasible.
+    from ortools.sat.python import cp_model
+
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.scaling import Scaled
+    from alloc.solvers.state import Rows
+    from alloc.solvers.territory_centres import build_centre_model
+    from alloc.solvers.territory_cp import build_territory_model
+    from alloc.solvers.territory_search import search
+
+    rng = np.random.default_rng(5)
+    case = _case(11)
+    n = 16
+    case.update(
+        n=n,
+        m=3,
+        links=_grid(4, 4),
+        xy=np.array([(i, j) for i in range(4) for j in range(4)], float),
+        a=rng.integers(1, 10, n),
+        b=rng.integers(1, 10, n),
+        kind=kind,
+        window=(0.5, 1.5),
+        tolerance=0.5,
+        base=np.array([0, 5, 15]) if with_base else None,
+        fte=np.array([1.0, 1.0, 2.0]),
+    )
+    model = _problem(case).model
+    assert model.geography is not None
+    plan = search(model, model.geography, Deadline.after(2), seed=0)
+    assert plan.feasible
+    rows = Rows.from_model(model)
+    scaled = Scaled.from_rows(model, rows)
+    unequal = build_territory_model(model, rows, scaled)
+    equal_case = dict(case, fte=None, base=None)
+    equal = _problem(equal_case).model
+    equal_plan = search(equal, equal.geography, Deadline.after(2), seed=0)  # type: ignore[arg-type]
+    equal_rows = Rows.from_model(equal)
+    centre = build_centre_model(equal, equal_rows, Scaled.from_rows(equal, equal_rows))
+    assert centre is not None
+    for built, chosen in ((unequal, plan.chosen), (centre, equal_plan.chosen)):
+        built.hint(np.asarray(chosen))
+        solver = cp_model.CpSolver()
+        solver.parameters.fix_variables_to_their_hinted_value = True
+        solver.parameters.max_time_in_seconds = 10
+        proto = built.build.cp if hasattr(built, "build") else built.cp
+        assert len(proto.proto.solution_hint.vars) == len(proto.proto.variables)
+        assert solver.status_name(solver.solve(proto)) in ("OPTIMAL", "FEASIBLE")

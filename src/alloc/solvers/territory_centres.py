@@ -45,6 +45,8 @@ class CentreCp:
     model: Model
     z: list[list[Any]] = field(default_factory=list)
     flows: dict[tuple[int, int, int], Any] = field(default_factory=dict)  # (a, b, centre)
+    thresholds: list[Any] = field(default_factory=list)  # b[k] of the max dispersion
+    rank: np.ndarray | None = None  # rank of each distance among the distinct ones
 
     def hint(self, chosen: np.ndarray) -> None:
         """Hint a plan (one pair per unit): its territories and their best centres."""
@@ -64,6 +66,10 @@ class CentreCp:
         carried = _tree_flows(g, centre_of) if self.flows else {}
         for key, var in self.flows.items():
             self.cp.add_hint(var, carried.get(key, 0))
+        if self.thresholds and self.rank is not None:
+            top = int(self.rank[np.arange(self.model.n_units), centre_of].max(initial=0))
+            for k, var in enumerate(self.thresholds):
+                self.cp.add_hint(var, int(k <= top))
 
     def solve(
         self, deadline: Deadline, *, seed: int, workers: int, probing: bool = True
@@ -200,6 +206,7 @@ def _dispersion_terms(cp: cp_model.CpModel, t: CentreCp) -> tuple[list[Any], lis
     else:
         distinct, rank = _ranked(distance)
         b = [cp.new_bool_var(f"b{k}") for k in range(distinct.size)]
+        t.thresholds, t.rank = b, rank
         for k in range(1, distinct.size):
             cp.add_implication(b[k], b[k - 1])
         for u in range(n):
