@@ -246,5 +246,5 @@ def test_rebalance_refuses_territory_problems_it_cannot_keep_connected() -> None
     customers, links = _line()
     problem = alloc.Problem(customers, _reps(), rules=[alloc.Contiguous(links)])
     plan = pd.Series({"a": "r1", "b": "r1", "c": "r2", "d": "r2"})
-    with pytest.raises(InvalidProblemError, match="alloc.solve"):
+    with pytest.raises(InvalidProblemError, match=r"alloc\.solve"):
         alloc.rebalance(problem, plan, max_moves=1, time_limit=1)
