@@ -248,3 +248,17 @@ def test_rebalance_refuses_territory_problems_it_cannot_keep_connected() -> None
     plan = pd.Series({"a": "r1", "b": "r1", "c": "r2", "d": "r2"})
     with pytest.raises(InvalidProblemError, match=r"alloc\.solve"):
         alloc.rebalance(problem, plan, max_moves=1, time_limit=1)
+
+
+def test_a_distance_table_must_cover_every_customer_with_finite_values() -> None:
+    customers, links = _line()
+    ids = customers["customer_id"].tolist()
+    table = pd.DataFrame(1.0, index=ids[:3], columns=ids)
+    with pytest.raises(InvalidProblemError, match="'d'"):
+        alloc.Problem(customers, _reps(), objective=alloc.MinimizeDispersion(distances=table))
+    table = pd.DataFrame(1.0, index=ids, columns=ids)
+    table.loc["b", "c"] = -1.0
+    with pytest.raises(InvalidProblemError, match="'b'"):
+        alloc.Problem(customers, _reps(), objective=alloc.MinimizeDispersion(distances=table))
+    with pytest.raises(InvalidParameterError, match="distances"):
+        alloc.MinimizeDispersion(distances=[[0.0]])

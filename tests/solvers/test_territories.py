@@ -61,6 +61,8 @@ def _case(seed: int) -> dict[str, object]:
         "tolerance": float(rng.choice([0.2, 0.3, 0.5])),
         # Unequal shares make the reps distinct (the rep-indexed model, not the centre one).
         "fte": rng.choice([1.0, 2.0], size=m) if rng.random() < 0.4 else None,
+        # A distance table (road-like: asymmetric detours) instead of coordinates.
+        "detour": rng.uniform(1.0, 1.5, (n, n)).round(2) if rng.random() < 0.3 else None,
     }
 
 
@@ -83,6 +85,9 @@ def _problem(case: dict[str, object]) -> alloc.Problem:
         columns=["customer_id", "neighbor_id"],
     )
     low, high = case["window"]  # type: ignore[misc]
+    distances = None
+    if case.get("detour") is not None:
+        distances = pd.DataFrame(_distances(case), index=ids, columns=ids)
     rules = [
         alloc.Contiguous(links, base=None if base is None else "home", islands="allow"),
         alloc.Balance("a", min=low, max=high),
@@ -92,8 +97,16 @@ def _problem(case: dict[str, object]) -> alloc.Problem:
             share=None if fte is None else "fte",
         ),
     ]
-    objective = alloc.MinimizeDispersion(kind=str(case["kind"]))
+    objective = alloc.MinimizeDispersion(kind=str(case["kind"]), distances=distances)
     return alloc.Problem(customers, reps, rules=rules, objective=objective)
+
+
+def _distances(case: dict[str, object]) -> np.ndarray:
+    """Euclidean distances, times the detour factors when the case has a table."""
+    xy = np.asarray(case["xy"])
+    dist = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    detour = case.get("detour")
+    return dist if detour is None else dist * np.asarray(detour)
 
 
 def _brute(case: dict[str, object]) -> float | None:
@@ -132,8 +145,7 @@ def _brute(case: dict[str, object]) -> float | None:
         plans, member = plans[connected], member[connected]
     if len(plans) == 0:
         return None
-    xy = np.asarray(case["xy"])
-    dist = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    dist = _distances(case)
     kind = case["kind"]
     total = np.zeros(len(plans))
     for r in range(m):
@@ -220,6 +232,7 @@ def test_large_territory_problems_get_a_checked_plan_and_an_honest_bound() -> No
         kind="sum",
         base=None,
         fte=None,
+        detour=None,
         window=(0.8, 1.2),
         tolerance=0.3,
     )
@@ -265,6 +278,7 @@ def test_a_feasible_plan_hinted_is_a_complete_feasible_point_of_the_cp_models(
         tolerance=0.5,
         base=np.array([0, 5, 15]) if with_base else None,
         fte=np.array([1.0, 1.0, 2.0]),
+        detour=None,
     )
     model = _problem(case).model
     assert model.geography is not None

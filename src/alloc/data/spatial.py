@@ -102,7 +102,11 @@ def _dispersion(
     base_customer: np.ndarray,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(fixed_distance (n_units, n_reps), distance (n_units, n_units))``, one None."""
-    metric, points, rep_points = term.points(tables)
+    matrix = term.matrix(tables)
+    if matrix is not None:
+        metric, points, rep_points = "matrix", np.zeros((0, 2)), None
+    else:
+        metric, points, rep_points = term.points(tables)
     if rep_points is None and (base >= 0).any():
         if not (base >= 0).all():
             missing = list(tables.reps.index[base < 0])
@@ -111,9 +115,14 @@ def _dispersion(
                 f"{format_ids(missing)} have none. Give every rep a base, or coordinates "
                 f"in the reps table ({list(term.xy)} or {list(term.latlon)})."
             )
-        rep_points = points[base_customer]
-    if rep_points is not None:
-        per_customer = pairwise_distance(points, rep_points, metric)
+        if matrix is None:
+            rep_points = points[base_customer]
+    if rep_points is not None or (matrix is not None and (base >= 0).any()):
+        per_customer = (
+            matrix[:, base_customer]
+            if matrix is not None
+            else pairwise_distance(points, rep_points, metric)
+        )
         fixed = np.zeros((n_units, tables.n_reps))
         if term.kind == "sum":
             np.add.at(fixed, unit, per_customer)
@@ -132,7 +141,7 @@ def _dispersion(
             f"{n_units:,} distance matrix (limit {CHOSEN_CENTRE_UNIT_LIMIT:,} units). Give "
             "the reps coordinates or base units, or aggregate the units."
         )
-    return None, pairwise_distance(points, points, metric)
+    return None, matrix if matrix is not None else pairwise_distance(points, points, metric)
 
 
 def compile_geography(
