@@ -251,7 +251,7 @@ def test_rebalance_refuses_territory_problems_it_cannot_keep_connected() -> None
 
 
 def test_a_distance_table_must_cover_every_customer_with_finite_values() -> None:
-    customers, links = _line()
+    customers, _ = _line()
     ids = customers["customer_id"].tolist()
     table = pd.DataFrame(1.0, index=ids[:3], columns=ids)
     with pytest.raises(InvalidProblemError, match="'d'"):
