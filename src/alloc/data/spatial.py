@@ -117,12 +117,12 @@ def _dispersion(
             )
         if matrix is None:
             rep_points = points[base_customer]
-    if rep_points is not None or (matrix is not None and (base >= 0).any()):
-        per_customer = (
-            matrix[:, base_customer]
-            if matrix is not None
-            else pairwise_distance(points, rep_points, metric)
-        )
+    per_customer = None
+    if matrix is not None and (base >= 0).any():
+        per_customer = matrix[:, base_customer]
+    elif rep_points is not None:
+        per_customer = pairwise_distance(points, rep_points, metric)
+    if per_customer is not None:
         fixed = np.zeros((n_units, tables.n_reps))
         if term.kind == "sum":
             np.add.at(fixed, unit, per_customer)
