@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
@@ -301,3 +302,42 @@ def test_a_feasible_plan_hinted_is_a_complete_feasible_point_of_the_cp_models(
         proto = built.build.cp if hasattr(built, "build") else built.cp
         assert len(proto.proto.solution_hint.vars) == len(proto.proto.variables)
         assert solver.status_name(solver.solve(proto)) in ("OPTIMAL", "FEASIBLE")
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10**6))
+def test_contiguity_with_imbalance_and_disruption_terms_equals_brute_force(
+    seed: int, brute: Callable[[alloc.Problem], float | None]
+) -> None:
+    # The territory models carry the usual terms too; the shared brute force judges
+    # feasibility (contiguity included) with alloc.check.
+    rng = np.random.default_rng(seed)
+    rows, cols = (2, 3) if rng.random() < 0.5 else (2, 4)
+    m = 2 if rows * cols == 8 else int(rng.integers(2, 4))
+    n = rows * cols
+    ids = [f"u{i}" for i in range(n)]
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "a": rng.integers(1, 10, n),
+            "owner": [f"r{int(j)}" for j in rng.integers(0, m, n)],
+            "family": [f"f{i // 2}" if i < 2 and rng.random() < 0.5 else None for i in range(n)],
+        }
+    )
+    reps = pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)]})
+    links = pd.DataFrame(
+        [(ids[u], ids[v]) for u, v in _grid(rows, cols)], columns=["customer_id", "neighbor_id"]
+    )
+    norm = str(rng.choice(["max", "sum"]))
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Contiguous(links), alloc.Together("family")],
+        objective=alloc.MinimizeImbalance("a", norm=norm) + 0.05 * alloc.MinimizeDisruption(),
+    )
+    result = alloc.solve(problem, time_limit=20, seed=0, workers=1)
+    optimum = brute(problem)
+    assert optimum is not None  # a grid always has connected plans
+    assert result.status is alloc.Status.OPTIMAL, result.explanation
+    assert alloc.check(problem, result.assignment) == []
+    assert result.objective == pytest.approx(optimum, rel=1e-6, abs=1e-9)
