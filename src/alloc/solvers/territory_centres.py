@@ -44,6 +44,9 @@ class CentreCp:
     cp: cp_model.CpModel
     model: Model
     z: list[list[Any]] = field(default_factory=list)
+    flows: dict[tuple[int, int, int], Any] = field(default_factory=dict)  # (a, b, centre)
+    thresholds: list[Any] = field(default_factory=list)  # b[k] of the max dispersion
+    rank: np.ndarray | None = None  # rank of each distance among the distinct ones
 
     def hint(self, chosen: np.ndarray) -> None:
         """Hint a plan (one pair per unit): its territories and their best centres."""
@@ -59,14 +62,22 @@ class CentreCp:
             centre_of[members] = members[int(np.argmin(score))]
         for u, row in enumerate(self.z):
             for v, var in enumerate(row):
-                if var is not None:
-                    self.cp.add_hint(var, int(centre_of[u] == v))
+                self.cp.add_hint(var, int(centre_of[u] == v))
+        carried = _tree_flows(g, centre_of) if self.flows else {}
+        for key, var in self.flows.items():
+            self.cp.add_hint(var, carried.get(key, 0))
+        if self.thresholds and self.rank is not None:
+            top = int(self.rank[np.arange(self.model.n_units), centre_of].max(initial=0))
+            for k, var in enumerate(self.thresholds):
+                self.cp.add_hint(var, int(k <= top))
 
     def solve(
-        self, deadline: Deadline, *, seed: int, workers: int
+        self, deadline: Deadline, *, seed: int, workers: int, probing: bool = True
     ) -> tuple[CpSolution, np.ndarray | None]:
         """CP-SAT's solution and its plan (pair per unit; reps in centre order)."""
-        solution = run(self.cp, deadline, seed=seed, workers=workers, zero_gap=True)
+        solution = run(
+            self.cp, deadline, seed=seed, workers=workers, zero_gap=True, probing=probing
+        )
         if not solution.found:
             return solution, None
         n = self.model.n_units
@@ -76,6 +87,25 @@ class CentreCp:
         centres = np.unique(centre_of)  # sorted: the k-th centre goes to rep k
         rep_of = np.searchsorted(centres, centre_of)
         return solution, self.model.pair_index(np.arange(n), rep_of)
+
+
+def _tree_flows(g: Any, centre_of: np.ndarray) -> dict[tuple[int, int, int], int]:
+    """Flows of a plan: along a BFS tree of each territory from its centre, each arc
+    carries the size of the subtree below it (a complete hint for the flow variables)."""
+    out: dict[tuple[int, int, int], int] = {}
+    for v in np.unique(centre_of).tolist():
+        inside = centre_of == v
+        order, parent = [v], {v: -1}
+        for a in order:
+            for b in g.neighbours(a).tolist():
+                if inside[b] and b not in parent:
+                    parent[b] = a
+                    order.append(b)
+        below = dict.fromkeys(order, 1)
+        for b in reversed(order[1:]):
+            below[parent[b]] += below[b]
+            out[parent[b], b, v] = below[b]
+    return out
 
 
 def _ranked(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,6 +148,7 @@ def _add_flows(cp: cp_model.CpModel, t: CentreCp) -> None:
             if b == v:  # nothing needs to flow back into the centre
                 continue
             f = cp.new_int_var(0, cap, f"f{a}_{b}_{v}")
+            t.flows[a, b, v] = f
             cp.add(f <= cap * t.z[a][v])
             cp.add(f <= cap * t.z[b][v])
             outflow[a].append(f)
@@ -175,6 +206,7 @@ def _dispersion_terms(cp: cp_model.CpModel, t: CentreCp) -> tuple[list[Any], lis
     else:
         distinct, rank = _ranked(distance)
         b = [cp.new_bool_var(f"b{k}") for k in range(distinct.size)]
+        t.thresholds, t.rank = b, rank
         for k in range(1, distinct.size):
             cp.add_implication(b[k], b[k - 1])
         for u in range(n):
