@@ -19,13 +19,21 @@ implied ``p_attain``, |corr(attainment, size)| <= 0.1 (Spearman), IQR of attainm
 below every baseline's. A last pair of tables repeats the equal-odds figures at several
 cutoffs and horizons (CDNOW only from 1998 on: its books were balanced on 1997 values,
 which would favour ``even`` at cutoffs inside 1997), to show how much one back-test
-varies; ``actual/forecast total`` there is the miss of the total that every book shares.
+varies; ``actual/forecast total`` there is the miss of the total that every book shares,
+``total pit`` the share of the forecast's draws of the total at or below the total sold
+(calibrated: spread evenly over 0-1 across cutoffs), ``reach p10`` and ``reach p90`` the
+forecast's own 80 % interval for the share of books reaching quota,
+``total model`` and ``total sd`` the level model of the pooled total the forecast chose
+by back-test inside the fit window and the spread of its common shock, and the ``mean``
+row averages the cutoffs (overlapping horizons, so not independent). The CDNOW case
+also runs ``potential`` (shares of each book's first-year value, the potential the
+allocation balanced).
 A control closes the file: generated books that match the model's assumptions (steady
 sizes, a yearly season, no shock shared by all books), over 12 seeds, to show what the
 method does when the world is as it assumes.
 
 Run: ``PYTHONPATH=src python benchmarks/bench_quotas.py``. Writes
-``benchmarks/results/quotas.txt``.
+``benchmarks/results/quotas_s20.txt``.
 """
 
 from __future__ import annotations
@@ -41,15 +49,19 @@ import pandas as pd
 import alloc
 from alloc.datasets import load_bike_sales, load_cdnow
 from alloc.targets import backtest
+from alloc.targets.backtesting import METHODS
 
-RESULTS = Path(__file__).resolve().parent / "results" / "quotas.txt"
+RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s20.txt"
 N_BOOKS = 50
 SOLVE_SECONDS = 20.0
 BASELINES = ("even", "prior_year", "trailing_12m")
 
 
-def cdnow_books() -> tuple[pd.DataFrame, str]:
-    """CDNOW purchases with a ``book`` column from a balanced-potential allocation."""
+def cdnow_books() -> tuple[pd.DataFrame, str, pd.Series]:
+    """CDNOW purchases with a ``book`` column from a balanced-potential allocation.
+
+    Also returns each book's potential (the first-year value of its customers).
+    """
     sales = load_cdnow()
     first_year = sales[sales["date"] < "1998-01-01"].groupby("customer_id")["dollar_value"].sum()
     customers = pd.DataFrame({"customer_id": first_year.index, "potential": first_year.to_numpy()})
@@ -66,7 +78,8 @@ def cdnow_books() -> tuple[pd.DataFrame, str]:
         f"alloc.solve {result.status.name} in {seconds:.1f} s, checked by alloc.check; "
         f"first-year value per book {loads.min():,.0f} to {loads.max():,.0f}"
     )
-    return sales.assign(book=sales["customer_id"].map(result.assignment)), note
+    books = sales.assign(book=sales["customer_id"].map(result.assignment))
+    return books, note, loads
 
 
 def targets_line(summary: pd.DataFrame) -> list[str]:
@@ -79,6 +92,10 @@ def targets_line(summary: pd.DataFrame) -> list[str]:
         ("share reaching quota within 5 pts of mean p_attain",
          abs(eo["share_reached"] - eo["mean_p_attain"]) <= 0.05,
          f"{100 * eo['share_reached']:.0f} % vs {100 * eo['mean_p_attain']:.0f} %"),
+        ("share reaching quota inside the forecast's own 80 % interval for it",
+         eo["reach_p10"] <= eo["share_reached"] <= eo["reach_p90"],
+         f"{100 * eo['share_reached']:.0f} % in [{100 * eo['reach_p10']:.0f}, "
+         f"{100 * eo['reach_p90']:.0f}] %"),
         ("|corr(attainment, size)| <= 0.1", abs(eo["corr_size"]) <= 0.1,
          f"{abs(eo['corr_size']):.3f}"),
         ("IQR below every baseline's", bool((eo["iqr_attainment"] < baselines).all()),
@@ -122,19 +139,25 @@ def rolling(
             {
                 "cutoff": cutoff,
                 "horizon": horizon,
+                "total model": summary.attrs["total_method"],
+                "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
+                "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
+                "reach p10": eo["reach_p10"],
+                "reach p90": eo["reach_p90"],
                 "|corr_size|": abs(eo["corr_size"]),
                 "iqr equal_odds": eo["iqr_attainment"],
                 "best baseline iqr": best,
             }
         )
     table = pd.DataFrame(rows).set_index(["cutoff", "horizon"])
+    table.loc[("mean", ""), :] = table.mean(numeric_only=True)
     return [f"== {name}: equal odds at several cutoffs (total = forecast) ==",
-            table.to_string(float_format=lambda x: f"{x:.3f}"), ""]  # fmt: skip
+            table.to_string(float_format=lambda x: f"{x:.3f}", na_rep=""), ""]  # fmt: skip
 
 
 def synthetic(seeds: int = 12) -> list[str]:
@@ -159,22 +182,27 @@ def synthetic(seeds: int = 12) -> list[str]:
         rows.append(
             {
                 "seed": seed,
+                "total model": summary.attrs["total_method"],
+                "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
+                "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
+                "reach p10": eo["reach_p10"],
+                "reach p90": eo["reach_p90"],
                 "|corr_size|": abs(eo["corr_size"]),
                 "iqr equal_odds": eo["iqr_attainment"],
                 "best baseline iqr": summary.drop(index="equal_odds")["iqr_attainment"].min(),
             }
         )
     table = pd.DataFrame(rows).set_index("seed")
-    table.loc["mean"] = table.mean()
+    table.loc["mean"] = table.mean(numeric_only=True)
     return [
         "== Control: 50 generated books (lognormal sizes, yearly season of +-20 %, gamma "
         "noise of 50 % a month, no shared shock), fit 24 months, quotas for 6, total = "
         "forecast ==",
-        table.to_string(float_format=lambda x: f"{x:.3f}"),
+        table.to_string(float_format=lambda x: f"{x:.3f}", na_rep=""),
         "",
     ]
 
@@ -185,11 +213,12 @@ def main() -> None:
         f"Python {platform.python_version()}, {platform.machine()}, alloc {alloc.__version__}",
         "",
     ]
-    cdnow, note = cdnow_books()
+    cdnow, note, potential = cdnow_books()
     out = [*header, f"CDNOW books: {note}"]
     out += run_case(
         "CDNOW, 50 books, fit 1997 (12 months), quotas 1998-01..06",
         cdnow, by="book", value="dollar_value", cutoff="1998-01-01", horizon=6,
+        methods=(*METHODS, "potential"), potential=potential,
     )  # fmt: skip
     bikes = load_bike_sales()
     common = {"by": "bikeshop_name", "date": "order_date", "value": "total_price"}
@@ -203,12 +232,14 @@ def main() -> None:
     )  # fmt: skip
     out += rolling(
         "CDNOW (books as above)", cdnow,
-        [("1998-01-01", 3), ("1998-01-01", 6), ("1998-04-01", 3)],
+        [("1998-01-01", 3), ("1998-01-01", 6), ("1998-02-01", 3), ("1998-03-01", 3),
+         ("1998-04-01", 3)],
         by="book", value="dollar_value",
     )  # fmt: skip
     out += rolling(
         "Bike sales", bikes,
-        [("2011-07-01", 3), ("2011-07-01", 6), ("2011-08-01", 3), ("2011-10-01", 3)],
+        [("2011-05-01", 3), ("2011-06-01", 3), ("2011-07-01", 3), ("2011-07-01", 6),
+         ("2011-08-01", 3), ("2011-09-01", 3), ("2011-10-01", 3)],
         **common,
     )  # fmt: skip
     out += synthetic()
