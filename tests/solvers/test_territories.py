@@ -341,3 +341,18 @@ def test_contiguity_with_imbalance_and_disruption_terms_equals_brute_force(
     assert result.status is alloc.Status.OPTIMAL, result.explanation
     assert alloc.check(problem, result.assignment) == []
     assert result.objective == pytest.approx(optimum, rel=1e-6, abs=1e-9)
+
+
+@given(seed=st.integers(0, 10**6))
+def test_the_p_median_lp_bound_never_exceeds_the_brute_force_optimum(seed: int) -> None:
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.state import Rows
+    from alloc.solvers.territory_lp import centre_lp_bound
+
+    case = dict(_case(seed), base=None, fte=None, kind="sum")
+    problem = _problem(case)
+    bound = centre_lp_bound(problem.model, Rows.from_model(problem.model), Deadline.after(10))
+    optimum = _brute(case)
+    if optimum is not None:
+        assert bound is not None
+        assert bound <= optimum + 1e-9
