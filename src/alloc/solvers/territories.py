@@ -208,7 +208,7 @@ def solve_territories(
         state.notes.append(
             f"rows scaled to integers with relative error {scaled.error:.2g}: no proof claimed"
         )
-    state.lp_bound = centre_lp_bound(model, state.rows, state.deadline.share(0.2)) or -math.inf
+    state.lp_bound = centre_lp_bound(model, state.rows, state.deadline.share(0.5)) or -math.inf
     if math.isfinite(state.lp_bound):
         state.say("p-median LP", state.lp_bound)
     geography = model.geography
