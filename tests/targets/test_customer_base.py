@@ -60,7 +60,9 @@ def customer_sales(seed=0, customers=3000, books=10, weeks=104):
     for i, mine in enumerate(times):
         for t in mine:
             day = start + pd.Timedelta(days=int(joined[i] + 7 * t))
-            rows.append((f"c{i:05d}", f"b{i % books:02d}", day, rng.gamma(TRUE_SPEND[0], 1 / nu[i])))
+            rows.append(
+                (f"c{i:05d}", f"b{i % books:02d}", day, rng.gamma(TRUE_SPEND[0], 1 / nu[i]))
+            )
     return pd.DataFrame(rows, columns=["customer_id", "book", "date", "amount"])
 
 
@@ -141,7 +143,7 @@ def test_customer_forecast_covers_what_the_cohort_then_sold(cohort):
     assert ((actual >= fc["p10"]) & (actual <= fc["p90"])).mean() >= 0.7
     # the point forecast of the total is near what was sold (the process is BG/NBD)
     assert fc["forecast"].sum() == pytest.approx(actual.sum(), rel=0.15)
-    r, alpha, a, b = fc.attrs["model_params"]["bgnbd"]
+    r, _alpha, a, b = fc.attrs["model_params"]["bgnbd"]
     assert np.allclose([r, a, b], TRUE_COUNTS[[0, 2, 3]], rtol=0.4)
 
 

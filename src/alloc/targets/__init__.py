@@ -40,8 +40,8 @@ bounds; internal to alloc, shared with [`alloc.performance`][alloc.performance])
 """
 
 from alloc.targets.backtesting import BacktestTables, backtest
-from alloc.targets.basis import blend
 from alloc.targets.bands import forecast
+from alloc.targets.basis import blend
 from alloc.targets.multi_axis import decompose
 from alloc.targets.odds import set_quotas
 from alloc.targets.org_tree import cascade

@@ -79,9 +79,7 @@ class SpendFit(NamedTuple):
 def bgnbd_loglik(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
     """Per-customer BG/NBD log-likelihood at ``params = (r, alpha, a, b)``."""
     r, alpha, a, b = params
-    head = (
-        gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    )
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
     alive = -(r + x) * np.log(alpha + T)
     repeat = x > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -194,8 +192,8 @@ def p_alive(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -
     """
     r, alpha, a, b = (np.asarray(params, dtype=np.float64)[..., i, None] for i in range(4))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_odds = np.log(a) - np.log(b + x - 1) + (r + x) * (
-            np.log(alpha + T) - np.log(alpha + t_x)
+        log_odds = (
+            np.log(a) - np.log(b + x - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
         )
         odds = np.where(x > 0, np.exp(log_odds), 0.0)
     return np.asarray(1.0 / (1.0 + odds), dtype=np.float64)

@@ -21,8 +21,8 @@ customer-base model looks at each customer instead:
 * **Shared miss**: the customers' draws are independent, so they say nothing about the
   model being wrong for every customer at once. As for the time-series total, the
   model is re-fitted at the latest ``ORIGINS`` rolling origins inside the history that
-  have a full horizon after them (never the periods being forecast); the log ratio of what the books sold to its forecast total
-  gives one common log-normal shock per draw
+  have a full horizon after them (never the periods being forecast); the log ratio of
+  what the books sold to its forecast total gives one common log-normal shock per draw
   ([`common_spread`][alloc.targets.pooled_total.common_spread]).
 * **Choice** (``model="auto"``): at the same origins the time-series forecast of each
   book is compared with the customer-base one by the weighted absolute percentage
@@ -32,7 +32,8 @@ customer-base model looks at each customer instead:
   an origin, the time-series model is used and the reason is noted.
 
 Internal to alloc: [`forecast`][alloc.targets.forecast] and
-[`backtest`][alloc.targets.backtest] call [`simulate_books`][alloc.targets.customer_base.simulate_books].
+[`backtest`][alloc.targets.backtest] call
+[`simulate_books`][alloc.targets.customer_base.simulate_books].
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def customer_data(
         days = days.dt.tz_localize(None)
     frame = pd.DataFrame(
         {
-            "book": books.get_indexer(history[by].to_numpy()),
+            "book": books.get_indexer(pd.Index(history[by])),
             "customer": ids.to_numpy(),
             "day": days.dt.normalize().to_numpy(),
             "value": pd.to_numeric(history[value]).to_numpy(dtype=np.float64),
@@ -161,13 +162,14 @@ def customer_data(
     first, last = group["day"].min(), group["day"].max()
     positive = occasions["value"].where(occasions["value"] > 0)
     spend = positive.groupby([occasions["book"], occasions["customer"]], sort=False)
-    n = spend.count().reindex(first.index).to_numpy(dtype=np.float64)
+    n = np.asarray(spend.count().reindex(first.index), dtype=np.float64)
     mean = spend.mean().reindex(first.index).fillna(0.0).to_numpy(dtype=np.float64)
+    week = WEEK.total_seconds()
     return CustomerData(
         book=first.index.get_level_values("book").to_numpy(dtype=np.int64),
-        x=(group["day"].size() - 1).to_numpy(dtype=np.float64),
-        t_x=((last - first) / WEEK).to_numpy(dtype=np.float64),
-        T=((end - first) / WEEK).to_numpy(dtype=np.float64),
+        x=np.asarray(group["day"].size() - 1, dtype=np.float64),
+        t_x=np.asarray((last - first).dt.total_seconds() / week, dtype=np.float64),
+        T=np.asarray((end - first).dt.total_seconds() / week, dtype=np.float64),
         n=n,
         mean=mean,
     )

@@ -55,7 +55,7 @@ from alloc.targets.pooled_total import (
     damped_steps,
     shrunk_slope,
 )
-from alloc.validation import check_param, is_int, is_number
+from alloc.validation import check_param, is_number
 
 __all__ = [
     "BookHistory",
