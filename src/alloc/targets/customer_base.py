@@ -7,8 +7,9 @@ customer-base model looks at each customer instead:
 * **Per customer** (per book and customer: a customer who buys under two books counts in
   each), from the purchases before the cutoff: repeat purchase occasions ``x`` (distinct
   days after the first), the time of the last one ``t_x`` and the customer's age ``T``
-  (weeks since the first purchase), and the count and mean value of the occasions with a
-  positive value (refunds are left out of the spend model).
+  (weeks since the first purchase), and the count and mean value of the repeat
+  occasions with a positive value (the first, trial purchase and refunds are left out
+  of the spend model; a customer without one gets the pool's spend).
 * **Fit**: the four BG/NBD parameters and the three Gamma-Gamma parameters by maximum
   likelihood over all customers (see [`alloc.targets.bgnbd`][alloc.targets.bgnbd]).
 * **Point forecast** per book: the sum over its customers of the expected purchases
@@ -160,7 +161,12 @@ def customer_data(
     occasions = frame.groupby(["book", "customer", "day"], sort=False)["value"].sum().reset_index()
     group = occasions.groupby(["book", "customer"], sort=False)
     first, last = group["day"].min(), group["day"].max()
-    positive = occasions["value"].where(occasions["value"] > 0)
+    # Spend from repeat occasions only, as in Fader, Hardie & Lee: a first (trial)
+    # purchase is often smaller than what the customer spends once they come back.
+    repeat = occasions["day"].to_numpy() > first.reindex(
+        pd.MultiIndex.from_frame(occasions[["book", "customer"]])
+    ).to_numpy()
+    positive = occasions["value"].where((occasions["value"] > 0) & repeat)
     spend = positive.groupby([occasions["book"], occasions["customer"]], sort=False)
     n = np.asarray(spend.count().reindex(first.index), dtype=np.float64)
     mean = spend.mean().reindex(first.index).fillna(0.0).to_numpy(dtype=np.float64)

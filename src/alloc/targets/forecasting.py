@@ -1,8 +1,9 @@
-"""Forecast bands per book: what each rep's (or region's) book will sell next, with odds.
+"""The time-series model of forecast bands: each book's total from the books' own periods.
 
-[`forecast`][alloc.targets.forecast] turns a transactions table into, for each book, quantiles
-(p10, p50, p90 ...) of the total it will sell over the next ``horizon`` periods. The model
-is deliberately plain, so that it is robust on short and noisy books:
+[`forecast`][alloc.targets.forecast] (in ``bands``) turns a transactions table into, for each
+book, quantiles (p10, p50, p90 ...) of the total it will sell over the next ``horizon``
+periods. Its default model (``model="time_series"``) lives here; it is deliberately
+plain, so that it is robust on short and noisy books:
 
 * **Periods.** Values are summed per book and calendar period (``freq``, e.g. months).
 * **Seasonality** (only with at least two full seasons of history): the ratio of the
