@@ -157,6 +157,7 @@ def rolling(
                 "cutoff": cutoff,
                 "horizon": horizon,
                 "model": summary.attrs["model"],
+                "back-test errors (wape)": _errors(summary),
                 "total model": summary.attrs["total_method"],
                 "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
@@ -240,6 +241,7 @@ def compare(
             {
                 "model asked": model,
                 "model used": summary.attrs["model"],
+                "back-test errors (wape)": _errors(summary),
                 "seconds": time.perf_counter() - start,
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
