@@ -163,9 +163,10 @@ def customer_data(
     first, last = group["day"].min(), group["day"].max()
     # Spend from repeat occasions only, as in Fader, Hardie & Lee: a first (trial)
     # purchase is often smaller than what the customer spends once they come back.
-    repeat = occasions["day"].to_numpy() > first.reindex(
-        pd.MultiIndex.from_frame(occasions[["book", "customer"]])
-    ).to_numpy()
+    repeat = (
+        occasions["day"].to_numpy()
+        > first.reindex(pd.MultiIndex.from_frame(occasions[["book", "customer"]])).to_numpy()
+    )
     positive = occasions["value"].where((occasions["value"] > 0) & repeat)
     spend = positive.groupby([occasions["book"], occasions["customer"]], sort=False)
     n = np.asarray(spend.count().reindex(first.index), dtype=np.float64)
