@@ -196,3 +196,29 @@ def test_bad_customer_input_is_named(cohort):
     few = cohort[cohort["customer_id"].isin(cohort["customer_id"].unique()[:5])]
     with pytest.raises(InvalidProblemError, match="too few"):
         forecast(few, by="book", customer="customer_id", horizon=3, model="customers")
+
+
+def test_customer_forecast_handles_refunds_shared_customers_and_a_tree(cohort):
+    fit = cohort[cohort["date"] < "2023-01-01"].reset_index(drop=True)
+    # a refund, and one customer buying under a second book too
+    extra = pd.DataFrame(
+        {
+            "customer_id": [fit.loc[0, "customer_id"], fit.loc[1, "customer_id"]],
+            "book": [fit.loc[0, "book"], "b09" if fit.loc[1, "book"] != "b09" else "b08"],
+            "date": [pd.Timestamp("2022-12-01"), pd.Timestamp("2022-12-02")],
+            "amount": [-30.0, 50.0],
+        }
+    )
+    history = pd.concat([fit, extra], ignore_index=True)
+    before = history.copy()
+    books = sorted(history["book"].unique())
+    tree = pd.DataFrame({"parent": ["all"] * len(books), "child": books})
+    fc = forecast(history, by="book", customer="customer_id", horizon=3, model="customers",
+                  tree=tree)  # fmt: skip
+    pd.testing.assert_frame_equal(history, before)
+    assert fc.index[0] == "all"
+    leaves = fc.drop(index="all")
+    assert fc.loc["all", "forecast"] == pytest.approx(leaves["forecast"].sum())
+    # the root's band is that of the sum of joint draws: inside the sums of the leaves'
+    assert leaves["p10"].sum() <= fc.loc["all", "p10"] <= fc.loc["all", "p90"]
+    assert fc.loc["all", "p90"] <= leaves["p90"].sum()

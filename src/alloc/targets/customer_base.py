@@ -66,8 +66,8 @@ FloatArray = npt.NDArray[np.float64]
 MODELS = ("time_series", "customers", "auto")
 #: Draws of the customer-base forecast (each customer is drawn every time).
 DRAWS = 500
-#: Draws simulated at once (memory: CHUNK x customers floats per array).
-CHUNK = 50
+#: Customer-draws simulated at once (memory: about ten float arrays of this size).
+CHUNK_CELLS = 1_000_000
 #: Rolling origins inside the history for the shared miss and the choice of model.
 ORIGINS = 3
 #: Periods an origin needs before it.
@@ -228,8 +228,9 @@ def _draws(fitted: _Fitted, n_books: int, weeks: float, rng: np.random.Generator
         shape=(data.book.size, n_books),
     )
     out = np.empty((DRAWS, n_books))
-    for lo in range(0, DRAWS, CHUNK):
-        hi = min(lo + CHUNK, DRAWS)
+    chunk = max(1, CHUNK_CELLS // max(data.book.size, 1))
+    for lo in range(0, DRAWS, chunk):
+        hi = min(lo + chunk, DRAWS)
         values = simulate_customers(rng, counts[lo:hi], spend[lo:hi], data.arrays(), weeks)
         out[lo:hi] = np.asarray(member.T @ values.T).T
     return out.T
