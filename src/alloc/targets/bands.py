@@ -86,10 +86,9 @@ def forecast(
         ``time_series``: the books' own series and a back-tested model of their total
         (above). ``customers``: the customer-base model (BG/NBD purchase counts and
         Gamma-Gamma spend per customer; see "Books made of customers" in the targets
-        guide), for books made of
-        many customers who may stop buying (a cohort that decays). ``auto``: the one with
-        the smaller error in a rolling-origin back-test inside the history (the
-        time series when there are too few customers per book).
+        guide), for books made of many customers who may stop buying (a cohort that
+        decays). ``auto``: the one with the smaller error in a rolling-origin back-test
+        inside the history (the time series when there are too few customers per book).
 
     Returns
     -------
