@@ -222,3 +222,19 @@ def test_customer_forecast_handles_refunds_shared_customers_and_a_tree(cohort):
     # the root's band is that of the sum of joint draws: inside the sums of the leaves'
     assert leaves["p10"].sum() <= fc.loc["all", "p10"] <= fc.loc["all", "p90"]
     assert fc.loc["all", "p90"] <= leaves["p90"].sum()
+
+
+def test_customers_who_never_came_back_still_get_a_spend():
+    rng = np.random.default_rng(5)
+    n = 400
+    sales = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "book": [f"b{i % 4}" for i in range(n)],
+            "date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 180, n), "D"),
+            "amount": rng.gamma(4, 10, n),
+        }
+    )
+    fc = forecast(sales, by="book", customer="customer_id", horizon=2, model="customers")
+    # one purchase each: the model expects few repeat purchases, but not a spend of 0
+    assert (fc["forecast"] > 0).all()

@@ -9,7 +9,8 @@ customer-base model looks at each customer instead:
   days after the first), the time of the last one ``t_x`` and the customer's age ``T``
   (weeks since the first purchase), and the count and mean value of the repeat
   occasions with a positive value (the first, trial purchase and refunds are left out
-  of the spend model; a customer without one gets the pool's spend).
+  of the spend model, unless no customer came back; a customer without one gets the
+  pool's spend).
 * **Fit**: the four BG/NBD parameters and the three Gamma-Gamma parameters by maximum
   likelihood over all customers (see [`alloc.targets.bgnbd`][alloc.targets.bgnbd]).
 * **Point forecast** per book: the sum over its customers of the expected purchases
@@ -167,7 +168,10 @@ def customer_data(
         occasions["day"].to_numpy()
         > first.reindex(pd.MultiIndex.from_frame(occasions[["book", "customer"]])).to_numpy()
     )
-    positive = occasions["value"].where((occasions["value"] > 0) & repeat)
+    paid = (occasions["value"] > 0).to_numpy()
+    # Nobody came back with a positive purchase: the first purchases are all there is.
+    use = paid & repeat if (paid & repeat).any() else paid
+    positive = occasions["value"].where(use)
     spend = positive.groupby([occasions["book"], occasions["customer"]], sort=False)
     n = np.asarray(spend.count().reindex(first.index), dtype=np.float64)
     mean = spend.mean().reindex(first.index).fillna(0.0).to_numpy(dtype=np.float64)
