@@ -55,6 +55,8 @@ def neighbour_pairs(neighbors: Any) -> tuple[tuple[tuple[Any, Any], ...], tuple[
 class Contiguous(Rule):
     """Each rep's customers form one connected set of the neighbour graph.
 
+    An empty territory counts as connected.
+
     Parameters
     ----------
     neighbors : DataFrame or networkx.Graph
@@ -69,8 +71,6 @@ class Contiguous(Rule):
         Customers with no neighbour are refused by default (usually a gap in the
         neighbour table: link them with an explicit pair, or drop them). With
         ``"allow"`` they stay, and an island can only be a territory on its own.
-
-    An empty territory counts as connected.
     """
 
     neighbors: tuple[tuple[Any, Any], ...]

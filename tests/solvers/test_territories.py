@@ -217,8 +217,8 @@ def test_fixed_centre_sum_dispersion_is_a_plain_cost_every_solver_handles() -> N
 
 
 def test_large_territory_problems_get_a_checked_plan_and_an_honest_bound() -> None:
-    # 10 x 10 grid (above the exact limit): the territory search's plan, checked, with
-    # CP-SAT's bound on the model without contiguity or on the whole model (valid).
+    # 10 x 10 grid (above the exact limit): the territory search's plan, checked, with a
+    # valid bound: the p-median LP or CP-SAT's, without contiguity or on the whole model.
     case = _case(3)
     rows, cols, m = 10, 10, 4
     rng = np.random.default_rng(7)
@@ -243,7 +243,8 @@ def test_large_territory_problems_get_a_checked_plan_and_an_honest_bound() -> No
     assert result.status in (alloc.Status.FEASIBLE, alloc.Status.OPTIMAL)
     assert alloc.check(problem, result.assignment) == []
     assert result.bound is None or result.bound <= result.objective + 1e-6
-    assert "CP-SAT's bound" in result.bound_note or result.bound is None
+    sources = ("without contiguity", "territory model")
+    assert result.bound is None or any(words in result.bound_note for words in sources)
     assert len(result.centers) == m
     assert all(result.assignment[c] == r for r, c in result.centers.items())
 
@@ -341,3 +342,18 @@ def test_contiguity_with_imbalance_and_disruption_terms_equals_brute_force(
     assert result.status is alloc.Status.OPTIMAL, result.explanation
     assert alloc.check(problem, result.assignment) == []
     assert result.objective == pytest.approx(optimum, rel=1e-6, abs=1e-9)
+
+
+@given(seed=st.integers(0, 10**6))
+def test_the_p_median_lp_bound_never_exceeds_the_brute_force_optimum(seed: int) -> None:
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.state import Rows
+    from alloc.solvers.territory_lp import centre_lp_bound
+
+    case = dict(_case(seed), base=None, fte=None, kind="sum")
+    problem = _problem(case)
+    bound = centre_lp_bound(problem.model, Rows.from_model(problem.model), Deadline.after(10))
+    optimum = _brute(case)
+    if optimum is not None:
+        assert bound is not None
+        assert bound <= optimum + 1e-9

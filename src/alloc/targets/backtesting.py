@@ -31,12 +31,12 @@ from pandas.tseries.frequencies import to_offset
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.targets.apportion import as_weights, check_unit, to_units
+from alloc.targets.customer_base import check_model, simulate_books
 from alloc.targets.forecasting import (
     BookHistory,
     book_periods,
     check_horizon,
     parse_freq,
-    simulate_totals,
     summarise,
 )
 from alloc.targets.odds import attain_probability, quantile_grid, set_quotas
@@ -213,6 +213,8 @@ def backtest(
     unit: float = 1,
     seed: int = 0,
     potential: object = None,
+    customer: str | None = None,
+    model: str = "time_series",
 ) -> BacktestTables:
     """Quota methods side by side on real history.
 
@@ -224,7 +226,8 @@ def backtest(
     the forecast's draws of the total at or below the total sold (over many cutoffs a
     calibrated forecast gives these evenly between 0 and 1), and
     ``summary.attrs["total_method"]`` and ``["total_spread"]`` the level model of the
-    total and the spread of its common shock.
+    total and the spread of its common shock, and ``["model"]``, ``["model_note"]`` and
+    ``["model_errors"]`` the forecast model used and why.
 
     Parameters
     ----------
@@ -299,11 +302,21 @@ def backtest(
     chosen, when = _check(methods, cutoff, horizon, offset, owner)
     check_unit(unit, owner)
     check_param("seed", seed, owner, is_int(seed) and seed >= 0, "an integer >= 0")
+    check_model(history, customer, model, owner)
     fit = book_periods(history, by, date, value, freq, owner, end=when)
     weights = _potential(potential, fit.books, owner)
     check_horizon(fit, int(horizon), owner)
     actual, new_books = _actuals(history, by, date, value, freq, fit, when, int(horizon), owner)
-    sim = simulate_totals(fit, int(horizon), int(seed))
+    sim, choice = simulate_books(
+        history,
+        fit,
+        columns=(by, str(customer), date, value),
+        horizon=int(horizon),
+        offset=offset,
+        seed=int(seed),
+        model=model,
+        owner=owner,
+    )
     names = [f"p{x * 100:.10g}" for x in _LEVELS]
     table = summarise(fit, sim, list(_LEVELS), names, int(horizon))
     amount = _total(total, table, actual, unit, owner)
@@ -342,6 +355,7 @@ def backtest(
     summary.attrs["total_pit"] = float((sim.samples.sum(axis=0) <= actual.sum()).mean())
     summary.attrs["total_method"] = sim.total_method
     summary.attrs["total_spread"] = sim.total_spread
+    summary.attrs.update(model=choice.model, model_note=choice.note, model_errors=choice.errors)
     return BacktestTables(books, summary)
 
 
