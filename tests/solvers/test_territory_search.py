@@ -317,3 +317,14 @@ def test_an_island_makes_the_plan_infeasible_but_complete():
     plan = search(model, geo, Deadline.after(10), seed=0)
     _reps(model, plan)
     assert not plan.feasible
+
+
+def test_a_base_unit_its_rep_may_not_serve_is_refused():
+    points, edges = _grid(3, 3)
+    eligible = np.ones((9, 2), bool)
+    eligible[0, 0] = False
+    model, geo, _ = _instance(
+        points, edges, [np.ones(9)], 2, 0.5, base=np.array([0, 8]), eligible=eligible
+    )
+    with pytest.raises(ValueError, match="reps \\[0\\]"):
+        search(model, geo, Deadline.after(5))

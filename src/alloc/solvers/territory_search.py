@@ -467,9 +467,21 @@ def search(
     TerritoryPlan
         The best plan found: feasible ones first, then fewest contiguity breaks, least
         row violation, lowest objective.
+
+    Raises
+    ------
+    ValueError
+        When a base unit is not eligible for its own rep (the compile step refuses
+        such problems first).
     """
     rng = np.random.default_rng(seed)
     rows = Rows.from_model(model)
+    base = np.asarray(geography.base)
+    reps = np.flatnonzero(base >= 0)
+    if reps.size and np.any(model.pair_index(base[reps], reps) < 0):
+        # The compile step refuses such bases; a model built by hand may not.
+        bad = reps[model.pair_index(base[reps], reps) < 0].tolist()
+        raise ValueError(f"base units not eligible for their reps (reps {bad})")
     if np.any(np.diff(model.unit_start) == 0):
         chosen = np.full(model.n_units, -1, dtype=np.int64)
         centres = np.full(model.n_reps, -1, dtype=np.int64)
