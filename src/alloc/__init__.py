@@ -45,7 +45,7 @@ from alloc.rules import (
 )
 
 if TYPE_CHECKING:  # loaded on first use, below; imported here for type checkers
-    from alloc import accounts, datasets, leads, performance, plot, policies, staffing, targets
+    from alloc import accounts, datasets, geo, leads, performance, plot, policies, staffing, targets
     from alloc.comparison import compare
     from alloc.rebalancing import rebalance, tradeoff
     from alloc.solvers import solve
@@ -59,6 +59,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, str | None]] = {
     "accounts": ("alloc.accounts", None),
     "datasets": ("alloc.datasets", None),
+    "geo": ("alloc.geo", None),
     "leads": ("alloc.leads", None),
     "performance": ("alloc.performance", None),
     "plot": ("alloc.plot", None),
@@ -127,6 +128,7 @@ __all__ = [
     "compare",
     "datasets",
     "evaluate",
+    "geo",
     "leads",
     "objective_value",
     "performance",

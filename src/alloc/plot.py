@@ -1,4 +1,5 @@
-"""Plots of plans: per-rep loads against fair shares, before and after; quota attainment.
+"""Plots of plans: per-rep loads against fair shares, before and after; quota attainment;
+territory maps.
 
 Functions draw on a matplotlib ``Axes`` (created when not given) and return it, so
 they work in notebooks and scripts alike.
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["attainment", "deviations", "loads", "tradeoff"]
+__all__ = ["attainment", "deviations", "loads", "territories", "tradeoff"]
 
 
 def deviations(
@@ -185,6 +186,78 @@ def tradeoff(frame: pd.DataFrame, ax: Any = None, metric: str = "objective") -> 
     ax.grid(True, alpha=0.3)
     ax.figure.tight_layout()
     return ax
+
+
+def territories(
+    geometry: Any,
+    assignment: Any,
+    centers: Any = None,
+    ax: Any = None,
+    *,
+    labels: bool = True,
+    ids: Any = None,
+    palette: Any = None,
+    border_width: float = 1.6,
+    title: str | None = None,
+) -> Any:
+    """Map of territories: units filled by rep, thick territory borders, centres, labels.
+
+    Drawn with matplotlib alone (no geopandas, tiles or network).
+
+    Parameters
+    ----------
+    geometry : GeoSeries, GeoDataFrame, DataFrame, Series or sequence
+        One polygon per unit, read as by [`alloc.geo.adjacency`][alloc.geo.adjacency]
+        (e.g. the frame of [`load_counties`][alloc.datasets.load_counties]).
+    assignment : Series or Result
+        customer_id -> rep_id, or a `Result` (its ``assignment``, and its ``centers`` when
+        ``centers`` is not given). Units it does not name are drawn grey.
+    centers : mapping or Series rep_id -> customer_id, optional
+        Units marked with a star (a territory's centre or a rep's base).
+    ax : matplotlib Axes, optional
+    labels : bool, default True
+        Write each rep's id inside its territory.
+    ids : sequence, optional
+        Unit ids of ``geometry``, one per shape (as in `adjacency`).
+    palette : sequence of colours or mapping rep_id -> colour, optional
+        Default: distinct qualitative colours (tab10, or tab20 and tab20b/c beyond 10 reps).
+    border_width : float
+        Line width of the territory borders (unit borders are thin and white).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib, pandas as pd, alloc
+    >>> from shapely import box
+    >>> matplotlib.use("Agg")
+    >>> cells = [box(x, 0, x + 1, 1) for x in range(4)]
+    >>> plan = pd.Series(["east", "east", "west", "west"])
+    >>> ax = alloc.plot.territories(cells, plan, centers={"east": 0, "west": 3})
+    >>> [t.get_text() for t in ax.texts]
+    ['east', 'west']
+    """
+    from alloc.geo.mapping import draw_territories
+    from alloc.geo.shapes import read_shapes
+    from alloc.result import Result
+
+    if isinstance(assignment, Result):
+        if centers is None:
+            centers = getattr(assignment, "centers", None)
+        assignment = assignment.assignment
+    return draw_territories(
+        read_shapes(geometry, ids),
+        assignment,
+        centers,
+        ax,
+        labels=labels,
+        palette=palette,
+        border_width=border_width,
+        title=title,
+    )
 
 
 def attainment(books: pd.DataFrame, ax: Any = None, title: str | None = None) -> Any:

