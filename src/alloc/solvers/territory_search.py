@@ -29,7 +29,15 @@ from alloc.data.model import Model
 from alloc.solvers.contiguity import border_moves, leaves_connected
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.dispersion import best_centres, contiguity_breaks, dispersion_value
-from alloc.solvers.state import Moves, Rows, TopDeviations, abs_deviation, move_delta, score_of
+from alloc.solvers.state import (
+    Moves,
+    Rows,
+    TopDeviations,
+    abs_deviation,
+    move_delta,
+    score_of,
+    side_change,
+)
 from alloc.solvers.territory_start import eligibility, grow
 
 __all__ = ["TerritoryPlan", "dispersion_value", "search"]
@@ -86,6 +94,16 @@ class _Territories:
         # Without max-norm terms a move's score change depends on its two reps only, so
         # moves on disjoint reps add up exactly and need no re-check.
         self.separable = self._max_rows.size == 0 and not self.max_kind
+        # While a plan breaks hard rows, moves that leave the violation as it is are
+        # ranked by the squared distance of the loads to the middle of their windows:
+        # load then flows from full territories to empty ones through the territories
+        # between them (a chain of such moves repairs what no single move can).
+        both = np.isfinite(rows.raw_lo) & np.isfinite(rows.raw_hi)
+        self._mid = np.where(
+            both, (np.nan_to_num(rows.raw_lo) + np.nan_to_num(rows.raw_hi)) / 2, 0.0
+        )
+        self._sq_w = np.where(both.all(axis=1), rows.pen_scale**2, 0.0)
+        self.repairing = False
         self.set_plan(rep_of)
 
     # ---- state ----------------------------------------------------------------------
@@ -176,7 +194,14 @@ class _Territories:
         obj = d.objective
         if self.max_kind:
             obj = obj + self.w * self._radius_change(u, v, ra, rb, qu, qv)
+        if self.repairing and self._sq_w.any():
+            moves = Moves(ra, rb, da, db, dprice)
+            d_sq = side_change(_squared_from_mid, self.loads, moves, (self._mid,)) @ self._sq_w
+            return d.penalty, d_sq, obj
         return d.penalty, obj, d.tiebreak + dd
+
+    def penalty(self) -> float:
+        return score_of(self.model, self.rows, self.chosen, self.loads).penalty
 
     def _radius_change(
         self,
@@ -231,6 +256,10 @@ class _Territories:
         touches_b = np.any((rep_of[around_u] == rep_of[v]) & (around_u != v))
         touches_a = np.any((rep_of[around_v] == rep_of[u]) & (around_v != u))
         return bool(touches_a and touches_b) and self.can_leave(u) and self.can_leave(v)
+
+
+def _squared_from_mid(load: np.ndarray, mid: np.ndarray) -> np.ndarray:
+    return (load - mid) ** 2
 
 
 def _improving(
@@ -347,10 +376,12 @@ def _descend(
         for price in (merit, 0.0) if merit > 0 else (0.0,):
             obj_tol = _obj_tol(t)
             while not deadline.expired():
+                t.repairing = price == 0 and t.penalty() > 0
                 if _shift_pass(t, obj_tol, price):
                     continue
                 if not _swap_pass(t, obj_tol, rng, tries=8, merit=price):
                     break
+            t.repairing = False
         t.loads = t.rows.loads(t.model, t.chosen)
         if not t.geo.chooses_centres:
             return
@@ -467,9 +498,21 @@ def search(
     TerritoryPlan
         The best plan found: feasible ones first, then fewest contiguity breaks, least
         row violation, lowest objective.
+
+    Raises
+    ------
+    ValueError
+        When a base unit is not eligible for its own rep (the compile step refuses
+        such problems first).
     """
     rng = np.random.default_rng(seed)
     rows = Rows.from_model(model)
+    base = np.asarray(geography.base)
+    reps = np.flatnonzero(base >= 0)
+    if reps.size and np.any(model.pair_index(base[reps], reps) < 0):
+        # The compile step refuses such bases; a model built by hand may not.
+        bad = reps[model.pair_index(base[reps], reps) < 0].tolist()
+        raise ValueError(f"base units not eligible for their reps (reps {bad})")
     if np.any(np.diff(model.unit_start) == 0):
         chosen = np.full(model.n_units, -1, dtype=np.int64)
         centres = np.full(model.n_reps, -1, dtype=np.int64)
@@ -479,7 +522,9 @@ def search(
     best_rep, best_centres, best = t.rep_of.copy(), t.centres.copy(), t.key()
     stale = starts = 0
     kick = max(2, model.n_units // 100)
-    while not deadline.expired() and starts < _STARTS_WITHOUT_GAIN:
+    # Converged: many fresh starts in a row found nothing better (never while no plan
+    # found so far is feasible: then the search runs to the deadline).
+    while not deadline.expired() and (starts < _STARTS_WITHOUT_GAIN or best[:2] != (0, 0.0)):
         if stale >= _ROUNDS_PER_START:
             t.set_plan(grow(model, geography, rows, rng, noise=_RESTART_NOISE))
             stale, starts = 0, starts + 1
