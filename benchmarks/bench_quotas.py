@@ -19,13 +19,29 @@ implied ``p_attain``, |corr(attainment, size)| <= 0.1 (Spearman), IQR of attainm
 below every baseline's. A last pair of tables repeats the equal-odds figures at several
 cutoffs and horizons (CDNOW only from 1998 on: its books were balanced on 1997 values,
 which would favour ``even`` at cutoffs inside 1997), to show how much one back-test
-varies; ``actual/forecast total`` there is the miss of the total that every book shares.
+varies; ``actual/forecast total`` there is the miss of the total that every book shares,
+``total pit`` the share of the forecast's draws of the total at or below the total sold
+(calibrated: spread evenly over 0-1 across cutoffs), ``reach p10`` and ``reach p90`` the
+forecast's own 80 % interval for the share of books reaching quota,
+``total model`` and ``total sd`` the level model of the pooled total the forecast chose
+by back-test inside the fit window and the spread of its common shock, and the ``mean``
+row averages the cutoffs (overlapping horizons, so not independent). The CDNOW case
+also runs ``potential`` (shares of each book's first-year value, the potential the
+allocation balanced).
 A control closes the file: generated books that match the model's assumptions (steady
 sizes, a yearly season, no shock shared by all books), over 12 seeds, to show what the
 method does when the world is as it assumes.
 
+The forecast runs with two models (``alloc.targets.forecast(model=...)``): the books' time
+series (``time_series``, the default) and their customers (``customers``: BG/NBD purchase
+counts and Gamma-Gamma spend per customer, for books that are cohorts of customers who
+drop out, as on CDNOW); ``auto`` picks one by back-test inside the fit window and the
+tables say what it picked (on the bike shops, where a book is one shop buying again and
+again, it should keep the time series). A second control generates cohorts from a
+known BG/NBD + Gamma-Gamma process, where the customer model is the truth.
+
 Run: ``PYTHONPATH=src python benchmarks/bench_quotas.py``. Writes
-``benchmarks/results/quotas.txt``.
+``benchmarks/results/quotas_s20b.txt``.
 """
 
 from __future__ import annotations
@@ -41,15 +57,19 @@ import pandas as pd
 import alloc
 from alloc.datasets import load_bike_sales, load_cdnow
 from alloc.targets import backtest
+from alloc.targets.backtesting import METHODS
 
-RESULTS = Path(__file__).resolve().parent / "results" / "quotas.txt"
+RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s20b.txt"
 N_BOOKS = 50
 SOLVE_SECONDS = 20.0
 BASELINES = ("even", "prior_year", "trailing_12m")
 
 
-def cdnow_books() -> tuple[pd.DataFrame, str]:
-    """CDNOW purchases with a ``book`` column from a balanced-potential allocation."""
+def cdnow_books() -> tuple[pd.DataFrame, str, pd.Series]:
+    """CDNOW purchases with a ``book`` column from a balanced-potential allocation.
+
+    Also returns each book's potential (the first-year value of its customers).
+    """
     sales = load_cdnow()
     first_year = sales[sales["date"] < "1998-01-01"].groupby("customer_id")["dollar_value"].sum()
     customers = pd.DataFrame({"customer_id": first_year.index, "potential": first_year.to_numpy()})
@@ -66,7 +86,8 @@ def cdnow_books() -> tuple[pd.DataFrame, str]:
         f"alloc.solve {result.status.name} in {seconds:.1f} s, checked by alloc.check; "
         f"first-year value per book {loads.min():,.0f} to {loads.max():,.0f}"
     )
-    return sales.assign(book=sales["customer_id"].map(result.assignment)), note
+    books = sales.assign(book=sales["customer_id"].map(result.assignment))
+    return books, note, loads
 
 
 def targets_line(summary: pd.DataFrame) -> list[str]:
@@ -79,6 +100,10 @@ def targets_line(summary: pd.DataFrame) -> list[str]:
         ("share reaching quota within 5 pts of mean p_attain",
          abs(eo["share_reached"] - eo["mean_p_attain"]) <= 0.05,
          f"{100 * eo['share_reached']:.0f} % vs {100 * eo['mean_p_attain']:.0f} %"),
+        ("share reaching quota inside the forecast's own 80 % interval for it",
+         eo["reach_p10"] <= eo["share_reached"] <= eo["reach_p90"],
+         f"{100 * eo['share_reached']:.0f} % in [{100 * eo['reach_p10']:.0f}, "
+         f"{100 * eo['reach_p90']:.0f}] %"),
         ("|corr(attainment, size)| <= 0.1", abs(eo["corr_size"]) <= 0.1,
          f"{abs(eo['corr_size']):.3f}"),
         ("IQR below every baseline's", bool((eo["iqr_attainment"] < baselines).all()),
@@ -88,7 +113,7 @@ def targets_line(summary: pd.DataFrame) -> list[str]:
 
 
 def run_case(name: str, history: pd.DataFrame, **kwargs: object) -> list[str]:
-    lines = [f"== {name} =="]
+    lines = [f"== {name}; forecast model {kwargs.get('model', 'time_series')} =="]
     for total in ("forecast", "actual"):
         start = time.perf_counter()
         books, summary = backtest(history, total=total, **kwargs)  # type: ignore[arg-type]
@@ -102,11 +127,20 @@ def run_case(name: str, history: pd.DataFrame, **kwargs: object) -> list[str]:
         lines += [
             f"-- total = {total} ({summary['total'].dropna().iloc[0]:,.0f}); backtest "
             f"{seconds:.2f} s; quotas sum exactly to the total for every method: {exact}",
+            f"   model used: {summary.attrs['model']} {summary.attrs['model_note']} "
+            f"(back-test errors {_errors(summary)}); total model {summary.attrs['total_method']}, "
+            f"sd {summary.attrs['total_spread']:.3f}, actual/forecast total "
+            f"{summary.attrs['total_ratio']:.3f}, total pit {summary.attrs['total_pit']:.3f}",
             shown.drop(columns=["total"]).to_string(float_format=lambda x: f"{x:.3f}"),
             "  targets (equal_odds):",
             *targets_line(summary),
         ]
     return [*lines, ""]
+
+
+def _errors(summary: pd.DataFrame) -> str:
+    errors = summary.attrs.get("model_errors") or {}
+    return ", ".join(f"{k} {v:.3f}" for k, v in errors.items()) or "none"
 
 
 def rolling(
@@ -122,19 +156,28 @@ def rolling(
             {
                 "cutoff": cutoff,
                 "horizon": horizon,
+                "model": summary.attrs["model"],
+                "back-test errors (wape)": _errors(summary),
+                "total model": summary.attrs["total_method"],
+                "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
+                "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
+                "reach p10": eo["reach_p10"],
+                "reach p90": eo["reach_p90"],
                 "|corr_size|": abs(eo["corr_size"]),
                 "iqr equal_odds": eo["iqr_attainment"],
                 "best baseline iqr": best,
             }
         )
     table = pd.DataFrame(rows).set_index(["cutoff", "horizon"])
-    return [f"== {name}: equal odds at several cutoffs (total = forecast) ==",
-            table.to_string(float_format=lambda x: f"{x:.3f}"), ""]  # fmt: skip
+    table.loc[("mean", ""), :] = table.mean(numeric_only=True)
+    model = kwargs.get("model", "time_series")
+    return [f"== {name}: equal odds at several cutoffs (total = forecast), model {model} ==",
+            table.to_string(float_format=lambda x: f"{x:.3f}", na_rep=""), ""]  # fmt: skip
 
 
 def synthetic(seeds: int = 12) -> list[str]:
@@ -159,22 +202,122 @@ def synthetic(seeds: int = 12) -> list[str]:
         rows.append(
             {
                 "seed": seed,
+                "total model": summary.attrs["total_method"],
+                "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
+                "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
+                "reach p10": eo["reach_p10"],
+                "reach p90": eo["reach_p90"],
                 "|corr_size|": abs(eo["corr_size"]),
                 "iqr equal_odds": eo["iqr_attainment"],
                 "best baseline iqr": summary.drop(index="equal_odds")["iqr_attainment"].min(),
             }
         )
     table = pd.DataFrame(rows).set_index("seed")
-    table.loc["mean"] = table.mean()
+    table.loc["mean"] = table.mean(numeric_only=True)
     return [
         "== Control: 50 generated books (lognormal sizes, yearly season of +-20 %, gamma "
         "noise of 50 % a month, no shared shock), fit 24 months, quotas for 6, total = "
         "forecast ==",
-        table.to_string(float_format=lambda x: f"{x:.3f}"),
+        table.to_string(float_format=lambda x: f"{x:.3f}", na_rep=""),
+        "",
+    ]
+
+
+def compare(
+    name: str, history: pd.DataFrame, models: tuple[str, ...], **kwargs: object
+) -> list[str]:
+    """The issue's figures for equal odds, one row per forecast model, same run."""
+    rows = []
+    for model in models:
+        start = time.perf_counter()
+        _, summary = backtest(history, model=model, **kwargs)  # type: ignore[arg-type]
+        eo = summary.loc["equal_odds"]
+        iqr = summary["iqr_attainment"]
+        rows.append(
+            {
+                "model asked": model,
+                "model used": summary.attrs["model"],
+                "back-test errors (wape)": _errors(summary),
+                "seconds": time.perf_counter() - start,
+                "actual/forecast total": summary.attrs["total_ratio"],
+                "total pit": summary.attrs["total_pit"],
+                "total sd": summary.attrs["total_spread"],
+                "band_coverage": eo["band_coverage"],
+                "shifted_coverage": eo["shifted_coverage"],
+                "share_reached": eo["share_reached"],
+                "mean_p_attain": eo["mean_p_attain"],
+                "|corr_size|": abs(eo["corr_size"]),
+                "iqr equal_odds": eo["iqr_attainment"],
+                **{f"iqr {m}": iqr.get(m, np.nan) for m in BASELINES},
+            }
+        )
+    table = pd.DataFrame(rows).set_index("model asked")
+    return [f"== {name}: equal odds by forecast model (same run, total = forecast) ==",
+            table.to_string(float_format=lambda x: f"{x:.3f}", na_rep=""), ""]  # fmt: skip
+
+
+def cohort_sales(seed: int, customers: int = 3000, books: int = 20) -> pd.DataFrame:
+    """Transactions of a cohort from a known BG/NBD + Gamma-Gamma process (2 years)."""
+    rng = np.random.default_rng(seed)
+    r, alpha, a, b = 0.4, 5.0, 0.8, 3.0  # alpha in weeks
+    p, q, scale = 6.0, 4.0, 15.0
+    rate = rng.gamma(r, 1 / alpha, customers)
+    dropout = rng.beta(a, b, customers)
+    nu = rng.gamma(q, 1 / scale, customers)
+    joined = rng.integers(0, 90, customers)
+    rows = []
+    for i in range(customers):
+        t, times = 0.0, [0.0]
+        while True:
+            t += rng.exponential(1 / rate[i])
+            if t >= 104:
+                break
+            times.append(t)
+            if rng.random() < dropout[i]:
+                break
+        for w in times:
+            day = pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(joined[i] + 7 * w))
+            rows.append((f"c{i:05d}", f"b{i % books:02d}", day, rng.gamma(p, 1 / nu[i])))
+    return pd.DataFrame(rows, columns=["customer_id", "book", "date", "amount"])
+
+
+def cohort_control(seeds: int = 6) -> list[str]:
+    """Second control: the customer model is the truth; both models, same cohorts."""
+    rows = []
+    for seed in range(seeds):
+        sales = cohort_sales(seed)
+        for model in ("time_series", "customers"):
+            _, summary = backtest(
+                sales, by="book", customer="customer_id", cutoff="2023-01-01", horizon=6,
+                model=model, seed=seed,
+            )  # fmt: skip
+            eo = summary.loc["equal_odds"]
+            rows.append(
+                {
+                    "seed": seed,
+                    "model": model,
+                    "actual/forecast total": summary.attrs["total_ratio"],
+                    "total pit": summary.attrs["total_pit"],
+                    "band_coverage": eo["band_coverage"],
+                    "share_reached": eo["share_reached"],
+                    "mean_p_attain": eo["mean_p_attain"],
+                    "|corr_size|": abs(eo["corr_size"]),
+                    "iqr equal_odds": eo["iqr_attainment"],
+                    "best baseline iqr": summary.drop(index="equal_odds")["iqr_attainment"].min(),
+                }
+            )
+    table = pd.DataFrame(rows).set_index(["model", "seed"]).sort_index()
+    means = table.groupby(level="model").mean()
+    means.index = pd.MultiIndex.from_tuples([(m, "mean") for m in means.index])
+    return [
+        "== Control 2: 20 books of a generated cohort (3,000 customers joining over 13 weeks, "
+        "BG/NBD r=0.4 alpha=5 a=0.8 b=3 in weeks, Gamma-Gamma p=6 q=4 gamma=15), fit 2022, "
+        "quotas 2023-01..06, total = forecast ==",
+        pd.concat([table, means]).to_string(float_format=lambda x: f"{x:.3f}", na_rep=""),
         "",
     ]
 
@@ -185,33 +328,48 @@ def main() -> None:
         f"Python {platform.python_version()}, {platform.machine()}, alloc {alloc.__version__}",
         "",
     ]
-    cdnow, note = cdnow_books()
+    cdnow, note, potential = cdnow_books()
     out = [*header, f"CDNOW books: {note}"]
-    out += run_case(
-        "CDNOW, 50 books, fit 1997 (12 months), quotas 1998-01..06",
-        cdnow, by="book", value="dollar_value", cutoff="1998-01-01", horizon=6,
+    cdnow_args = {"by": "book", "value": "dollar_value", "customer": "customer_id"}
+    out += compare(
+        "CDNOW, 50 books, fit 1997, quotas 1998-01..06", cdnow,
+        ("time_series", "customers", "auto"), cutoff="1998-01-01", horizon=6, **cdnow_args,
     )  # fmt: skip
+    for model in ("time_series", "customers"):
+        out += run_case(
+            "CDNOW, 50 books, fit 1997 (12 months), quotas 1998-01..06",
+            cdnow, cutoff="1998-01-01", horizon=6, methods=(*METHODS, "potential"),
+            potential=potential, model=model, **cdnow_args,
+        )  # fmt: skip
     bikes = load_bike_sales()
     common = {"by": "bikeshop_name", "date": "order_date", "value": "total_price"}
+    shops = {**common, "customer": "bikeshop_name", "model": "auto"}
     out += run_case(
         "Bike sales, 30 shops, fit 2011-01..06, quotas 2011-07..12",
-        bikes, cutoff="2011-07-01", horizon=6, **common,
+        bikes, cutoff="2011-07-01", horizon=6, **shops,
     )  # fmt: skip
     out += run_case(
         "Bike sales, 30 shops, fit 2011-01..09, quotas 2011-10..12",
-        bikes, cutoff="2011-10-01", horizon=3, **common,
+        bikes, cutoff="2011-10-01", horizon=3, **shops,
     )  # fmt: skip
-    out += rolling(
-        "CDNOW (books as above)", cdnow,
-        [("1998-01-01", 3), ("1998-01-01", 6), ("1998-04-01", 3)],
-        by="book", value="dollar_value",
+    states = {"by": "state", "date": "order_date", "value": "total_price",
+              "customer": "bikeshop_name"}  # fmt: skip
+    out += compare(
+        "Bike sales by state (shops as customers), fit 2011-01..09, quotas 2011-10..12", bikes,
+        ("time_series", "customers", "auto"), cutoff="2011-10-01", horizon=3, **states,
     )  # fmt: skip
+    cdnow_cutoffs = [("1998-01-01", 3), ("1998-01-01", 6), ("1998-02-01", 3),
+                     ("1998-03-01", 3), ("1998-04-01", 3)]  # fmt: skip
+    for model in ("time_series", "customers", "auto"):
+        out += rolling("CDNOW (books as above)", cdnow, cdnow_cutoffs, model=model, **cdnow_args)
     out += rolling(
         "Bike sales", bikes,
-        [("2011-07-01", 3), ("2011-07-01", 6), ("2011-08-01", 3), ("2011-10-01", 3)],
-        **common,
+        [("2011-05-01", 3), ("2011-06-01", 3), ("2011-07-01", 3), ("2011-07-01", 6),
+         ("2011-08-01", 3), ("2011-09-01", 3), ("2011-10-01", 3)],
+        **shops,
     )  # fmt: skip
     out += synthetic()
+    out += cohort_control()
     text = "\n".join(out)
     print(text)
     RESULTS.parent.mkdir(exist_ok=True)

@@ -171,6 +171,7 @@ def run_baselines(
     """
     if neighbors is None:
         neighbors = adjacency(table, kind="queen")
+    _require_connected(table, neighbors)
     frame = _as_geodataframe(table)
     w = _weights(table, neighbors)
     runs = []
@@ -187,6 +188,21 @@ def run_baselines(
                 break
         runs.append(BaselineRun(method, best[0], clock() - start, restarts, best[1]))
     return runs
+
+
+def _require_connected(table: pd.DataFrame, neighbors: pd.DataFrame) -> None:
+    """Refuse maps in several parts: RegionKMeansHeuristic never returns on them (spopt
+    0.7) and Skater returns more regions than asked; link the parts first (e.g. Virginia's
+    Eastern Shore by the Chesapeake Bay Bridge-Tunnel, 51131-51810)."""
+    graph = nx.Graph()
+    graph.add_nodes_from(table["customer_id"])
+    graph.add_edges_from(zip(neighbors["customer_id"], neighbors["neighbor_id"], strict=True))
+    parts = sorted(nx.connected_components(graph), key=len)
+    if len(parts) > 1:
+        raise ValueError(
+            f"the neighbour graph has {len(parts)} parts (smallest: {sorted(parts[0])[:5]}); "
+            f"add rows linking them to the neighbour table before running spopt"
+        )
 
 
 def _as_geodataframe(table: pd.DataFrame):  # -> GeoDataFrame

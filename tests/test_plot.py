@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 import alloc
@@ -36,3 +37,27 @@ def test_deviations_draws_percentages(result: alloc.Result) -> None:
     heights = [patch.get_height() for patch in ax.patches]
     assert np.allclose(heights, 100 * result.loads["potential_dev"].to_numpy())
     matplotlib.pyplot.close(ax.figure)
+
+
+def test_attainment_draws_every_book_with_an_attainment_per_method() -> None:
+    rng = np.random.default_rng(0)
+    sales = pd.DataFrame(
+        {
+            "rep": np.repeat(["a", "b", "c", "d"], 24),
+            "date": np.tile(pd.date_range("2023-01-01", periods=24, freq="MS"), 4),
+            "amount": rng.gamma(20, 5, 96) * np.repeat([1, 2, 4, 8], 24),
+        }
+    )
+    books, _ = alloc.targets.backtest(sales, by="rep", cutoff="2024-07-01", horizon=6)
+    ax = alloc.plot.attainment(books)
+    methods = list(books.index.get_level_values("method").unique())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == methods
+    for method, points in zip(methods, ax.collections, strict=True):
+        expected = books.loc[method].dropna(subset=["attainment"])
+        assert np.allclose(points.get_offsets(), expected[["size", "attainment"]].to_numpy())
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_attainment_names_the_table_it_needs() -> None:
+    with pytest.raises(KeyError, match=r"books table of alloc\.targets\.backtest"):
+        alloc.plot.attainment(pd.DataFrame({"attainment": [1.0]}))

@@ -7,6 +7,7 @@ geography is over units; Balance(min, max) equals the tolerance form when symmet
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
@@ -240,3 +241,57 @@ def test_the_checker_recomputes_chosen_centres_by_brute_force() -> None:
     assert alloc.objective_value(problem, plan) == pytest.approx(2.0)
     centres, _ = alloc.checker.territory_centres(problem, plan, problem.objective[0])
     assert centres == {"r1": "b", "r2": "d"}
+
+
+def test_rebalance_refuses_territory_problems_it_cannot_keep_connected() -> None:
+    customers, links = _line()
+    problem = alloc.Problem(customers, _reps(), rules=[alloc.Contiguous(links)])
+    plan = pd.Series({"a": "r1", "b": "r1", "c": "r2", "d": "r2"})
+    with pytest.raises(InvalidProblemError, match=r"alloc\.solve"):
+        alloc.rebalance(problem, plan, max_moves=1, time_limit=1)
+
+
+def test_a_distance_table_must_cover_every_customer_with_finite_values() -> None:
+    customers, _ = _line()
+    ids = customers["customer_id"].tolist()
+    table = pd.DataFrame(1.0, index=ids[:3], columns=ids)
+    with pytest.raises(InvalidProblemError, match="'d'"):
+        alloc.Problem(customers, _reps(), objective=alloc.MinimizeDispersion(distances=table))
+    table = pd.DataFrame(1.0, index=ids, columns=ids)
+    table.loc["b", "c"] = -1.0
+    with pytest.raises(InvalidProblemError, match="'b'"):
+        alloc.Problem(customers, _reps(), objective=alloc.MinimizeDispersion(distances=table))
+    with pytest.raises(InvalidParameterError, match="distances"):
+        alloc.MinimizeDispersion(distances=[[0.0]])
+
+
+@given(
+    weights=st.lists(st.integers(1, 9), min_size=3, max_size=6),
+    window=st.sampled_from([(0.5, 1.5), (0.8, 1.3), (0.9, None), (None, 1.2), (0.6, 1.0)]),
+    m=st.integers(2, 3),
+)
+def test_asymmetric_windows_solve_to_the_brute_force_optimum(
+    weights: list[int],
+    window: tuple[float | None, float | None],
+    m: int,
+    brute: Callable[[alloc.Problem], float | None],
+) -> None:
+    # The window compiles to the rows' lo/hi, which every solver already reads.
+    n = len(weights)
+    customers = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(n)], "w": weights, "p": weights[::-1]}
+    )
+    reps = pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Balance("w", min=window[0], max=window[1])],
+        objective=alloc.MinimizeImbalance("p"),
+    )
+    result = alloc.solve(problem, time_limit=5, seed=0, workers=1)
+    optimum = brute(problem)
+    if optimum is None:
+        assert result.status is alloc.Status.INFEASIBLE
+    else:
+        assert result.status is alloc.Status.OPTIMAL
+        assert result.objective == pytest.approx(optimum, abs=1e-9)

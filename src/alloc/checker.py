@@ -430,6 +430,8 @@ def territory_centres(
     territory's best centre is found by brute force over its customers.
     """
     a = _as_series(problem, assignment)
+    if term.distances is not None:
+        return _matrix_centres(problem, a, term)
     customers = problem.customers
     xy = all(c in customers.columns for c in term.xy)
     columns = term.xy if xy else term.latlon
@@ -438,13 +440,40 @@ def territory_centres(
     if fixed is not None:
         at = fixed.reindex(a.to_numpy()).to_numpy(float)
         return {}, pd.Series(_distance(points.to_numpy(float), at, not xy), index=a.index)
-    centres: dict[Any, Any] = {}
-    dist = pd.Series(0.0, index=a.index)
-    for rep, members in a.groupby(a.to_numpy()).groups.items():
+
+    def table_of(members: pd.Index) -> np.ndarray:
         spots = points.loc[members].to_numpy(float)
         n = len(members)
         table = _distance(np.repeat(spots, n, axis=0), np.tile(spots, (n, 1)), not xy)
-        table = table.reshape(n, n)  # table[i, j]: member i to candidate centre j
+        return table.reshape(n, n)  # table[i, j]: member i to candidate centre j
+
+    return _best_centres(a, term, table_of)
+
+
+def _matrix_centres(
+    problem: Problem, a: pd.Series, term: MinimizeDispersion
+) -> tuple[dict[Any, Any], pd.Series]:
+    """`territory_centres` with a distance table (rows: units, columns: centres)."""
+    frame = term.distances.astype(float)
+    bases: dict[Any, Any] = {}
+    for rule in problem.rules:
+        if isinstance(rule, Contiguous):
+            bases.update(_rule_bases(problem, rule))
+    if bases:
+        centre = [bases[r] for r in a.to_numpy()]
+        values = [float(frame.at[c, v]) for c, v in zip(a.index, centre, strict=True)]
+        return {}, pd.Series(values, index=a.index)
+    return _best_centres(a, term, lambda members: frame.loc[members, members].to_numpy(float))
+
+
+def _best_centres(
+    a: pd.Series, term: MinimizeDispersion, table_of: Any
+) -> tuple[dict[Any, Any], pd.Series]:
+    """Each territory's best centre by brute force over its members."""
+    centres: dict[Any, Any] = {}
+    dist = pd.Series(0.0, index=a.index)
+    for rep, members in a.groupby(a.to_numpy()).groups.items():
+        table = table_of(members)
         score = table.sum(axis=0) if term.kind == "sum" else table.max(axis=0)
         best = int(np.argmin(score))
         centres[rep] = members[best]

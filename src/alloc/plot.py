@@ -1,4 +1,5 @@
-"""Plots of plans: per-rep loads against fair shares, before and after; territory maps.
+"""Plots of plans: per-rep loads against fair shares, before and after; quota attainment;
+territory maps.
 
 Functions draw on a matplotlib ``Axes`` (created when not given) and return it, so
 they work in notebooks and scripts alike.
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["deviations", "loads", "territories", "tradeoff"]
+__all__ = ["attainment", "deviations", "loads", "territories", "tradeoff"]
 
 
 def deviations(
@@ -241,8 +242,9 @@ def territories(
     """
     from alloc.geo.mapping import draw_territories
     from alloc.geo.shapes import read_shapes
+    from alloc.result import Result
 
-    if hasattr(assignment, "assignment") and not isinstance(assignment, pd.Series):
+    if isinstance(assignment, Result):
         if centers is None:
             centers = getattr(assignment, "centers", None)
         assignment = assignment.assignment
@@ -256,3 +258,50 @@ def territories(
         border_width=border_width,
         title=title,
     )
+
+
+def attainment(books: pd.DataFrame, ax: Any = None, title: str | None = None) -> Any:
+    """Attainment (actual / quota) against book size, one series of points per method.
+
+    A fair quota method shows no slope: small and large books reach quota alike.
+
+    Parameters
+    ----------
+    books : pandas.DataFrame
+        The ``books`` table of `alloc.targets.backtest`: indexed by (method, book), with
+        ``attainment`` and ``size`` columns. Books without attainment (quota 0) are
+        left out.
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Examples
+    --------
+    >>> import alloc, matplotlib, numpy as np, pandas as pd
+    >>> matplotlib.use("Agg")
+    >>> rng = np.random.default_rng(0)
+    >>> sales = pd.DataFrame({"rep": np.repeat(["a", "b", "c"], 24),
+    ...     "date": np.tile(pd.date_range("2023-01-01", periods=24, freq="MS"), 3),
+    ...     "amount": rng.gamma(20, 5, 72)})
+    >>> books, _ = alloc.targets.backtest(sales, by="rep", cutoff="2024-07-01", horizon=6)
+    >>> ax = alloc.plot.attainment(books)
+    """
+    import matplotlib.pyplot as plt
+
+    missing = {"attainment", "size"}.difference(books.columns)
+    if missing or books.index.nlevels != 2:
+        raise KeyError(
+            "attainment needs the books table of alloc.targets.backtest (index method, book; "
+            f"columns attainment and size); missing columns {sorted(missing)}."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 3.5))
+    for method, frame in books.groupby(level=0, sort=False):
+        shown = frame.dropna(subset=["attainment"])
+        ax.scatter(shown["size"], shown["attainment"], s=14, alpha=0.7, label=str(method))
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("book size (sold before the cutoff)")
+    ax.set_ylabel("attainment (actual / quota)")
+    ax.set_title(title or "attainment by book size")
+    ax.legend(fontsize=7)
+    ax.figure.tight_layout()
+    return ax

@@ -230,6 +230,10 @@ class Result:
                 )
             if "moves" in m:
                 lines.append(f"  moves vs current owner: {m['moves']:,}")
+            if self.centers:
+                shown = ", ".join(f"{r} -> {c}" for r, c in list(self.centers.items())[:8])
+                more = len(self.centers) - 8
+                lines.append(f"  centres: {shown}" + (f" and {more} more" if more > 0 else ""))
         lines.append(self.explanation)
         return "\n".join(lines)
 

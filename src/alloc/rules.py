@@ -401,7 +401,7 @@ def _fair_share(tables: Tables, metric: str, share: str | None, rule: str) -> np
     return total * tables.share_weights(share, rule=rule)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Balance(Rule):
     """Each rep's load within a window around its fair share ``share[r]``:
     ``lo * share[r] <= sum_{c -> r} metric[c] <= hi * share[r]``.
@@ -436,6 +436,14 @@ class Balance(Rule):
             check_param(name, value, "Balance", ok, "None or a multiple of the share >= 0")
         if self.min is not None and self.max is not None:
             check_param("min", self.min, "Balance", self.min <= self.max, f"at most max={self.max}")
+
+    def __repr__(self) -> str:
+        # The tolerance form prints as before the window form existed (messages and
+        # saved reports name rules by their repr).
+        head = f"Balance(metric={self.metric!r}"
+        if self.tolerance is not None:
+            return f"{head}, tolerance={self.tolerance!r}, share={self.share!r})"
+        return f"{head}, share={self.share!r}, min={self.min!r}, max={self.max!r})"
 
     @property
     def window(self) -> tuple[float | None, float | None]:

@@ -10,7 +10,7 @@ is also a pin, so every solver keeps it on its rep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,8 @@ def neighbour_pairs(neighbors: Any) -> tuple[tuple[tuple[Any, Any], ...], tuple[
 class Contiguous(Rule):
     """Each rep's customers form one connected set of the neighbour graph.
 
+    An empty territory counts as connected.
+
     Parameters
     ----------
     neighbors : DataFrame or networkx.Graph
@@ -69,8 +71,6 @@ class Contiguous(Rule):
         Customers with no neighbour are refused by default (usually a gap in the
         neighbour table: link them with an explicit pair, or drop them). With
         ``"allow"`` they stay, and an island can only be a territory on its own.
-
-    An empty territory counts as connected.
     """
 
     neighbors: tuple[tuple[Any, Any], ...]
@@ -181,7 +181,7 @@ def _coordinates(tables: Tables, columns: tuple[str, str], table: str) -> np.nda
     return np.column_stack(values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class MinimizeDispersion(Term):
     """``weight * dispersion``: the distance from each unit to its territory's centre,
     summed (``kind="sum"``, p-median) or the largest (``kind="max"``, p-centre).
@@ -191,7 +191,10 @@ class MinimizeDispersion(Term):
     ``Contiguous(base=...)`` rule names one for every rep; otherwise a customer of the
     territory chosen by the solver (``result.centers``). Distances are Euclidean on
     ``xy`` (projected coordinates) or, when the customers have no ``xy`` columns,
-    great-circle kilometres on ``latlon``. Fixed centres with ``kind="sum"`` are a plain
+    great-circle kilometres on ``latlon``. ``distances=`` gives them instead (road
+    times, say): a square DataFrame whose index and columns are the customer ids, row
+    ``u``, column ``v`` the distance from unit ``u`` to a centre at ``v``; the centres
+    are then the base units or chosen. Fixed centres with ``kind="sum"`` are a plain
     per-pair cost, which every solver handles.
     """
 
@@ -199,6 +202,14 @@ class MinimizeDispersion(Term):
     weight: float = 1.0
     xy: tuple[str, str] = ("x", "y")
     latlon: tuple[str, str] = ("lat", "lon")
+    distances: Any = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        extra = "" if self.distances is None else f", distances={len(self.distances)} x ..."
+        return f"MinimizeDispersion(kind={self.kind!r}, weight={self.weight!r}{extra})"
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.weight, self.xy, self.latlon, id(self.distances)))
 
     def __post_init__(self) -> None:
         check_param(
@@ -210,6 +221,37 @@ class MinimizeDispersion(Term):
             ok = isinstance(value, (tuple, list)) and len(value) == 2
             check_param(name, value, "MinimizeDispersion", ok, "two column names")
             object.__setattr__(self, name, tuple(value))
+        check_param(
+            "distances",
+            "a " + type(self.distances).__name__,
+            "MinimizeDispersion",
+            self.distances is None or isinstance(self.distances, pd.DataFrame),
+            "None or a square DataFrame (index and columns: customer ids)",
+        )
+
+    def matrix(self, tables: Tables) -> np.ndarray | None:
+        """``distances`` as an (n, n) array in customer order (None when not given)."""
+        if self.distances is None:
+            return None
+        ids = tables.customers.index
+        frame = self.distances
+        missing = [*ids[~ids.isin(frame.index)], *ids[~ids.isin(frame.columns)]]
+        if missing:
+            raise InvalidProblemError(
+                f"{self!r}: distances has no row or no column for customers "
+                f"{format_ids(pd.unique(np.asarray(missing, dtype=object)).tolist())}; give a "
+                "square table whose index and columns hold every customer id."
+            )
+        values = frame.reindex(index=ids, columns=ids).apply(pd.to_numeric, errors="coerce")
+        matrix = values.to_numpy(float)
+        bad = ~np.isfinite(matrix) | (matrix < 0)
+        if bad.any():
+            rows = ids[bad.any(axis=1)]
+            raise InvalidProblemError(
+                f"{self!r}: distances has missing, negative or non-numeric values in the "
+                f"rows of {format_ids(list(rows))}; fill them with distances >= 0."
+            )
+        return matrix
 
     def points(self, tables: Tables) -> tuple[str, np.ndarray, np.ndarray | None]:
         """``(metric, customer points (n, 2), rep points (m, 2) or None)``."""
@@ -234,4 +276,7 @@ class MinimizeDispersion(Term):
         )
 
     def validate(self, tables: Tables) -> None:
-        self.points(tables)
+        if self.distances is None:
+            self.points(tables)
+        else:
+            self.matrix(tables)

@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from shapely import Polygon, box
 
 from alloc.errors import DataWarning, InvalidParameterError
@@ -47,7 +49,7 @@ def test_table_is_symmetric_sorted_and_without_self_pairs() -> None:
     assert frame.equals(frame.sort_values(["customer_id", "neighbor_id"], ignore_index=True))
     assert not frame.duplicated().any()
     assert frame.attrs["islands"] == []
-    assert len(frame.attrs["parts"]) == 1
+    assert frame.attrs["detached"] == []
 
 
 def test_ids_come_from_a_series_index() -> None:
@@ -77,7 +79,7 @@ def test_islands_are_listed_and_named_in_a_warning() -> None:
     with pytest.warns(DataWarning, match=r"islands\): 'far'"):
         frame = adjacency(shapes, ids=["a", "b", "far"])
     assert frame.attrs["islands"] == ["far"]
-    assert frame.attrs["parts"] == [["a", "b"], ["far"]]
+    assert frame.attrs["detached"] == []
     assert "far" not in set(frame["customer_id"])
 
 
@@ -86,7 +88,7 @@ def test_detached_groups_are_named_in_a_warning() -> None:
     with pytest.warns(DataWarning, match="'d', 'e'"):
         frame = adjacency(shapes, ids=list("abcde"))
     assert frame.attrs["islands"] == []
-    assert frame.attrs["parts"] == [["a", "b", "c"], ["d", "e"]]
+    assert frame.attrs["detached"] == [["d", "e"]]
 
 
 def test_a_connected_map_warns_nothing() -> None:
@@ -138,3 +140,35 @@ def test_holes_touching_their_enclave_are_neighbours() -> None:
 def test_bad_parameters_are_refused(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         adjacency(grid(2, 2), **kwargs)  # type: ignore[arg-type]
+
+
+@given(
+    cells=st.sets(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=2, max_size=20),
+    kind=st.sampled_from(["queen", "rook"]),
+)
+def test_grid_cells_match_integer_neighbourhoods(cells: set[tuple[int, int]], kind: str) -> None:
+    # Any subset of a unit grid: rook neighbours differ by 1 in one coordinate, queen
+    # neighbours by at most 1 in both; the order of the shapes does not matter.
+    order = sorted(cells)
+    shapes = [box(c, r, c + 1, r + 1) for c, r in order]
+    ids = [f"{c}:{r}" for c, r in order]
+    expected = {
+        (f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}")
+        for a in order
+        for b in order
+        if a != b
+        and (
+            abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1
+            if kind == "rook"
+            else max(abs(a[0] - b[0]), abs(a[1] - b[1])) == 1
+        )
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        frame = adjacency(shapes, ids=ids, kind=kind)
+        reversed_frame = adjacency(shapes[::-1], ids=ids[::-1], kind=kind)
+    assert pairs(frame) == expected
+    assert pairs(reversed_frame) == expected
+    touched = {a for a, _ in expected}
+    assert sorted(frame.attrs["islands"]) == sorted(set(ids) - touched)
+    assert all(len(part) > 1 and set(part) <= touched for part in frame.attrs["detached"])

@@ -79,3 +79,11 @@ def test_spopt_methods_return_connected_regions(baseline) -> None:
     for run in runs:
         assert run.scores["regions"] == 2 and run.scores["disconnected"] == 0
         assert set(run.labels.index) == set(table["customer_id"])
+
+
+def test_maps_in_several_parts_are_refused(baseline) -> None:
+    # spopt 0.7's RegionKMeansHeuristic never returns on a disconnected graph.
+    table = strip(4)
+    neighbors = pd.DataFrame({"customer_id": ["u0", "u1"], "neighbor_id": ["u1", "u0"]})
+    with pytest.raises(ValueError, match=r"3 parts \(smallest: \['u2'\]\)"):
+        baseline.run_baselines(table, ["w"], k=2, seconds=0.0, neighbors=neighbors)

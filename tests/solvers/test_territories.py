@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
@@ -61,6 +62,8 @@ def _case(seed: int) -> dict[str, object]:
         "tolerance": float(rng.choice([0.2, 0.3, 0.5])),
         # Unequal shares make the reps distinct (the rep-indexed model, not the centre one).
         "fte": rng.choice([1.0, 2.0], size=m) if rng.random() < 0.4 else None,
+        # A distance table (road-like: asymmetric detours) instead of coordinates.
+        "detour": rng.uniform(1.0, 1.5, (n, n)).round(2) if rng.random() < 0.3 else None,
     }
 
 
@@ -83,6 +86,9 @@ def _problem(case: dict[str, object]) -> alloc.Problem:
         columns=["customer_id", "neighbor_id"],
     )
     low, high = case["window"]  # type: ignore[misc]
+    distances = None
+    if case.get("detour") is not None:
+        distances = pd.DataFrame(_distances(case), index=ids, columns=ids)
     rules = [
         alloc.Contiguous(links, base=None if base is None else "home", islands="allow"),
         alloc.Balance("a", min=low, max=high),
@@ -92,8 +98,16 @@ def _problem(case: dict[str, object]) -> alloc.Problem:
             share=None if fte is None else "fte",
         ),
     ]
-    objective = alloc.MinimizeDispersion(kind=str(case["kind"]))
+    objective = alloc.MinimizeDispersion(kind=str(case["kind"]), distances=distances)
     return alloc.Problem(customers, reps, rules=rules, objective=objective)
+
+
+def _distances(case: dict[str, object]) -> np.ndarray:
+    """Euclidean distances, times the detour factors when the case has a table."""
+    xy = np.asarray(case["xy"])
+    dist = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    detour = case.get("detour")
+    return dist if detour is None else dist * np.asarray(detour)
 
 
 def _brute(case: dict[str, object]) -> float | None:
@@ -132,8 +146,7 @@ def _brute(case: dict[str, object]) -> float | None:
         plans, member = plans[connected], member[connected]
     if len(plans) == 0:
         return None
-    xy = np.asarray(case["xy"])
-    dist = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    dist = _distances(case)
     kind = case["kind"]
     total = np.zeros(len(plans))
     for r in range(m):
@@ -201,3 +214,146 @@ def test_fixed_centre_sum_dispersion_is_a_plain_cost_every_solver_handles() -> N
     assert result.objective == pytest.approx(2.0)
     assert result.centers == {}
     assert math.isclose(alloc.objective_value(problem, result.assignment), 2.0)
+
+
+def test_large_territory_problems_get_a_checked_plan_and_an_honest_bound() -> None:
+    # 10 x 10 grid (above the exact limit): the territory search's plan, checked, with a
+    # valid bound: the p-median LP or CP-SAT's, without contiguity or on the whole model.
+    case = _case(3)
+    rows, cols, m = 10, 10, 4
+    rng = np.random.default_rng(7)
+    xy = np.array([(i, j) for i in range(rows) for j in range(cols)], float)
+    case.update(
+        n=rows * cols,
+        m=m,
+        links=_grid(rows, cols),
+        xy=xy,
+        a=rng.integers(1, 10, rows * cols),
+        b=rng.integers(1, 10, rows * cols),
+        kind="sum",
+        base=None,
+        fte=None,
+        detour=None,
+        window=(0.8, 1.2),
+        tolerance=0.3,
+    )
+    problem = _problem(case)
+    assert problem.model.n_units > alloc.solvers.territories.EXACT_UNIT_LIMIT
+    result = alloc.solve(problem, time_limit=8, seed=0, workers=1)
+    assert result.status in (alloc.Status.FEASIBLE, alloc.Status.OPTIMAL)
+    assert alloc.check(problem, result.assignment) == []
+    assert result.bound is None or result.bound <= result.objective + 1e-6
+    sources = ("without contiguity", "territory model")
+    assert result.bound is None or any(words in result.bound_note for words in sources)
+    assert len(result.centers) == m
+    assert all(result.assignment[c] == r for r, c in result.centers.items())
+
+
+@pytest.mark.parametrize("kind", ["sum", "max"])
+@pytest.mark.parametrize("with_base", [False, True])
+def test_a_feasible_plan_hinted_is_a_complete_feasible_point_of_the_cp_models(
+    kind: str, with_base: bool
+) -> None:
+    # Complete hints (assignment, roots, flows, dispersion) let CP-SAT start from the
+    # search's plan; fixing every variable to its hint must be feasible.
+    from ortools.sat.python import cp_model
+
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.scaling import Scaled
+    from alloc.solvers.state import Rows
+    from alloc.solvers.territory_centres import build_centre_model
+    from alloc.solvers.territory_cp import build_territory_model
+    from alloc.solvers.territory_search import search
+
+    rng = np.random.default_rng(5)
+    case = _case(11)
+    n = 16
+    case.update(
+        n=n,
+        m=3,
+        links=_grid(4, 4),
+        xy=np.array([(i, j) for i in range(4) for j in range(4)], float),
+        a=rng.integers(1, 10, n),
+        b=rng.integers(1, 10, n),
+        kind=kind,
+        window=(0.5, 1.5),
+        tolerance=0.5,
+        base=np.array([0, 5, 15]) if with_base else None,
+        fte=np.array([1.0, 1.0, 2.0]),
+        detour=None,
+    )
+    model = _problem(case).model
+    assert model.geography is not None
+    plan = search(model, model.geography, Deadline.after(2), seed=0)
+    assert plan.feasible
+    rows = Rows.from_model(model)
+    scaled = Scaled.from_rows(model, rows)
+    unequal = build_territory_model(model, rows, scaled)
+    equal_case = dict(case, fte=None, base=None)
+    equal = _problem(equal_case).model
+    equal_plan = search(equal, equal.geography, Deadline.after(2), seed=0)  # type: ignore[arg-type]
+    equal_rows = Rows.from_model(equal)
+    centre = build_centre_model(equal, equal_rows, Scaled.from_rows(equal, equal_rows))
+    assert centre is not None
+    for built, chosen in ((unequal, plan.chosen), (centre, equal_plan.chosen)):
+        built.hint(np.asarray(chosen))
+        solver = cp_model.CpSolver()
+        solver.parameters.fix_variables_to_their_hinted_value = True
+        solver.parameters.max_time_in_seconds = 10
+        proto = built.build.cp if hasattr(built, "build") else built.cp
+        assert len(proto.proto.solution_hint.vars) == len(proto.proto.variables)
+        assert solver.status_name(solver.solve(proto)) in ("OPTIMAL", "FEASIBLE")
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10**6))
+def test_contiguity_with_imbalance_and_disruption_terms_equals_brute_force(
+    seed: int, brute: Callable[[alloc.Problem], float | None]
+) -> None:
+    # The territory models carry the usual terms too; the shared brute force judges
+    # feasibility (contiguity included) with alloc.check.
+    rng = np.random.default_rng(seed)
+    rows, cols = (2, 3) if rng.random() < 0.5 else (2, 4)
+    m = 2 if rows * cols == 8 else int(rng.integers(2, 4))
+    n = rows * cols
+    ids = [f"u{i}" for i in range(n)]
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "a": rng.integers(1, 10, n),
+            "owner": [f"r{int(j)}" for j in rng.integers(0, m, n)],
+            "family": [f"f{i // 2}" if i < 2 and rng.random() < 0.5 else None for i in range(n)],
+        }
+    )
+    reps = pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)]})
+    links = pd.DataFrame(
+        [(ids[u], ids[v]) for u, v in _grid(rows, cols)], columns=["customer_id", "neighbor_id"]
+    )
+    norm = str(rng.choice(["max", "sum"]))
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Contiguous(links), alloc.Together("family")],
+        objective=alloc.MinimizeImbalance("a", norm=norm) + 0.05 * alloc.MinimizeDisruption(),
+    )
+    result = alloc.solve(problem, time_limit=20, seed=0, workers=1)
+    optimum = brute(problem)
+    assert optimum is not None  # a grid always has connected plans
+    assert result.status is alloc.Status.OPTIMAL, result.explanation
+    assert alloc.check(problem, result.assignment) == []
+    assert result.objective == pytest.approx(optimum, rel=1e-6, abs=1e-9)
+
+
+@given(seed=st.integers(0, 10**6))
+def test_the_p_median_lp_bound_never_exceeds_the_brute_force_optimum(seed: int) -> None:
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.state import Rows
+    from alloc.solvers.territory_lp import centre_lp_bound
+
+    case = dict(_case(seed), base=None, fte=None, kind="sum")
+    problem = _problem(case)
+    bound = centre_lp_bound(problem.model, Rows.from_model(problem.model), Deadline.after(10))
+    optimum = _brute(case)
+    if optimum is not None:
+        assert bound is not None
+        assert bound <= optimum + 1e-9

@@ -211,7 +211,7 @@ def test_fixed_centres_and_eligibility_are_respected():
 
 
 def test_same_seed_gives_the_same_plan():
-    model, geo, _ = _random_map(80, 4, 6)
+    model, geo, _ = _random_map(40, 3, 6)  # small: the search ends by convergence
     first = search(model, geo, Deadline.after(60), seed=11)
     second = search(model, geo, Deadline.after(60), seed=11)
     assert np.array_equal(first.chosen, second.chosen)
@@ -314,6 +314,17 @@ def test_an_island_makes_the_plan_infeasible_but_complete():
     points, edges = _grid(4, 4)
     points = np.vstack([points, [[10.0, 10.0]]])  # unit 16 touches nothing
     model, geo, _ = _instance(points, edges, [np.ones(17)], 2, 0.5)
-    plan = search(model, geo, Deadline.after(10), seed=0)
+    plan = search(model, geo, Deadline.after(3), seed=0)  # never feasible: runs to the end
     _reps(model, plan)
     assert not plan.feasible
+
+
+def test_a_base_unit_its_rep_may_not_serve_is_refused():
+    points, edges = _grid(3, 3)
+    eligible = np.ones((9, 2), bool)
+    eligible[0, 0] = False
+    model, geo, _ = _instance(
+        points, edges, [np.ones(9)], 2, 0.5, base=np.array([0, 8]), eligible=eligible
+    )
+    with pytest.raises(ValueError, match="reps \\[0\\]"):
+        search(model, geo, Deadline.after(5))

@@ -37,7 +37,10 @@ def test_targets_public_names_are_unchanged_and_the_seam_is_not_among_them():
 MODULES = [
     "apportion",
     "backtesting",
+    "bands",
     "basis",
+    "bgnbd",
+    "customer_base",
     "forecasting",
     "multi_axis",
     "odds",

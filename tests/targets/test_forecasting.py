@@ -196,3 +196,29 @@ def test_forecast_bands_are_ordered_non_negative_and_scale_with_the_values(case,
     np.testing.assert_allclose(
         scaled[["p10", "p50", "p90"]].to_numpy(), scale * bands, rtol=1e-6, atol=1e-9
     )
+
+
+@settings(deadline=None, max_examples=40)
+@given(histories())
+def test_forecast_with_a_tree_sums_the_leaves_draws_up_every_node(case):
+    sales, horizon = case
+    books = sorted(sales["rep"].unique())
+    half = books[: len(books) // 2 + 1]
+    edges = [("all", "left"), ("all", "right")] + [
+        ("left" if b in half else "right", b) for b in books
+    ]
+    if len(half) == len(books):  # every book on the left: give "right" a quiet leaf
+        edges.append(("right", "quiet"))
+    tree = pd.DataFrame(edges, columns=["parent", "child"])
+    plain = forecast(sales, by="rep", horizon=horizon)
+    fc = forecast(sales, by="rep", horizon=horizon, tree=tree)
+    assert fc.index[0] == "all" and set(fc.index) == set(tree["parent"]) | set(tree["child"])
+    pd.testing.assert_frame_equal(fc.loc[books], plain.loc[books], check_names=False)
+    bands = ["p10", "p50", "p90"]
+    for node, kids in tree.groupby("parent")["child"]:
+        # the parent's draws dominate each child's (values are not negative), so do its
+        # quantiles; its point forecast is the sum of theirs
+        slack = 1e-9 * (1 + fc.loc[node, "p90"])
+        assert (fc.loc[node, bands] >= fc.loc[list(kids), bands].max() - slack).all()
+        assert fc.loc[node, "forecast"] == pytest.approx(fc.loc[list(kids), "forecast"].sum())
+        assert fc.loc[node, "all_zero"] == fc.loc[list(kids), "all_zero"].all()

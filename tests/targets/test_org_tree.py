@@ -233,3 +233,67 @@ def test_cascade_honours_pins_floors_and_caps(tree, n, data):
     for v, cap in caps.items():
         if v not in pins:
             assert out[v] <= cap
+
+
+def _org_sales(seed: int = 0, months: int = 18) -> pd.DataFrame:
+    """Monthly sales of the ORG leaves: steady books of sizes 30, 20, 25, 15 and 10."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2023-01-01", periods=months, freq="MS")
+    return pd.DataFrame(
+        [
+            {"rep": rep, "date": d, "amount": size * rng.lognormal(0, 0.3)}
+            for rep, size in BASIS.items()
+            for d in dates
+        ]
+    )
+
+
+def test_cascade_carries_the_forecast_bands_of_every_node():
+    from alloc.targets import forecast
+
+    bands = forecast(_org_sales(), by="rep", horizon=3, tree=ORG)
+    assert list(bands.index) == ["co", "north", "south", "ann", "bob", "cid", "dan", "eve"]
+    out = cascade(ORG, 300, BASIS, bands=bands)
+    assert list(out.columns) == ["target", "p10", "p50", "p90", "p_attain"]
+    pd.testing.assert_series_equal(out["target"], cascade(ORG, 300, BASIS))
+    pd.testing.assert_frame_equal(out[["p10", "p50", "p90"]], bands[["p10", "p50", "p90"]])
+    # a parent's band is that of the sum of its leaves' draws: not wider than the sum of
+    # their bands, and its median close to the sum of theirs for steady books
+    for node, kids in (("north", ["ann", "bob"]), ("south", ["cid", "dan", "eve"])):
+        assert bands.loc[node, "p90"] - bands.loc[node, "p10"] <= (
+            bands.loc[kids, "p90"] - bands.loc[kids, "p10"]
+        ).sum() * (1 + 1e-9)
+        assert bands.loc[node, "p50"] == pytest.approx(bands.loc[kids, "p50"].sum(), rel=0.1)
+    # a target below a node's p10 is reached with odds above 90 %
+    low = cascade(ORG, 30, BASIS, bands=bands)
+    assert (low["p_attain"] > 0.9).all()
+
+
+def test_cascade_bands_must_cover_every_node():
+    from alloc.targets import forecast
+
+    bands = forecast(_org_sales(), by="rep", horizon=3, tree=ORG).drop(index="south")
+    with pytest.raises(InvalidProblemError, match="no row for the nodes 'south'"):
+        cascade(ORG, 300, BASIS, bands=bands)
+    with pytest.raises(InvalidProblemError, match="quantile columns"):
+        cascade(ORG, 300, BASIS, bands=bands[["forecast"]])
+
+
+def test_forecast_tree_leaves_must_hold_every_book():
+    from alloc.targets import forecast
+
+    sales = _org_sales()
+    sales.loc[0, "rep"] = "zoe"
+    with pytest.raises(InvalidProblemError, match=r"'zoe'.*not leaves of the tree"):
+        forecast(sales, by="rep", horizon=3, tree=ORG)
+    # a leaf without history is an all-zero book
+    quiet = _org_sales()
+    quiet = quiet[quiet["rep"] != "eve"]
+    bands = forecast(quiet, by="rep", horizon=3, tree=ORG)
+    assert bands.loc["eve", "all_zero"] and bands.loc["eve", "p90"] == 0
+    assert not bands.loc["south", "all_zero"]
+
+
+def test_cascade_bands_must_be_a_table():
+    with pytest.raises(InvalidParameterError, match="'bands' parameter of cascade"):
+        cascade(ORG, 300, BASIS, bands={"co": (1, 2)})

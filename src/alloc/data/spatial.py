@@ -23,20 +23,14 @@ __all__ = ["CHOSEN_CENTRE_UNIT_LIMIT", "compile_geography", "pairwise_distance"]
 #: Chosen centres need a unit-to-unit distance matrix; above this many units it would
 #: not fit in memory comfortably (n^2 floats), so such problems are refused.
 CHOSEN_CENTRE_UNIT_LIMIT = 4_000
-_EARTH_RADIUS_KM = 6371.0088
 
 
 def pairwise_distance(a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
     """``(len(a), len(b))`` distances: Euclidean on x/y or great-circle km on lat/lon."""
-    if metric == "euclidean":
-        return np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
-    lat1, lon1 = np.radians(a[:, 0])[:, None], np.radians(a[:, 1])[:, None]
-    lat2, lon2 = np.radians(b[:, 0])[None, :], np.radians(b[:, 1])[None, :]
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    # Imported here: alloc.geo loads shapely, which `import alloc` need not wait for.
+    from alloc.geo.distances import distance_matrix
+
+    return distance_matrix(a, b, metric="euclidean" if metric == "euclidean" else "haversine")
 
 
 def _graph(
@@ -108,7 +102,11 @@ def _dispersion(
     base_customer: np.ndarray,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """``(fixed_distance (n_units, n_reps), distance (n_units, n_units))``, one None."""
-    metric, points, rep_points = term.points(tables)
+    matrix = term.matrix(tables)
+    if matrix is not None:
+        metric, points, rep_points = "matrix", np.zeros((0, 2)), None
+    else:
+        metric, points, rep_points = term.points(tables)
     if rep_points is None and (base >= 0).any():
         if not (base >= 0).all():
             missing = list(tables.reps.index[base < 0])
@@ -117,9 +115,14 @@ def _dispersion(
                 f"{format_ids(missing)} have none. Give every rep a base, or coordinates "
                 f"in the reps table ({list(term.xy)} or {list(term.latlon)})."
             )
-        rep_points = points[base_customer]
-    if rep_points is not None:
+        if matrix is None:
+            rep_points = points[base_customer]
+    per_customer = None
+    if matrix is not None and (base >= 0).any():
+        per_customer = matrix[:, base_customer]
+    elif rep_points is not None:
         per_customer = pairwise_distance(points, rep_points, metric)
+    if per_customer is not None:
         fixed = np.zeros((n_units, tables.n_reps))
         if term.kind == "sum":
             np.add.at(fixed, unit, per_customer)
@@ -138,7 +141,7 @@ def _dispersion(
             f"{n_units:,} distance matrix (limit {CHOSEN_CENTRE_UNIT_LIMIT:,} units). Give "
             "the reps coordinates or base units, or aggregate the units."
         )
-    return None, pairwise_distance(points, points, metric)
+    return None, matrix if matrix is not None else pairwise_distance(points, points, metric)
 
 
 def compile_geography(

@@ -59,10 +59,11 @@ def adjacency(
         Columns ``customer_id`` and ``neighbor_id``: each neighbouring pair in both
         directions, no unit paired with itself, sorted by ``customer_id`` then
         ``neighbor_id``. ``attrs["islands"]`` lists the units with no neighbour (also
-        named in a `DataWarning`); ``attrs["parts"]`` lists the connected parts of the
-        map (id lists, largest first; islands are parts of one unit), and a second
-        `DataWarning` names groups of several units that touch no other part (e.g.
-        Virginia's Eastern Shore).
+        named in a `DataWarning`); ``attrs["detached"]`` lists the groups of several units
+        that touch nothing outside the group (id lists, largest first; e.g. Virginia's
+        Eastern Shore), named in a second `DataWarning`. The map is one connected part
+        when both are empty. (Only these small lists are kept: pandas copies ``attrs``
+        on every operation on the frame.)
 
     Raises
     ------
@@ -142,8 +143,9 @@ def _table(ids: pd.Index, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
     touched[first] = True
     islands = ids[~touched].tolist()
     parts = _parts(ids, first, second)
+    detached = [part for part in parts[1:] if len(part) > 1]
     frame.attrs["islands"] = islands
-    frame.attrs["parts"] = parts
+    frame.attrs["detached"] = detached
     if islands:
         warnings.warn(
             f"{len(islands)} units have no neighbour (islands): {format_ids(islands)}. A "
@@ -153,7 +155,6 @@ def _table(ids: pd.Index, left: np.ndarray, right: np.ndarray) -> pd.DataFrame:
             DataWarning,
             stacklevel=3,
         )
-    detached = [part for part in parts[1:] if len(part) > 1]
     if detached:
         warnings.warn(
             f"the map falls into {len(parts)} separate parts; besides the main part "

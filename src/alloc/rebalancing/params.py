@@ -13,6 +13,7 @@ import pandas as pd
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.solvers.territories import needs_territory_solver
 from alloc.validation import check_fraction, check_param, is_int, is_real_at_least, parse_flags
 
 __all__ = [
@@ -59,6 +60,14 @@ def check_common(
     ]
     for name, value, ok, expected in checks:
         check_param(name, value, owner, bool(ok), expected)
+    if isinstance(problem, Problem) and needs_territory_solver(problem.model):
+        # Its moves ignore contiguity and chosen centres: refuse rather than return a
+        # plan alloc.check rejects.
+        raise InvalidProblemError(
+            f"{owner} does not handle Contiguous rules or MinimizeDispersion with chosen "
+            "centres or kind='max' yet. Solve with alloc.solve and a MinimizeDisruption "
+            "term (few moves from the current plan) instead."
+        )
 
 
 #: What ``MinimizeDisruption`` terms count a move against in rebalancing.

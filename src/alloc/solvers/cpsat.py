@@ -563,13 +563,15 @@ def run(
     stop: threading.Event | None = None,
     symmetry: bool = False,
     zero_gap: bool = False,
+    probing: bool = True,
 ) -> CpSolution:
     """Solve a model with CP-SAT until ``deadline`` (or ``stop`` is set).
 
     The only place a deadline becomes CP-SAT's ``max_time_in_seconds``; an expired
     deadline returns ``"UNKNOWN"`` without starting the solver. ``symmetry=False``
     sets ``symmetry_level=0`` (keeps a hint valid in presolve); ``zero_gap`` asks for a
-    proof with no absolute or relative gap.
+    proof with no absolute or relative gap; ``probing=False`` skips presolve probing
+    (on the territory flow models it took the whole budget before any search).
     """
     cp = build.cp if isinstance(build, CpBuild) else build
     seconds = deadline.seconds()
@@ -581,6 +583,8 @@ def run(
     solver.parameters.random_seed = seed
     if not symmetry:
         solver.parameters.symmetry_level = 0
+    if not probing:
+        solver.parameters.cp_model_probing_level = 0
     if zero_gap:
         solver.parameters.absolute_gap_limit = 0.0
         solver.parameters.relative_gap_limit = 0.0

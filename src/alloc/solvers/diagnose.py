@@ -4,7 +4,8 @@ Each check is a necessary condition for feasibility; when one fails, the problem
 proven infeasible and the message says why with figures, e.g. *"the 12 customers only
 senior reps may serve need at least 1,240 of workload; those 3 reps allow at most
 1,100"*. Checks: customers with no eligible rep; per hard row, total need against total
-limit (both sides); and Hall-type checks on groups of reps: units that only a set of
+limit (both sides); single units above the upper limit of every rep who may take them;
+and Hall-type checks on groups of reps: units that only a set of
 reps may serve must fit within those reps' limits. Limits are the allowed ones of
 `alloc.data.tolerance` (``Rows.lo`` / ``Rows.hi``), so a decimal tie is no proof.
 """
@@ -85,7 +86,45 @@ def precheck(problem: Problem, rows: Rows) -> list[str]:
             )
     if reasons:
         return reasons
+    reasons.extend(_oversized_units(problem, model, rows, start))
+    if reasons:
+        return reasons
     reasons.extend(_hall_checks(problem, model, rows, start))
+    return reasons
+
+
+def _oversized_units(problem: Problem, model: Model, rows: Rows, start: np.ndarray) -> list[str]:
+    """Units that alone exceed the upper limit of every rep who may serve them.
+
+    Typical of territory maps: one county holding more than ``(1 + tol) / k`` of a
+    measure puts whichever rep takes it over its window.
+    """
+    reasons: list[str] = []
+    for k, con in enumerate(model.constraints):
+        hi = rows.hi[k][model.pair_rep]  # allowed limits: the tolerance included
+        if not np.isfinite(hi).any():
+            continue
+        w = con.weight
+        slack = (
+            8.0
+            * float(np.finfo(float).eps)
+            * (np.abs(w) + np.abs(np.where(np.isfinite(hi), hi, 0)))
+        )
+        over = w > hi + slack
+        stuck = np.flatnonzero(np.logical_and.reduceat(over, start))
+        if stuck.size == 0:
+            continue
+        customers = np.flatnonzero(np.isin(model.customer_unit, stuck))
+        u = int(stuck[np.argmax(np.minimum.reduceat(w, start)[stuck])])
+        pairs = slice(start[u], model.unit_start[u + 1])
+        reasons.append(
+            f"{con.source!r}: {_count(customers.size, 'customer')} "
+            f"{format_ids(problem.customer_ids[customers])} alone exceed the limit of every "
+            f"rep who may serve them (the largest brings {_fmt(float(w[pairs].min()))} where "
+            f"those reps may hold at most {_fmt(float(con.hi[model.pair_rep[pairs]].max()))}). "
+            "Raise that limit (a wider window, or a larger share for the rep who takes it), "
+            "split the customer, or relax the rule."
+        )
     return reasons
 
 

@@ -49,17 +49,82 @@ class TerritoryCp:
     geography: Geography
     roots: dict[tuple[int, int], Any] = field(default_factory=dict)  # (unit, rep) -> var
     objective_terms: list[tuple[Any, float]] = field(default_factory=list)
+    flows: dict[tuple[int, int, int], Any] = field(default_factory=dict)  # (u, v, rep)
+    served: dict[tuple[int, int], Any] = field(default_factory=dict)  # (unit, centre): y
+    thresholds: list[Any] = field(default_factory=list)  # b[k] of the max dispersion
+    rank: np.ndarray | None = None  # rank of each distance among the distinct ones
 
     def hint(self, chosen: np.ndarray) -> None:
-        """Hint a plan (one pair per unit) for the assignment variables."""
+        """Hint a plan (one pair per unit): assignment, roots, flows and dispersion."""
         self.build.hint_plan(chosen)
+        model, g = self.build.model, self.geography
+        rep_of = model.pair_rep[chosen]
+        root = _plan_roots(g, rep_of, model.n_reps)
+        for (u, r), var in self.roots.items():
+            if not isinstance(var, int):
+                self.cp_hint(var, int(root[r] == u))
+        carried = _tree_flows(g, rep_of, root)
+        for key, var in self.flows.items():
+            self.cp_hint(var, carried.get(key, 0))
+        for (u, v), var in self.served.items():
+            self.cp_hint(var, int(root[rep_of[u]] == v))
+        if self.thresholds and self.rank is not None:
+            units = np.arange(model.n_units)
+            used = self.rank[units, rep_of if g.fixed_distance is not None else root[rep_of]]
+            top = int(used.max(initial=0))
+            for k, var in enumerate(self.thresholds):
+                self.cp_hint(var, int(k <= top))
+
+    def cp_hint(self, var: Any, value: int) -> None:
+        self.build.cp.add_hint(var, value)
 
     def solve(
-        self, deadline: Deadline, *, seed: int, workers: int
+        self, deadline: Deadline, *, seed: int, workers: int, probing: bool = True
     ) -> tuple[CpSolution, np.ndarray | None]:
         """CP-SAT's solution and its plan (pair per unit)."""
-        solution = run(self.build, deadline, seed=seed, workers=workers, zero_gap=True)
+        solution = run(
+            self.build, deadline, seed=seed, workers=workers, zero_gap=True, probing=probing
+        )
         return solution, self.build.chosen(solution) if solution.found else None
+
+
+def _plan_roots(g: Geography, rep_of: np.ndarray, n_reps: int) -> np.ndarray:
+    """Root of each territory of a plan: its base, else its best centre (chosen centres),
+    else its first unit; -1 for an empty territory."""
+    root = np.full(n_reps, -1, dtype=np.int64)
+    for r in np.unique(rep_of).tolist():
+        members = np.flatnonzero(rep_of == r)
+        if g.base[r] >= 0:
+            root[r] = g.base[r]
+        elif g.chooses_centres and g.distance is not None:
+            table = np.asarray(g.distance)[np.ix_(members, members)]
+            score = table.sum(axis=0) if g.centre_kind == "sum" else table.max(axis=0)
+            root[r] = members[int(np.argmin(score))]
+        else:
+            root[r] = members[0]
+    return root
+
+
+def _tree_flows(
+    g: Geography, rep_of: np.ndarray, root: np.ndarray
+) -> dict[tuple[int, int, int], int]:
+    """Flows of a plan along a BFS tree of each territory from its root: each arc
+    carries the size of the subtree below it."""
+    out: dict[tuple[int, int, int], int] = {}
+    for r, v in enumerate(root.tolist()):
+        if v < 0:
+            continue
+        order, parent = [v], {v: -1}
+        for a in order:
+            for b in g.neighbours(a).tolist():
+                if rep_of[b] == r and b not in parent:
+                    parent[b] = a
+                    order.append(b)
+        below = dict.fromkeys(order, 1)
+        for b in reversed(order[1:]):
+            below[parent[b]] += below[b]
+            out[parent[b], b, r] = below[b]
+    return out
 
 
 def _x_of(build: CpBuild) -> dict[tuple[int, int], Any]:
@@ -111,6 +176,7 @@ def _add_flows(cp: cp_model.CpModel, t: TerritoryCp, x: dict[tuple[int, int], An
             if xv is None:
                 continue
             f = cp.new_int_var(0, cap, f"f{u}_{v}_{r}")
+            t.flows[u, v, r] = f
             cp.add(f <= cap * xu)
             cp.add(f <= cap * xv)
             outflow.setdefault((u, r), []).append(f)
@@ -136,6 +202,7 @@ def _add_max(cp: cp_model.CpModel, t: TerritoryCp, x: dict[tuple[int, int], Any]
         assert g.distance is not None
         distinct, rank = _ranked(np.asarray(g.distance))
     b = [cp.new_bool_var(f"b{k}") for k in range(distinct.size)]
+    t.thresholds, t.rank = b, rank
     for k in range(1, distinct.size):
         cp.add_implication(b[k], b[k - 1])
     if g.fixed_distance is not None:
@@ -175,6 +242,7 @@ def _add_median(cp: cp_model.CpModel, t: TerritoryCp, x: dict[tuple[int, int], A
             if not reps_of[u] & reps_of[v]:
                 continue
             y = cp.new_bool_var(f"y{u}_{v}")
+            t.served[u, v] = y
             cp.add(y <= sum(roots))
             for r in reps_of[u]:
                 cp.add(y + x[u, r] - (x[v, r] if (v, r) in x else 0) <= 1)

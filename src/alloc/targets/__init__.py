@@ -20,7 +20,9 @@ package produces such plans in whole *units* (1 EUR, 100 EUR, one bike, one cent
   rep's quota is proportional to the potential (or a blend of columns) of the customers assigned.
 * [`blend`][alloc.targets.blend] mixes several basis columns (e.g. 70 % potential, 30 % history).
 * [`forecast`][alloc.targets.forecast] gives each book (rep, territory...) quantiles of what it
-  will sell over the next periods (p10, p50, p90 bands from a block bootstrap).
+  will sell over the next periods (p10, p50, p90 bands from a bootstrap of the books'
+  shares and a back-tested forecast of their total, whose uncertainty all books share;
+  or, for books made of customers, from each customer's purchases and spend).
 * [`set_quotas`][alloc.targets.set_quotas] turns such a forecast into quotas that sum exactly to a
   total and that every book has the same estimated odds of reaching.
 * [`backtest`][alloc.targets.backtest] compares quota methods (even, prior year, trailing twelve
@@ -32,14 +34,17 @@ approximately right. Inputs are never modified.
 Modules, one job each: ``apportion`` (integer units and largest remainder splits within
 bounds; internal to alloc, shared with [`alloc.performance`][alloc.performance]), ``shares``
 (seasonality and split), ``basis`` (blend), ``org_tree`` (cascade), ``multi_axis``
-(decompose), ``quotas`` (from_allocation), ``forecasting`` (forecast), ``odds``
-(set_quotas) and ``backtesting`` (backtest). No module is named after a function, so
+(decompose), ``quotas`` (from_allocation), ``bands`` (forecast), ``forecasting`` (its
+time-series model; internal), ``pooled_total`` (the total's level model and common shock;
+internal), ``bgnbd`` and ``customer_base`` (its customer-base model: BG/NBD counts and
+Gamma-Gamma spend per customer, and the choice of model; internal), ``odds`` (set_quotas) and
+``backtesting`` (backtest). No module is named after a function, so
 ``import alloc.targets.<module>`` always gives the module.
 """
 
 from alloc.targets.backtesting import BacktestTables, backtest
+from alloc.targets.bands import forecast
 from alloc.targets.basis import blend
-from alloc.targets.forecasting import forecast
 from alloc.targets.multi_axis import decompose
 from alloc.targets.odds import set_quotas
 from alloc.targets.org_tree import cascade

@@ -31,12 +31,12 @@ from pandas.tseries.frequencies import to_offset
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.targets.apportion import as_weights, check_unit, to_units
+from alloc.targets.customer_base import check_model, simulate_books
 from alloc.targets.forecasting import (
     BookHistory,
     book_periods,
     check_horizon,
     parse_freq,
-    simulate_totals,
     summarise,
 )
 from alloc.targets.odds import attain_probability, quantile_grid, set_quotas
@@ -213,6 +213,8 @@ def backtest(
     unit: float = 1,
     seed: int = 0,
     potential: object = None,
+    customer: str | None = None,
+    model: str = "time_series",
 ) -> BacktestTables:
     """Quota methods side by side on real history.
 
@@ -220,7 +222,12 @@ def backtest(
     follow; each method's quotas are compared with what each book then sold. Books with
     no row before the cutoff are left out (their number is in ``summary.attrs["new_books"]``);
     ``summary.attrs["total_ratio"]`` is the total sold over the sum of the forecast
-    medians (the miss every book shares).
+    medians (the miss every book shares), ``summary.attrs["total_pit"]`` the share of
+    the forecast's draws of the total at or below the total sold (over many cutoffs a
+    calibrated forecast gives these evenly between 0 and 1), and
+    ``summary.attrs["total_method"]`` and ``["total_spread"]`` the level model of the
+    total and the spread of its common shock, and ``["model"]``, ``["model_note"]`` and
+    ``["model_errors"]`` the forecast model used and why.
 
     Parameters
     ----------
@@ -261,8 +268,12 @@ def backtest(
         ``band_coverage`` (share of books whose actual lies in [p10, p90]),
         ``shifted_coverage`` (the same with every band multiplied by the actual total over
         the sum of the medians: the coverage once the miss all books share is taken
-        out; a diagnostic in hindsight) and ``note`` (why a method could not run, or
-        what it fell back on). The band columns are given on the ``equal_odds`` row.
+        out; a diagnostic in hindsight), ``note`` (why a method could not run, or
+        what it fell back on), and ``reach_p10`` and ``reach_p90`` (the 10 % and 90 %
+        quantiles of the share of books reaching quota over the forecast's draws: since
+        books move together with the total, one back-test's ``share_reached`` can be far
+        from ``mean_p_attain`` and still be as the forecast expects). The band columns
+        are given on the ``equal_odds`` row.
 
     Raises
     ------
@@ -291,13 +302,23 @@ def backtest(
     chosen, when = _check(methods, cutoff, horizon, offset, owner)
     check_unit(unit, owner)
     check_param("seed", seed, owner, is_int(seed) and seed >= 0, "an integer >= 0")
+    check_model(history, customer, model, owner)
     fit = book_periods(history, by, date, value, freq, owner, end=when)
     weights = _potential(potential, fit.books, owner)
     check_horizon(fit, int(horizon), owner)
     actual, new_books = _actuals(history, by, date, value, freq, fit, when, int(horizon), owner)
-    samples, point = simulate_totals(fit, int(horizon), int(seed))
+    sim, choice = simulate_books(
+        history,
+        fit,
+        columns=(by, str(customer), date, value),
+        horizon=int(horizon),
+        offset=offset,
+        seed=int(seed),
+        model=model,
+        owner=owner,
+    )
     names = [f"p{x * 100:.10g}" for x in _LEVELS]
-    table = summarise(fit, samples, point, list(_LEVELS), names, int(horizon))
+    table = summarise(fit, sim, list(_LEVELS), names, int(horizon))
     amount = _total(total, table, actual, unit, owner)
     grid = quantile_grid(table, owner)
     size = pd.Series(fit.values.sum(axis=1), index=fit.books)
@@ -321,11 +342,20 @@ def backtest(
         frame["p_attain"] = attain_probability(grid, quota.to_numpy(dtype=np.float64))
         frame["p10"], frame["p90"], frame["in_band"] = band["p10"], band["p90"], in_band
         frames.append(pd.concat({method: frame}, names=["method"]))
-        rows.append(_summary_row(method, frame, amount, note, in_band, in_shifted))
+        row = _summary_row(method, frame, amount, note, in_band, in_shifted)
+        # The share of books reaching quota in each draw of the forecast: what the
+        # forecast itself deems a plausible share (books move together through the total).
+        reach = (sim.samples >= quota.to_numpy(dtype=np.float64)[:, None]).mean(axis=0)
+        row["reach_p10"], row["reach_p90"] = np.quantile(reach, (0.1, 0.9)).tolist()
+        rows.append(row)
     books = pd.concat(frames) if frames else pd.DataFrame()
     summary = pd.DataFrame(rows).set_index("method")
     summary.attrs["new_books"] = new_books
     summary.attrs["total_ratio"] = shift
+    summary.attrs["total_pit"] = float((sim.samples.sum(axis=0) <= actual.sum()).mean())
+    summary.attrs["total_method"] = sim.total_method
+    summary.attrs["total_spread"] = sim.total_spread
+    summary.attrs.update(model=choice.model, model_note=choice.note, model_errors=choice.errors)
     return BacktestTables(books, summary)
 
 
@@ -343,7 +373,7 @@ def _summary_row(
             "method": method, "books": 0, "total": nan, "share_reached": nan,
             "mean_p_attain": nan, "corr_size": nan, "iqr_attainment": nan,
             "median_attainment": nan, "band_coverage": nan, "shifted_coverage": nan,
-            "note": note,
+            "note": note, "reach_p10": nan, "reach_p90": nan,
         }  # fmt: skip
     attained = frame["attainment"].dropna()
     corr = (

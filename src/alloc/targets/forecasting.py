@@ -1,8 +1,9 @@
-"""Forecast bands per book: what each rep's (or region's) book will sell next, with odds.
+"""The time-series model of forecast bands: each book's total from the books' own periods.
 
-[`forecast`][alloc.targets.forecast] turns a transactions table into, for each book, quantiles
-(p10, p50, p90 ...) of the total it will sell over the next ``horizon`` periods. The model
-is deliberately plain, so that it is robust on short and noisy books:
+[`forecast`][alloc.targets.forecast] (in ``bands``) turns a transactions table into, for each
+book, quantiles (p10, p50, p90 ...) of the total it will sell over the next ``horizon``
+periods. Its default model (``model="time_series"``) lives here; it is deliberately
+plain, so that it is robust on short and noisy books:
 
 * **Periods.** Values are summed per book and calendar period (``freq``, e.g. months).
 * **Seasonality** (only with at least two full seasons of history): the ratio of the
@@ -15,13 +16,21 @@ is deliberately plain, so that it is robust on short and noisy books:
   log-linear slope over that window, shrunk toward zero by its t-statistic
   (``g * max(0, 1 - 4/t^2)``), so a trend the data do not support is not projected, and
   the projection is damped (by 0.8 per period ahead).
-* **Bands** come from a seeded block bootstrap over periods: the level is re-estimated
+* **Bands** come from a seeded bootstrap over periods: the level is re-estimated
   from resampled window periods and the future path is built from resampled relative
   residuals; the period indices are shared by every book in a draw, so shocks common to
   all books stay common. Each draw mixes a book's own residuals with residuals of the
   books that have a full window (more of the pooled ones for short books), and short
   books average fewer periods into their level, so their bands are wider. The pooled
   slope is drawn from its sampling distribution.
+* **The total, shared by every book.** The bootstrap above gives each book's share of
+  the total in each draw; the total itself comes from
+  [`alloc.targets.pooled_total`][alloc.targets.pooled_total]: a level model of the pooled
+  total (window mean, long-run mean, recent level, damped trend over the window or over
+  the whole history) chosen by rolling-origin back-test inside the history, times one
+  common log-normal shock per draw whose spread is that model's back-test error. Books
+  move together, and their bands hold the uncertainty of the total (level and trend),
+  not only their own noise.
 
 The helpers [`book_periods`][alloc.targets.forecasting.book_periods] and
 [`simulate_totals`][alloc.targets.forecasting.simulate_totals] are internal to alloc (shared
@@ -31,10 +40,9 @@ with the back-test), not re-exported.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -42,13 +50,19 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
-from alloc.validation import check_param, is_int, is_number
+from alloc.targets.pooled_total import (
+    choose_total_model,
+    common_spread,
+    damped_steps,
+    shrunk_slope,
+)
+from alloc.validation import check_param, is_number
 
 __all__ = [
     "BookHistory",
+    "Simulation",
     "book_periods",
     "check_horizon",
-    "forecast",
     "level_names",
     "parse_freq",
     "simulate_totals",
@@ -61,17 +75,13 @@ FloatArray = npt.NDArray[np.float64]
 N_SAMPLES = 2_000
 #: Periods in the recent window at least (fewer only when the history is shorter).
 MIN_WINDOW = 6
-#: Periods per bootstrap block: consecutive periods stay together.
-BLOCK = 3
+#: Periods per bootstrap block. One: residuals about a window mean sum to zero, so blocks
+#: of L periods drawn from a circular window of k lose (L - 1) / (k - 1) of their
+#: variance (40 % for blocks of 3 in a 6-period window); the bands were too narrow.
+BLOCK = 1
 #: Weight of the pooled residuals against a book's own, in periods: a book with k
 #: periods in its window draws its own residuals with probability k / (k + POOL_WEIGHT).
 POOL_WEIGHT = 2
-#: A slope with t-statistic t is multiplied by max(0, 1 - TREND_SHRINK / t^2): a trend
-#: under two standard errors is not projected, a clear one nearly in full.
-TREND_SHRINK = 4.0
-#: Damping of the trend per period ahead (Gardner-McKenzie): a slope is never projected
-#: more than 1 / (1 - TREND_DAMPING) periods past the last one.
-TREND_DAMPING = 0.8
 #: Seasons of pooled pattern a book's own seasonal index is shrunk toward.
 SEASON_PRIOR = 3
 #: Seasonal indices are kept in this range, so a near-empty season position cannot blow
@@ -319,21 +329,7 @@ def _seasons(values: FloatArray, season: int) -> FloatArray:
 
 def _trend(levels: FloatArray) -> tuple[float, float]:
     """Pooled log-linear slope per period over the window, shrunk, and its standard error."""
-    total = levels.sum(axis=0)
-    k = total.size
-    if k < 4 or (total <= 0).any():
-        return 0.0, 0.0
-    t = np.arange(k) - (k - 1) / 2
-    y = np.log(total)
-    slope = float(t @ (y - y.mean()) / (t @ t))
-    resid = y - y.mean() - slope * t
-    se = math.sqrt(float(resid @ resid) / (k - 2) / float(t @ t))
-    if se <= 1e-12 * max(1.0, abs(slope)):
-        return slope, 0.0
-    if slope == 0:
-        return 0.0, se
-    tstat2 = (slope / se) ** 2
-    return slope * max(0.0, 1 - TREND_SHRINK / tstat2), se
+    return shrunk_slope(levels.sum(axis=0))
 
 
 def _shrink_levels(
@@ -393,26 +389,60 @@ def _shrink_levels(
 
 
 def _blocks(rng: np.random.Generator, draws: int, length: int, span: int) -> npt.NDArray[np.int64]:
-    """Period indices in [0, span): circular blocks of BLOCK periods, shape (draws, length)."""
+    """Period indices in [0, span) in circular blocks of BLOCK periods, shape (draws, length)."""
     block = min(BLOCK, span)
     n_blocks = -(-length // block)
     starts = rng.integers(0, span, size=(draws, n_blocks, 1))
     return ((starts + np.arange(block)) % span).reshape(draws, -1)[:, :length]
 
 
-def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[FloatArray, FloatArray]:
+class Simulation(NamedTuple):
+    """Draws of each book's total over the horizon, and how the pooled total was forecast.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray
+        Shape (books, N_SAMPLES); the books of one draw share one shock of the total.
+    point : numpy.ndarray
+        The point forecast per book (no resampling); they add up to the total's.
+    total_method : str
+        The level model of the pooled total chosen by back-test
+        (see [`alloc.targets.pooled_total`][alloc.targets.pooled_total]), or ``"bootstrap"``
+        when the total is not positive and the per-book draws are kept as they are.
+    total_spread : float
+        Standard deviation of the log of the total's common shock.
+    origins : int
+        Rolling origins behind the total's spread.
+    """
+
+    samples: FloatArray
+    point: FloatArray
+    total_method: str
+    total_spread: float
+    origins: int
+
+
+def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
     """Bootstrap draws of each book's total over the next ``horizon`` periods.
 
-    Returns
-    -------
-    samples : numpy.ndarray
-        Shape (books, N_SAMPLES).
-    point : numpy.ndarray
-        The point forecast per book (no resampling).
+    The per-book bootstrap gives each book's share of the total in each draw; the total
+    itself is the pooled forecast of
+    [`choose_total_model`][alloc.targets.pooled_total.choose_total_model] times one common
+    log-normal shock per draw, so that books move together as far as the total's own
+    back-test errors say.
     """
-    values = history.values
+    values, season = history.values, history.season
+    rng = np.random.default_rng(seed)
+    samples, point = _book_draws(values, season, horizon, rng, N_SAMPLES)
+    window = min(values.shape[1], max(horizon, MIN_WINDOW))
+    return _common_total(values, season, horizon, window, samples, point, rng)
+
+
+def _book_draws(
+    values: FloatArray, season: int, horizon: int, rng: np.random.Generator, draws: int
+) -> tuple[FloatArray, FloatArray]:
+    """The per-book bootstrap: draws (books, draws) and point forecasts."""
     n, periods = values.shape
-    season = history.season
     index = _seasons(values, season)
     width = max(season, 1)
     position = np.arange(periods + horizon) % width
@@ -439,12 +469,10 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
     adjusted = resid * np.sqrt(k_book / np.maximum(k_book - 1, 1))[:, None]
     resid = np.where(adjusted < -1, np.minimum(resid, -1.0), adjusted)
     # Damped trend: period h ahead grows by phi + phi^2 + ... + phi^(h+1) slopes.
-    ahead = (k - 1) / 2 + np.cumsum(TREND_DAMPING ** np.arange(1, horizon + 1))
+    ahead = damped_steps(k, horizon)
     future_season = index[:, position[periods:]]
     point = (level[:, None] * np.exp(slope * ahead)[None, :] * future_season).sum(axis=1)
 
-    rng = np.random.default_rng(seed)
-    draws = N_SAMPLES
     level_idx = _blocks(rng, draws, k, k)
     path_idx = _blocks(rng, draws, horizon, k)
     pool = np.flatnonzero(full) if full.any() else np.arange(n)
@@ -466,6 +494,44 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> tuple[Floa
     return samples, point
 
 
+def _pooled_season(values: FloatArray, season: int) -> FloatArray:
+    """Seasonal index of the pooled total (ones under two seasons of history)."""
+    periods = values.shape[1]
+    if season < 2 or periods < 2 * season:
+        return np.ones(max(season, 1))
+    index, _ = _seasonal_index(values.sum(axis=0, keepdims=True), season)
+    return np.clip(index[0], *SEASON_CLIP)
+
+
+def _common_total(
+    values: FloatArray,
+    season: int,
+    horizon: int,
+    window: int,
+    samples: FloatArray,
+    point: FloatArray,
+    rng: np.random.Generator,
+) -> Simulation:
+    """Each draw: the books' shares times the pooled total and one common shock."""
+    periods = values.shape[1]
+    index = _pooled_season(values, season)
+    position = np.arange(periods + horizon) % index.size
+    model = choose_total_model(values.sum(axis=0) / index[position[:periods]], horizon, window)
+    total = float((model.path * index[position[periods:]]).sum())
+    drawn = samples.sum(axis=0)
+    if total <= 0 or point.sum() <= 0:
+        return Simulation(samples, point, "bootstrap", 0.0, 0)
+    positive = drawn > 0
+    own = float(np.std(np.log(drawn[positive]))) if positive.sum() > 1 else 0.0
+    fitted = index.size if index.size > 1 and periods >= 2 * index.size else 0
+    spread = common_spread(model.errors, own, fitted / periods)
+    shock = total * np.exp(spread * rng.standard_normal(drawn.size))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(positive, samples / drawn, (point / point.sum())[:, None])
+    scaled = point * total / point.sum()
+    return Simulation(shares * shock, scaled, model.method, spread, model.errors.size)
+
+
 def _mixed(
     rng: np.random.Generator,
     resid: FloatArray,
@@ -481,85 +547,6 @@ def _mixed(
     return np.where(use_own, resid[book][idx], resid[donor, idx])
 
 
-def forecast(
-    history: pd.DataFrame,
-    *,
-    by: str,
-    date: str = "date",
-    value: str = "amount",
-    horizon: int,
-    freq: str = "MS",
-    levels: Sequence[float] = (0.1, 0.5, 0.9),
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Quantiles of each book's total over the next ``horizon`` periods.
-
-    Parameters
-    ----------
-    history : pandas.DataFrame
-        Transactions, one row each, with a book column, a date column and a value column.
-    by : str
-        Column naming the book (rep, territory, region...) each row belongs to.
-    date : str, default "date"
-        Column of dates (anything `pandas.to_datetime` parses).
-    value : str, default "amount"
-        Column of amounts (numbers; refunds may be negative).
-    horizon : int
-        Periods ahead to forecast the total of, >= 1 and at most the periods in the
-        history.
-    freq : str, default "MS"
-        Pandas frequency of the periods ("MS" months, "QS" quarters, "W" weeks...). The
-        history runs from the period of its first date to that of its last date; a
-        partial last period counts as a full one, so cut the history at a period
-        boundary.
-    levels : sequence of float, default (0.1, 0.5, 0.9)
-        Quantile levels, increasing, strictly between 0 and 1. Ask for more levels
-        (e.g. ``numpy.arange(0.05, 1, 0.05)``) to make `set_quotas`'s odds finer.
-    seed : int, default 0
-        Seed of the bootstrap; the same inputs and seed give the same bands.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by book (sorted, named ``by``), with one column per level named after it
-        (``p10``, ``p50``, ``p90`` by default) and the columns ``forecast`` (the point
-        forecast), ``periods`` (periods since the book's first non-zero value; fewer
-        than the window means a short book with wider bands) and ``all_zero`` (the book
-        sold nothing in the history; its quantiles are 0).
-
-    Raises
-    ------
-    InvalidProblemError
-        Unknown ``by``, ``date`` or ``value`` columns, dates that do not parse,
-        non-numeric or missing values, missing book ids, no rows, or a horizon longer
-        than the history (each named in the message).
-    InvalidParameterError
-        A bad ``horizon``, ``freq``, ``levels`` or ``seed``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from alloc.targets import forecast
-    >>> sales = pd.DataFrame({
-    ...     "rep": ["ann"] * 12 + ["bob"] * 12,
-    ...     "date": list(pd.date_range("2024-01-01", periods=12, freq="MS")) * 2,
-    ...     "amount": [100, 110, 90, 105, 95, 100, 108, 92, 101, 99, 104, 97] * 2})
-    >>> fc = forecast(sales, by="rep", horizon=3)
-    >>> list(fc.columns)
-    ['p10', 'p50', 'p90', 'forecast', 'periods', 'all_zero']
-    >>> bool((fc["p10"] < fc["p50"]).all() and (fc["p50"] < fc["p90"]).all())
-    True
-    """
-    owner = "forecast"
-    check_param("horizon", horizon, owner, is_int(horizon) and horizon >= 1, "an integer >= 1")
-    check_param("seed", seed, owner, is_int(seed) and seed >= 0, "an integer >= 0")
-    names = level_names(levels, owner)
-    books = book_periods(history, by, date, value, freq, owner)
-    check_horizon(books, int(horizon), owner)
-    samples, point = simulate_totals(books, int(horizon), int(seed))
-    return summarise(books, samples, point, [float(x) for x in levels], names, int(horizon))
-
-
 def check_horizon(books: BookHistory, horizon: int, owner: str) -> None:
     """Raise ``InvalidProblemError`` when ``horizon`` is longer than the history."""
     periods = books.values.shape[1]
@@ -573,13 +560,13 @@ def check_horizon(books: BookHistory, horizon: int, owner: str) -> None:
 
 def summarise(
     books: BookHistory,
-    samples: FloatArray,
-    point: FloatArray,
+    sim: Simulation,
     levels: list[float],
     names: list[str],
     horizon: int,
 ) -> pd.DataFrame:
     """The forecast table: quantiles of the samples, point forecast, short and zero books."""
+    samples, point = sim.samples, sim.point
     quantiles = (
         np.quantile(samples, levels, axis=1).T if samples.size else np.zeros((0, len(levels)))
     )
@@ -591,4 +578,7 @@ def summarise(
     table["periods"] = (periods - first).astype(np.int64)
     table["all_zero"] = ~active.any(axis=1)
     table.attrs["horizon"] = horizon
+    table.attrs["total_method"] = sim.total_method
+    table.attrs["total_spread"] = sim.total_spread
+    table.attrs["origins"] = sim.origins
     return table

@@ -36,7 +36,7 @@ from alloc.targets.apportion import (
 )
 from alloc.validation import is_int
 
-__all__ = ["QuantileGrid", "attain_probability", "quantile_grid", "set_quotas"]
+__all__ = ["QuantileGrid", "attain_probability", "quantile_column", "quantile_grid", "set_quotas"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -66,6 +66,12 @@ class QuantileGrid:
         lo, hi = self.levels[i], self.levels[i + 1]
         frac = (q - lo) / (hi - lo)
         return self.values[:, i] + frac * (self.values[:, i + 1] - self.values[:, i])
+
+
+def quantile_column(name: object) -> bool:
+    """Whether a column name reads as a quantile level (``p10``, ``p97.5``...)."""
+    match = _LEVEL_COLUMN.match(str(name))
+    return match is not None and 0 < float(match.group(1)) < 100
 
 
 def quantile_grid(table: pd.DataFrame, owner: str) -> QuantileGrid:

@@ -31,12 +31,13 @@ from alloc.targets.apportion import (
     to_units,
 )
 from alloc.targets.basis import resolve_basis
+from alloc.targets.odds import attain_probability, quantile_column, quantile_grid
 from alloc.validation import is_int, is_number
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["cascade"]
+__all__ = ["cascade", "tree_order"]
 
 
 def _as_tree(tree: object, owner: str) -> nx.DiGraph:
@@ -165,7 +166,8 @@ def cascade(
     caps: Mapping[Any, float] | pd.Series | None = None,
     pins: Mapping[Any, float] | pd.Series | None = None,
     root: Hashable | None = None,
-) -> pd.Series:
+    bands: pd.DataFrame | None = None,
+) -> pd.Series | pd.DataFrame:
     """Cascade a total down an organisation tree so that every parent sums its children.
 
     The basis is given per leaf (e.g. per rep); an internal node's basis is the sum of
@@ -204,12 +206,20 @@ def cascade(
     root : hashable, optional
         The root node; by default the only node without a parent. When given, nodes
         not reachable from it are reported as orphans.
+    bands : pandas.DataFrame, optional
+        Forecast bands for every node, indexed by node with quantile columns (``p10``,
+        ``p50``, ``p90``...), as from [`forecast`][alloc.targets.forecast] with
+        ``tree=``. The result then carries them.
 
     Returns
     -------
-    pandas.Series
+    pandas.Series or pandas.DataFrame
         Amount per node (every node of the tree, root first, breadth-first), named
-        ``"target"``; int64 when ``total`` and ``unit`` are ints, else float64.
+        ``"target"``; int64 when ``total`` and ``unit`` are ints, else float64. With
+        ``bands``, a DataFrame indexed the same way with ``target``, the quantile
+        columns of ``bands`` and ``p_attain`` (each node's estimated probability of
+        selling at least its target, read off its quantiles as in
+        [`set_quotas`][alloc.targets.set_quotas]).
 
     Raises
     ------
@@ -217,7 +227,8 @@ def cascade(
         The tree has a cycle, a node with two parents, several roots, or nodes not
         reachable from ``root``; leaves without basis, basis ids that are not leaves;
         bounds or pins that cannot all hold (the message names the nodes and amounts);
-        an amount to place below a node whose leaves all have basis 0.
+        an amount to place below a node whose leaves all have basis 0; ``bands``
+        without quantile columns or without a row for some nodes.
     InvalidParameterError
         Bad ``unit``, ``total`` (negative or not a multiple of ``unit``) or ``root``.
 
@@ -242,16 +253,50 @@ def cascade(
     top = _tree_root(graph, root, owner)
     order = _BreadthFirst.walk(graph, top)
     node_basis = _node_basis(basis, order, owner)
+    frame = None if bands is None else _band_frame(bands, order.nodes, owner)
     low, high, pin_units = _node_unit_bounds(floors, caps, pins, order, unit, owner)
     _tighten_bounds_bottom_up(low, high, pin_units, order, unit, owner)
     i_top = order.position[top]
     _check_total_within_bounds(n_units, low[i_top], high[i_top], unit, owner)
     amounts = _split_top_down(n_units, node_basis, low, high, order, unit, owner)
-    return pd.Series(
+    target = pd.Series(
         from_units(amounts, unit, as_int),
         index=pd.Index(order.nodes, name="node"),
         name="target",
     )
+    if frame is None:
+        return target
+    out = pd.concat([target, frame.set_axis(target.index)], axis=1)
+    grid = quantile_grid(frame, owner)
+    out["p_attain"] = attain_probability(grid, target.to_numpy(dtype=np.float64))
+    return out
+
+
+def _band_frame(bands: object, nodes: list[Hashable], owner: str) -> pd.DataFrame:
+    """The quantile columns of ``bands`` for every node, in the order of ``nodes``."""
+    if not isinstance(bands, pd.DataFrame):
+        raise InvalidParameterError(
+            f"the 'bands' parameter of {owner} must be a DataFrame of quantile columns (p10, "
+            f"p50, p90...) per node, as from forecast(..., tree=); got {type(bands).__name__}."
+        )
+    quantile_grid(bands, owner)  # checks the columns, the values and the ids
+    missing = pd.Index(nodes).difference(bands.index)
+    if len(missing):
+        raise InvalidProblemError(
+            f"the 'bands' argument of {owner} has no row for the nodes {format_ids(missing)}; "
+            "give bands for every node (forecast(..., tree=tree) gives them)."
+        )
+    return bands.loc[nodes, [c for c in bands.columns if quantile_column(c)]]
+
+
+def tree_order(tree: object, owner: str) -> _BreadthFirst:
+    """The nodes of a tree (DiGraph or parent/child table), root first, breadth-first.
+
+    Internal to alloc (shared with [`forecast`][alloc.targets.forecast]); raises the same
+    errors as [`cascade`][alloc.targets.cascade] for trees that are not trees.
+    """
+    graph = _as_tree(tree, owner)
+    return _BreadthFirst.walk(graph, _tree_root(graph, None, owner))
 
 
 @dataclass(frozen=True)
