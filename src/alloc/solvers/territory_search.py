@@ -29,6 +29,7 @@ from alloc.data.model import Model
 from alloc.solvers.contiguity import border_moves, leaves_connected
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.dispersion import best_centres, contiguity_breaks, dispersion_value
+from alloc.solvers.recombination import TreeCutter
 from alloc.solvers.state import (
     Moves,
     Rows,
@@ -52,6 +53,11 @@ _OSCILLATE = 0.5
 _MERIT_FACTOR = 1.0
 #: Spread of the random factor on frontier distances in fresh starts.
 _RESTART_NOISE = 0.5
+#: Share of the time for a start by recursive spanning-tree bisection when the grown
+#: start breaks windows, and the share of perturbations of a feasible plan that are
+#: ReCom steps (two adjacent territories merged and split again).
+_TREE_CUT_SHARE = 0.3
+_RECOMBINE = 0.25
 
 
 @dataclass(frozen=True, eq=False)
@@ -467,6 +473,36 @@ def _start_plan(
     return grow(model, geography, rows, rng, rep_of)
 
 
+def _tree_cut_start(
+    t: _Territories, cutter: TreeCutter, rng: np.random.Generator, deadline: Deadline
+) -> None:
+    """Replace a start that breaks windows by recursive bisection's plan when better."""
+    found = cutter.plan(rng, deadline.share(_TREE_CUT_SHARE))
+    if found is None:
+        return
+    grown, key = t.rep_of.copy(), t.key()
+    t.set_plan(found[0])
+    _descend(t, deadline, rng)
+    if not _better(t.key(), key):
+        t.set_plan(grown)
+
+
+def _recombine(
+    t: _Territories,
+    cutter: TreeCutter | None,
+    rng: np.random.Generator,
+    deadline: Deadline,
+    repairing: bool,
+) -> bool:
+    """A ReCom perturbation (always while no feasible plan is known, else sometimes)."""
+    if cutter is None or (not repairing and rng.random() >= _RECOMBINE):
+        return False
+    moved = cutter.perturb(t.rep_of, rng, deadline)
+    if moved is not None:
+        t.set_plan(moved)
+    return moved is not None
+
+
 def search(
     model: Model,
     geography: Geography,
@@ -519,6 +555,9 @@ def search(
         return TerritoryPlan(chosen, centres, float("inf"), False)
     t = _Territories(model, geography, rows, _start_plan(model, geography, rows, rng, start))
     _descend(t, deadline, rng)
+    cutter = TreeCutter(model, geography, rows) if geography.indices.size else None
+    if cutter is not None and t.key()[:2] != (0, 0.0):
+        _tree_cut_start(t, cutter, rng, deadline)
     best_rep, best_centres, best = t.rep_of.copy(), t.centres.copy(), t.key()
     stale = starts = 0
     kick = max(2, model.n_units // 100)
@@ -528,7 +567,7 @@ def search(
         if stale >= _ROUNDS_PER_START:
             t.set_plan(grow(model, geography, rows, rng, noise=_RESTART_NOISE))
             stale, starts = 0, starts + 1
-        else:
+        elif not _recombine(t, cutter, rng, deadline, repairing=best[:2] != (0, 0.0)):
             _kick(t, rng, int(rng.integers(1, kick + 1)))
         _descend(t, deadline, rng, _merit(t) if rng.random() < _OSCILLATE else 0.0)
         current = t.key()
