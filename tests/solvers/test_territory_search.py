@@ -153,7 +153,7 @@ def _brute_dispersion(dist: np.ndarray, reps: np.ndarray, n_reps: int, kind: str
 @pytest.mark.parametrize(("n", "n_reps", "seed"), [(120, 4, 0), (300, 8, 1)])
 def test_random_map_plans_are_connected_balanced_and_priced(n: int, n_reps: int, seed: int):
     model, geo, graph = _random_map(n, n_reps, seed)
-    plan = search(model, geo, Deadline.after(20), seed=seed)
+    plan = search(model, geo, Deadline.after(10), seed=seed)
     reps = _reps(model, plan)
     assert plan.feasible
     assert _connected(graph, reps, n_reps)
@@ -167,7 +167,7 @@ def test_random_map_plans_are_connected_balanced_and_priced(n: int, n_reps: int,
 
 def test_p_centre_dispersion_is_the_largest_distance_to_a_centre():
     model, geo, graph = _random_map(100, 4, 3, kind="max")
-    plan = search(model, geo, Deadline.after(20), seed=0)
+    plan = search(model, geo, Deadline.after(10), seed=0)
     reps = _reps(model, plan)
     assert plan.feasible and _connected(graph, reps, 4)
     dist = np.asarray(geo.distance)
@@ -183,7 +183,7 @@ def test_base_units_stay_with_their_reps_on_a_grid():
     model, geo, graph = _instance(
         points, edges, [rng.integers(1, 10, 64).astype(float)], 4, 0.1, base=base
     )
-    plan = search(model, geo, Deadline.after(20), seed=2)
+    plan = search(model, geo, Deadline.after(10), seed=2)
     reps = _reps(model, plan)
     assert plan.feasible
     assert np.array_equal(reps[base], np.arange(4))
@@ -202,7 +202,7 @@ def test_fixed_centres_and_eligibility_are_respected():
     model, geo, graph = _instance(
         points, _delaunay_edges(points), measures, 3, 0.15, fixed=fixed, eligible=eligible
     )
-    plan = search(model, geo, Deadline.after(20), seed=0)
+    plan = search(model, geo, Deadline.after(10), seed=0)
     reps = _reps(model, plan)
     assert plan.feasible and _connected(graph, reps, 3)
     assert eligible[np.arange(90), reps].all()
@@ -211,7 +211,7 @@ def test_fixed_centres_and_eligibility_are_respected():
 
 
 def test_same_seed_gives_the_same_plan():
-    model, geo, _ = _random_map(80, 4, 6)
+    model, geo, _ = _random_map(40, 3, 6)  # small: the search ends by convergence
     first = search(model, geo, Deadline.after(60), seed=11)
     second = search(model, geo, Deadline.after(60), seed=11)
     assert np.array_equal(first.chosen, second.chosen)
@@ -222,14 +222,14 @@ def test_a_cut_start_is_regrown_into_connected_territories():
     model, geo, graph = _random_map(100, 4, 7)
     rng = np.random.default_rng(0)
     start = model.pair_index(np.arange(100), rng.integers(0, 4, 100))  # scattered
-    plan = search(model, geo, Deadline.after(20), seed=0, start=start)
+    plan = search(model, geo, Deadline.after(10), seed=0, start=start)
     reps = _reps(model, plan)
     assert plan.feasible and _connected(graph, reps, 4)
 
 
 def test_without_contiguity_only_rows_and_dispersion_count():
     model, geo, _ = _random_map(60, 3, 8, contiguous=False)
-    plan = search(model, geo, Deadline.after(20), seed=0)
+    plan = search(model, geo, Deadline.after(10), seed=0)
     assert plan.feasible and _rows_hold(model, plan.chosen)
     assert plan.objective == pytest.approx(dispersion_value(model, geo, plan.chosen))
 
@@ -267,7 +267,7 @@ def test_tiny_maps_against_brute_force(kind: str, seed: int):
     measures = [rng.integers(1, 6, 9).astype(float)]
     model, geo, graph = _instance(points, edges, measures, 3, 0.35, kind=kind)
     optimum = _optimum(model, geo, graph, kind)
-    plan = search(model, geo, Deadline.after(20), seed=0)
+    plan = search(model, geo, Deadline.after(10), seed=0)
     if not np.isfinite(optimum):
         assert not plan.feasible
         return
@@ -275,3 +275,56 @@ def test_tiny_maps_against_brute_force(kind: str, seed: int):
     assert plan.feasible and _connected(graph, reps, 3) and _rows_hold(model, plan.chosen)
     assert plan.objective >= optimum - 1e-9
     print(f"{kind} seed {seed}: heuristic {plan.objective:.4f}, optimum {optimum:.4f}")
+
+
+def test_imbalance_terms_and_costs_are_the_objective_without_dispersion():
+    from alloc.data.model import Imbalance
+    from alloc.solvers.state import Rows, score_of
+
+    rng = np.random.default_rng(10)
+    points = rng.random((70, 2))
+    model0, geo0, graph = _instance(points, _delaunay_edges(points), [], 3, 0.0, kind=None)
+    work = rng.integers(1, 9, 70).astype(float)
+    share = np.full(3, work.sum() / 3)
+    term = Imbalance("work", "work", work[model0.pair_unit], share, 2.0, "max")
+    model = Model(
+        70,
+        3,
+        model0.unit_start,
+        model0.pair_unit,
+        model0.pair_rep,
+        0.001 * rng.random(model0.n_pairs),  # small next to the imbalance term
+        (),
+        (term,),
+        np.arange(70),
+        np.ones(70, dtype=np.int64),
+    )
+    plan = search(model, geo0, Deadline.after(10), seed=0)
+    reps = _reps(model, plan)
+    assert plan.feasible and _connected(graph, reps, 3)
+    rows = Rows.from_model(model)
+    expected = score_of(model, rows, plan.chosen, rows.loads(model, plan.chosen)).objective
+    assert plan.objective == pytest.approx(expected)
+    # Balance dominates the small costs: no rep is left far from its share.
+    dev = np.abs(np.bincount(reps, weights=work, minlength=3) / share - 1).max()
+    assert dev < 0.05
+
+
+def test_an_island_makes_the_plan_infeasible_but_complete():
+    points, edges = _grid(4, 4)
+    points = np.vstack([points, [[10.0, 10.0]]])  # unit 16 touches nothing
+    model, geo, _ = _instance(points, edges, [np.ones(17)], 2, 0.5)
+    plan = search(model, geo, Deadline.after(3), seed=0)  # never feasible: runs to the end
+    _reps(model, plan)
+    assert not plan.feasible
+
+
+def test_a_base_unit_its_rep_may_not_serve_is_refused():
+    points, edges = _grid(3, 3)
+    eligible = np.ones((9, 2), bool)
+    eligible[0, 0] = False
+    model, geo, _ = _instance(
+        points, edges, [np.ones(9)], 2, 0.5, base=np.array([0, 8]), eligible=eligible
+    )
+    with pytest.raises(ValueError, match="reps \\[0\\]"):
+        search(model, geo, Deadline.after(5))

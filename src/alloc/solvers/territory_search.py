@@ -26,22 +26,32 @@ import numpy as np
 
 from alloc.data.geography import Geography
 from alloc.data.model import Model
-from alloc.solvers.contiguity import (
-    border_moves,
-    is_connected,
-    leaves_connected,
-    pieces_per_territory,
-)
+from alloc.solvers.contiguity import border_moves, leaves_connected
 from alloc.solvers.deadline import Deadline
-from alloc.solvers.state import Moves, Rows, TopDeviations, abs_deviation, move_delta, score_of
+from alloc.solvers.dispersion import best_centres, contiguity_breaks, dispersion_value
+from alloc.solvers.state import (
+    Moves,
+    Rows,
+    TopDeviations,
+    abs_deviation,
+    move_delta,
+    score_of,
+    side_change,
+)
 from alloc.solvers.territory_start import eligibility, grow
 
 __all__ = ["TerritoryPlan", "dispersion_value", "search"]
 
 #: Rounds of perturbation without a new best plan before a fresh start, and before
 #: the search stops early (small instances converge long before their deadline).
-_ROUNDS_PER_START = 40
-_STARTS_WITHOUT_GAIN = 4
+_ROUNDS_PER_START = 20
+_STARTS_WITHOUT_GAIN = 30
+#: Share of perturbation rounds that first descend with the windows priced (strategic
+#: oscillation), and the price of a unit of row violation in typical dispersions.
+_OSCILLATE = 0.5
+_MERIT_FACTOR = 1.0
+#: Spread of the random factor on frontier distances in fresh starts.
+_RESTART_NOISE = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,95 +78,6 @@ class TerritoryPlan:
     feasible: bool
 
 
-def best_centres(
-    geography: Geography, rep_of: np.ndarray, n_reps: int, kind: str | None = None
-) -> np.ndarray:
-    """Centre unit of each territory minimising its sum (``"sum"``) or max distance.
-
-    ``-1`` for empty territories or when the geography has no unit-to-unit distances.
-    """
-    kind = kind or geography.centre_kind or "sum"
-    out = np.full(n_reps, -1, dtype=np.int64)
-    if geography.distance is None:
-        return out
-    dist = np.asarray(geography.distance)
-    for r in range(n_reps):
-        members = np.flatnonzero(rep_of == r)
-        if members.size == 0:
-            continue
-        sub = dist[np.ix_(members, members)]
-        total = sub.sum(axis=0)
-        if kind == "max":
-            worst = sub.max(axis=0)
-            pick = np.lexsort((total, worst))[0]
-        else:
-            pick = int(np.argmin(total))
-        out[r] = members[pick]
-    return out
-
-
-def _unit_distances(geography: Geography, rep_of: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Distance from each assigned unit to its territory's centre (0 when unassigned)."""
-    out = np.zeros(rep_of.shape[0])
-    ok = rep_of >= 0
-    if geography.fixed_distance is not None:
-        out[ok] = np.asarray(geography.fixed_distance)[np.flatnonzero(ok), rep_of[ok]]
-    elif geography.distance is not None:
-        c = centres[rep_of[ok]]
-        has = c >= 0
-        idx = np.flatnonzero(ok)[has]
-        out[idx] = np.asarray(geography.distance)[idx, c[has]]
-    return out
-
-
-def dispersion_value(
-    model: Model, geography: Geography, chosen: np.ndarray, centres: np.ndarray | None = None
-) -> float:
-    """Dispersion of a plan: sum or max distance from each unit to its territory's centre.
-
-    Parameters
-    ----------
-    model
-        The compiled model (gives each chosen pair's rep).
-    geography
-        Its geography; ``centre_kind`` None gives 0.
-    chosen
-        ``(n_units,)`` pair index per unit (``-1``: unassigned, left out).
-    centres
-        ``(n_reps,)`` centre unit per rep when centres are chosen; None picks the best
-        centre of each territory for the kind (p-median or p-centre unit).
-
-    Returns
-    -------
-    float
-        ``sum_u d(u, centre(rep(u)))`` for ``"sum"``, the largest such distance for
-        ``"max"``, 0 without a dispersion term.
-    """
-    if geography.centre_kind is None:
-        return 0.0
-    chosen = np.asarray(chosen)
-    rep_of = np.where(chosen >= 0, model.pair_rep[np.maximum(chosen, 0)], -1)
-    if geography.chooses_centres and centres is None:
-        centres = best_centres(geography, rep_of, model.n_reps)
-    if centres is None:
-        centres = np.full(model.n_reps, -1, dtype=np.int64)
-    d = _unit_distances(geography, rep_of, np.asarray(centres))
-    if geography.centre_kind == "max":
-        return float(d.max(initial=0.0))
-    return float(d.sum())
-
-
-def contiguity_breaks(model: Model, geography: Geography, rep_of: np.ndarray) -> int:
-    """Extra pieces over all territories, plus base units not with their rep."""
-    base = np.asarray(geography.base)
-    missing = int(np.sum((base >= 0) & (rep_of[np.maximum(base, 0)] != np.arange(base.size))))
-    missing += int(np.sum(rep_of < 0))
-    if not geography.contiguous:
-        return missing
-    pieces = pieces_per_territory(geography.indptr, geography.indices, rep_of, model.n_reps)
-    return missing + int(np.maximum(pieces - 1, 0).sum())
-
-
 class _Territories:
     """One plan under improvement: loads, centres and the move kernels."""
 
@@ -170,6 +91,19 @@ class _Territories:
         self.locked[base[base >= 0]] = True
         self.movable_units = np.diff(model.unit_start) > 1
         self._max_rows = np.flatnonzero(rows.is_max)
+        # Without max-norm terms a move's score change depends on its two reps only, so
+        # moves on disjoint reps add up exactly and need no re-check.
+        self.separable = self._max_rows.size == 0 and not self.max_kind
+        # While a plan breaks hard rows, moves that leave the violation as it is are
+        # ranked by the squared distance of the loads to the middle of their windows:
+        # load then flows from full territories to empty ones through the territories
+        # between them (a chain of such moves repairs what no single move can).
+        both = np.isfinite(rows.raw_lo) & np.isfinite(rows.raw_hi)
+        self._mid = np.where(
+            both, (np.nan_to_num(rows.raw_lo) + np.nan_to_num(rows.raw_hi)) / 2, 0.0
+        )
+        self._sq_w = np.where(both.all(axis=1), rows.pen_scale**2, 0.0)
+        self.repairing = False
         self.set_plan(rep_of)
 
     # ---- state ----------------------------------------------------------------------
@@ -219,12 +153,15 @@ class _Territories:
             self.second = np.where(count > 1, d[order[nxt]], 0.0)
             self.rad_top = TopDeviations.of(self.rad[None, :])
 
-    def key(self) -> tuple[int, float, float, float]:
-        """(contiguity breaks, penalty, objective incl. dispersion, tiebreak)."""
+    def key(self, breaks: bool = True) -> tuple[int, float, float, float]:
+        """(contiguity breaks, penalty, objective incl. dispersion, tiebreak).
+
+        ``breaks=False`` leaves the breaks at 0, for comparisons the moves cannot change.
+        """
         s = score_of(self.model, self.rows, self.chosen, self.loads)
         d = self.pair_dist[self.chosen]
         disp = float(d.max(initial=0.0)) if self.geo.centre_kind == "max" else float(d.sum())
-        brk = contiguity_breaks(self.model, self.geo, self.rep_of)
+        brk = contiguity_breaks(self.model, self.geo, self.rep_of) if breaks else 0
         return brk, s.penalty, s.objective + self.w * disp, s.tiebreak + float(d.sum())
 
     def apply(self, u: int, r: int) -> None:
@@ -257,7 +194,14 @@ class _Territories:
         obj = d.objective
         if self.max_kind:
             obj = obj + self.w * self._radius_change(u, v, ra, rb, qu, qv)
+        if self.repairing and self._sq_w.any():
+            moves = Moves(ra, rb, da, db, dprice)
+            d_sq = side_change(_squared_from_mid, self.loads, moves, (self._mid,)) @ self._sq_w
+            return d.penalty, d_sq, obj
         return d.penalty, obj, d.tiebreak + dd
+
+    def penalty(self) -> float:
+        return score_of(self.model, self.rows, self.chosen, self.loads).penalty
 
     def _radius_change(
         self,
@@ -299,18 +243,35 @@ class _Territories:
             return True
         return leaves_connected(self.geo.indptr, self.geo.indices, self.rep_of, u)
 
-    def swap_keeps_connected(self, u: int, v: int) -> bool:
+    def can_swap(self, u: int, v: int) -> bool:
+        """Whether ``u`` and ``v`` (of adjacent territories) can trade places.
+
+        Sufficient test: each leaves its territory connected and still touches the
+        other territory without its partner.
+        """
         if not self.geo.contiguous:
             return True
-        ra, rb = self.rep_of[u], self.rep_of[v]
-        g = self.geo
-        return is_connected(g.indptr, g.indices, np.flatnonzero(self.rep_of == ra)) and (
-            is_connected(g.indptr, g.indices, np.flatnonzero(self.rep_of == rb))
-        )
+        g, rep_of = self.geo, self.rep_of
+        around_u, around_v = g.neighbours(u), g.neighbours(v)
+        touches_b = np.any((rep_of[around_u] == rep_of[v]) & (around_u != v))
+        touches_a = np.any((rep_of[around_v] == rep_of[u]) & (around_v != u))
+        return bool(touches_a and touches_b) and self.can_leave(u) and self.can_leave(v)
 
 
-def _improving(pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float) -> np.ndarray:
-    """Indices of improving moves (lexicographic), best first."""
+def _squared_from_mid(load: np.ndarray, mid: np.ndarray) -> np.ndarray:
+    return (load - mid) ** 2
+
+
+def _improving(
+    pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float, merit: float = 0.0
+) -> np.ndarray:
+    """Indices of improving moves, best first: lexicographic, or with ``merit`` > 0 by
+    ``objective + merit * penalty`` (hard rows priced, for strategic oscillation)."""
+    if merit > 0:
+        value = obj + merit * pen
+        value = np.where(np.abs(value) <= obj_tol, 0.0, value)
+        idx = np.flatnonzero((value < 0) | ((value == 0) & (tb < -1e-9)))
+        return idx[np.lexsort((tb[idx], value[idx]))]
     pen_q = np.round(pen, 9)
     obj_q = np.where(np.abs(obj) <= obj_tol, 0.0, obj)
     good = (pen_q < 0) | ((pen_q == 0) & (obj_q < 0)) | ((pen_q == 0) & (obj_q == 0) & (tb < -1e-9))
@@ -319,25 +280,25 @@ def _improving(pen: np.ndarray, obj: np.ndarray, tb: np.ndarray, obj_tol: float)
 
 
 def _obj_tol(t: _Territories) -> float:
-    return 1e-9 * max(1.0, abs(t.key()[2]))
+    return 1e-9 * max(1.0, abs(t.key(breaks=False)[2]))
 
 
-def _shift_pass(t: _Territories, obj_tol: float) -> bool:
+def _shift_pass(t: _Territories, obj_tol: float, merit: float = 0.0) -> bool:
     """Apply improving shifts on disjoint reps, each re-checked before it is applied."""
     units, reps = t.shift_candidates()
     if units.size == 0:
         return False
     none = np.full(units.size, -1, dtype=np.int64)
-    order = _improving(*t.delta(units, none, reps), obj_tol)
+    order = _improving(*t.delta(units, none, reps), obj_tol, merit)
     used: set[int] = set()
     moved = False
     for i in order[: 8 * t.model.n_reps + 8].tolist():
         u, ra, rb = int(units[i]), int(t.rep_of[units[i]]), int(reps[i])
         if ra in used or rb in used:
             continue
-        if moved:  # scores of max-norm terms are not separable: re-check
+        if moved and not t.separable:  # max-norm scores: re-check after a move
             pen, obj, tb = t.delta(units[i : i + 1], none[:1], reps[i : i + 1])
-            if _improving(pen, obj, tb, obj_tol).size == 0:
+            if _improving(pen, obj, tb, obj_tol, merit).size == 0:
                 continue
         if not t.can_leave(u):
             continue
@@ -348,70 +309,90 @@ def _shift_pass(t: _Territories, obj_tol: float) -> bool:
     return moved
 
 
-def _swap_pass(t: _Territories, obj_tol: float, rng: np.random.Generator, cap: int) -> bool:
+def _swap_partners(
+    t: _Territories, units: np.ndarray, reps: np.ndarray, rng: np.random.Generator, tries: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random swap partners: for a border move u (a -> b), units of b bordering a."""
+    R = t.model.n_reps
+    src = t.rep_of[units]
+    key = src * R + reps
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    rev = reps * R + src
+    first = np.searchsorted(key_sorted, rev)
+    count = np.searchsorted(key_sorted, rev, "right") - first
+    has = np.flatnonzero(count > 0)
+    if has.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    pick = first[has][None, :] + (rng.random((tries, has.size)) * count[has]).astype(np.int64)
+    u = np.broadcast_to(units[has], pick.shape).ravel()
+    v = units[order[pick.ravel()]]
+    n = t.model.n_units
+    both = np.unique(u * n + v)
+    return both // n, both % n
+
+
+def _swap_pass(
+    t: _Territories, obj_tol: float, rng: np.random.Generator, tries: int, merit: float = 0.0
+) -> bool:
     """Apply the best improving swap of two border units that keeps both connected."""
     units, reps = t.shift_candidates()
     if units.size == 0:
         return False
-    src = t.rep_of[units]
-    R = t.model.n_reps
-    key = src * R + reps
-    order = np.argsort(key, kind="stable")
-    key_sorted = key[order]
-    us, vs = [], []
-    for k in np.unique(key_sorted).tolist():
-        a, b = divmod(k, R)
-        if a > b:
-            continue
-        left = order[np.searchsorted(key_sorted, k) : np.searchsorted(key_sorted, k, "right")]
-        k2 = b * R + a
-        right = order[np.searchsorted(key_sorted, k2) : np.searchsorted(key_sorted, k2, "right")]
-        if right.size == 0:
-            continue
-        gu, gv = np.meshgrid(units[left], units[right], indexing="ij")
-        us.append(gu.ravel())
-        vs.append(gv.ravel())
-    if not us:
+    u, v = _swap_partners(t, units, reps, rng, tries)
+    if u.size == 0:
         return False
-    u, v = np.concatenate(us), np.concatenate(vs)
-    if u.size > cap:
-        pick = rng.choice(u.size, cap, replace=False)
-        u, v = u[pick], v[pick]
-    rb = t.rep_of[v]
-    order = _improving(*t.delta(u, v, rb), obj_tol)
-    for i in order[:50].tolist():
+    order = _improving(*t.delta(u, v, t.rep_of[v]), obj_tol, merit)
+    used: set[int] = set()
+    moved = False
+    for i in order[: 8 * t.model.n_reps + 50].tolist():
         a, b = int(u[i]), int(v[i])
-        ra, r2 = int(t.rep_of[a]), int(t.rep_of[b])
-        t.apply(a, r2)
-        t.apply(b, ra)
-        if t.swap_keeps_connected(a, b):
-            t._refresh()
-            return True
-        t.apply(a, ra)
-        t.apply(b, r2)
-    return False
-
-
-def _descend(t: _Territories, deadline: Deadline, rng: np.random.Generator) -> None:
-    """Shifts, then swaps, until neither improves; then move centres and repeat."""
-    while not deadline.expired():
-        obj_tol = _obj_tol(t)
-        while not deadline.expired():
-            if _shift_pass(t, obj_tol):
+        ra, rb = int(t.rep_of[a]), int(t.rep_of[b])
+        if ra in used or rb in used:
+            continue
+        if moved and not t.separable:  # max-norm scores: re-check after a move
+            pen, obj, tb = t.delta(u[i : i + 1], v[i : i + 1], t.rep_of[v[i : i + 1]])
+            if _improving(pen, obj, tb, obj_tol, merit).size == 0:
                 continue
-            if not _swap_pass(t, obj_tol, rng, cap=20_000):
-                break
+        if t.can_swap(a, b):
+            t.apply(a, rb)
+            t.apply(b, ra)
+            t._refresh()
+            used.update((ra, rb))
+            moved = True
+    return moved
+
+
+def _descend(
+    t: _Territories, deadline: Deadline, rng: np.random.Generator, merit: float = 0.0
+) -> None:
+    """Shifts, then swaps, until neither improves; then move centres and repeat.
+
+    With ``merit`` > 0 moves are ranked by ``objective + merit * penalty`` and each
+    round ends with a lexicographic descent that repairs the windows it broke.
+    """
+    while not deadline.expired():
+        for price in (merit, 0.0) if merit > 0 else (0.0,):
+            obj_tol = _obj_tol(t)
+            while not deadline.expired():
+                t.repairing = price == 0 and t.penalty() > 0
+                if _shift_pass(t, obj_tol, price):
+                    continue
+                if not _swap_pass(t, obj_tol, rng, tries=8, merit=price):
+                    break
+            t.repairing = False
         t.loads = t.rows.loads(t.model, t.chosen)
         if not t.geo.chooses_centres:
             return
         centres = best_centres(t.geo, t.rep_of, t.model.n_reps)
         if np.array_equal(centres, t.centres):
             return
-        before = t.key()
+        before = t.key(breaks=False)
         old = t.centres
         t.centres = centres
         t._prices()
-        if not _better(t.key(), before):
+        if not _better(t.key(breaks=False), before):
             t.centres = old
             t._prices()
             return
@@ -431,16 +412,31 @@ def _better(a: tuple[int, float, float, float], b: tuple[int, float, float, floa
 
 def _kick(t: _Territories, rng: np.random.Generator, size: int) -> None:
     """Random border shifts that keep every territory connected and bases in place."""
-    for _ in range(size):
-        units, reps = t.shift_candidates()
-        if units.size == 0:
-            return
-        for i in rng.permutation(units.size)[:20].tolist():
-            u = int(units[i])
-            if np.count_nonzero(t.rep_of == t.rep_of[u]) > 1 and t.can_leave(u):
-                t.apply(u, int(reps[i]))
-                break
+    units, reps = t.shift_candidates()
+    sizes = np.bincount(t.rep_of, minlength=t.model.n_reps)
+    done = 0
+    for i in rng.permutation(units.size).tolist():
+        if done >= size:
+            break
+        u, r = int(units[i]), int(reps[i])
+        if t.rep_of[u] == r or sizes[t.rep_of[u]] <= 1:
+            continue
+        # Earlier kicks may have moved the unit's neighbours: still on the border?
+        if t.geo.contiguous and not np.any(t.rep_of[t.geo.neighbours(u)] == r):
+            continue
+        if t.can_leave(u):
+            sizes[t.rep_of[u]] -= 1
+            sizes[r] += 1
+            t.apply(u, r)
+            done += 1
     t._refresh()
+
+
+def _merit(t: _Territories) -> float:
+    """Price of one unit of scaled row violation: a typical unit's dispersion."""
+    if t.w <= 0 or not t.rows.pen_scale.any():
+        return 0.0
+    return _MERIT_FACTOR * t.w * float(np.mean(t.pair_dist[t.chosen]))
 
 
 def _start_plan(
@@ -502,9 +498,21 @@ def search(
     TerritoryPlan
         The best plan found: feasible ones first, then fewest contiguity breaks, least
         row violation, lowest objective.
+
+    Raises
+    ------
+    ValueError
+        When a base unit is not eligible for its own rep (the compile step refuses
+        such problems first).
     """
     rng = np.random.default_rng(seed)
     rows = Rows.from_model(model)
+    base = np.asarray(geography.base)
+    reps = np.flatnonzero(base >= 0)
+    if reps.size and np.any(model.pair_index(base[reps], reps) < 0):
+        # The compile step refuses such bases; a model built by hand may not.
+        bad = reps[model.pair_index(base[reps], reps) < 0].tolist()
+        raise ValueError(f"base units not eligible for their reps (reps {bad})")
     if np.any(np.diff(model.unit_start) == 0):
         chosen = np.full(model.n_units, -1, dtype=np.int64)
         centres = np.full(model.n_reps, -1, dtype=np.int64)
@@ -514,13 +522,15 @@ def search(
     best_rep, best_centres, best = t.rep_of.copy(), t.centres.copy(), t.key()
     stale = starts = 0
     kick = max(2, model.n_units // 100)
-    while not deadline.expired() and starts < _STARTS_WITHOUT_GAIN:
+    # Converged: many fresh starts in a row found nothing better (never while no plan
+    # found so far is feasible: then the search runs to the deadline).
+    while not deadline.expired() and (starts < _STARTS_WITHOUT_GAIN or best[:2] != (0, 0.0)):
         if stale >= _ROUNDS_PER_START:
-            t.set_plan(grow(model, geography, rows, rng))
+            t.set_plan(grow(model, geography, rows, rng, noise=_RESTART_NOISE))
             stale, starts = 0, starts + 1
         else:
             _kick(t, rng, int(rng.integers(1, kick + 1)))
-        _descend(t, deadline, rng)
+        _descend(t, deadline, rng, _merit(t) if rng.random() < _OSCILLATE else 0.0)
         current = t.key()
         if _better(current, best):
             best_rep, best_centres, best = t.rep_of.copy(), t.centres.copy(), current

@@ -112,11 +112,14 @@ def grow(
     rows: Rows,
     rng: np.random.Generator,
     rep_of: np.ndarray | None = None,
+    noise: float = 0.0,
 ) -> np.ndarray:
     """A complete ``rep_of`` (rep per unit) grown from ``rep_of``'s assigned units.
 
     ``rep_of`` (default: none assigned) may fix some units; base units are always
-    assigned to their rep; empty territories get seeds from `spread_seeds`.
+    assigned to their rep; empty territories get seeds from `spread_seeds`. ``noise``
+    scales each frontier distance by a random factor ``exp(noise * N(0, 1))``, for
+    varied restarts.
     """
     n, R = model.n_units, model.n_reps
     elig = eligibility(model)
@@ -134,6 +137,8 @@ def grow(
         anchors[empty] = seeds
         rep_of[seeds[seeds >= 0]] = empty[seeds >= 0]
     dist = _centre_distance(geography, anchors)
+    if noise > 0:
+        dist = dist * np.exp(noise * rng.standard_normal(dist.shape))
     _grow_regions(model, geography, rows, rng, elig, rep_of, dist)
     _attach_leftovers(model, geography, rows, elig, rep_of)
     return rep_of
