@@ -456,7 +456,9 @@ class PartRules:
         one_way = src < dst
         self.src, self.dst = src[one_way], dst[one_way]
         self.base = np.asarray(geography.base, dtype=np.int64)
-        self.fair = np.maximum(np.abs(self.weight.sum(axis=0)) / max(self.n_reps, 1), 1e-12)
+        # A rep's typical load on each row: the mean pair weight times units per rep.
+        per_pair = np.abs(self.weight.sum(axis=0)) / max(model.n_pairs, 1)
+        self.fair = np.maximum(per_pair * self.n_units / max(self.n_reps, 1), 1e-12)
         self.base_owner = np.full(self.n_units, -1, dtype=np.int64)
         has = np.flatnonzero(self.base >= 0)
         self.base_owner[self.base[has]] = has
