@@ -244,11 +244,9 @@ def test_recursive_partition_returns_none_when_windows_cannot_hold() -> None:
     measure[4] = 100.0  # one unit holds far more than any window of two reps allows
     model, geo, _ = _instance(points, edges, [measure], 2, 0.05)
     rows = Rows.from_model(model)
-    start = time.perf_counter()
     assert (
         recursive_partition(model, geo, rows, np.random.default_rng(0), Deadline.after(1)) is None
     )
-    assert time.perf_counter() - start < 30  # it gives up by its deadline
 
 
 # ---- recombine and repair ----------------------------------------------------------------
