@@ -143,28 +143,46 @@ def spread(classes: Classes, fractions: np.ndarray, model: Model, rows: Rows) ->
     bounds = np.searchsorted(classes.unit_class[order], np.arange(classes.n_classes + 1))
     cstart = classes.shape.unit_start
     cheapest = _cheapest_offset(model)
-    for c in range(classes.n_classes):
+    # Classes of large units first; what a rep got above or below its target in the
+    # classes done so far is carried to the next ones (``debt``), so that the rounding
+    # errors of the large units are made up with small ones instead of adding up.
+    largest = np.zeros(classes.n_classes)
+    np.maximum.at(largest, classes.unit_class, size)
+    debt = np.zeros(model.n_reps)
+    for c in np.argsort(-largest, kind="stable").tolist():
         units = order[bounds[c] : bounds[c + 1]]
+        reps = classes.shape.pair_rep[cstart[c] : cstart[c + 1]]
         share = np.clip(fractions[cstart[c] : cstart[c + 1]], 0.0, None)
         target = share / max(float(share.sum()), 1e-12) * float(size[units].sum())
         given = np.zeros_like(target)
         for u in units.tolist():
-            j = _place(target - given, size[u], model.cost[start[u] : start[u + 1]], cheapest[u])
+            cost = model.cost[start[u] : start[u + 1]]
+            j = _place(target - given, debt[reps], size[u], cost, cheapest[u])
             given[j] += size[u]
             chosen[u] = start[u] + j
+        debt[reps] += target - given
     return chosen
 
 
-def _place(room: np.ndarray, size: float, cost: np.ndarray, cheapest: int) -> int:
-    """Where `spread` puts a unit of ``size``: see there."""
-    fits = room >= 0.5 * size
-    if not fits.any():
-        return int(np.argmax(room))
+def _place(room: np.ndarray, debt: np.ndarray, size: float, cost: np.ndarray, cheapest: int) -> int:
+    """Where `spread` puts a unit of ``size``: see there.
+
+    ``room`` is what each rep still lacks of its LP share of the class, ``debt`` what
+    it lacks from the classes before. Only the LP's own shares send a unit away from
+    its cheapest rep; the debts decide where the others go.
+    """
+    half = 0.5 * size
     if cost[cheapest] < cost.max():
-        others = fits.copy()
+        others = room >= half
         others[cheapest] = False
         if others.any():
             return int(np.argmin(np.where(others, cost, np.inf)))
+    total = room + debt
+    if total[cheapest] >= half or (cost[cheapest] < cost.max() and room[cheapest] >= half):
+        return cheapest
+    fits = total >= half
+    if not fits.any():
+        return int(np.argmax(total))
     return int(np.argmin(np.where(fits, cost, np.inf)))
 
 

@@ -48,6 +48,7 @@ from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
+from alloc.solvers.plateau import plateau_search
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.state import Rows, Score, score_of
@@ -464,6 +465,12 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
         return _core_phase(run, run.scaled, relaxation, start)
     if run.small:
         return _exact_phase(run, run.scaled, start)
+    if rows.is_max.any() and np.any(model.cost != 0) and run.best.penalty == 0:
+        # Max-norm terms with linear costs: half of what is left lowers the plateau of
+        # top reps that single moves cannot (alloc.solvers.plateau).
+        plan, _ = plateau_search(model, rows, run.chosen, run.deadline.share(0.5), run.seed)
+        run.improve(plan, "plateau search")
+        run.phase("plateau search", run.best.objective)
     chosen_lns = large_neighbourhood_search(
         model, rows, run.scaled, run.chosen, run.best, run.deadline.minus(0.15), run.seed, run.say
     )
