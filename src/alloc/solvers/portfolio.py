@@ -49,6 +49,7 @@ from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
 from alloc.solvers.plateau import plateau_search
+from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.state import Rows, Score, score_of
@@ -463,6 +464,10 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
         return start
     if relaxation is not None:
         return _core_phase(run, run.scaled, relaxation, start)
+    if run.best.penalty == 0:
+        # Before the search's last phase, so that it stays within the time limit.
+        oversized = oversized_unit_bound(model, rows, run.deadline.share(0.15))
+        start = start.with_bound(oversized, "the reps that may take the largest customer")
     if run.small:
         return _exact_phase(run, run.scaled, start)
     if rows.is_max.any() and np.any(model.cost != 0) and run.best.penalty == 0:
