@@ -135,6 +135,7 @@ class _Run:
         self.scaled: Scaled | None = None
         self.lp: LpSearch | None = None  # the LP relaxation, solving in its own thread
         self.lp_skipped = ""  # why the LP relaxation was not attempted
+        self.lp_deadline = self.deadline
         # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to
         # much larger sizes than balance objectives, whose max-norm terms defeat its
         # search.
@@ -252,8 +253,14 @@ def solve(
     return _conclude(run, outcome)
 
 
+#: Share of what is left after local search that plateau search gets (mixed objectives).
+PLATEAU_SHARE = 0.5
+
 #: The LP relaxation may use this share of the time limit (in a thread of its own).
 LP_SHARE = 0.6
+#: ... and this share when pairs have positive costs (the LP's plan then usually guides
+#: the search, which waits for it: see `_lp_guided_search`).
+LP_SHARE_COSTS = 0.75
 
 
 def _start_lp(run: _Run) -> LpSearch | None:
@@ -265,14 +272,18 @@ def _start_lp(run: _Run) -> LpSearch | None:
     """
     if _no_objective(run.model, run.rows):
         return None
-    deadline = run.deadline.share(LP_SHARE).minus(0.05)
-    if lp_seconds(run.model.n_pairs) <= deadline.remaining():
-        return LpSearch(run.model, run.rows, deadline).start()
+    # Which LP fits is decided on LP_SHARE; the extra time is slack for a busy machine.
+    fits = run.deadline.share(LP_SHARE).minus(0.05)
+    share = LP_SHARE_COSTS if _expect_positive_bound(run.model) else LP_SHARE
+    deadline = run.deadline.share(share).minus(0.05)
+    run.lp_deadline = deadline
+    if lp_seconds(run.model.n_pairs) <= fits.remaining():
+        return LpSearch(run.model, run.rows, deadline, interruptible=run.small).start()
     # Too large for the full LP in its share: the LP over classes of units with the same
     # eligible reps (far fewer columns), whose duals bound the full model.
-    search = LpSearch(run.model, run.rows, deadline, by_class=True)
+    search = LpSearch(run.model, run.rows, deadline, by_class=True, interruptible=False)
     needs = lp_seconds(search.n_pairs)
-    if needs <= deadline.remaining():
+    if needs <= fits.remaining():
         run.notes.append(
             f"the LP relaxation was solved over {search.n_units:,} classes of customers with "
             "the same eligible reps; its duals bound the full model"
@@ -283,9 +294,14 @@ def _start_lp(run: _Run) -> LpSearch | None:
     run.lp_skipped = (
         f"the LP relaxation was not attempted: at {run.model.n_pairs:,} eligible pairs "
         f"({search.n_pairs:,} by class) it needs about {needs:.0f} s, more than its share "
-        f"of the time limit ({deadline.remaining():.0f} s)"
+        f"of the time limit ({fits.remaining():.0f} s)"
     )
     return None
+
+
+def _expect_positive_bound(model: Model) -> bool:
+    """True when moves have a price (disruption, travel), so the LP's bound is above 0."""
+    return bool(np.any(model.cost > 0)) and bool(np.all(model.cost >= 0))
 
 
 def lp_seconds(n_pairs: int) -> float:
@@ -430,6 +446,11 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
     chosen = _search(run, start, window.share(0.3), run.seed, "local search")
     if not lp.done.is_set():
         chosen = _search(run, chosen, window.or_when(lp.done), run.seed, "local search")
+    if not lp.done.is_set() and _expect_positive_bound(run.model):
+        # On a busy machine the LP may need longer than the window; its plan is worth
+        # more than the search from the greedy's, which would only take its CPU.
+        lp.done.wait(run.lp_deadline.remaining())
+        window = run.deadline.share(0.5)
     if lp.done.is_set() and not window.expired():
         relaxed = lp.finish()
         rounded = relaxed.start
@@ -473,7 +494,8 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
     if rows.is_max.any() and np.any(model.cost != 0) and run.best.penalty == 0:
         # Max-norm terms with linear costs: half of what is left lowers the plateau of
         # top reps that single moves cannot (alloc.solvers.plateau).
-        plan, _ = plateau_search(model, rows, run.chosen, run.deadline.share(0.5), run.seed)
+        window = run.deadline.share(PLATEAU_SHARE)
+        plan, _ = plateau_search(model, rows, run.chosen, window, run.seed)
         run.improve(plan, "plateau search")
         run.phase("plateau search", run.best.objective)
     chosen_lns = large_neighbourhood_search(
