@@ -44,6 +44,7 @@ def _tol(value: float) -> float:
     return 1e-7 * max(1.0, abs(value))
 
 
+@pytest.mark.parametrize("index", range(len(CASES)))
 def test_lp_bound_never_exceeds_the_brute_force_optimum(index: int) -> None:
     case = CASES[index]
     problem = _problem(case)

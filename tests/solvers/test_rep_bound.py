@@ -34,7 +34,7 @@ def _problem(seed: int, disruption: bool, match: bool = True) -> alloc.Problem:
             "owner": [f"R{j}" for j in rng.integers(0, m, n)],
         }
     )
-    reps = pd.DataFrame({"rep_id": [f"R{j}" for j in range(m)], "skills": ["a", "a,b", "b"]})
+    reps = pd.DataFrame({"rep_id": [f"R{j}" for j in range(m)], "skills": ["a", "a;b", "b"]})
     objective = alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload")
     if disruption:
         objective = objective + 0.05 * alloc.MinimizeDisruption("owner")

@@ -120,7 +120,9 @@ def _rep_value(
         row_lo.extend([own - 1.0, 1.0 - own])
         row_hi.extend([math.inf, math.inf])
     for k in np.flatnonzero(rows.pen_scale > 0).tolist():
-        lo, hi = rows.raw_lo[k, r], rows.raw_hi[k, r]
+        # The allowed limits (the rules' own widened by the comparison tolerance): every
+        # plan the checker accepts meets them.
+        lo, hi = rows.lo[k, r], rows.hi[k, r]
         if not (math.isfinite(lo) or math.isfinite(hi)):
             continue
         own = float(rows.weight[q, k])
