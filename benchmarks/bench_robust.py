@@ -498,10 +498,16 @@ def header(sizes: list[str], seeds: int) -> str:
     )
 
 
+def _stem(size: str) -> str:
+    """File stem of a size's results: robust_<size>, or robust_<size>_<tag> with --tag."""
+    tag = os.environ.get("ROBUST_TAG", "")
+    return f"robust_{size}_{tag}" if tag else f"robust_{size}"
+
+
 def _merge_earlier(size: str, frame: pd.DataFrame) -> pd.DataFrame:
     """This run's rows, plus earlier rows of the same size for other (family, seed) cases,
     so that re-running a few families updates the table (each row names its commit)."""
-    path = RESULTS / f"robust_{size}.csv"
+    path = RESULTS / f"{_stem(size)}.csv"
     if not path.exists() or frame.empty:
         return frame
     old = pd.read_csv(path)
@@ -521,9 +527,9 @@ def write_outputs(size: str, frame: pd.DataFrame, head: str) -> None:
 
     RESULTS.mkdir(exist_ok=True)
     frame = _merge_earlier(size, frame)
-    write_atomic(RESULTS / f"robust_{size}.csv", lambda p: frame.to_csv(p, index=False))
+    write_atomic(RESULTS / f"{_stem(size)}.csv", lambda p: frame.to_csv(p, index=False))
     text = table_text(frame, head)
-    write_atomic(RESULTS / f"robust_{size}.txt", lambda p: Path(p).write_text(text + "\n"))
+    write_atomic(RESULTS / f"{_stem(size)}.txt", lambda p: Path(p).write_text(text + "\n"))
 
 
 def _run_child(family: str, size: str, seed: int) -> dict[str, object]:
@@ -600,6 +606,9 @@ def main() -> None:
         type=float,
         help="time for the reference LP bound (default 30 / 120 / 600 s by size)",
     )
+    parser.add_argument(
+        "--tag", help="write results/robust_<size>_<tag>.* instead of the files of record"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument(
         "--report", action="store_true", help="rewrite the .txt tables from the CSVs only"
@@ -619,15 +628,17 @@ def main() -> None:
         return
     if args.report:
         for size in args.sizes.split(","):
-            frame = pd.read_csv(RESULTS / f"robust_{size}.csv")
-            old = (RESULTS / f"robust_{size}.txt").read_text().split("\n\n")[0]
+            frame = pd.read_csv(RESULTS / f"{_stem(size)}.csv")
+            old = (RESULTS / f"{_stem(size)}.txt").read_text().split("\n\n")[0]
             write_outputs(size, frame, old)
-            print((RESULTS / f"robust_{size}.txt").read_text())
+            print((RESULTS / f"{_stem(size)}.txt").read_text())
         return
     if args.one:
         family, size, seed = args.one.split(",")
         print(json.dumps(run_case(family, size, int(seed)), default=float))
         return
+    if args.tag:
+        os.environ["ROBUST_TAG"] = args.tag
     if args.skip_cpsat:
         os.environ["ROBUST_SKIP_CPSAT"] = "1"  # read by the case processes
     if args.lp_seconds is not None:
@@ -647,7 +658,7 @@ def main() -> None:
                 rows.append(row)
                 print(_line(row), flush=True)
                 write_outputs(size, pd.DataFrame(rows), head)
-        print(Path(RESULTS / f"robust_{size}.txt").read_text(), flush=True)
+        print(Path(RESULTS / f"{_stem(size)}.txt").read_text(), flush=True)
 
 
 if __name__ == "__main__":

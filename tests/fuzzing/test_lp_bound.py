@@ -173,3 +173,54 @@ def test_class_lp_bounds_key_accounts_to_few_seniors_like_the_full_lp() -> None:
     relaxed = by_class.start().finish()
     assert full.bound > 0.05
     assert relaxed.bound == pytest.approx(full.bound, rel=1e-4)
+
+
+def _owners_problem(n: int = 600, m: int = 12, seed: int = 2) -> alloc.Problem:
+    # Key accounts for the few seniors, current owners biased to juniors, and a
+    # disruption term: the LP must move some customers, preferably the large ones.
+    rng = np.random.default_rng(seed)
+    potential = np.round(rng.lognormal(8, 1.2, n), -1) + 10
+    key = np.zeros(n, bool)
+    key[np.argsort(-potential)[: n // 25]] = True
+    reps = pd.DataFrame(
+        {"rep_id": [f"R{j}" for j in range(m)], "level": ["senior"] * 3 + ["junior"] * (m - 3)}
+    )
+    owner = np.where(rng.random(n) < 0.8, rng.integers(3, m, n), rng.integers(0, m, n))
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "potential": potential,
+            "key": key,
+            "owner": [f"R{j}" for j in owner],
+        }
+    )
+    objective = alloc.MinimizeImbalance("potential") + (2.0 / n) * alloc.MinimizeDisruption("owner")
+    return alloc.Problem(customers, reps, rules=[alloc.KeyAccounts("key")], objective=objective)
+
+
+def test_class_lp_with_disruption_bounds_like_the_full_lp() -> None:
+    # Classes split by current owner and size: priced at their members' average cost,
+    # the class LP would move small customers with the large and its duals would bound
+    # far below the full LP.
+    problem = _owners_problem()
+    model = problem.model
+    rows = Rows.from_model(model)
+    full = lp_relaxation(model, rows, Deadline(time.perf_counter() + 10))
+    by_class = LpSearch(model, rows, Deadline(time.perf_counter() + 10), by_class=True)
+    relaxed = by_class.start().finish()
+    assert full.bound > 0.05
+    assert relaxed.bound <= full.bound + 1e-7
+    assert relaxed.bound == pytest.approx(full.bound, rel=1e-4)
+
+
+def test_class_lp_start_with_disruption_moves_about_as_many_customers_as_the_lp() -> None:
+    # The spread plan keeps small customers with their owner and moves large ones: its
+    # disruption stays close to the LP's (the whole LP value bounds it from below).
+    problem = _owners_problem()
+    model = problem.model
+    rows = Rows.from_model(model)
+    full = lp_relaxation(model, rows, Deadline(time.perf_counter() + 10))
+    relaxed = LpSearch(model, rows, Deadline(time.perf_counter() + 10), by_class=True)
+    plan = relaxed.start().finish().start
+    assert plan is not None
+    assert float(model.cost[plan].sum()) <= 1.5 * full.bound

@@ -58,8 +58,11 @@ def classes_of(model: Model, rows: Rows) -> Classes:
     start, rep = model.unit_start, model.pair_rep
     keys: dict[bytes, int] = {}
     unit_class = np.empty(model.n_units, dtype=np.int64)
+    cheapest = _cheapest_offset(model)
+    bucket = _size_bucket(model, rows) if np.any(model.cost != 0) else np.zeros_like(cheapest)
     for u in range(model.n_units):
-        unit_class[u] = keys.setdefault(rep[start[u] : start[u + 1]].tobytes(), len(keys))
+        key = rep[start[u] : start[u + 1]].tobytes() + cheapest[u].tobytes() + bucket[u].tobytes()
+        unit_class[u] = keys.setdefault(key, len(keys))
     n_classes = len(keys)
     first_unit = np.full(n_classes, model.n_units, dtype=np.int64)
     np.minimum.at(first_unit, unit_class, np.arange(model.n_units))
@@ -85,13 +88,52 @@ def classes_of(model: Model, rows: Rows) -> Classes:
     return Classes(unit_class, pair_of, shape, replace(rows, weight=weight))
 
 
+def _size_bucket(model: Model, rows: Rows) -> np.ndarray:
+    """Per unit, its size class (powers of 2 of its weight on the guide row).
+
+    With costs per unit (disruption, travel), moving one large unit is cheaper than
+    moving many small ones of the same weight; a class mixing sizes would be split in
+    proportion, so the class LP would move small and large alike.
+    """
+    k = _guide_row(rows)
+    if k is None:
+        return np.zeros(model.n_units, dtype=np.int64)
+    size = np.abs(rows.weight[model.unit_start[:-1], k])
+    out = np.full(model.n_units, -(2**40), dtype=np.int64)
+    positive = size > 0
+    out[positive] = np.floor(np.log2(size[positive])).astype(np.int64)
+    return out
+
+
+def _cheapest_offset(model: Model) -> np.ndarray:
+    """Per unit, the position of its cheapest pair (all 0 when no pair has a cost).
+
+    Units that share eligible reps but not their cheapest rep (their current owner under
+    a disruption term, their nearest rep under travel) go to different classes: a class
+    priced at its members' average cost would make the LP move customers it need not
+    (key accounts, 20,000 x 200: its bound 0.097 against the full LP's 0.341).
+    """
+    if not np.any(model.cost != 0):
+        return np.zeros(model.n_units, dtype=np.int64)
+    start = model.unit_start[:-1]
+    low = np.minimum.reduceat(model.cost, start)
+    pair_ids = np.arange(model.n_pairs)
+    at_low = np.where(model.cost <= low[model.pair_unit], pair_ids, model.n_pairs)
+    return (np.minimum.reduceat(at_low, start) - start).astype(np.int64)
+
+
 def spread(classes: Classes, fractions: np.ndarray, model: Model, rows: Rows) -> np.ndarray:
     """A plan that gives each rep about its LP fraction of each class.
 
     Units go largest first (by the first imbalance row's weight, else the first row's,
-    else one each): to their cheapest rep (e.g. the current owner under a disruption
-    term) while that rep has room for at least half of the unit in its share of the
-    class, else to the rep furthest below its share.
+    else one each) to a rep with room for at least half of the unit in its share of the
+    class, else to the rep furthest below its share. When the class's units have a
+    cheapest rep (the current owner under a disruption term, the nearest under travel),
+    the large units fill the other reps' shares first (the cheapest such rep) and the
+    small ones stay with the cheapest rep: a move costs the same for a small unit as
+    for a large one, so the LP's transfers are made with as few moves as the sizes
+    allow (key accounts, 20,000 x 200: 3,600 moves instead of 6,300 for the same
+    shares).
     """
     k = _guide_row(rows)
     start = model.unit_start
@@ -100,22 +142,48 @@ def spread(classes: Classes, fractions: np.ndarray, model: Model, rows: Rows) ->
     order = np.lexsort((-size, classes.unit_class))
     bounds = np.searchsorted(classes.unit_class[order], np.arange(classes.n_classes + 1))
     cstart = classes.shape.unit_start
-    for c in range(classes.n_classes):
+    cheapest = _cheapest_offset(model)
+    # Classes of large units first; what a rep got above or below its target in the
+    # classes done so far is carried to the next ones (``debt``), so that the rounding
+    # errors of the large units are made up with small ones instead of adding up.
+    largest = np.zeros(classes.n_classes)
+    np.maximum.at(largest, classes.unit_class, size)
+    debt = np.zeros(model.n_reps)
+    for c in np.argsort(-largest, kind="stable").tolist():
         units = order[bounds[c] : bounds[c + 1]]
+        reps = classes.shape.pair_rep[cstart[c] : cstart[c + 1]]
         share = np.clip(fractions[cstart[c] : cstart[c + 1]], 0.0, None)
         target = share / max(float(share.sum()), 1e-12) * float(size[units].sum())
         given = np.zeros_like(target)
         for u in units.tolist():
-            room = target - given
-            fits = room >= 0.5 * size[u]
-            if fits.any():
-                cost = np.where(fits, model.cost[start[u] : start[u + 1]], np.inf)
-                j = int(np.argmin(cost))
-            else:
-                j = int(np.argmax(room))
+            cost = model.cost[start[u] : start[u + 1]]
+            j = _place(target - given, debt[reps], size[u], cost, cheapest[u])
             given[j] += size[u]
             chosen[u] = start[u] + j
+        debt[reps] += target - given
     return chosen
+
+
+def _place(room: np.ndarray, debt: np.ndarray, size: float, cost: np.ndarray, cheapest: int) -> int:
+    """Where `spread` puts a unit of ``size``: see there.
+
+    ``room`` is what each rep still lacks of its LP share of the class, ``debt`` what
+    it lacks from the classes before. Only the LP's own shares send a unit away from
+    its cheapest rep; the debts decide where the others go.
+    """
+    half = 0.5 * size
+    if cost[cheapest] < cost.max():
+        others = room >= half
+        others[cheapest] = False
+        if others.any():
+            return int(np.argmin(np.where(others, cost, np.inf)))
+    total = room + debt
+    if total[cheapest] >= half or (cost[cheapest] < cost.max() and room[cheapest] >= half):
+        return cheapest
+    fits = total >= half
+    if not fits.any():
+        return int(np.argmax(total))
+    return int(np.argmin(np.where(fits, cost, np.inf)))
 
 
 def _guide_row(rows: Rows) -> int | None:

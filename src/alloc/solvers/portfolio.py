@@ -11,10 +11,12 @@
    the core holds every pair that could improve the plan), with a turn for HiGHS
    (branch-and-cut) on narrow cores in long solves; otherwise, warm-started with
    a complete hint, it solves small problems exactly and runs a large-neighbourhood
-   search (a few reps' customers re-optimised at a time) on big ones.
+   search (a few reps' customers re-optimised at a time) on big ones, after a plateau
+   search (max-norm terms as hard windows) when a max-norm term is mixed with costs.
 6. A bound gives the gap: the best of CP-SAT's, the Lagrangian's, a Hall-type count for
-   imbalance terms and the LP relaxation's (HiGHS, started after the greedy in a thread
-   beside the search, for every objective the Lagrangian does not cover).
+   imbalance terms, an LP per rep that may take an oversized customer, and the LP
+   relaxation's (HiGHS, started after the greedy in a thread beside the search, for
+   every objective the Lagrangian does not cover).
 
 Every candidate plan is re-scored exactly on the model before it is kept, and the
 returned objective is recomputed from the tables by the independent checker.
@@ -48,6 +50,8 @@ from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
+from alloc.solvers.plateau import plateau_search
+from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.state import Rows, Score, score_of
@@ -134,6 +138,7 @@ class _Run:
         self.scaled: Scaled | None = None
         self.lp: LpSearch | None = None  # the LP relaxation, solving in its own thread
         self.lp_skipped = ""  # why the LP relaxation was not attempted
+        self.lp_deadline = self.deadline
         # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to
         # much larger sizes than balance objectives, whose max-norm terms defeat its
         # search.
@@ -253,8 +258,14 @@ def solve(
     return _conclude(run, outcome)
 
 
+#: Share of what is left after local search that plateau search gets (mixed objectives).
+PLATEAU_SHARE = 0.5
+
 #: The LP relaxation may use this share of the time limit (in a thread of its own).
 LP_SHARE = 0.6
+#: ... and this share when pairs have positive costs (the LP's plan then usually guides
+#: the search, which waits for it: see `_lp_guided_search`).
+LP_SHARE_COSTS = 0.75
 
 
 def _start_lp(run: _Run) -> LpSearch | None:
@@ -266,14 +277,18 @@ def _start_lp(run: _Run) -> LpSearch | None:
     """
     if _no_objective(run.model, run.rows):
         return None
-    deadline = run.deadline.share(LP_SHARE).minus(0.05)
-    if lp_seconds(run.model.n_pairs) <= deadline.remaining():
-        return LpSearch(run.model, run.rows, deadline).start()
+    # Which LP fits is decided on LP_SHARE; the extra time is slack for a busy machine.
+    fits = run.deadline.share(LP_SHARE).minus(0.05)
+    share = LP_SHARE_COSTS if _expect_positive_bound(run.model) else LP_SHARE
+    deadline = run.deadline.share(share).minus(0.05)
+    run.lp_deadline = deadline
+    if lp_seconds(run.model.n_pairs) <= fits.remaining():
+        return LpSearch(run.model, run.rows, deadline, interruptible=run.small).start()
     # Too large for the full LP in its share: the LP over classes of units with the same
     # eligible reps (far fewer columns), whose duals bound the full model.
-    search = LpSearch(run.model, run.rows, deadline, by_class=True)
+    search = LpSearch(run.model, run.rows, deadline, by_class=True, interruptible=False)
     needs = lp_seconds(search.n_pairs)
-    if needs <= deadline.remaining():
+    if needs <= fits.remaining():
         run.notes.append(
             f"the LP relaxation was solved over {search.n_units:,} classes of customers with "
             "the same eligible reps; its duals bound the full model"
@@ -284,9 +299,14 @@ def _start_lp(run: _Run) -> LpSearch | None:
     run.lp_skipped = (
         f"the LP relaxation was not attempted: at {run.model.n_pairs:,} eligible pairs "
         f"({search.n_pairs:,} by class) it needs about {needs:.0f} s, more than its share "
-        f"of the time limit ({deadline.remaining():.0f} s)"
+        f"of the time limit ({fits.remaining():.0f} s)"
     )
     return None
+
+
+def _expect_positive_bound(model: Model) -> bool:
+    """True when moves have a price (disruption, travel), so the LP's bound is above 0."""
+    return bool(np.any(model.cost > 0)) and bool(np.all(model.cost >= 0))
 
 
 def lp_seconds(n_pairs: int) -> float:
@@ -423,7 +443,11 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
 
     The first search gets at least 30 % of the window and stops when the LP ends; the
     rest goes to a search from the LP's plan (each unit on its largest LP value), then
-    back to the best plan. Where the bound is above 0 the LP's plan lands near the
+    back to the best plan. When pairs have positive costs and the LP has not ended by
+    the window's end (a busy machine), the search waits for it and the search from its
+    plan gets half of what is then left.
+
+    Where the bound is above 0 the LP's plan lands near the
     optimum while searches from a greedy plan stall far above it (2,000 x 20 with
     regional restrictions: 0.311 against 0.436; key accounts to few seniors: 0.237
     against 0.669; LP bounds 0.311 and 0.214).
@@ -431,6 +455,11 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
     chosen = _search(run, start, window.share(0.3), run.seed, "local search")
     if not lp.done.is_set():
         chosen = _search(run, chosen, window.or_when(lp.done), run.seed, "local search")
+    if not lp.done.is_set() and _expect_positive_bound(run.model):
+        # On a busy machine the LP may need longer than the window; its plan is worth
+        # more than the search from the greedy's, which would only take its CPU.
+        lp.done.wait(run.lp_deadline.remaining())
+        window = run.deadline.share(0.5)
     if lp.done.is_set() and not window.expired():
         relaxed = lp.finish()
         rounded = relaxed.start
@@ -465,8 +494,19 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
         return start
     if relaxation is not None:
         return _core_phase(run, run.scaled, relaxation, start)
+    if run.best.penalty == 0:
+        # Before the search's last phase, so that it stays within the time limit.
+        oversized = oversized_unit_bound(model, rows, run.deadline.share(0.15))
+        start = start.with_bound(oversized, "the reps that may take the largest customer")
     if run.small:
         return _exact_phase(run, run.scaled, start)
+    if rows.is_max.any() and np.any(model.cost != 0) and run.best.penalty == 0:
+        # Max-norm terms with linear costs: half of what is left lowers the plateau of
+        # top reps that single moves cannot (alloc.solvers.plateau).
+        window = run.deadline.share(PLATEAU_SHARE)
+        plan, _ = plateau_search(model, rows, run.chosen, window, run.seed)
+        run.improve(plan, "plateau search")
+        run.phase("plateau search", run.best.objective)
     chosen_lns = large_neighbourhood_search(
         model, rows, run.scaled, run.chosen, run.best, run.deadline.minus(0.15), run.seed, run.say
     )

@@ -1,0 +1,103 @@
+"""Lowering a max-norm imbalance under linear costs: its terms as hard windows.
+
+With an objective like ``max deviation + c * customers moved``, local search stalls on
+a plateau: several reps sit at the largest deviation, so no single move lowers the
+maximum, and each move that brings one of them down costs ``c`` and is refused. Here
+each max-norm term becomes a hard window ``|load / share - 1| <= t`` a little below
+its current maximum ``t``, and the term leaves the objective. Local search then first
+repairs the windows (its penalty is the summed excess above them, which every move off
+a top rep lowers), and once they hold it lowers the remaining objective (costs, other
+terms) without leaving them. The plan it ends with is kept when it is better on the
+true objective; the next window is tighter after a success and looser after a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from alloc.data.model import Model
+from alloc.solvers.deadline import Deadline
+from alloc.solvers.local_search import LocalSearch
+from alloc.solvers.state import Rows, Score, score_of
+
+__all__ = ["plateau_search", "windowed"]
+
+#: Weight of a window's violation against the rules' own rows (per unit of relative
+#: deviation): small, so local search never trades a broken rule for a closer window.
+_WINDOW_PENALTY = 1e-3
+
+
+def windowed(rows: Rows, loads: np.ndarray, tighten: float) -> Rows:
+    """``rows`` with each max-norm term turned into a hard window ``tighten`` (a
+    fraction) below its current largest deviation at ``loads``."""
+    lo, hi = rows.lo.copy(), rows.hi.copy()
+    raw_lo, raw_hi = rows.raw_lo.copy(), rows.raw_hi.copy()
+    pen_scale, imb_weight = rows.pen_scale.copy(), rows.imb_weight.copy()
+    is_max = rows.is_max.copy()
+    for k in np.flatnonzero(rows.is_max).tolist():
+        share = rows.share[k]
+        top = float((np.abs(loads[k] - share) / share).max())
+        t = top * (1.0 - tighten)
+        lo[k], hi[k] = share * (1.0 - t), share * (1.0 + t)
+        raw_lo[k], raw_hi[k] = lo[k], hi[k]
+        pen_scale[k] = _WINDOW_PENALTY * float(imb_weight[k]) / float(share.mean())
+        imb_weight[k] = 0.0
+        is_max[k] = False
+    return replace(
+        rows,
+        lo=lo,
+        hi=hi,
+        raw_lo=raw_lo,
+        raw_hi=raw_hi,
+        pen_scale=pen_scale,
+        imb_weight=imb_weight,
+        is_max=is_max,
+    )
+
+
+def plateau_search(
+    model: Model,
+    rows: Rows,
+    chosen: np.ndarray,
+    deadline: Deadline,
+    seed: int = 0,
+    slice_seconds: float = 2.0,
+) -> tuple[np.ndarray, Score]:
+    """Improve ``chosen`` (a plan that meets every rule) with windowed local searches.
+
+    Parameters
+    ----------
+    model, rows : Model, Rows
+    chosen : numpy.ndarray
+        One chosen pair per unit, meeting every hard row.
+    deadline : Deadline
+    seed : int
+    slice_seconds : float
+        Longest single windowed search.
+
+    Returns
+    -------
+    (numpy.ndarray, Score)
+        The best plan found and its score on the true ``rows``.
+    """
+    best = chosen.copy()
+    best_score = score_of(model, rows, best, rows.loads(model, best))
+    if not rows.is_max.any() or best_score.penalty > 0:
+        return best, best_score
+    tighten = 0.05
+    attempt = 0
+    while not deadline.expired(0.05) and tighten > 1e-4:
+        attempt += 1
+        window = windowed(rows, rows.loads(model, best), tighten)
+        search = LocalSearch(model, window, best, seed=seed + attempt, smooth=False)
+        piece = deadline.earliest(Deadline.after(slice_seconds))
+        plan, _ = search.run(piece, until_feasible=False)
+        score = score_of(model, rows, plan, rows.loads(model, plan))
+        if score.better_than(best_score):
+            best, best_score = plan, score
+            tighten = min(0.5, tighten * 1.5)
+        else:
+            tighten /= 2.0
+    return best, best_score

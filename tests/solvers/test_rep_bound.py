@@ -1,0 +1,80 @@
+"""The bound from the reps that may take an oversized customer (alloc.solvers.rep_bound)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import alloc
+from alloc.solvers.bounds import imbalance_bound
+from alloc.solvers.deadline import Deadline
+from alloc.solvers.rep_bound import oversized_unit_bound
+from alloc.solvers.state import Rows, score_of
+
+
+def _problem(seed: int, disruption: bool, match: bool = True) -> alloc.Problem:
+    # One customer worth more than a fair share of potential but little workload: the
+    # rep that takes it needs workload from others, which brings more potential.
+    rng = np.random.default_rng(seed)
+    n, m = 8, 3
+    potential = rng.integers(1, 10, n).astype(float)
+    potential[0] = potential.sum() * 0.6
+    workload = rng.integers(1, 10, n).astype(float)
+    workload[0] = 1.0
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "potential": potential,
+            "workload": workload,
+            "industry": rng.choice(["a", "b"], n),
+            "owner": [f"R{j}" for j in rng.integers(0, m, n)],
+        }
+    )
+    reps = pd.DataFrame({"rep_id": [f"R{j}" for j in range(m)], "skills": ["a", "a;b", "b"]})
+    objective = alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload")
+    if disruption:
+        objective = objective + 0.05 * alloc.MinimizeDisruption("owner")
+    rules = [alloc.Match("industry", "skills")] if match else []
+    return alloc.Problem(customers, reps, rules=rules, objective=objective)
+
+
+def _brute_force(model: alloc.data.model.Model, rows: Rows) -> float:
+    start = model.unit_start
+    best = math.inf
+    for offsets in itertools.product(*[range(b - a) for a, b in itertools.pairwise(start)]):
+        chosen = start[:-1] + np.array(offsets)
+        score = score_of(model, rows, chosen, rows.loads(model, chosen))
+        if score.penalty == 0:
+            best = min(best, score.objective)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("disruption", [False, True])
+@pytest.mark.parametrize("match", [False, True])
+def test_oversized_unit_bound_never_exceeds_the_brute_force_optimum(
+    seed: int, disruption: bool, match: bool
+) -> None:
+    model = _problem(seed, disruption, match).model
+    rows = Rows.from_model(model)
+    bound = oversized_unit_bound(model, rows, Deadline.after(10))
+    assert math.isfinite(bound)
+    assert bound <= _brute_force(model, rows) + 1e-9
+
+
+def test_oversized_unit_bound_is_above_the_hall_count_when_the_rep_needs_workload() -> None:
+    # Every rep eligible: the Hall-type count sees only the big customer's own excess.
+    model = _problem(0, False, match=False).model
+    rows = Rows.from_model(model)
+    assert (
+        oversized_unit_bound(model, rows, Deadline.after(10)) > imbalance_bound(model, rows) + 0.01
+    )
+
+
+def test_no_oversized_unit_gives_no_bound() -> None:
+    model = alloc.datasets.make_problem(200, 5, seed=1).model
+    assert oversized_unit_bound(model, Rows.from_model(model), Deadline.after(10)) == -math.inf
