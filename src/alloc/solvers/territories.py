@@ -40,10 +40,11 @@ from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers import territory_search
+from alloc.solvers.conflicts import explain_infeasible
 from alloc.solvers.cpsat import CpSolution
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
-from alloc.solvers.scaling import Scaled
+from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_centres import CentreCp, build_centre_model
 from alloc.solvers.territory_cp import TerritoryCp, build_territory_model, interchangeable_reps
@@ -221,7 +222,9 @@ def solve_territories(
         state, scaled, False, state.deadline.share(0.5) if full_next else state.deadline
     )
     bound = relaxed.bound if relaxed.found else -math.inf
-    if relaxed.status == "INFEASIBLE" or not full_next or state.plan is None:
+    if relaxed.status == "INFEASIBLE" and exact_rows:
+        return _infeasible_without_contiguity(state, scaled)
+    if not full_next or state.plan is None:
         return _conclude(state, relaxed.status, bound, exact_rows, _RELAXED)
     if state.objective - bound <= _REL_TOL * max(1.0, abs(state.objective)):
         return _conclude(state, relaxed.status, bound, exact_rows, _RELAXED)
@@ -270,6 +273,22 @@ def _cp_stage(
         state.offer(chosen, label)
     state.say(label, solution.bound)
     return solution
+
+
+def _infeasible_without_contiguity(state: _Territories, scaled: Scaled) -> Result:
+    """INFEASIBLE proven on the model without contiguity: that model is the ordinary
+    allocation model, so its minimal conflict (rules and reps, with numbers) is found
+    and worded as for any allocation problem."""
+    model = state.model
+    relaxed = relaxation(model, state.rows, scaled)
+    words = explain_infeasible(state.problem, state.rows, relaxed, (), state.deadline, state.seed)
+    state.say("conflict", math.nan)
+    return state.finish(
+        Status.INFEASIBLE,
+        math.inf,
+        words + " (This holds even without contiguity.)",
+        "",
+    )
 
 
 def _conclude(
