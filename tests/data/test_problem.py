@@ -386,3 +386,12 @@ def test_problem_keeps_its_own_copy_of_the_callers_pair_frame(
     pd.testing.assert_frame_equal(again.pairs, pairs_before)
     plan = pd.Series({"c1": "r1", "c2": "r2", "c3": "r3", "c4": "r2"})
     assert objective_value(again, plan) == objective_value(problem, plan) == 1 + 2 + 3 + 4
+
+
+def test_a_reps_table_of_ids_in_its_index_alone_is_not_empty() -> None:
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "w": [1.0, 2.0]})
+    reps = pd.DataFrame(index=pd.Index(["r1", "r2"], name="rep_id"))  # no columns at all
+    problem = alloc.Problem(customers, reps, objective=alloc.MinimizeImbalance("w"))
+    assert list(problem.rep_ids) == ["r1", "r2"]
+    with pytest.raises(alloc.InvalidProblemError, match="reps is empty"):
+        alloc.Problem(customers, reps.iloc[:0])

@@ -34,7 +34,7 @@ def _validate_table(frame: object, arg: str, id_col: str) -> pd.DataFrame:
             f"{arg} must be a pandas DataFrame; got {type(frame).__name__}. "
             f"Build one with pd.DataFrame(...)."
         )
-    if frame.empty:
+    if len(frame) == 0:  # not frame.empty: a table of ids in its index has no columns
         raise InvalidProblemError(f"{arg} is empty; give at least one row.")
     if id_col in frame.columns:
         ids = frame[id_col]
