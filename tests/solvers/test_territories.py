@@ -20,6 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
+from alloc.solvers.dispersion import contiguity_breaks
+from alloc.solvers.state import Rows
+from alloc.solvers.territory_start import grow
 
 
 def _grid(rows: int, cols: int) -> list[tuple[int, int]]:
@@ -357,3 +360,43 @@ def test_the_p_median_lp_bound_never_exceeds_the_brute_force_optimum(seed: int) 
     if optimum is not None:
         assert bound is not None
         assert bound <= optimum + 1e-9
+
+
+def test_pinned_units_far_apart_are_joined_into_one_territory() -> None:
+    # 11 x 11 grid (above the exact limit), 3 reps; a's office in one corner, a cell
+    # pinned to a in the opposite corner, b's office in the middle. Grown from the
+    # offices alone, b closes the pinned cell off from a's territory; the start links
+    # each rep's pinned cells to its office first.
+    n = 11
+    ids = [f"u{i}_{j}" for i in range(n) for j in range(n)]
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "x": [float(j) for i in range(n) for j in range(n)],
+            "y": [float(i) for i in range(n) for j in range(n)],
+            "w": 1.0,
+        }
+    )
+    links = [(f"u{i}_{j}", f"u{i}_{j + 1}") for i in range(n) for j in range(n - 1)]
+    links += [(f"u{i}_{j}", f"u{i + 1}_{j}") for i in range(n - 1) for j in range(n)]
+    neighbors = pd.DataFrame(links, columns=["customer_id", "neighbor_id"])
+    reps = pd.DataFrame({"rep_id": ["a", "b", "c"], "office": ["u0_0", "u5_5", "u10_0"]})
+    pins = {"u10_10": "a"}  # the corner opposite a's office, beyond b's
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[
+            alloc.Contiguous(neighbors, base="office"),
+            alloc.Balance("w", 0.1),
+            alloc.Pin(pins),
+        ],
+        objective=alloc.MinimizeDispersion("sum"),
+    )
+    model = problem.model
+    assert model.n_units > alloc.solvers.territories.EXACT_UNIT_LIMIT
+    assert model.geography is not None
+    start = grow(model, model.geography, Rows.from_model(model), np.random.default_rng(0))
+    assert contiguity_breaks(model, model.geography, start) == 0
+    result = alloc.solve(problem, time_limit=20, seed=0, workers=1)
+    assert result.status.has_solution, result.explanation
+    assert alloc.check(problem, result.assignment) == []

@@ -127,6 +127,7 @@ def grow(
     base = np.asarray(geography.base)
     has_base = base >= 0
     rep_of[base[has_base]] = np.flatnonzero(has_base)
+    _link_pinned(model, geography, elig, rep_of, base)
     anchors = np.full(R, -1, dtype=np.int64)
     anchors[has_base] = base[has_base]
     for r in np.flatnonzero(~has_base & (np.bincount(rep_of[rep_of >= 0], minlength=R) > 0)):
@@ -142,6 +143,43 @@ def grow(
     _grow_regions(model, geography, rows, rng, elig, rep_of, dist)
     _attach_leftovers(model, geography, rows, elig, rep_of)
     return rep_of
+
+
+def _link_pinned(
+    model: Model, geography: Geography, elig: np.ndarray, rep_of: np.ndarray, base: np.ndarray
+) -> None:
+    """Give units only one rep may take (pinned) to that rep, joined to the rep's base
+    (or first pinned unit) by a shortest path of free units the rep may serve.
+
+    Grown from scattered pinned units alone, a territory stays in pieces that single
+    border moves cannot join; the paths make one connected skeleton to grow from.
+    """
+    single = np.flatnonzero((np.diff(model.unit_start) == 1) & (rep_of < 0))
+    if single.size == 0:
+        return
+    owner = model.pair_rep[model.unit_start[:-1][single]]
+    rep_of[single] = owner
+    if not geography.indices.size:
+        return
+    for r in np.unique(owner).tolist():
+        members = np.flatnonzero(rep_of == r)
+        root = int(base[r]) if base[r] >= 0 else int(members[0])
+        parent = np.full(model.n_units, -2, dtype=np.int64)
+        parent[root] = -1
+        queue = [root]
+        for u in queue:  # BFS over units the rep may take and nobody else holds
+            around = geography.neighbours(u)
+            ok = (parent[around] == -2) & (elig[around, r] >= 0)
+            ok &= (rep_of[around] < 0) | (rep_of[around] == r)
+            for v in around[ok].tolist():
+                parent[v] = u
+                queue.append(v)
+        for m in members.tolist():
+            v = m
+            while v >= 0 and parent[v] != -2:
+                if rep_of[v] < 0:
+                    rep_of[v] = r
+                v = int(parent[v])
 
 
 def _grow_regions(
