@@ -209,3 +209,67 @@ def hand_typed_tables(
     }
     reps = pd.DataFrame({"rep_id": list(skills), "skills": list(skills.values())})
     return customers, reps
+
+
+# ---- territory maps built directly as arrays (solvers' territory tests) -------------------
+def grid_map(rows: int, cols: int) -> tuple[np.ndarray, set[tuple[int, int]]]:
+    """Cell centres of a rows x cols grid and its rook edges (u < v)."""
+    points = np.array([(i, j) for i in range(rows) for j in range(cols)], dtype=float)
+    edges = set()
+    for i, j in itertools.product(range(rows), range(cols)):
+        u = i * cols + j
+        if j + 1 < cols:
+            edges.add((u, u + 1))
+        if i + 1 < rows:
+            edges.add((u, u + cols))
+    return points, edges
+
+
+def neighbour_csr(n: int, edges: set[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric CSR (indptr, indices) of an undirected edge set over n units."""
+    nbr: list[list[int]] = [[] for _ in range(n)]
+    for a, b in edges:
+        nbr[a].append(b)
+        nbr[b].append(a)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(x) for x in nbr])
+    indices = np.array([v for x in nbr for v in sorted(x)], dtype=np.int64)
+    return indptr, indices
+
+
+def balanced_model(
+    n: int,
+    measures: list[np.ndarray],
+    n_reps: int,
+    tol: float,
+    eligible: np.ndarray | None = None,
+    capacity: np.ndarray | None = None,
+) -> alloc.data.Model:
+    """A Model of n units with one window (fair share +- tol) per measure over eligible pairs, and
+    an optional per-rep cap on the first measure; no costs, one customer per unit."""
+    from alloc.data.model import Constraint, Model
+
+    R = n_reps
+    ok = np.ones((n, R), bool) if eligible is None else eligible
+    pair_unit, pair_rep = np.nonzero(ok)
+    unit_start = np.concatenate([[0], np.cumsum(ok.sum(axis=1))])
+    rows = []
+    for k, m in enumerate(measures):
+        fair = m.sum() / R
+        lo, hi = np.full(R, fair * (1 - tol)), np.full(R, fair * (1 + tol))
+        rows.append(Constraint(f"m{k}", m[pair_unit].astype(float), lo, hi))
+    if capacity is not None:
+        w = measures[0][pair_unit].astype(float)
+        rows.append(Constraint("cap", w, np.full(R, -np.inf), capacity.astype(float)))
+    return Model(
+        n,
+        R,
+        unit_start,
+        pair_unit,
+        pair_rep,
+        np.zeros(pair_unit.size),
+        tuple(rows),
+        (),
+        np.arange(n),
+        np.ones(n, dtype=np.int64),
+    )

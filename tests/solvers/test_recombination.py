@@ -3,7 +3,6 @@ real counties, checked independently with networkx."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 
@@ -15,7 +14,7 @@ from scipy.spatial import Delaunay
 
 import alloc
 from alloc.data.geography import Geography
-from alloc.data.model import Constraint, Model
+from alloc.data.model import Model
 from alloc.data.tolerance import lower_limit, upper_limit
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.recombination import (
@@ -26,21 +25,10 @@ from alloc.solvers.recombination import (
     repair,
 )
 from alloc.solvers.state import Rows
+from conftest import balanced_model, grid_map, neighbour_csr
 
 
 # ---- instances built directly as Model + Geography ---------------------------------------
-def _grid_edges(rows: int, cols: int) -> tuple[np.ndarray, set[tuple[int, int]]]:
-    points = np.array([(i, j) for i in range(rows) for j in range(cols)], dtype=float)
-    edges = set()
-    for i, j in itertools.product(range(rows), range(cols)):
-        u = i * cols + j
-        if j + 1 < cols:
-            edges.add((u, u + 1))
-        if i + 1 < rows:
-            edges.add((u, u + cols))
-    return points, edges
-
-
 def _delaunay(n: int, seed: int) -> tuple[np.ndarray, set[tuple[int, int]]]:
     points = np.random.default_rng(seed).random((n, 2)) * 100
     edges = set()
@@ -65,36 +53,8 @@ def _instance(
     """One balance window (share +- tol) per measure, an optional per-rep capacity on
     the first measure, and chosen centres with Euclidean distances."""
     n, R = points.shape[0], n_reps
-    ok = np.ones((n, R), bool) if eligible is None else eligible
-    pair_unit, pair_rep = np.nonzero(ok)
-    unit_start = np.concatenate([[0], np.cumsum(ok.sum(axis=1))])
-    rows = []
-    for k, m in enumerate(measures):
-        fair = m.sum() / R
-        lo, hi = np.full(R, fair * (1 - tol)), np.full(R, fair * (1 + tol))
-        rows.append(Constraint(f"m{k}", m[pair_unit].astype(float), lo, hi))
-    if capacity is not None:
-        w = measures[0][pair_unit].astype(float)
-        rows.append(Constraint("cap", w, np.full(R, -np.inf), capacity.astype(float)))
-    model = Model(
-        n,
-        R,
-        unit_start,
-        pair_unit,
-        pair_rep,
-        np.zeros(pair_unit.size),
-        tuple(rows),
-        (),
-        np.arange(n),
-        np.ones(n, dtype=np.int64),
-    )
-    nbr: list[list[int]] = [[] for _ in range(n)]
-    for a, b in edges:
-        nbr[a].append(b)
-        nbr[b].append(a)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(x) for x in nbr])
-    indices = np.array([v for x in nbr for v in sorted(x)], dtype=np.int64)
+    model = balanced_model(n, measures, R, tol, eligible, capacity)
+    indptr, indices = neighbour_csr(n, edges)
     dist = np.linalg.norm(points[:, None] - points[None], axis=2)
     geo = Geography(
         indptr,
@@ -155,7 +115,7 @@ def test_bisect_gives_two_connected_parts_within_their_windows(seed: int) -> Non
 
 
 def test_bisect_of_two_reps_fits_each_window_exactly() -> None:
-    points, edges = _grid_edges(8, 8)
+    points, edges = grid_map(8, 8)
     model, geo, graph = _instance(points, edges, _measures(64, 3), 2, 0.05)
     rows = Rows.from_model(model)
     split = bisect(model, geo, rows, np.arange(64), np.arange(2), np.random.default_rng(0))
@@ -168,7 +128,7 @@ def test_bisect_of_two_reps_fits_each_window_exactly() -> None:
 
 
 def test_bisect_refuses_a_set_whose_total_no_split_can_fit() -> None:
-    points, edges = _grid_edges(4, 4)
+    points, edges = grid_map(4, 4)
     model, geo, _ = _instance(points, edges, [np.ones(16)], 2, 0.05)
     rows = Rows.from_model(model)
     # Ten of sixteen units cannot be two windows of 8 +- 5 %.
@@ -182,7 +142,7 @@ def test_bisect_refuses_a_set_whose_total_no_split_can_fit() -> None:
 def test_recursive_partition_on_grids_is_connected_and_within_windows(
     shape: tuple[int, int], k: int, seed: int
 ) -> None:
-    points, edges = _grid_edges(*shape)
+    points, edges = grid_map(*shape)
     n = points.shape[0]
     model, geo, graph = _instance(points, edges, _measures(n, seed), k, 0.1)
     rows = Rows.from_model(model)
@@ -216,7 +176,7 @@ def test_recursive_partition_on_delaunay_maps_with_bases_and_eligibility(seed: i
 
 
 def test_recursive_partition_keeps_a_per_rep_capacity() -> None:
-    points, edges = _grid_edges(10, 10)
+    points, edges = grid_map(10, 10)
     measures = _measures(100, 5)
     capacity = np.array([0.3, 0.3, 0.2, 0.2]) * measures[0].sum() * 1.02
     model, geo, graph = _instance(points, edges, measures[1:], 4, 0.5, capacity=capacity)
@@ -240,7 +200,7 @@ def test_recursive_partition_is_deterministic_with_a_seed() -> None:
 
 
 def test_recursive_partition_returns_none_when_windows_cannot_hold() -> None:
-    points, edges = _grid_edges(3, 3)
+    points, edges = grid_map(3, 3)
     measure = np.ones(9)
     measure[4] = 100.0  # one unit holds far more than any window of two reps allows
     model, geo, _ = _instance(points, edges, [measure], 2, 0.05)
@@ -252,7 +212,7 @@ def test_recursive_partition_returns_none_when_windows_cannot_hold() -> None:
 
 # ---- recombine and repair ----------------------------------------------------------------
 def test_recombine_keeps_both_windows_and_leaves_other_territories_alone() -> None:
-    points, edges = _grid_edges(10, 10)
+    points, edges = grid_map(10, 10)
     model, geo, graph = _instance(points, edges, _measures(100, 1), 4, 0.1)
     rows = Rows.from_model(model)
     rep_of = recursive_partition(model, geo, rows, np.random.default_rng(1), Deadline.after(20))
@@ -271,7 +231,7 @@ def test_recombine_keeps_both_windows_and_leaves_other_territories_alone() -> No
 
 
 def test_recombine_refuses_territories_that_do_not_touch() -> None:
-    points, edges = _grid_edges(1, 9)  # a path: territories 0 | 1 | 2
+    points, edges = grid_map(1, 9)  # a path: territories 0 | 1 | 2
     model, geo, _ = _instance(points, edges, [np.ones(9)], 3, 0.05)
     rows = Rows.from_model(model)
     rep_of = np.repeat(np.arange(3), 3)
@@ -279,7 +239,7 @@ def test_recombine_refuses_territories_that_do_not_touch() -> None:
 
 
 def test_repair_turns_a_broken_plan_into_a_feasible_one() -> None:
-    points, edges = _grid_edges(8, 8)
+    points, edges = grid_map(8, 8)
     model, geo, graph = _instance(points, edges, [np.ones(64)], 4, 0.0)
     rows = Rows.from_model(model)
     # Rows of the grid: 8 + 8 + 16 + 32 units, windows of exactly 16 each.

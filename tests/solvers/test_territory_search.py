@@ -10,24 +10,14 @@ import pytest
 from scipy.spatial import Delaunay
 
 from alloc.data.geography import Geography
-from alloc.data.model import Constraint, Model
+from alloc.data.model import Model
 from alloc.data.tolerance import lower_limit, upper_limit
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.territory_search import TerritoryPlan, dispersion_value, search
+from conftest import balanced_model, grid_map, neighbour_csr
 
 
 # ---- instances built directly as Model + Geography ---------------------------------------
-def _csr(n: int, edges: set[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    nbr: list[list[int]] = [[] for _ in range(n)]
-    for a, b in edges:
-        nbr[a].append(b)
-        nbr[b].append(a)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(x) for x in nbr])
-    indices = np.array([v for x in nbr for v in sorted(x)], dtype=np.int64)
-    return indptr, indices
-
-
 def _delaunay_edges(points: np.ndarray) -> set[tuple[int, int]]:
     edges = set()
     for tri in Delaunay(points).simplices:
@@ -35,18 +25,6 @@ def _delaunay_edges(points: np.ndarray) -> set[tuple[int, int]]:
             a, b = int(tri[i]), int(tri[(i + 1) % 3])
             edges.add((min(a, b), max(a, b)))
     return edges
-
-
-def _grid(rows: int, cols: int) -> tuple[np.ndarray, set[tuple[int, int]]]:
-    points = np.array([(i, j) for i in range(rows) for j in range(cols)], dtype=float)
-    edges = set()
-    for i, j in itertools.product(range(rows), range(cols)):
-        u = i * cols + j
-        if j + 1 < cols:
-            edges.add((u, u + 1))
-        if i + 1 < rows:
-            edges.add((u, u + cols))
-    return points, edges
 
 
 def _instance(
@@ -64,28 +42,9 @@ def _instance(
 ) -> tuple[Model, Geography, nx.Graph]:
     """Model with one balance window (share +- tol) per measure, and its geography."""
     n, R = points.shape[0], n_reps
-    ok = np.ones((n, R), bool) if eligible is None else eligible
-    pair_unit, pair_rep = np.nonzero(ok)
-    unit_start = np.concatenate([[0], np.cumsum(ok.sum(axis=1))])
-    rows = []
-    for k, m in enumerate(measures):
-        fair = m.sum() / R
-        lo, hi = np.full(R, fair * (1 - tol)), np.full(R, fair * (1 + tol))
-        rows.append(Constraint(f"m{k}", m[pair_unit].astype(float), lo, hi))
-    model = Model(
-        n,
-        R,
-        unit_start,
-        pair_unit,
-        pair_rep,
-        np.zeros(pair_unit.size),
-        tuple(rows),
-        (),
-        np.arange(n),
-        np.ones(n, dtype=np.int64),
-    )
+    model = balanced_model(n, measures, R, tol, eligible)
     dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
-    indptr, indices = _csr(n, edges)
+    indptr, indices = neighbour_csr(n, edges)
     geo = Geography(
         indptr,
         indices,
@@ -177,7 +136,7 @@ def test_p_centre_dispersion_is_the_largest_distance_to_a_centre():
 
 
 def test_base_units_stay_with_their_reps_on_a_grid():
-    points, edges = _grid(8, 8)
+    points, edges = grid_map(8, 8)
     rng = np.random.default_rng(4)
     base = np.array([0, 7, 56, 63])
     model, geo, graph = _instance(
@@ -262,7 +221,7 @@ def _optimum(model: Model, geo: Geography, graph: nx.Graph, kind: str) -> float:
 @pytest.mark.parametrize(("kind", "seed"), [("sum", 0), ("sum", 1), ("max", 2)])
 def test_tiny_maps_against_brute_force(kind: str, seed: int):
     rng = np.random.default_rng(seed)
-    points, edges = _grid(3, 3)
+    points, edges = grid_map(3, 3)
     points = points + rng.normal(0, 0.2, points.shape)
     measures = [rng.integers(1, 6, 9).astype(float)]
     model, geo, graph = _instance(points, edges, measures, 3, 0.35, kind=kind)
@@ -311,7 +270,7 @@ def test_imbalance_terms_and_costs_are_the_objective_without_dispersion():
 
 
 def test_an_island_makes_the_plan_infeasible_but_complete():
-    points, edges = _grid(4, 4)
+    points, edges = grid_map(4, 4)
     points = np.vstack([points, [[10.0, 10.0]]])  # unit 16 touches nothing
     model, geo, _ = _instance(points, edges, [np.ones(17)], 2, 0.5)
     plan = search(model, geo, Deadline.after(3), seed=0)  # never feasible: runs to the end
@@ -320,7 +279,7 @@ def test_an_island_makes_the_plan_infeasible_but_complete():
 
 
 def test_a_base_unit_its_rep_may_not_serve_is_refused():
-    points, edges = _grid(3, 3)
+    points, edges = grid_map(3, 3)
     eligible = np.ones((9, 2), bool)
     eligible[0, 0] = False
     model, geo, _ = _instance(
