@@ -413,6 +413,12 @@ class Simulation(NamedTuple):
         Standard deviation of the log of the total's common shock.
     origins : int
         Rolling origins behind the total's spread.
+    share_scale : float
+        Factor applied to the books' spread about their shares of the total, calibrated
+        at rolling origins (see [`alloc.targets.calibration`][alloc.targets.calibration]);
+        1.0 when not calibrated.
+    share_origins : int
+        Rolling origins behind ``share_scale``.
     """
 
     samples: FloatArray
@@ -420,6 +426,8 @@ class Simulation(NamedTuple):
     total_method: str
     total_spread: float
     origins: int
+    share_scale: float = 1.0
+    share_origins: int = 0
 
 
 def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
@@ -581,4 +589,5 @@ def summarise(
     table.attrs["total_method"] = sim.total_method
     table.attrs["total_spread"] = sim.total_spread
     table.attrs["origins"] = sim.origins
+    table.attrs["share_scale"] = sim.share_scale
     return table
