@@ -226,8 +226,10 @@ def backtest(
     the forecast's draws of the total at or below the total sold (over many cutoffs a
     calibrated forecast gives these evenly between 0 and 1), and
     ``summary.attrs["total_method"]`` and ``["total_spread"]`` the level model of the
-    total and the spread of its common shock, and ``["model"]``, ``["model_note"]`` and
-    ``["model_errors"]`` the forecast model used and why.
+    total and the spread of its common shock, ``["share_scale"]`` the factor applied to the
+    books' spread about their shares (calibrated at origins inside the history, see
+    [`alloc.targets.calibration`][alloc.targets.calibration]), and ``["model"]``,
+    ``["model_note"]`` and ``["model_errors"]`` the forecast model used and why.
 
     Parameters
     ----------
@@ -272,8 +274,10 @@ def backtest(
         what it fell back on), and ``reach_p10`` and ``reach_p90`` (the 10 % and 90 %
         quantiles of the share of books reaching quota over the forecast's draws: since
         books move together with the total, one back-test's ``share_reached`` can be far
-        from ``mean_p_attain`` and still be as the forecast expects). The band columns
-        are given on the ``equal_odds`` row.
+        from ``mean_p_attain`` and still be as the forecast expects), and
+        ``coverage_p10`` and ``coverage_p90`` (the same interval for ``band_coverage``:
+        the share of books inside their bands over the forecast's draws). The band
+        columns are given on the ``equal_odds`` row.
 
     Raises
     ------

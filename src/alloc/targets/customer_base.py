@@ -20,6 +20,10 @@ customer-base model looks at each customer instead:
   each customer is drawn alive or not, their purchases over the horizon and what they
   spend, all from the posterior given what they did. A book's draw is the sum of its
   customers'. p10/p50/p90 and the odds of a quota all come from these draws.
+* **Books' spread**: at the same origins the model draws each book's total
+  (``CAL_DRAWS`` draws) and the books' spread about their shares of the total is scaled
+  so that 80 % of what the books then sold falls inside the p10-p90 bands of their
+  shares ([`alloc.targets.calibration`][alloc.targets.calibration]).
 * **Shared miss**: the customers' draws are independent, so they say nothing about the
   model being wrong for every customer at once. As for the time-series total, the
   model is re-fitted at the latest ``ORIGINS`` rolling origins inside the history that

@@ -31,6 +31,10 @@ plain, so that it is robust on short and noisy books:
   common log-normal shock per draw whose spread is that model's back-test error. Books
   move together, and their bands hold the uncertainty of the total (level and trend),
   not only their own noise.
+* **Calibration.** [`forecast`][alloc.targets.forecast] then widens or narrows each
+  draw's spread of the books about their shares of the total by the factor that made
+  80 % of past shares fall inside their p10-p90 bands at rolling origins inside the
+  history ([`alloc.targets.calibration`][alloc.targets.calibration]).
 
 The helpers [`book_periods`][alloc.targets.forecasting.book_periods] and
 [`simulate_totals`][alloc.targets.forecasting.simulate_totals] are internal to alloc (shared
