@@ -52,7 +52,13 @@ import pandas as pd
 from scipy import sparse
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
-from alloc.targets.bgnbd import expected_purchases, fit_counts, fit_spend, simulate_customers
+from alloc.targets.bgnbd import (
+    LOG_BOUND,
+    expected_purchases,
+    fit_counts,
+    fit_spend,
+    simulate_customers,
+)
 from alloc.targets.calibration import (
     calibrated_totals,
     conformal_scale,
@@ -228,10 +234,16 @@ def _points(fitted: _Fitted, n_books: int, weeks: float) -> FloatArray:
 
 
 def _parameter_draws(rng: np.random.Generator, fit: Any, draws: int) -> FloatArray:
-    """Parameters drawn from the normal approximation of their log-likelihood."""
+    """Parameters drawn from the normal approximation of their log-likelihood.
+
+    The draws are kept in the box the fit searched: a flat likelihood (a few dozen
+    customers) has a huge covariance, whose draws would otherwise underflow to
+    parameters of 0 or overflow to infinity.
+    """
     theta = np.log(fit.params)
     noise = rng.multivariate_normal(np.zeros(theta.size), fit.log_cov, size=draws)
-    return np.asarray(np.exp(theta[None, :] + noise), dtype=np.float64)
+    drawn = np.clip(theta[None, :] + noise, -LOG_BOUND, LOG_BOUND)
+    return np.asarray(np.exp(drawn), dtype=np.float64)
 
 
 def _draws(
