@@ -34,7 +34,13 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from alloc.targets.forecasting import BookHistory, Simulation, simulate_totals
+from alloc.targets.forecasting import (
+    N_SAMPLES,
+    BookHistory,
+    Simulation,
+    book_draws,
+    simulate_totals,
+)
 from alloc.targets.pooled_total import MIN_TRAIN
 
 __all__ = [
@@ -154,21 +160,24 @@ def rescale_shares(samples: FloatArray, scale: float) -> FloatArray:
 def calibrated_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
     """The time-series draws with the books' spread about their shares calibrated.
 
-    [`simulate_totals`][alloc.targets.forecasting.simulate_totals] at the cutoff, and again
-    at the origins of [`calibration_origins`][alloc.targets.calibration.calibration_origins]
-    on the history before each; the draws at the cutoff are rescaled by the conformal
-    scale of the origins' scores.
+    [`simulate_totals`][alloc.targets.forecasting.simulate_totals] at the cutoff; the books'
+    bootstrap again at the origins of
+    [`calibration_origins`][alloc.targets.calibration.calibration_origins] on the history
+    before each (its own seasonal index: one fitted on the whole history would hold the
+    periods each origin forecasts); the draws at the cutoff are rescaled by the
+    conformal scale of the origins' scores.
     """
     sim = simulate_totals(history, horizon, seed)
     values = history.values
     periods = values.shape[1]
+    rng = np.random.default_rng(seed)
     scores = []
     origins = calibration_origins(periods, horizon, MIN_TRAIN)
     for t, ahead in origins:
-        inner = BookHistory(history.books, values[:, :t], history.starts[: t + 1], history.season)
-        past = simulate_totals(inner, ahead, seed)
+        # Only the books' shares matter here, so the total's model is not needed.
+        samples, _ = book_draws(values[:, :t], history.season, ahead, rng, N_SAMPLES)
         known = (values[:, :t] != 0).any(axis=1)
-        scores.append(share_scores(past.samples, values[:, t : t + ahead].sum(axis=1), known))
+        scores.append(share_scores(samples, values[:, t : t + ahead].sum(axis=1), known))
     scale = conformal_scale(np.concatenate(scores)) if scores else 1.0
     return sim._replace(
         samples=rescale_shares(sim.samples, scale), share_scale=scale, share_origins=len(origins)

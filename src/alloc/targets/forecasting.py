@@ -65,7 +65,9 @@ from alloc.validation import check_param, is_number
 __all__ = [
     "BookHistory",
     "Simulation",
+    "book_draws",
     "book_periods",
+    "book_seasons",
     "check_horizon",
     "level_names",
     "parse_freq",
@@ -318,7 +320,7 @@ def _seasonal_index(values: FloatArray, season: int) -> tuple[FloatArray, FloatA
     return index, count
 
 
-def _seasons(values: FloatArray, season: int) -> FloatArray:
+def book_seasons(values: FloatArray, season: int) -> FloatArray:
     """Per-book seasonal index (books, season); ones when history is under two seasons."""
     n, periods = values.shape
     if season < 2 or periods < 2 * season:
@@ -445,17 +447,28 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation
     """
     values, season = history.values, history.season
     rng = np.random.default_rng(seed)
-    samples, point = _book_draws(values, season, horizon, rng, N_SAMPLES)
+    samples, point = book_draws(values, season, horizon, rng, N_SAMPLES)
     window = min(values.shape[1], max(horizon, MIN_WINDOW))
     return _common_total(values, season, horizon, window, samples, point, rng)
 
 
-def _book_draws(
-    values: FloatArray, season: int, horizon: int, rng: np.random.Generator, draws: int
+def book_draws(
+    values: FloatArray,
+    season: int,
+    horizon: int,
+    rng: np.random.Generator,
+    draws: int,
+    index: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """The per-book bootstrap: draws (books, draws) and point forecasts."""
+    """The per-book bootstrap: draws (books, draws) and point forecasts.
+
+    ``index`` is the books' seasonal index (books, season); by default
+    [`book_seasons`][alloc.targets.forecasting.book_seasons] of ``values``. A back-test
+    inside the history passes the index fitted on the whole history, so that an origin
+    with under two seasons before it is forecast as the cutoff is (with a season).
+    """
     n, periods = values.shape
-    index = _seasons(values, season)
+    index = book_seasons(values, season) if index is None else index
     width = max(season, 1)
     position = np.arange(periods + horizon) % width
     deseason = values / index[:, position[:periods]]
