@@ -227,8 +227,8 @@ def backtest(
     calibrated forecast gives these evenly between 0 and 1), and
     ``summary.attrs["total_method"]`` and ``["total_spread"]`` the level model of the
     total and the spread of its common shock, ``["share_scale"]`` the factor applied to the
-    books' spread about their shares (calibrated at origins inside the history, see
-    [`alloc.targets.calibration`][alloc.targets.calibration]), and ``["model"]``,
+    books' spread about their shares (calibrated at rolling origins inside the history),
+    and ``["model"]``,
     ``["model_note"]`` and ``["model_errors"]`` the forecast model used and why.
 
     Parameters
