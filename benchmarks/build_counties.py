@@ -2,7 +2,7 @@
 
 Two sources: libpysal's examples (Georgia, North Carolina, Virginia) and the US Census
 TIGER/Line 2009 counties shipped by ``bokeh_sampledata`` with the BLS 2009 labour force
-and GeoNames' towns of 5,000 people or more (Iowa, Kentucky, Texas).
+and GeoNames' populated places (Iowa, Kentucky, Texas).
 
 Run once, from the repository root, with the ``bench`` extra installed (geopandas,
 libpysal, bokeh_sampledata)::
@@ -159,7 +159,7 @@ def _labour_force() -> pd.DataFrame:
 
 
 def _towns(shapes: np.ndarray, crs: str) -> np.ndarray:
-    """How many GeoNames places of 5,000 people or more lie in each shape."""
+    """How many GeoNames populated places (bokeh's ``us_cities``) lie in each shape."""
     import geopandas as gpd
     from bokeh_sampledata import us_cities
 

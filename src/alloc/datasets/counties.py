@@ -6,7 +6,7 @@ metres; queen and rook adjacency checked equal to the original shapes');
 example data bundled with libpysal 4.14 (https://github.com/pysal/libpysal, BSD 3-clause
 licence, text in ``data/LICENSE-libpysal.txt``); Iowa, Kentucky and Texas from the US
 Census TIGER/Line 2009 counties (public domain), the BLS 2009 labour force (public
-domain) and GeoNames' towns of 5,000 inhabitants or more (CC BY 3.0, text in
+domain) and GeoNames' populated places (CC BY 3.0, text in
 ``data/LICENSE-geonames-CC-BY-3.0.txt``), as shipped by bokeh_sampledata.
 
 - Georgia: 159 counties, 1990 US Census (``G_utm.shp``; Fotheringham, Brunsdon and
@@ -70,8 +70,8 @@ def load_counties(state: str) -> pd.DataFrame:
           ``rural_population``, ``elderly_population`` (aged 65+; rural and elderly
           derived from the source's percentages), 1990; North Carolina ``births_1974_78``,
           ``births_1979_84``, ``nonwhite_births_1974_78``, ``nonwhite_births_1979_84``;
-          Iowa, Kentucky and Texas ``towns`` (places of 5,000 inhabitants or more in the
-          county, GeoNames), ``labour_force``, ``employed``, ``unemployed`` (people, 2009,
+          Iowa, Kentucky and Texas ``towns`` (GeoNames populated places in the county;
+          see the data README), ``labour_force``, ``employed``, ``unemployed`` (people, 2009,
           BLS);
         - ``area`` (float, km2);
         - ``geometry``: the shapely polygon or multipolygon, in metres in the same UTM zone.
