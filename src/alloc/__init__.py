@@ -25,7 +25,8 @@ from alloc.errors import (
     SolverError,
 )
 from alloc.metrics import evaluate
-from alloc.result import Result, SolveStats, Status
+from alloc.priority_rules import Budget, Lexicographic
+from alloc.result import Result, SolveStats, Stage, Status
 from alloc.rules import (
     AccountLimit,
     Balance,
@@ -99,6 +100,7 @@ __all__ = [
     "AllocError",
     "AllocWarning",
     "Balance",
+    "Budget",
     "Capacity",
     "Contiguous",
     "DataWarning",
@@ -107,6 +109,7 @@ __all__ = [
     "InvalidParameterError",
     "InvalidProblemError",
     "KeyAccounts",
+    "Lexicographic",
     "Match",
     "MaximizeFit",
     "MinimizeCost",
@@ -122,6 +125,7 @@ __all__ = [
     "SolveStats",
     "SolverError",
     "Spread",
+    "Stage",
     "Status",
     "Together",
     "Violation",

@@ -18,7 +18,7 @@ import numpy as np
 from alloc.data.model import Model
 from alloc.solvers.state import Rows
 
-__all__ = ["NO_BOUND", "Scaled", "relaxation"]
+__all__ = ["NO_BOUND", "Scaled", "relaxation", "scale_global_row"]
 
 _TARGET = 1_000_000
 #: Decimals of up to this many places are scaled exactly (factor ``10**d``)...
@@ -178,6 +178,30 @@ def relaxation(model: Model, rows: Rows, scaled: Scaled) -> Scaled:
         lo[k] = np.where(present_lo, lo[k] - widen, lo[k])
         hi[k] = np.where(present_hi, hi[k] + widen, hi[k])
     return replace(scaled, lo=lo, hi=hi)
+
+
+def scale_global_row(
+    weight: np.ndarray, allowed_hi: float, unit_start: np.ndarray
+) -> tuple[np.ndarray, int, float, bool]:
+    """A global row ``sum weight[p] x[p] <= hi`` (``alloc.Budget``) as integers.
+
+    Returns ``(integer weights, integer hi, factor, exact)`` with the scaling of a hard
+    row (whole numbers and decimals exact, other floats about 1e6 per largest weight).
+    ``hi`` is rounded outward from the allowed (tolerance-widened) limit and, when the
+    weights are approximate, widened by the most the rounding can move the load (the
+    largest drift of each unit's pairs, summed), so the integer row is always a
+    relaxation of the raw one (as `relaxation` does for per-rep rows).
+    """
+    factor = _scale_factor(weight)
+    scaled = np.round(weight * factor).astype(np.int64)
+    drift = np.abs(scaled - weight * factor)
+    exact = bool(not drift.size or drift.max() <= _DECIMAL_NOISE)
+    _, hi = _outward_limits(np.array([-np.inf]), np.array([allowed_hi]), factor)
+    limit = int(hi[0])
+    if not exact and np.isfinite(allowed_hi):
+        carry = float(np.maximum.reduceat(drift, unit_start[:-1]).sum()) if drift.size else 0.0
+        limit += int(np.ceil(carry * (1 + 1e-9) + 1e-9))
+    return scaled, limit, factor, exact
 
 
 def _rational_weights(share: np.ndarray) -> tuple[int, np.ndarray]:
