@@ -31,6 +31,7 @@ __all__ = [
     "check",
     "objective_value",
     "rep_loads",
+    "soft_window_value",
     "term_value",
     "territory_centres",
 ]
@@ -308,6 +309,8 @@ def _check_rule(
         lo = None if rule.min is None else _rep_values(problem, rule.min)
         hi = None if rule.max is None else _rep_values(problem, rule.max)
         return _rep_excess(rule, "account count outside limits", _within(count, lo, hi))
+    if isinstance(rule, R.Balance) and rule.soft:
+        return []  # priced in the objective (soft_window_value), not a hard rule
     if isinstance(rule, R.Balance):
         share = _shares(problem, rule.metric, rule.share)
         load = rep_loads(problem, a, rule.metric)
@@ -523,7 +526,21 @@ def objective_value(problem: Problem, assignment: Any) -> float:
     if len(terms) == 1 and isinstance(terms[0], Lexicographic):
         # A staged objective's value is its last stage's (each stage: Result.stages).
         terms = terms[0].stages[-1]
-    return float(sum(term_value(problem, a, term) for term in terms))
+    soft = [r for r in problem.rules if isinstance(r, R.Balance) and r.soft]
+    total = sum(term_value(problem, a, term) for term in terms)
+    return float(total + sum(soft_window_value(problem, a, rule) for rule in soft))
+
+
+def soft_window_value(problem: Problem, assignment: Any, rule: R.Balance) -> float:
+    """A soft ``Balance``'s price: ``penalty * sum_r excess[r] / share[r]``, where
+    ``excess`` is how far rep ``r``'s load lies outside the window."""
+    a = _as_series(problem, assignment)
+    share = _shares(problem, rule.metric, rule.share)
+    load = rep_loads(problem, a, rule.metric)
+    low, high = rule.window
+    above = (load - share * high).clip(lower=0) if high is not None else 0.0 * load
+    below = (share * low - load).clip(lower=0) if low is not None else 0.0 * load
+    return float(rule.penalty) * float(((above + below) / share).sum())
 
 
 def term_value(problem: Problem, assignment: Any, term: Any) -> float:

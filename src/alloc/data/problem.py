@@ -359,6 +359,15 @@ class Problem:
                 imbalances.append(
                     Imbalance(label, metric, aggregate(value), share, weight, norm, term)
                 )
+        for rule in self._rules:  # soft windows (Balance(soft=True)): priced, not hard
+            soft = getattr(rule, "soft_terms", lambda *_: None)(t, pc, pr)
+            if soft is not None:
+                specs, linear = soft
+                cost += aggregate(np.asarray(linear, dtype=float))
+                for label, metric, value, share, weight, norm in specs:
+                    imbalances.append(
+                        Imbalance(label, metric, aggregate(value), share, weight, norm, rule)
+                    )
         pair_unit = (ukey_kept // m).astype(np.int64)
         pair_rep = (ukey_kept % m).astype(np.int64)
         unit_start = np.zeros(n_units + 1, dtype=np.int64)

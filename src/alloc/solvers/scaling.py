@@ -126,7 +126,8 @@ class Scaled:
             soft = bool(rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k])
             if soft:
                 equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
-                share_den[k], share_num[k] = _rational_weights(rows.share[k])
+                raw_total = float(w[first_pair].sum()) if model.n_pairs else 0.0
+                share_den[k], share_num[k] = _rational_weights(rows.share[k], raw_total)
             # Rational shares are modelled exactly in both norms (see _max_weighted).
             approximate = bool((rows.is_max[k] or rows.is_sum[k]) and share_den[k] == 0)
             f = _scale_factor(w, soft, approximate)
@@ -204,9 +205,15 @@ def scale_global_row(
     return scaled, limit, factor, exact
 
 
-def _rational_weights(share: np.ndarray) -> tuple[int, np.ndarray]:
-    """(M, m) with share / sum(share) == m / M for whole m and a small M, else (0, 0s)."""
-    q = share / share.sum()
+def _rational_weights(share: np.ndarray, total: float) -> tuple[int, np.ndarray]:
+    """(M, m) with share / total == m / M for whole m and a small M, else (0, 0s).
+
+    ``total`` is the row's total load: fair shares sum to it, the reference loads of a
+    soft window (``alloc.data.soft_windows``) to a multiple of it.
+    """
+    if total <= 0:
+        return 0, np.zeros(share.size, dtype=np.int64)
+    q = share / total
     for den in range(1, 1001):
         num = np.round(q * den)
         if np.allclose(q * den, num, rtol=0, atol=1e-9) and (num > 0).all():

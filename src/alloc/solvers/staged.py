@@ -61,6 +61,12 @@ def solve_with_priorities(
     t0 = time.perf_counter()
     deadline = Deadline(t0 + time_limit)
     staged = [term for term in problem.objective if isinstance(term, Lexicographic)]
+    soft = [rule for rule in problem.rules if getattr(rule, "soft", False)]
+    if staged and soft:
+        raise InvalidProblemError(
+            f"{soft[0]!r} with Lexicographic: a soft window's price would belong to no "
+            "stage. Put MinimizeImbalance in a stage, or make the window hard."
+        )
     if not staged:
         return solve_budgeted(problem, deadline, seed, workers, plain)
     return _solve_stages(problem, staged[0], deadline, seed, workers, plain, t0)
