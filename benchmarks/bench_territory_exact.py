@@ -165,12 +165,13 @@ def brick_priorities_case(
 
 
 def priorities_mip(
-    data: dict[str, np.ndarray], window: tuple[float, float], time_limit: float
+    data: dict[str, np.ndarray], window: tuple[float, float], slack: float, time_limit: float
 ) -> dict[str, object]:
     """The brick case's two stages as two MIPs in HiGHS (``scipy.optimize.milp``):
     ``x[i, j]`` binary, one rep per brick, offices fixed, ``lo * share <= sum index x <=
     hi * share``; stage 1 minimises distance, stage 2 minimises the index value away from
-    its owner subject to ``distance <= stage-1 optimum`` (+1e-6 for float noise)."""
+    its owner subject to ``distance <= (1 + slack) * stage-1 optimum`` (+1e-6 for float
+    noise)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     dist, index, owner, offices = (data[key] for key in ("distance", "index", "owner", "offices"))
@@ -195,82 +196,85 @@ def priorities_mip(
     if first.x is None:
         return {
             "mip": "infeasible" if first.status == 2 else "unknown",
-            "mip_s": time.perf_counter() - t0,
+            "mip_s": round(time.perf_counter() - t0, 2),
         }
     disruption = (index[:, None] * (np.arange(k)[None, :] != owner[:, None])).ravel()
-    rows.append(LinearConstraint(dist.ravel()[None, :], -np.inf, float(first.fun) + 1e-6))
+    cap = float(first.fun) * (1 + slack) + 1e-6
+    rows.append(LinearConstraint(dist.ravel()[None, :], -np.inf, cap))
     second = milp(
         disruption, constraints=rows, integrality=np.ones(n * k), bounds=bounds, options=options
     )
     status = "optimal" if first.status == 0 and second.status == 0 else "not proven"
     return {
         "mip": status,
-        "mip_distance": round(float(first.fun), 4),
+        "mip_distance": round(float(dist.ravel() @ np.round(second.x)), 4),
         "mip_disruption": round(float(second.fun), 4),
         "mip_s": round(time.perf_counter() - t0, 2),
     }
 
 
-def brick_priorities(time_limit: float, seeds: int, sizes: list[tuple[int, int]]) -> list[str]:
+def _disruption(problem: alloc.Problem, assignment: pd.Series) -> float:
+    term = alloc.MinimizeDisruption("owner", value="index")
+    return round(alloc.objective_value(problem.replace(objective=term), assignment), 4)
+
+
+def _priorities_row(
+    n: int, k: int, window: tuple[float, float], seed: int, slack: float, time_limit: float
+) -> dict[str, object]:
+    """One instance: alloc's Lexicographic solve, distance alone, and the two-stage MIP."""
+    problem, data = brick_priorities_case(seed, window, n, k)
+    if slack:
+        stages = problem.objective[0].stages
+        problem = problem.replace(objective=alloc.Lexicographic(list(stages), slack=slack))
+    t0 = time.perf_counter()
+    result = alloc.solve(problem, time_limit=time_limit, seed=0)
+    row: dict[str, object] = {
+        "n x k": f"{n} x {k}",
+        "window": f"[{window[0]}, {window[1]}]",
+        "slack": slack,
+        "seed": seed,
+        "status": result.status.name,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    if result.assignment is not None:
+        row["checked"] = alloc.check(problem, result.assignment) == []
+        row["distance"] = round(result.stages[0].value, 4)
+        row["disruption"] = round(result.stages[1].value, 4)
+    # Before priorities: distance alone, and the disruption its plan happens to have.
+    alone = alloc.solve(
+        problem.replace(objective=alloc.MinimizeTravel(distance="km")), time_limit=time_limit
+    )
+    if alone.assignment is not None:
+        row["disruption_distance_only"] = _disruption(problem, alone.assignment)
+    row.update(priorities_mip(data, window, slack, 300.0))
+    if result.assignment is not None and "mip_disruption" in row:
+        # Stage 1's optimum is unique in value; stage 2's value is what priorities decide.
+        row["equal"] = abs(float(row["disruption"]) - float(row["mip_disruption"])) <= 1e-6  # type: ignore[arg-type]
+    return row
+
+
+def brick_priorities(
+    limits: dict[tuple[int, int], float], seeds: dict[tuple[int, int], int]
+) -> list[str]:
     """alloc's Lexicographic solve of the brick case against the two-stage MIP."""
     rows = []
-    for n, k in sizes:
-        for window in ((0.8, 1.2), (0.85, 1.15), (0.9, 1.1)):
-            for seed in range(seeds):
-                problem, data = brick_priorities_case(seed, window, n, k)
-                t0 = time.perf_counter()
-                result = alloc.solve(problem, time_limit=time_limit, seed=0)
-                seconds = time.perf_counter() - t0
-                row: dict[str, object] = {
-                    "n x k": f"{n} x {k}",
-                    "window": f"[{window[0]}, {window[1]}]",
-                    "seed": seed,
-                    "status": result.status.name,
-                    "seconds": round(seconds, 2),
-                }
-                if result.assignment is not None:
-                    row["checked"] = alloc.check(problem, result.assignment) == []
-                    row["distance"] = round(result.stages[0].value, 4)
-                    row["disruption"] = round(result.stages[1].value, 4)
-                # Before priorities: distance alone, and the disruption its plan happens to have.
-                alone = alloc.solve(
-                    problem.replace(objective=alloc.MinimizeTravel(distance="km")),
-                    time_limit=time_limit,
-                    seed=0,
-                )
-                if alone.assignment is not None:
-                    row["disruption_distance_only"] = round(
-                        alloc.objective_value(
-                            problem.replace(
-                                objective=alloc.MinimizeDisruption("owner", value="index")
-                            ),
-                            alone.assignment,
-                        ),
-                        4,
-                    )
-                row.update(priorities_mip(data, window, 300.0))
-                if result.assignment is not None and "mip_distance" in row:
-                    same = (
-                        abs(row["distance"] - row["mip_distance"]) <= 1e-6
-                        and abs(
-                            row["disruption"] - row["mip_disruption"]  # type: ignore[operator]
-                        )
-                        <= 1e-6
-                    )
-                    row["equal"] = same
-                rows.append(row)
-                print(row, flush=True)
+    for (n, k), limit in limits.items():
+        for slack in (0.0, 0.05):
+            for window in ((0.8, 1.2), (0.85, 1.15), (0.9, 1.1)):
+                for seed in range(seeds[n, k]):
+                    rows.append(_priorities_row(n, k, window, seed, slack, limit))
+                    print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
-    lines = [table.to_string(index=False)]
-    summary = table.groupby(["n x k", "window"]).agg(
+    table["equal"] = table.get("equal", pd.Series(False, index=table.index)).fillna(False)
+    summary = table.groupby(["n x k", "slack", "window"]).agg(
         optimal=("status", lambda s: int((s == "OPTIMAL").sum())),
         cases=("status", "size"),
         max_s=("seconds", "max"),
-        equal_mip=("equal", lambda s: int(s.fillna(False).sum()))
-        if "equal" in table
-        else ("seed", "size"),
+        equal_mip=("equal", "sum"),
+        disruption=("disruption", "mean"),
+        distance_only=("disruption_distance_only", "mean"),
     )
-    lines.append(summary.to_string())
+    lines = [table.to_string(index=False), "", summary.to_string()]
     print("\n".join(lines))
     return lines
 
@@ -288,8 +292,10 @@ def main() -> None:
     parser.add_argument("--output", default=None, help="also write the tables to this file")
     args = parser.parse_args()
     if args.priorities:
-        sizes = [(22, 4)] if args.quick else [(22, 4), (100, 10)]
-        lines = brick_priorities(args.time_limit, 3 if args.quick else 10, sizes)
+        # The issue's limits: 5 s for 22 x 4, 60 s for the 100 x 10 version.
+        limits = {(22, 4): 5.0} if args.quick else {(22, 4): 5.0, (100, 10): 60.0}
+        seeds = {(22, 4): 3 if args.quick else 10, (100, 10): 5}
+        lines = brick_priorities(limits, seeds)
         if args.output:
             head = f"# bench_territory_exact.py --priorities  {time.strftime('%Y-%m-%d %H:%M')}"
             Path(args.output).write_text("\n".join([head, *lines]) + "\n")

@@ -540,7 +540,7 @@ def soft_window_value(problem: Problem, assignment: Any, rule: R.Balance) -> flo
     low, high = rule.window
     above = (load - share * high).clip(lower=0) if high is not None else 0.0 * load
     below = (share * low - load).clip(lower=0) if low is not None else 0.0 * load
-    return float(rule.penalty) * float(((above + below) / share).sum())
+    return float(rule.penalty or 0.0) * float(((above + below) / share).sum())
 
 
 def term_value(problem: Problem, assignment: Any, term: Any) -> float:
