@@ -49,6 +49,7 @@ from alloc.territory_rules import Contiguous, MinimizeDispersion
 if TYPE_CHECKING:  # loaded on first use, below; imported here for type checkers
     from alloc import accounts, datasets, geo, leads, performance, plot, policies, staffing, targets
     from alloc.comparison import compare
+    from alloc.frontiers import frontier
     from alloc.rebalancing import rebalance, tradeoff
     from alloc.solvers import solve
 
@@ -73,6 +74,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "rebalancing": ("alloc.rebalancing", None),
     "solvers": ("alloc.solvers", None),
     "compare": ("alloc.comparison", "compare"),
+    "frontier": ("alloc.frontiers", "frontier"),
     "rebalance": ("alloc.rebalancing", "rebalance"),
     "tradeoff": ("alloc.rebalancing", "tradeoff"),
     "solve": ("alloc.solvers", "solve"),
@@ -135,6 +137,7 @@ __all__ = [
     "compare",
     "datasets",
     "evaluate",
+    "frontier",
     "geo",
     "leads",
     "objective_value",
