@@ -77,7 +77,7 @@ def test_lexicographic_must_be_the_whole_objective() -> None:
             objective=[alloc.Lexicographic([TRAVEL, MOVES]), alloc.MinimizeImbalance("w")],
         )
     with pytest.raises(alloc.InvalidProblemError, match="whole objective"):
-        alloc.Lexicographic([TRAVEL, MOVES]) + MOVES  # noqa: B018
+        alloc.Lexicographic([TRAVEL, MOVES]) + MOVES
 
 
 def test_checker_reports_a_broken_budget_with_the_amount() -> None:

@@ -51,9 +51,7 @@ def feasible_plans(problem: alloc.Problem) -> list[pd.Series]:
     return plans
 
 
-def lexicographic_optimum(
-    problem: alloc.Problem, stages: list[list[object]]
-) -> list[float] | None:
+def lexicographic_optimum(problem: alloc.Problem, stages: list[list[object]]) -> list[float] | None:
     """Stage values of the lexicographic optimum (slack 0), by enumeration."""
     plans = feasible_plans(problem)
     if not plans:
@@ -146,7 +144,9 @@ def test_a_budget_that_no_plan_meets_is_infeasible_with_the_reason() -> None:
         alloc.Balance("index", min=0.5, max=1.5),  # r1 must take at least one customer
         alloc.Budget(alloc.MinimizeDisruption("owner", value="index"), max=2.0),
     ]
-    problem = alloc.Problem(customers, reps, rules=rules, objective=alloc.MinimizeImbalance("index"))
+    problem = alloc.Problem(
+        customers, reps, rules=rules, objective=alloc.MinimizeImbalance("index")
+    )
     result = alloc.solve(problem, time_limit=5, seed=0, workers=1)
     assert result.status is alloc.Status.INFEASIBLE
     assert "budget" in result.explanation.lower()
