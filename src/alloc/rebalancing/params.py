@@ -13,6 +13,7 @@ import pandas as pd
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.solvers.staged import has_priorities
 from alloc.solvers.territories import needs_territory_solver
 from alloc.validation import check_fraction, check_param, is_int, is_real_at_least, parse_flags
 
@@ -67,6 +68,12 @@ def check_common(
             f"{owner} does not handle Contiguous rules or MinimizeDispersion with chosen "
             "centres or kind='max' yet. Solve with alloc.solve and a MinimizeDisruption "
             "term (few moves from the current plan) instead."
+        )
+    if isinstance(problem, Problem) and has_priorities(problem):
+        # Its search knows neither global caps nor stages (issue 14).
+        raise InvalidProblemError(
+            f"{owner} does not handle Budget rules or a Lexicographic objective. Solve "
+            "with alloc.solve (a Budget on MinimizeDisruption caps the moves) instead."
         )
 
 
