@@ -21,6 +21,7 @@ from alloc.errors import InvalidParameterError
 from alloc.priority_rules import Budget, Lexicographic
 from alloc.result import Result
 from alloc.rules import MinimizeCost, MinimizeDisruption, MinimizeTravel, Term
+from alloc.solvers.budgeted import derived
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.portfolio import solve
 from alloc.validation import check_param, is_int, is_real_at_least
@@ -103,7 +104,7 @@ def frontier(
         seconds = max(deadline.share(1.0 / left).remaining(), 0.05)
         return solve(p, time_limit=seconds, seed=seed)
 
-    low_plan = run(problem.replace(objective=secondary), n_solves)
+    low_plan = run(derived(problem, objective=secondary), n_solves)
     if low_plan.assignment is None:
         raise InvalidParameterError(
             f"frontier: the problem has no plan ({low_plan.status.value}): {low_plan.explanation}"
@@ -112,7 +113,7 @@ def frontier(
         best = Lexicographic([primary, secondary])
     except InvalidParameterError:  # a primary term that cannot be capped: its plan alone
         best = primary  # type: ignore[assignment]
-    high_plan = run(problem.replace(objective=best), n_solves - 1)
+    high_plan = run(derived(problem, objective=best), n_solves - 1)
     low = term_value(problem, low_plan.assignment, secondary)
     high = (
         low
@@ -121,8 +122,8 @@ def frontier(
     )
     rows = []
     for i, cap in enumerate(np.linspace(low, max(low, high), int(steps)).tolist()):
-        capped = problem.replace(
-            rules=[*problem.rules, Budget(secondary, max=float(cap))], objective=primary
+        capped = derived(
+            problem, rules=[*problem.rules, Budget(secondary, max=float(cap))], objective=primary
         )
         t0 = time.perf_counter()
         res = run(capped, int(steps) - i)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from alloc.checker import objective_value
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.data.tolerance import upper_limit
+from alloc.errors import DataWarning
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.cpsat import CpBuild, build_model, exact_max_multiplier, run
 from alloc.solvers.deadline import Deadline
@@ -37,7 +39,7 @@ from alloc.solvers.diagnose import precheck
 from alloc.solvers.scaling import Scaled, relaxation, scale_global_row
 from alloc.solvers.state import Rows, Score, score_of
 
-__all__ = ["chosen_of", "meets_budgets", "solve_budgeted"]
+__all__ = ["chosen_of", "derived", "meets_budgets", "solve_budgeted"]
 
 #: ``plain(problem, time_limit, seed, workers)``: the portfolio for models without budgets.
 PlainSolve = Callable[..., Result]
@@ -49,6 +51,14 @@ PENALTY_SHARE = 0.5
 PENALTY_ROUNDS = 5
 #: Models up to this many pairs go to CP-SAT straight after the start (it proves them).
 EXACT_PAIRS = 1_000
+
+
+def derived(problem: Problem, **changes: Any) -> Problem:
+    """``problem.replace(**changes)`` without repeating the data warnings the caller saw
+    when building ``problem`` (the stages and caps reuse its tables)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return problem.replace(**changes)
 
 
 def chosen_of(problem: Problem, assignment: pd.Series) -> np.ndarray:
@@ -179,7 +189,7 @@ def _penalty_search(call: _Budgeted, plain: PlainSolve, window: Deadline) -> Res
             break
         objective = [*problem.objective, *(term * (mu * c) for term, c in capped if mu > 0)]
         res = plain(
-            problem.replace(rules=rules, objective=objective), seconds, call.seed, call.workers
+            derived(problem, rules=rules, objective=objective), seconds, call.seed, call.workers
         )
         call.phases.append(
             (f"penalty search mu={mu:.3g}", time.perf_counter() - call.t0, res.objective)
@@ -215,7 +225,7 @@ def _start(call: _Budgeted, plain: PlainSolve) -> tuple[Result | None, np.ndarra
         terms += [term * c for term in b.source.terms]  # type: ignore[attr-defined]
     rules = [r for r in problem.rules if not hasattr(r, "budgets")]
     seconds = call.deadline.share(START_SHARE).remaining()
-    relaxed = problem.replace(rules=rules, objective=terms)
+    relaxed = derived(problem, rules=rules, objective=terms)
     first = plain(relaxed, max(seconds, 0.05), call.seed, call.workers)
     call.phases.append(("start: capped terms", time.perf_counter() - call.t0, first.objective))
     if first.status is Status.INFEASIBLE:

@@ -26,7 +26,7 @@ from alloc.data.problem import Problem
 from alloc.errors import InvalidProblemError
 from alloc.priority_rules import Lexicographic, stage_cap
 from alloc.result import Result, SolveStats, Stage, Status
-from alloc.solvers.budgeted import PlainSolve, solve_budgeted
+from alloc.solvers.budgeted import PlainSolve, derived, solve_budgeted
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.territories import needs_territory_solver
 
@@ -85,7 +85,7 @@ def _solve_stages(
     done: list[Result] = []
     for s, terms in enumerate(lex.stages):
         window = deadline.share(1.0 / (len(lex.stages) - s))
-        sub = problem.replace(objective=list(terms), rules=[*problem.rules, *caps])
+        sub = derived(problem, objective=list(terms), rules=[*problem.rules, *caps])
         start = done[-1].assignment if done else None
         if sub.model.budgets:
             res = solve_budgeted(sub, window, seed, workers, plain, start=start)
