@@ -279,6 +279,13 @@ def brick_priorities(
     return lines
 
 
+def _commit() -> str:
+    import subprocess
+
+    run = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return run.stdout.strip() or "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer, smaller cases")
@@ -297,7 +304,8 @@ def main() -> None:
         seeds = {(22, 4): 3 if args.quick else 10, (100, 10): 5}
         lines = brick_priorities(limits, seeds)
         if args.output:
-            head = f"# bench_territory_exact.py --priorities  {time.strftime('%Y-%m-%d %H:%M')}"
+            stamp = time.strftime("%Y-%m-%d %H:%M")
+            head = f"# bench_territory_exact.py --priorities  commit {_commit()}  {stamp}"
             Path(args.output).write_text("\n".join([head, *lines]) + "\n")
         return
     if args.bricks:
