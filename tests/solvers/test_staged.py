@@ -185,3 +185,14 @@ def test_contiguity_with_priorities_is_refused_with_the_reason() -> None:
     )
     with pytest.raises(alloc.InvalidProblemError, match="Contiguous"):
         alloc.solve(problem, time_limit=2)
+
+
+def test_chosen_centres_in_a_later_stage_are_refused_before_any_solve() -> None:
+    customers = pd.DataFrame(
+        {"customer_id": list("abcd"), "x": [0, 1, 2, 3], "y": [0, 0, 0, 0], "owner": ["r0"] * 4}
+    )
+    reps = pd.DataFrame({"rep_id": ["r0", "r1"]})
+    staged = alloc.Lexicographic([alloc.MinimizeDisruption("owner"), alloc.MinimizeDispersion()])
+    problem = alloc.Problem(customers, reps, objective=staged)
+    with pytest.raises(alloc.InvalidProblemError, match="chosen centres"):
+        alloc.solve(problem, time_limit=2)

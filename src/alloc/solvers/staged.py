@@ -51,7 +51,16 @@ def solve_with_priorities(
     ``plain(problem, time_limit, seed, workers)`` is the portfolio, for stages without
     budget rows.
     """
-    if needs_territory_solver(problem.model):
+    staged = [term for term in problem.objective if isinstance(term, Lexicographic)]
+    later = staged[0].stages[1:] if staged else ()
+    # A model compiles the first stage only: a later stage's chosen centres (territory
+    # geography) show only in that stage's own model.
+    territorial = needs_territory_solver(problem.model) or any(
+        needs_territory_solver(derived(problem, objective=list(terms)).model)
+        for terms in later
+        if any(hasattr(term, "points") for term in terms)
+    )
+    if territorial:
         raise InvalidProblemError(
             "Budget and Lexicographic are not supported with Contiguous or with chosen "
             "centres (MinimizeDispersion without rep locations or base units): the "
@@ -60,7 +69,6 @@ def solve_with_priorities(
         )
     t0 = time.perf_counter()
     deadline = Deadline(t0 + time_limit)
-    staged = [term for term in problem.objective if isinstance(term, Lexicographic)]
     soft = [rule for rule in problem.rules if getattr(rule, "soft", False)]
     if staged and soft:
         raise InvalidProblemError(
