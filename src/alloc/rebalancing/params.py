@@ -231,7 +231,10 @@ def tolerance_rows(model: Model, n_rows: int, tolerance: object, owner: str) -> 
             "None, a number >= 0 (0.01 = 1 %) or a dict {metric: number}",
         )
         check_fraction("tolerance", tolerance, owner)
-    metrics = [t.metric for t in model.imbalances]
+    # Soft windows (Balance(soft=True)) compile into imbalance rows too; a tolerance is
+    # about the objective's MinimizeImbalance terms only.
+    terms = [t for t in model.imbalances if not _soft_window(t)]
+    metrics = [t.metric for t in terms]
     if not metrics:
         raise InvalidParameterError(
             f"the 'tolerance' parameter of {owner} must be None for a problem without "
@@ -256,6 +259,11 @@ def tolerance_rows(model: Model, n_rows: int, tolerance: object, owner: str) -> 
     tol = np.full(n_rows, np.nan)
     base = len(model.constraints)
     for j, term in enumerate(model.imbalances):
-        if term.metric in per_metric:
+        if term.metric in per_metric and not _soft_window(term):
             tol[base + j] = per_metric[term.metric]
     return tol
+
+
+def _soft_window(term: object) -> bool:
+    """True for an imbalance row of a soft ``Balance`` window (its source is the rule)."""
+    return hasattr(getattr(term, "source", None), "soft_terms")
