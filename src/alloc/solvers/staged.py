@@ -11,8 +11,10 @@ portfolio; one with budgets to `alloc.solvers.budgeted`.
 
 The result is OPTIMAL only when every stage is proven optimal. Its bound is the last
 stage's when every earlier stage is proven optimal: the last stage's feasible set then
-holds the lexicographic optimum's, so its bound is valid for it; otherwise no bound is
-given, and ``result.stages`` says which stage fell short.
+holds the lexicographic optimum, so its bound is valid for it. Otherwise no bound is
+given: a plan whose first stage is not optimal may beat the lexicographic optimum on
+the last stage, so a gap there would not measure it; ``result.stages`` holds each
+stage's value, status and bound.
 """
 
 from __future__ import annotations
@@ -178,8 +180,9 @@ def _finish(
         bound = None
         note = (
             f"stage {first + 1} ({stages[first].label}) was not proven optimal "
-            f"({stages[first].status.value}), so the later stages' bounds hold only among "
-            "the plans within its cap, not for the lexicographic optimum"
+            f"({stages[first].status.value}): the plan may give up some of it for a better "
+            "later stage, so a gap on the last stage would not say how far the plan is from "
+            "the lexicographic optimum (each stage's own bound is in result.stages)"
         )
     why = (
         f"Feasible: stage {first + 1} of {len(stages)} was not proven optimal in the time "
