@@ -233,11 +233,17 @@ def _start(call: _Budgeted, plain: PlainSolve) -> tuple[Result | None, np.ndarra
     ceiling = sum(c * b.hi for b, c in zip(budgets, weights, strict=True))
     if first.bound is not None and first.bound > ceiling + 1e-9 * max(1.0, abs(ceiling)):
         names = "; ".join(f"{b.label}" for b in budgets)
+        if len(budgets) == 1:
+            least = first.bound / weights[0]
+            detail = f"no plan under the rules gets it below {least:.6g}"
+        else:
+            detail = (
+                f"the capped terms, each divided by its cap, cannot sum to less than "
+                f"{first.bound:.6g}, and a plan within every cap scores at most {ceiling:.6g}"
+            )
         why = (
-            f"Infeasible: the budgets cannot be met under the rules ({names}). The capped "
-            f"terms, each divided by its cap, cannot sum to less than {first.bound:.6g} "
-            f"(proven by {first.bound_note}), and a plan within every cap scores at most "
-            f"{ceiling:.6g}. Raise the caps or relax the rules."
+            f"Infeasible: the budgets cannot be met under the rules ({names}): {detail} "
+            f"(proven by {first.bound_note}). Raise the caps or relax the rules."
         )
         return call.result(Status.INFEASIBLE, None, why, ""), None
     if first.assignment is None:
