@@ -196,3 +196,20 @@ def test_frontier_points_meet_their_caps_and_trade_off() -> None:
         alloc.frontier(problem, TRAVEL, alloc.MinimizeImbalance("v"))
     with pytest.raises(alloc.InvalidParameterError, match="'steps'"):
         alloc.frontier(problem, TRAVEL, moves, steps=1)
+
+
+def test_without_reps_clears_departed_owners_in_caps_and_stages() -> None:
+    customers, reps, pairs = tables()
+    moves = alloc.MinimizeDisruption("owner", value="w")
+    problem = alloc.Problem(
+        customers,
+        reps,
+        pairs=pairs,
+        rules=[alloc.Budget(moves, max=3)],
+        objective=alloc.Lexicographic([TRAVEL, moves]),
+    )
+    smaller = problem.without_reps(["r1"])
+    assert smaller.customers["owner"].isna().tolist() == [False, True, False]
+    result = alloc.solve(smaller, time_limit=5)
+    assert result.status is alloc.Status.OPTIMAL
+    assert alloc.check(smaller, result.assignment) == []

@@ -542,14 +542,32 @@ class Problem:
             if hasattr(rule, "without_reps"):
                 rule = rule.without_reps(gone)
             rules.append(rule)
-        for term in self._objective:
-            owner_col = getattr(term, "owner_col", None)
-            if owner_col is not None and owner_col in customers.columns:
+        for owner_col in self._owner_columns():
+            if owner_col in customers.columns:
                 customers[owner_col] = customers[owner_col].where(~customers[owner_col].isin(gone))
         pairs = self._source_pairs
         if pairs is not None:
             pairs = pairs[~pairs[self._tables.rep_col].isin(gone)]
         return self.replace(customers=customers, reps=reps, pairs=pairs, rules=rules)
+
+    def _owner_columns(self) -> list[str]:
+        """Owner columns of every disruption term, also inside staged objectives
+        (``stages``) and caps (``terms``), duck-typed."""
+        found: list[str] = []
+
+        def visit(item: Any) -> None:
+            column = getattr(item, "owner_col", None)
+            if isinstance(column, str) and column not in found:
+                found.append(column)
+            for inner in getattr(item, "terms", None) or ():
+                visit(inner)
+            for stage in getattr(item, "stages", None) or ():
+                for inner in stage:
+                    visit(inner)
+
+        for item in (*self._objective, *self._rules):
+            visit(item)
+        return found
 
     def with_reps(self, reps: pd.DataFrame) -> Problem:
         """A new problem with more reps (rows in the same form as the rep table)."""
