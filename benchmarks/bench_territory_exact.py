@@ -302,10 +302,11 @@ def main() -> None:
         # The limits: 5 s for 22 x 4, 60 s for the 100 x 10 version.
         limits = {(22, 4): 5.0} if args.quick else {(22, 4): 5.0, (100, 10): 60.0}
         seeds = {(22, 4): 3 if args.quick else 10, (100, 10): 5}
+        commit = _commit()  # the code that runs, before any later checkout
         lines = brick_priorities(limits, seeds)
         if args.output:
             stamp = time.strftime("%Y-%m-%d %H:%M")
-            head = f"# bench_territory_exact.py --priorities  commit {_commit()}  {stamp}"
+            head = f"# bench_territory_exact.py --priorities  commit {commit}  {stamp}"
             Path(args.output).write_text("\n".join([head, *lines]) + "\n")
         return
     if args.bricks:
