@@ -169,3 +169,61 @@ def test_a_distances_file_with_a_pair_twice_is_refused(tmp_path: Path) -> None:
     pd.concat([km, km.head(1)]).to_csv(path.parent / "km.csv", index=False)
     with pytest.raises(alloc.InvalidProblemError, match=r"\(unit, centre\) pairs twice"):
         parse_config(read_config(str(path)), str(path))
+
+
+PRIORITIES = """
+[[rules]]
+type = "Budget"
+term = {type = "MinimizeDisruption", owner_col = "owner"}
+max = 1
+
+[[objective]]
+type = "Lexicographic"
+stages = [
+  {type = "MinimizeImbalance", metric = "potential"},
+  [{type = "MinimizeCost", pair_col = "km"}],
+]
+"""
+
+
+def test_budget_and_lexicographic_take_terms_as_inline_tables() -> None:
+    spec = parse_config(tomllib.loads(PRIORITIES), "rules.toml")
+    budget, objective = spec.rules[0], spec.objective[0]
+    assert isinstance(budget, alloc.Budget) and budget.max == 1
+    assert isinstance(budget.term, alloc.MinimizeDisruption)
+    assert isinstance(objective, alloc.Lexicographic)
+    assert [type(t).__name__ for stage in objective.stages for t in stage] == [
+        "MinimizeImbalance",
+        "MinimizeCost",
+    ]
+
+
+def test_a_budget_config_solves_within_its_cap() -> None:
+    customers = pd.DataFrame(
+        {"customer_id": list("abcd"), "potential": [4, 3, 2, 1], "owner": ["r1"] * 4}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"]})
+    config = tomllib.loads(PRIORITIES.split("[[objective]]")[0])
+    config["objective"] = [{"type": "MinimizeImbalance", "metric": "potential"}]
+    problem = build_from_config(config, customers, reps)
+    result = alloc.solve(problem, time_limit=10)
+    # One move at most: the best is to hand 'a' (4 of 10) to r2, 1 off a fair 5 each.
+    assert result.status is alloc.Status.OPTIMAL
+    assert int((result.assignment != customers.set_index("customer_id")["owner"]).sum()) <= 1
+    assert result.objective == pytest.approx(alloc.objective_value(problem, result.assignment))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('term = "MinimizeDisruption"', "must be an inline table naming an objective term"),
+        ('term = {type = "Capacity"}', "'Capacity' is not an objective term"),
+        ('term = {type = "MinimizeDisruptoin"}', "did you mean 'MinimizeDisruption'"),
+    ],
+)
+def test_a_bad_nested_term_is_named_with_its_entry(text: str, message: str) -> None:
+    config = f'[[rules]]\ntype = "Budget"\n{text}\nmax = 1\n'
+    entry = r"\[\[rules\]\] #1 \(Budget\) term"
+    with pytest.raises(alloc.InvalidProblemError, match=entry) as info:
+        parse_config(tomllib.loads(config), "rules.toml")
+    assert message in str(info.value)

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from alloc import priority_rules, territory_rules
 from alloc import rules as rules_module
-from alloc import territory_rules
 from alloc.cli_inputs import read_table
 from alloc.data.problem import Problem
 from alloc.errors import AllocError, InvalidProblemError
@@ -32,6 +32,7 @@ __all__ = [
     "RULE_TYPES",
     "SOLVE_KEYS",
     "TABLE_KEYS",
+    "TERM_KEYS",
     "TERM_TYPES",
     "TOP_LEVEL",
     "ConfigSpec",
@@ -58,6 +59,7 @@ RULE_TYPES: dict[str, type] = {
     )
 }
 RULE_TYPES["Contiguous"] = territory_rules.Contiguous
+RULE_TYPES["Budget"] = priority_rules.Budget
 TERM_TYPES: dict[str, type] = {
     name: getattr(rules_module, name)
     for name in (
@@ -69,6 +71,15 @@ TERM_TYPES: dict[str, type] = {
     )
 }
 TERM_TYPES["MinimizeDispersion"] = territory_rules.MinimizeDispersion
+TERM_TYPES["Lexicographic"] = priority_rules.Lexicographic
+
+#: Keys whose TOML value is an objective term written as an inline table
+#: (``term = {type = "MinimizeTravel"}``), or, for ``stages``, a list of stages, each a
+#: term's table or a list of them (a sum).
+TERM_KEYS: dict[tuple[str, str], str] = {
+    ("Budget", "term"): "a term",
+    ("Lexicographic", "stages"): "a list of stages",
+}
 
 #: Keys whose TOML value is the path of a CSV file (relative to the config's folder),
 #: read into the table the class expects, and what the file holds.
@@ -278,6 +289,35 @@ def _read_tables(name: str, params: dict[str, Any], label: str, folder: Path, se
         params[key] = frame
 
 
+def _term(value: Any, label: str, folder: Path, sep: str) -> Any:
+    """A term written as an inline table inside another entry."""
+    if not isinstance(value, dict):
+        raise InvalidProblemError(
+            f"{label} must be an inline table naming an objective term, e.g. "
+            f'{{type = "MinimizeTravel"}}; got {value!r}.'
+        )
+    return _build(label, value, TERM_TYPES, "objective", folder, sep)
+
+
+def _nested_terms(name: str, params: dict[str, Any], label: str, folder: Path, sep: str) -> None:
+    """Replace the inline tables of ``TERM_KEYS`` in ``params`` by the terms they name."""
+    if (name, "term") in TERM_KEYS and "term" in params:
+        params["term"] = _term(params["term"], f"{label} term", folder, sep)
+    if (name, "stages") in TERM_KEYS and "stages" in params:
+        stages = params["stages"]
+        if not isinstance(stages, list) or not stages:
+            raise InvalidProblemError(
+                f"{label}: stages must be a list of stages, each an inline table naming a "
+                f'term ({{type = "MinimizeTravel"}}) or a list of them; got {stages!r}.'
+            )
+        params["stages"] = [
+            [_term(t, f"{label} stage {i}", folder, sep) for t in stage]
+            if isinstance(stage, list)
+            else _term(stage, f"{label} stage {i}", folder, sep)
+            for i, stage in enumerate(stages, 1)
+        ]
+
+
 def _make(
     kind: str,
     index: int,
@@ -288,9 +328,19 @@ def _make(
 ) -> Any:
     """One rule or term from its ``[[kind]]`` table (``index`` counts from 1); file
     paths in it are read relative to ``folder``."""
+    return _build(f"[[{kind}]] #{index}", entry, known, kind, folder, sep)
+
+
+def _build(
+    label: str,
+    entry: Mapping[str, Any],
+    known: Mapping[str, type],
+    kind: str,
+    folder: Path,
+    sep: str,
+) -> Any:
     other = TERM_TYPES if kind == "rules" else RULE_TYPES
     what = "rule" if kind == "rules" else "objective term"
-    label = f"[[{kind}]] #{index}"
     params = dict(entry)
     name = params.pop("type", None)
     if name is None:
@@ -298,7 +348,10 @@ def _make(
     if name not in known:
         if name in other:
             place = "[[objective]]" if kind == "rules" else "[[rules]]"
-            raise InvalidProblemError(f"{label}: {name!r} is not a {what}; move it under {place}.")
+            article = "an" if what.startswith("o") else "a"
+            raise InvalidProblemError(
+                f"{label}: {name!r} is not {article} {what}; move it under {place}."
+            )
         raise InvalidProblemError(
             f"{label}: {unknown(f'{what} type {name!r}', name, list(known), 'types')}"
         )
@@ -315,6 +368,7 @@ def _make(
             f"{label}: missing key {missing[0]!r}; {name} needs {', '.join(required)}."
         )
     _read_tables(name, params, label, folder, sep)
+    _nested_terms(name, params, label, folder, sep)
     try:
         _check_fraction(name, params)
         return known[name](**params)
