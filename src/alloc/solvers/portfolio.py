@@ -268,6 +268,11 @@ LP_SHARE = 0.6
 LP_SHARE_COSTS = 0.75
 
 
+#: Local search from the LP's windows (`lp_window_search`) may run to this share of what
+#: is left of the time limit when the LP ends.
+LP_WINDOW_SHARE = 0.8
+
+
 def _start_lp(run: _Run) -> LpSearch | None:
     """3b. The LP relaxation in a background thread, for objectives the Lagrangian does
     not cover (imbalance terms, mixed objectives, costs without hard rows).
@@ -476,7 +481,11 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
         if rounded is not None and relaxed.bound > 1e-9 and above:
             run.improve(rounded, "lp rounding")
             if relaxed.deviation is not None and run.rows.is_max.any():
-                # Max-norm terms priced against costs: first into the LP's windows.
+                # Max-norm terms priced against costs: first into the LP's windows. The
+                # two searches are still improving at the window's end at 2,000 x 20, so
+                # they take time from the plateau search and LNS, which then add little.
+                longer = run.deadline.share(LP_WINDOW_SHARE).minus(0.05)
+                window = longer if longer.at > window.at else window
                 plan = lp_window_search(
                     run.model, run.rows, rounded, relaxed.deviation, window.share(0.6), run.seed
                 )
