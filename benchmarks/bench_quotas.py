@@ -30,7 +30,9 @@ also runs ``potential`` (shares of each book's first-year value, the potential t
 allocation balanced).
 A control closes the file: generated books that match the model's assumptions (steady
 sizes, a yearly season, no shock shared by all books), over 12 seeds, to show what the
-method does when the world is as it assumes.
+method does when the world is as it assumes; and a second generated family with another
+recipe (lumpy orders, books that drift and churn, growth and a monthly shock shared by
+all books), which the model does not assume, so that no figure rests on one family.
 
 The forecast runs with two models (``alloc.targets.forecast(model=...)``): the books' time
 series (``time_series``, the default) and their customers (``customers``: BG/NBD purchase
@@ -40,14 +42,17 @@ tables say what it picked (on the bike shops, where a book is one shop buying ag
 again, it should keep the time series). A second control generates cohorts from a
 known BG/NBD + Gamma-Gamma process, where the customer model is the truth.
 
-Run: ``PYTHONPATH=src python benchmarks/bench_quotas.py``. Writes
-``benchmarks/results/quotas_s20b.txt``.
+Run: ``PYTHONPATH=src python benchmarks/bench_quotas.py [OUTPUT]``. Writes OUTPUT
+(default ``benchmarks/results/quotas_s21.txt``); the saved file holds two runs one after
+the other, the main branch's code (``PYTHONPATH=/work/main/src``, "base") and this
+branch's ("new"). Columns a version does not report are blank.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -59,7 +64,7 @@ from alloc.datasets import load_bike_sales, load_cdnow
 from alloc.targets import backtest
 from alloc.targets.backtesting import METHODS
 
-RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s20b.txt"
+RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s21.txt"
 N_BOOKS = 50
 SOLVE_SECONDS = 20.0
 BASELINES = ("even", "prior_year", "trailing_12m")
@@ -90,6 +95,24 @@ def cdnow_books() -> tuple[pd.DataFrame, str, pd.Series]:
     return books, note, loads
 
 
+def iqr_gap_interval(books: pd.DataFrame, draws: int = 2_000) -> tuple[float, float]:
+    """80 % bootstrap interval over books of IQR(equal_odds) minus the best baseline's IQR.
+
+    How far one back-test's IQR comparison is from noise: the books are resampled with
+    replacement (the same books for every method) and the gap recomputed.
+    """
+    attainment = books["attainment"].unstack("method")
+    kept = [m for m in BASELINES if m in attainment.columns]
+    values = attainment[["equal_odds", *kept]].dropna().to_numpy()
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, values.shape[0], size=(draws, values.shape[0]))
+    sample = values[picks]  # (draws, books, methods)
+    iqr = np.quantile(sample, 0.75, axis=1) - np.quantile(sample, 0.25, axis=1)
+    gap = iqr[:, 0] - iqr[:, 1:].min(axis=1)
+    low, high = np.quantile(gap, (0.1, 0.9))
+    return float(low), float(high)
+
+
 def targets_line(summary: pd.DataFrame) -> list[str]:
     """The issue's four targets for the equal-odds row, each with met / not met."""
     eo = summary.loc["equal_odds"]
@@ -97,6 +120,10 @@ def targets_line(summary: pd.DataFrame) -> list[str]:
     checks = [
         ("p10-p90 coverage in [75, 85] %", 0.75 <= eo["band_coverage"] <= 0.85,
          f"{100 * eo['band_coverage']:.0f} %"),
+        ("p10-p90 coverage inside the forecast's own 80 % interval for it",
+         eo.get("coverage_p10", np.nan) <= eo["band_coverage"] <= eo.get("coverage_p90", np.nan),
+         f"{100 * eo['band_coverage']:.0f} % in [{100 * eo.get('coverage_p10', np.nan):.0f}, "
+         f"{100 * eo.get('coverage_p90', np.nan):.0f}] %"),
         ("share reaching quota within 5 pts of mean p_attain",
          abs(eo["share_reached"] - eo["mean_p_attain"]) <= 0.05,
          f"{100 * eo['share_reached']:.0f} % vs {100 * eo['mean_p_attain']:.0f} %"),
@@ -134,6 +161,8 @@ def run_case(name: str, history: pd.DataFrame, **kwargs: object) -> list[str]:
             shown.drop(columns=["total"]).to_string(float_format=lambda x: f"{x:.3f}"),
             "  targets (equal_odds):",
             *targets_line(summary),
+            "    (IQR of equal_odds minus the best baseline's, 80 % bootstrap interval over "
+            "books: [{:+.3f}, {:+.3f}])".format(*iqr_gap_interval(books)),
         ]
     return [*lines, ""]
 
@@ -162,8 +191,11 @@ def rolling(
                 "total sd": summary.attrs["total_spread"],
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
+                "share scale": summary.attrs.get("share_scale", np.nan),
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
+                "coverage p10": eo.get("coverage_p10", np.nan),
+                "coverage p90": eo.get("coverage_p90", np.nan),
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
                 "reach p10": eo["reach_p10"],
@@ -180,23 +212,57 @@ def rolling(
             table.to_string(float_format=lambda x: f"{x:.3f}", na_rep=""), ""]  # fmt: skip
 
 
-def synthetic(seeds: int = 12) -> list[str]:
-    """A control the model fits: stationary seasonal books, no shock shared by all."""
+def steady_books(seed: int) -> pd.DataFrame:
+    """Stationary seasonal books: lognormal sizes, gamma noise, no shock shared by all."""
+    rng = np.random.default_rng(seed)
+    n, months = 50, 30
+    sizes = rng.lognormal(0.0, 0.8, n) * 1_000
+    season = 1 + 0.2 * np.sin(2 * np.pi * np.arange(months) / 12)
+    mean = sizes[:, None] * season[None, :]
+    return _monthly_table(rng.gamma(4.0, mean / 4.0))
+
+
+def lumpy_books(seed: int) -> pd.DataFrame:
+    """Another recipe: lumpy orders, drifting and churning books, growth, a shared shock.
+
+    40 books; each orders Poisson(rate) times a month, every order lognormal (sigma 1,
+    so a few big orders make a month); a book's rate drifts (log random walk, 8 % a
+    month), each book has a 1 % chance a month of losing 60 % of its rate for good
+    (churned accounts), and every book shares a 1.5 % monthly growth and a monthly
+    shock (lognormal, sigma 0.1).
+    """
+    rng = np.random.default_rng(10_000 + seed)
+    n, months = 40, 30
+    log_rate = np.log(rng.lognormal(np.log(3.0), 0.7, n))[:, None] + np.cumsum(
+        rng.normal(0.0, 0.08, (n, months)), axis=1
+    )
+    churn = np.cumsum(rng.random((n, months)) < 0.01, axis=1) * np.log(0.4)
+    common = 0.015 * np.arange(months) + rng.normal(0.0, 0.1, months)
+    rate = np.exp(log_rate + churn + common[None, :])
+    orders = rng.poisson(rate)
+    amounts = np.zeros((n, months))
+    for (i, j), count in np.ndenumerate(orders):
+        amounts[i, j] = rng.lognormal(np.log(500.0), 1.0, count).sum()
+    return _monthly_table(amounts)
+
+
+def _monthly_table(amounts: np.ndarray) -> pd.DataFrame:
+    n, months = amounts.shape
+    return pd.DataFrame(
+        {
+            "rep": np.repeat([f"r{i:02d}" for i in range(n)], months),
+            "date": np.tile(pd.date_range("2022-01-01", periods=months, freq="MS"), n),
+            "amount": amounts.ravel(),
+        }
+    )
+
+
+def synthetic(seeds: int = 12, family: str = "steady") -> list[str]:
+    """Generated books over several seeds: fit 24 months, quotas for the next 6."""
     rows = []
+    make = steady_books if family == "steady" else lumpy_books
     for seed in range(seeds):
-        rng = np.random.default_rng(seed)
-        n, months = 50, 30
-        sizes = rng.lognormal(0.0, 0.8, n) * 1_000
-        season = 1 + 0.2 * np.sin(2 * np.pi * np.arange(months) / 12)
-        mean = sizes[:, None] * season[None, :]
-        amounts = rng.gamma(4.0, mean / 4.0)
-        history = pd.DataFrame(
-            {
-                "rep": np.repeat([f"r{i:02d}" for i in range(n)], months),
-                "date": np.tile(pd.date_range("2022-01-01", periods=months, freq="MS"), n),
-                "amount": amounts.ravel(),
-            }
-        )
+        history = make(seed)
         _, summary = backtest(history, by="rep", cutoff="2024-01-01", horizon=6, seed=seed)
         eo = summary.loc["equal_odds"]
         rows.append(
@@ -204,9 +270,12 @@ def synthetic(seeds: int = 12) -> list[str]:
                 "seed": seed,
                 "total model": summary.attrs["total_method"],
                 "total sd": summary.attrs["total_spread"],
+                "share scale": summary.attrs.get("share_scale", np.nan),
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
+                "coverage p10": eo.get("coverage_p10", np.nan),
+                "coverage p90": eo.get("coverage_p90", np.nan),
                 "share_reached": eo["share_reached"],
                 "mean_p_attain": eo["mean_p_attain"],
                 "reach p10": eo["reach_p10"],
@@ -218,10 +287,18 @@ def synthetic(seeds: int = 12) -> list[str]:
         )
     table = pd.DataFrame(rows).set_index("seed")
     table.loc["mean"] = table.mean(numeric_only=True)
-    return [
+    title = (
         "== Control: 50 generated books (lognormal sizes, yearly season of +-20 %, gamma "
         "noise of 50 % a month, no shared shock), fit 24 months, quotas for 6, total = "
-        "forecast ==",
+        "forecast =="
+        if family == "steady"
+        else "== Control 3: 40 generated books of lumpy orders (Poisson orders of lognormal "
+        "size, sigma 1), rates drifting 8 % a month, 1 % a month of churning to 40 %, 1.5 % "
+        "growth and a shared monthly shock of 10 %, fit 24 months, quotas for 6, total = "
+        "forecast =="
+    )
+    return [
+        title,
         table.to_string(float_format=lambda x: f"{x:.3f}", na_rep=""),
         "",
     ]
@@ -246,6 +323,7 @@ def compare(
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
                 "total sd": summary.attrs["total_spread"],
+                "share scale": summary.attrs.get("share_scale", np.nan),
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "share_reached": eo["share_reached"],
@@ -325,7 +403,8 @@ def cohort_control(seeds: int = 6) -> list[str]:
 def main() -> None:
     header = [
         f"bench_quotas {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-        f"Python {platform.python_version()}, {platform.machine()}, alloc {alloc.__version__}",
+        f"Python {platform.python_version()}, {platform.machine()}, alloc {alloc.__version__} "
+        f"from {Path(alloc.__file__).parent}",
         "",
     ]
     cdnow, note, potential = cdnow_books()
@@ -369,11 +448,13 @@ def main() -> None:
         **shops,
     )  # fmt: skip
     out += synthetic()
+    out += synthetic(family="lumpy")
     out += cohort_control()
     text = "\n".join(out)
     print(text)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text + "\n")
+    results = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS
+    results.parent.mkdir(exist_ok=True)
+    results.write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from alloc.errors import (
     SolverError,
 )
 from alloc.metrics import evaluate
-from alloc.result import Result, SolveStats, Status
+from alloc.priority_rules import Budget, Lexicographic
+from alloc.result import Result, SolveStats, Stage, Status
 from alloc.rules import (
     AccountLimit,
     Balance,
@@ -48,6 +49,7 @@ from alloc.territory_rules import Contiguous, MinimizeDispersion
 if TYPE_CHECKING:  # loaded on first use, below; imported here for type checkers
     from alloc import accounts, datasets, geo, leads, performance, plot, policies, staffing, targets
     from alloc.comparison import compare
+    from alloc.frontiers import frontier
     from alloc.rebalancing import rebalance, tradeoff
     from alloc.solvers import solve
 
@@ -72,6 +74,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "rebalancing": ("alloc.rebalancing", None),
     "solvers": ("alloc.solvers", None),
     "compare": ("alloc.comparison", "compare"),
+    "frontier": ("alloc.frontiers", "frontier"),
     "rebalance": ("alloc.rebalancing", "rebalance"),
     "tradeoff": ("alloc.rebalancing", "tradeoff"),
     "solve": ("alloc.solvers", "solve"),
@@ -99,6 +102,7 @@ __all__ = [
     "AllocError",
     "AllocWarning",
     "Balance",
+    "Budget",
     "Capacity",
     "Contiguous",
     "DataWarning",
@@ -107,6 +111,7 @@ __all__ = [
     "InvalidParameterError",
     "InvalidProblemError",
     "KeyAccounts",
+    "Lexicographic",
     "Match",
     "MaximizeFit",
     "MinimizeCost",
@@ -122,6 +127,7 @@ __all__ = [
     "SolveStats",
     "SolverError",
     "Spread",
+    "Stage",
     "Status",
     "Together",
     "Violation",
@@ -131,6 +137,7 @@ __all__ = [
     "compare",
     "datasets",
     "evaluate",
+    "frontier",
     "geo",
     "leads",
     "objective_value",

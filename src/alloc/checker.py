@@ -22,10 +22,19 @@ from alloc import rules as R
 from alloc.data import tolerance
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, format_ids
+from alloc.priority_rules import Budget, Lexicographic, StageCap
 from alloc.territory_rules import Contiguous, MinimizeDispersion
 from alloc.validation import parse_flags
 
-__all__ = ["Violation", "check", "objective_value", "rep_loads", "territory_centres"]
+__all__ = [
+    "Violation",
+    "check",
+    "objective_value",
+    "rep_loads",
+    "soft_window_value",
+    "term_value",
+    "territory_centres",
+]
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,8 @@ def _check_rule(
         lo = None if rule.min is None else _rep_values(problem, rule.min)
         hi = None if rule.max is None else _rep_values(problem, rule.max)
         return _rep_excess(rule, "account count outside limits", _within(count, lo, hi))
+    if isinstance(rule, R.Balance) and rule.soft:
+        return []  # priced in the objective (soft_window_value), not a hard rule
     if isinstance(rule, R.Balance):
         share = _shares(problem, rule.metric, rule.share)
         load = rep_loads(problem, a, rule.metric)
@@ -330,7 +341,22 @@ def _check_rule(
         )
     if isinstance(rule, Contiguous):
         return _check_contiguous(problem, rule, a)
+    if isinstance(rule, (Budget, StageCap)):
+        return _check_budget(problem, rule, a)
     raise InvalidParameterError(f"check() does not know rule {name}; it cannot certify it.")
+
+
+def _check_budget(problem: Problem, rule: Budget | StageCap, a: pd.Series) -> list[Violation]:
+    """A global cap: the capped terms' value over the whole plan, from the tables."""
+    if len(a) != problem.n_customers:
+        return []  # unassigned customers are reported already; the total is not defined
+    cap = rule.cap
+    value = sum(term_value(problem, a, term) for term in rule.terms)
+    over = float(tolerance.excess(np.array([value]), np.array([-np.inf]), np.array([cap]))[0])
+    if over <= 0:
+        return []
+    words = f"the plan's value {value:.10g} is above the cap {cap:.10g}"
+    return [Violation(repr(rule), words, (), over)]
 
 
 # ---- territories: contiguity and dispersion, recomputed with networkx and numpy ---------
@@ -496,40 +522,63 @@ def objective_value(problem: Problem, assignment: Any) -> float:
         and len(a.index.unique()) == problem.n_customers
     ):
         return float("nan")
+    terms = problem.objective
+    if len(terms) == 1 and isinstance(terms[0], Lexicographic):
+        # A staged objective's value is its last stage's (each stage: Result.stages).
+        terms = terms[0].stages[-1]
+    soft = [r for r in problem.rules if isinstance(r, R.Balance) and r.soft]
+    total = sum(term_value(problem, a, term) for term in terms)
+    return float(total + sum(soft_window_value(problem, a, rule) for rule in soft))
+
+
+def soft_window_value(problem: Problem, assignment: Any, rule: R.Balance) -> float:
+    """A soft ``Balance``'s price: ``penalty * sum_r excess[r] / share[r]``, where
+    ``excess`` is how far rep ``r``'s load lies outside the window."""
+    a = _as_series(problem, assignment)
+    share = _shares(problem, rule.metric, rule.share)
+    load = rep_loads(problem, a, rule.metric)
+    low, high = rule.window
+    above = (load - share * high).clip(lower=0) if high is not None else 0.0 * load
+    below = (share * low - load).clip(lower=0) if low is not None else 0.0 * load
+    return float(rule.penalty or 0.0) * float(((above + below) / share).sum())
+
+
+def term_value(problem: Problem, assignment: Any, term: Any) -> float:
+    """The value of one objective term (its weight included) for a complete assignment."""
+    a = _as_series(problem, assignment)
     customers, reps = problem.customers, problem.reps
     total = 0.0
-    for term in problem.objective:
-        if isinstance(term, R.MinimizeImbalance):
-            share = _shares(problem, term.metric, term.share)
-            dev = (rep_loads(problem, a, term.metric) - share).abs() / share
-            total += term.weight * float(dev.max() if term.norm == "max" else dev.sum())
-        elif isinstance(term, (R.MaximizeFit, R.MinimizeCost)):
-            pair_total = float(_metric_per_customer(problem, a, term.pair_col).sum())
-            sign = -1.0 if isinstance(term, R.MaximizeFit) else 1.0
-            total += sign * term.weight * pair_total
-        elif isinstance(term, R.MinimizeDisruption):
-            owner = customers[term.owner_col].reindex(a.index)
-            moved = owner.notna().to_numpy() & (owner.to_numpy() != a.to_numpy())
-            value: float | np.ndarray = (
-                1.0
-                if term.value is None
-                else customers[term.value].astype(float).reindex(a.index).to_numpy()
-            )
-            total += term.weight * float(np.sum(value * moved))
-        elif isinstance(term, R.MinimizeTravel):
-            if term.distance is not None:
-                total += term.weight * float(_metric_per_customer(problem, a, term.distance).sum())
-            else:
-                x, y = term.xy
-                c = customers.reindex(a.index)
-                r = reps.reindex(a.to_numpy())
-                d = np.hypot(
-                    c[x].to_numpy(float) - r[x].to_numpy(float),
-                    c[y].to_numpy(float) - r[y].to_numpy(float),
-                )
-                total += term.weight * float(d.sum())
-        elif isinstance(term, MinimizeDispersion):
-            total += _dispersion_value(problem, a, term)
+    if isinstance(term, R.MinimizeImbalance):
+        share = _shares(problem, term.metric, term.share)
+        dev = (rep_loads(problem, a, term.metric) - share).abs() / share
+        total += term.weight * float(dev.max() if term.norm == "max" else dev.sum())
+    elif isinstance(term, (R.MaximizeFit, R.MinimizeCost)):
+        pair_total = float(_metric_per_customer(problem, a, term.pair_col).sum())
+        sign = -1.0 if isinstance(term, R.MaximizeFit) else 1.0
+        total += sign * term.weight * pair_total
+    elif isinstance(term, R.MinimizeDisruption):
+        owner = customers[term.owner_col].reindex(a.index)
+        moved = owner.notna().to_numpy() & (owner.to_numpy() != a.to_numpy())
+        value: float | np.ndarray = (
+            1.0
+            if term.value is None
+            else customers[term.value].astype(float).reindex(a.index).to_numpy()
+        )
+        total += term.weight * float(np.sum(value * moved))
+    elif isinstance(term, R.MinimizeTravel):
+        if term.distance is not None:
+            total += term.weight * float(_metric_per_customer(problem, a, term.distance).sum())
         else:
-            raise InvalidParameterError(f"objective_value() does not know term {term!r}.")
+            x, y = term.xy
+            c = customers.reindex(a.index)
+            r = reps.reindex(a.to_numpy())
+            d = np.hypot(
+                c[x].to_numpy(float) - r[x].to_numpy(float),
+                c[y].to_numpy(float) - r[y].to_numpy(float),
+            )
+            total += term.weight * float(d.sum())
+    elif isinstance(term, MinimizeDispersion):
+        total += _dispersion_value(problem, a, term)
+    else:
+        raise InvalidParameterError(f"objective_value() does not know term {term!r}.")
     return total

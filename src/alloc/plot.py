@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["attainment", "deviations", "loads", "territories", "tradeoff"]
+__all__ = ["attainment", "deviations", "frontier", "loads", "territories", "tradeoff"]
 
 
 def deviations(
@@ -183,6 +183,49 @@ def tradeoff(frame: pd.DataFrame, ax: Any = None, metric: str = "objective") -> 
     ax.set_xlabel("discretionary moves")
     ax.set_ylabel("objective" if column == "objective" else f"{metric}: max deviation (%)")
     ax.set_title("Moves against imbalance (labels: budget)")
+    ax.grid(True, alpha=0.3)
+    ax.figure.tight_layout()
+    return ax
+
+
+def frontier(
+    frame: pd.DataFrame, ax: Any = None, labels: tuple[str, str] = ("primary", "secondary")
+) -> Any:
+    """The trade-off of [`alloc.frontier`][alloc.frontiers.frontier]: the primary term's
+    value against the secondary's, one point per cap (proven points filled).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The output of ``alloc.frontier`` (columns ``primary``, ``secondary``, ``status``).
+    ax : matplotlib Axes, optional
+    labels : (str, str)
+        Axis names of the primary and the secondary term (e.g. ``("km", "moves")``).
+
+    Examples
+    --------
+    >>> import matplotlib, pandas as pd, alloc
+    >>> matplotlib.use("Agg")
+    >>> frame = pd.DataFrame({"budget": [0, 1, 2], "primary": [5.0, 3.0, 2.0],
+    ...                       "secondary": [0.0, 1.0, 2.0],
+    ...                       "status": ["optimal", "optimal", "feasible"]})
+    >>> alloc.plot.frontier(frame, labels=("km", "moves")).get_xlabel()
+    'moves'
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 3.5))
+    data = frame.dropna(subset=["primary", "secondary"]).sort_values("secondary")
+    x, y = data["secondary"].to_numpy(float), data["primary"].to_numpy(float)
+    proven = (data["status"] == "optimal").to_numpy()
+    ax.step(x, y, where="post", color="tab:blue", linewidth=1.2)
+    ax.plot(x[proven], y[proven], "o", color="tab:blue", label="proven optimal")
+    ax.plot(x[~proven], y[~proven], "o", mfc="white", color="tab:blue", label="not proven")
+    ax.set_xlabel(labels[1])
+    ax.set_ylabel(labels[0])
+    ax.set_title("Trade-off (each point: the best primary under a cap)")
+    ax.legend(fontsize=7)
     ax.grid(True, alpha=0.3)
     ax.figure.tight_layout()
     return ax

@@ -21,7 +21,7 @@ from alloc.data.problem import Problem
 from alloc.errors import InfeasibleError
 from alloc.metrics import evaluate, loads_table
 
-__all__ = ["Result", "SolveStats", "Status"]
+__all__ = ["Result", "SolveStats", "Stage", "Status"]
 
 
 class Status(enum.Enum):
@@ -81,6 +81,22 @@ class SolveStats:
     notes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a staged objective (``alloc.Lexicographic``) as it was solved.
+
+    ``value`` is the stage's terms' value for the final plan (from the tables);
+    ``status`` the stage's own solve (OPTIMAL: proven best among the plans that keep
+    the earlier stages within their caps); ``bound`` its lower bound or None.
+    """
+
+    label: str
+    status: Status
+    value: float
+    bound: float | None
+    note: str = ""
+
+
 class Result:
     """A solve's outcome: status, assignment, objective, bound and gap, figures, words.
 
@@ -113,6 +129,9 @@ class Result:
     centers : dict
         rep_id -> customer_id of each territory's centre when the solver chose them
         (``MinimizeDispersion`` without rep locations or base units); empty otherwise.
+    stages : tuple of Stage
+        For a staged objective (``alloc.Lexicographic``): each stage's value, status and
+        bound, in order; ``objective`` and ``bound`` are the last stage's. Empty otherwise.
     """
 
     _problem: Problem
@@ -125,6 +144,7 @@ class Result:
     moves: pd.DataFrame | None
     bound_note: str
     centers: dict[Any, Any]
+    stages: tuple[Stage, ...]
 
     def __init__(
         self,
@@ -139,6 +159,7 @@ class Result:
         *,
         bound_note: str = "",
         centers: dict[Any, Any] | None = None,
+        stages: tuple[Stage, ...] = (),
     ) -> None:
         # A bound is valid or absent: -inf (none known) and +inf (no plan exists) are None.
         if assignment is None or bound is None or not math.isfinite(bound):
@@ -154,6 +175,7 @@ class Result:
             "moves": None if moves is None else moves.copy(),
             "bound_note": _bound_note(status, assignment, bound, float(objective), bound_note),
             "centers": dict(centers or {}) if assignment is not None else {},
+            "stages": tuple(stages),
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -230,6 +252,11 @@ class Result:
                 )
             if "moves" in m:
                 lines.append(f"  moves vs current owner: {m['moves']:,}")
+            for i, stage in enumerate(self.stages, start=1):
+                bound = "" if stage.bound is None else f", bound {stage.bound:.6g}"
+                lines.append(
+                    f"  stage {i} {stage.label}: {stage.value:.6g} ({stage.status.value}{bound})"
+                )
             if self.centers:
                 shown = ", ".join(f"{r} -> {c}" for r, c in list(self.centers.items())[:8])
                 more = len(self.centers) - 8

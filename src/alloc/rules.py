@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.context import Tables, parse_sets
+from alloc.data.soft_windows import soft_window
 from alloc.errors import DataWarning, InvalidProblemError, format_ids
 from alloc.validation import check_fraction, check_param, is_number, is_real_at_least, parse_flags
 
@@ -410,6 +411,10 @@ class Balance(Rule):
     ``min`` and/or ``max`` as multiples of the share (``Balance("x", min=0.8, max=1.2)``;
     a missing side is open). ``share`` names a rep column of weights (e.g. ``"fte"``);
     default equal shares.
+
+    With ``soft=True`` the window is not a hard rule: each rep's load outside it is
+    priced into the objective, ``penalty * sum_r excess[r] / share[r]`` (``excess`` the
+    load beyond the nearer end of the window; see `alloc.data.soft_windows`).
     """
 
     metric: str
@@ -417,6 +422,8 @@ class Balance(Rule):
     share: str | None = None
     min: float | None = field(default=None, kw_only=True)
     max: float | None = field(default=None, kw_only=True)
+    soft: bool = field(default=False, kw_only=True)
+    penalty: float | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         has_window = self.min is not None or self.max is not None
@@ -436,14 +443,29 @@ class Balance(Rule):
             check_param(name, value, "Balance", ok, "None or a multiple of the share >= 0")
         if self.min is not None and self.max is not None:
             check_param("min", self.min, "Balance", self.min <= self.max, f"at most max={self.max}")
+        check_param("soft", self.soft, "Balance", isinstance(self.soft, bool), "True or False")
+        ok = (
+            (self.penalty is None)
+            if not self.soft
+            else is_real_at_least(self.penalty, 0, strict=True)
+        )
+        check_param(
+            "penalty",
+            self.penalty,
+            "Balance",
+            ok,
+            "a number > 0 with soft=True (the price of one fair share outside the window), "
+            "and None without it",
+        )
 
     def __repr__(self) -> str:
         # The tolerance form prints as before the window form existed (messages and
         # saved reports name rules by their repr).
         head = f"Balance(metric={self.metric!r}"
+        tail = f", soft=True, penalty={self.penalty!r})" if self.soft else ")"
         if self.tolerance is not None:
-            return f"{head}, tolerance={self.tolerance!r}, share={self.share!r})"
-        return f"{head}, share={self.share!r}, min={self.min!r}, max={self.max!r})"
+            return f"{head}, tolerance={self.tolerance!r}, share={self.share!r}{tail}"
+        return f"{head}, share={self.share!r}, min={self.min!r}, max={self.max!r}{tail}"
 
     @property
     def window(self) -> tuple[float | None, float | None]:
@@ -471,7 +493,22 @@ class Balance(Rule):
     def validate(self, tables: Tables) -> None:
         _fair_share(tables, self.metric, self.share, repr(self))
 
+    def soft_terms(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> Any:
+        """A soft window's imbalance specs and per-pair cost (None for a hard window)."""
+        if not self.soft:
+            return None
+        share = _fair_share(tables, self.metric, self.share, repr(self))
+        values = tables.customer_column(self.metric, rule=repr(self))[pc]
+        terms, cost = soft_window(values, pr, pc, share, *self.window, float(self.penalty))  # type: ignore[arg-type]
+        label = f"soft window({self.metric}"
+        specs = [
+            (f"{label}, {side})", self.metric, values, ref, w, "sum") for side, ref, w in terms
+        ]
+        return specs, cost
+
     def constraints(self, tables: Tables, pc: np.ndarray, pr: np.ndarray) -> list[ConstraintSpec]:
+        if self.soft:
+            return []
         share = _fair_share(tables, self.metric, self.share, repr(self))
         values = tables.customer_column(self.metric, rule=repr(self))[pc]
         low, high = self.window

@@ -238,3 +238,28 @@ def test_customers_who_never_came_back_still_get_a_spend():
     fc = forecast(sales, by="book", customer="customer_id", horizon=2, model="customers")
     # one purchase each: the model expects few repeat purchases, but not a spend of 0
     assert (fc["forecast"] > 0).all()
+
+
+def test_a_few_dozen_customers_with_a_flat_likelihood_still_draw_valid_futures():
+    # 30 bike shops as the customers of 21 states: at the back-test origins the BG/NBD
+    # likelihood is nearly flat, its covariance huge; parameter draws used to underflow
+    # to a dropout parameter of 0 and stop the forecast with a numpy error.
+    from alloc.datasets import load_bike_sales
+
+    sales = load_bike_sales()
+    _, summary = backtest(
+        sales, by="state", date="order_date", value="total_price", customer="bikeshop_name",
+        cutoff="2011-10-01", horizon=3, model="customers",
+    )  # fmt: skip
+    assert summary.attrs["model"] == "customers"
+    assert 0 <= summary.loc["equal_odds", "band_coverage"] <= 1
+
+
+def test_parameter_draws_stay_in_the_fitted_box_whatever_the_covariance():
+    from alloc.targets.bgnbd import LOG_BOUND, CountFit
+    from alloc.targets.customer_base import _parameter_draws
+
+    fit = CountFit(np.array([0.5, 5.0, 1e-5, 2.0]), np.eye(4) * 1e6, 0.0)
+    drawn = _parameter_draws(np.random.default_rng(0), fit, 1_000)
+    assert np.isfinite(drawn).all() and (drawn > 0).all()
+    assert (np.abs(np.log(drawn)) <= LOG_BOUND + 1e-9).all()

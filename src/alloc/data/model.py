@@ -10,6 +10,8 @@ Every hard rule becomes one or more `Constraint` rows of the same shape::
     lo[r] <= sum over units u assigned to r of weight[pair(u, r)] <= hi[r]
 
 and the objective is ``sum(cost[pair]) + sum(term.weight * term.value(loads))``.
+A `Budget` is the one global row: ``sum over all units of weight[pair] <= hi`` (a cap
+on an objective term's value over the whole plan, from ``alloc.Budget``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:  # geography.py imports this module at run time
     from alloc.data.geography import Geography
 
-__all__ = ["Constraint", "Imbalance", "Model", "restricted_groups"]
+__all__ = ["Budget", "Constraint", "Imbalance", "Model", "restricted_groups"]
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
@@ -99,6 +101,22 @@ class Imbalance(_ReadOnlyArrays):
 
 
 @dataclass(frozen=True, eq=False)
+class Budget(_ReadOnlyArrays):
+    """``sum_u weight[p(u)] <= hi`` over the chosen pair of every unit: a global cap.
+
+    ``weight`` is the capped term's per-pair value (its weight included), so the row's
+    load is the term's value as `alloc.objective_value` computes it for that term alone.
+    Solvers that cannot honour a budget must not be given a model that has one
+    (`alloc.solve` sends such models to `alloc.solvers.budgeted`).
+    """
+
+    label: str
+    weight: FloatArray
+    hi: float
+    source: object = None
+
+
+@dataclass(frozen=True, eq=False)
 class Model(_ReadOnlyArrays):
     """Arrays describing units, eligible pairs, constraints and objective (all read-only)."""
 
@@ -115,6 +133,8 @@ class Model(_ReadOnlyArrays):
     pair_key: IntArray = field(init=False)
     #: The spatial part (contiguity, base units, dispersion); None without territory rules.
     geography: Geography | None = None
+    #: Global caps on objective terms (``alloc.Budget``); empty for most problems.
+    budgets: tuple[Budget, ...] = ()
 
     def __post_init__(self) -> None:
         key = self.pair_unit.astype(np.int64) * self.n_reps + self.pair_rep

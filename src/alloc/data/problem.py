@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.context import Tables
-from alloc.data.model import Constraint, Imbalance, Model
+from alloc.data.model import Budget, Constraint, Imbalance, Model
 from alloc.data.spatial import compile_geography
 from alloc.errors import DataWarning, InvalidParameterError, InvalidProblemError, format_ids
 
@@ -340,9 +340,16 @@ class Problem:
                 constraints.append(
                     Constraint(label, aggregate(np.asarray(weight, float)), lo, hi, rule, integral)
                 )
+        # Global caps (alloc.Budget): rules with a ``budgets`` hook, duck-typed.
+        budgets = [
+            Budget(label, aggregate(np.asarray(weight, float)), float(hi), rule)
+            for rule in self._rules
+            for label, weight, hi in getattr(rule, "budgets", lambda *_: [])(t, pc, pr)
+        ]
         cost = np.zeros(n_upairs)
         imbalances: list[Imbalance] = []
-        for term in self._objective:
+        terms = self._compiled_terms()
+        for term in terms:
             linear = term.linear_cost(t, pc, pr)
             if linear is not None:
                 cost += aggregate(np.asarray(linear, dtype=float))
@@ -352,13 +359,20 @@ class Problem:
                 imbalances.append(
                     Imbalance(label, metric, aggregate(value), share, weight, norm, term)
                 )
+        for rule in self._rules:  # soft windows (Balance(soft=True)): priced, not hard
+            soft = getattr(rule, "soft_terms", lambda *_: None)(t, pc, pr)
+            if soft is not None:
+                specs, linear = soft
+                cost += aggregate(np.asarray(linear, dtype=float))
+                for label, metric, value, share, weight, norm in specs:
+                    imbalances.append(
+                        Imbalance(label, metric, aggregate(value), share, weight, norm, rule)
+                    )
         pair_unit = (ukey_kept // m).astype(np.int64)
         pair_rep = (ukey_kept % m).astype(np.int64)
         unit_start = np.zeros(n_units + 1, dtype=np.int64)
         np.cumsum(np.bincount(pair_unit, minlength=n_units), out=unit_start[1:])
-        geography, centre_cost = compile_geography(
-            t, self._rules, self._objective, unit, n_units, ukey_kept
-        )
+        geography, centre_cost = compile_geography(t, self._rules, terms, unit, n_units, ukey_kept)
         if centre_cost is not None:
             cost += centre_cost
         return Model(
@@ -373,7 +387,22 @@ class Problem:
             customer_unit=unit,
             unit_size=unit_size,
             geography=geography,
+            budgets=tuple(budgets),
         )
+
+    def _compiled_terms(self) -> tuple[Any, ...]:
+        """The terms the model compiles: a staged objective (``alloc.Lexicographic``,
+        duck-typed by ``compiled_terms``) compiles its first stage; the solver runs the
+        stages in turn."""
+        staged = [item for item in self._objective if hasattr(item, "compiled_terms")]
+        if not staged:
+            return self._objective
+        if len(self._objective) > 1:
+            raise InvalidProblemError(
+                f"{staged[0]!r} must be the whole objective; it was given with "
+                f"{len(self._objective) - 1} other terms. Put them inside its stages."
+            )
+        return tuple(staged[0].compiled_terms())
 
     # ---- public read-only views -----------------------------------------------------
     @property
@@ -513,14 +542,32 @@ class Problem:
             if hasattr(rule, "without_reps"):
                 rule = rule.without_reps(gone)
             rules.append(rule)
-        for term in self._objective:
-            owner_col = getattr(term, "owner_col", None)
-            if owner_col is not None and owner_col in customers.columns:
+        for owner_col in self._owner_columns():
+            if owner_col in customers.columns:
                 customers[owner_col] = customers[owner_col].where(~customers[owner_col].isin(gone))
         pairs = self._source_pairs
         if pairs is not None:
             pairs = pairs[~pairs[self._tables.rep_col].isin(gone)]
         return self.replace(customers=customers, reps=reps, pairs=pairs, rules=rules)
+
+    def _owner_columns(self) -> list[str]:
+        """Owner columns of every disruption term, also inside staged objectives
+        (``stages``) and caps (``terms``), duck-typed."""
+        found: list[str] = []
+
+        def visit(item: Any) -> None:
+            column = getattr(item, "owner_col", None)
+            if isinstance(column, str) and column not in found:
+                found.append(column)
+            for inner in getattr(item, "terms", None) or ():
+                visit(inner)
+            for stage in getattr(item, "stages", None) or ():
+                for inner in stage:
+                    visit(inner)
+
+        for item in (*self._objective, *self._rules):
+            visit(item)
+        return found
 
     def with_reps(self, reps: pd.DataFrame) -> Problem:
         """A new problem with more reps (rows in the same form as the rep table)."""

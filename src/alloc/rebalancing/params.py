@@ -13,6 +13,7 @@ import pandas as pd
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
+from alloc.solvers.staged import has_priorities
 from alloc.solvers.territories import needs_territory_solver
 from alloc.validation import check_fraction, check_param, is_int, is_real_at_least, parse_flags
 
@@ -67,6 +68,12 @@ def check_common(
             f"{owner} does not handle Contiguous rules or MinimizeDispersion with chosen "
             "centres or kind='max' yet. Solve with alloc.solve and a MinimizeDisruption "
             "term (few moves from the current plan) instead."
+        )
+    if isinstance(problem, Problem) and has_priorities(problem):
+        # Its search knows neither global caps nor stages (issue 14).
+        raise InvalidProblemError(
+            f"{owner} does not handle Budget rules or a Lexicographic objective. Solve "
+            "with alloc.solve (a Budget on MinimizeDisruption caps the moves) instead."
         )
 
 
@@ -224,7 +231,10 @@ def tolerance_rows(model: Model, n_rows: int, tolerance: object, owner: str) -> 
             "None, a number >= 0 (0.01 = 1 %) or a dict {metric: number}",
         )
         check_fraction("tolerance", tolerance, owner)
-    metrics = [t.metric for t in model.imbalances]
+    # Soft windows (Balance(soft=True)) compile into imbalance rows too; a tolerance is
+    # about the objective's MinimizeImbalance terms only.
+    terms = [t for t in model.imbalances if not _soft_window(t)]
+    metrics = [t.metric for t in terms]
     if not metrics:
         raise InvalidParameterError(
             f"the 'tolerance' parameter of {owner} must be None for a problem without "
@@ -249,6 +259,11 @@ def tolerance_rows(model: Model, n_rows: int, tolerance: object, owner: str) -> 
     tol = np.full(n_rows, np.nan)
     base = len(model.constraints)
     for j, term in enumerate(model.imbalances):
-        if term.metric in per_metric:
+        if term.metric in per_metric and not _soft_window(term):
             tol[base + j] = per_metric[term.metric]
     return tol
+
+
+def _soft_window(term: object) -> bool:
+    """True for an imbalance row of a soft ``Balance`` window (its source is the rule)."""
+    return hasattr(getattr(term, "source", None), "soft_terms")

@@ -40,7 +40,8 @@ def imbalance_metrics(setup: Setup) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     seen: set[str] = set()
     for j, term in enumerate(model.imbalances):
-        if term.metric not in seen:
+        # A soft window's rows (source: the Balance rule) measure from its window ends.
+        if term.metric not in seen and not hasattr(term.source, "soft_terms"):
             seen.add(term.metric)
             out.append((len(model.constraints) + j, term.metric))
     return out

@@ -54,6 +54,7 @@ from alloc.solvers.plateau import lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
+from alloc.solvers.staged import has_priorities, solve_with_priorities
 from alloc.solvers.state import Rows, Score, score_of
 from alloc.solvers.territories import needs_territory_solver, solve_territories
 from alloc.validation import check_param
@@ -231,6 +232,8 @@ def solve(
     """
     t0 = time.perf_counter()
     workers = _check_params(problem, time_limit, seed, workers)
+    if has_priorities(problem):  # Budget rows or a Lexicographic objective (issue 14)
+        return solve_with_priorities(problem, float(time_limit), seed, workers, solve)
     if needs_territory_solver(problem.model):  # contiguity or chosen centres (issue 14)
         return solve_territories(problem, float(time_limit), seed, workers, progress)
     run = _Run(problem, float(time_limit), seed, workers, progress, t0)

@@ -18,7 +18,7 @@ import numpy as np
 from alloc.data.model import Model
 from alloc.solvers.state import Rows
 
-__all__ = ["NO_BOUND", "Scaled", "relaxation"]
+__all__ = ["NO_BOUND", "Scaled", "relaxation", "scale_global_row"]
 
 _TARGET = 1_000_000
 #: Decimals of up to this many places are scaled exactly (factor ``10**d``)...
@@ -126,7 +126,8 @@ class Scaled:
             soft = bool(rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k])
             if soft:
                 equal[k] = bool(np.allclose(rows.share[k], rows.share[k][0]))
-                share_den[k], share_num[k] = _rational_weights(rows.share[k])
+                raw_total = float(w[first_pair].sum()) if model.n_pairs else 0.0
+                share_den[k], share_num[k] = _rational_weights(rows.share[k], raw_total)
             # Rational shares are modelled exactly in both norms (see _max_weighted).
             approximate = bool((rows.is_max[k] or rows.is_sum[k]) and share_den[k] == 0)
             f = _scale_factor(w, soft, approximate)
@@ -180,9 +181,39 @@ def relaxation(model: Model, rows: Rows, scaled: Scaled) -> Scaled:
     return replace(scaled, lo=lo, hi=hi)
 
 
-def _rational_weights(share: np.ndarray) -> tuple[int, np.ndarray]:
-    """(M, m) with share / sum(share) == m / M for whole m and a small M, else (0, 0s)."""
-    q = share / share.sum()
+def scale_global_row(
+    weight: np.ndarray, allowed_hi: float, unit_start: np.ndarray
+) -> tuple[np.ndarray, int, float, bool]:
+    """A global row ``sum weight[p] x[p] <= hi`` (``alloc.Budget``) as integers.
+
+    Returns ``(integer weights, integer hi, factor, exact)`` with the scaling of a hard
+    row (whole numbers and decimals exact, other floats about 1e6 per largest weight).
+    ``hi`` is rounded outward from the allowed (tolerance-widened) limit and, when the
+    weights are approximate, widened by the most the rounding can move the load (the
+    largest drift of each unit's pairs, summed), so the integer row is always a
+    relaxation of the raw one (as `relaxation` does for per-rep rows).
+    """
+    factor = _scale_factor(weight)
+    scaled = np.round(weight * factor).astype(np.int64)
+    drift = np.abs(scaled - weight * factor)
+    exact = bool(not drift.size or drift.max() <= _DECIMAL_NOISE)
+    _, hi = _outward_limits(np.array([-np.inf]), np.array([allowed_hi]), factor)
+    limit = int(hi[0])
+    if not exact and np.isfinite(allowed_hi):
+        carry = float(np.maximum.reduceat(drift, unit_start[:-1]).sum()) if drift.size else 0.0
+        limit += int(np.ceil(carry * (1 + 1e-9) + 1e-9))
+    return scaled, limit, factor, exact
+
+
+def _rational_weights(share: np.ndarray, total: float) -> tuple[int, np.ndarray]:
+    """(M, m) with share / total == m / M for whole m and a small M, else (0, 0s).
+
+    ``total`` is the row's total load: fair shares sum to it, the reference loads of a
+    soft window (``alloc.data.soft_windows``) to a multiple of it.
+    """
+    if total <= 0:
+        return 0, np.zeros(share.size, dtype=np.int64)
+    q = share / total
     for den in range(1, 1001):
         num = np.round(q * den)
         if np.allclose(q * den, num, rtol=0, atol=1e-9) and (num > 0).all():

@@ -226,8 +226,10 @@ def backtest(
     the forecast's draws of the total at or below the total sold (over many cutoffs a
     calibrated forecast gives these evenly between 0 and 1), and
     ``summary.attrs["total_method"]`` and ``["total_spread"]`` the level model of the
-    total and the spread of its common shock, and ``["model"]``, ``["model_note"]`` and
-    ``["model_errors"]`` the forecast model used and why.
+    total and the spread of its common shock, ``["share_scale"]`` the factor applied to the
+    books' spread about their shares (calibrated at rolling origins inside the history),
+    and ``["model"]``,
+    ``["model_note"]`` and ``["model_errors"]`` the forecast model used and why.
 
     Parameters
     ----------
@@ -272,8 +274,10 @@ def backtest(
         what it fell back on), and ``reach_p10`` and ``reach_p90`` (the 10 % and 90 %
         quantiles of the share of books reaching quota over the forecast's draws: since
         books move together with the total, one back-test's ``share_reached`` can be far
-        from ``mean_p_attain`` and still be as the forecast expects). The band columns
-        are given on the ``equal_odds`` row.
+        from ``mean_p_attain`` and still be as the forecast expects), and
+        ``coverage_p10`` and ``coverage_p90`` (the same interval for ``band_coverage``:
+        the share of books inside their bands over the forecast's draws). The band
+        columns are given on the ``equal_odds`` row.
 
     Raises
     ------
@@ -347,6 +351,8 @@ def backtest(
         # forecast itself deems a plausible share (books move together through the total).
         reach = (sim.samples >= quota.to_numpy(dtype=np.float64)[:, None]).mean(axis=0)
         row["reach_p10"], row["reach_p90"] = np.quantile(reach, (0.1, 0.9)).tolist()
+        if method == "equal_odds":
+            row["coverage_p10"], row["coverage_p90"] = _coverage_interval(sim.samples, band)
         rows.append(row)
     books = pd.concat(frames) if frames else pd.DataFrame()
     summary = pd.DataFrame(rows).set_index("method")
@@ -355,8 +361,22 @@ def backtest(
     summary.attrs["total_pit"] = float((sim.samples.sum(axis=0) <= actual.sum()).mean())
     summary.attrs["total_method"] = sim.total_method
     summary.attrs["total_spread"] = sim.total_spread
+    summary.attrs["share_scale"] = sim.share_scale
     summary.attrs.update(model=choice.model, model_note=choice.note, model_errors=choice.errors)
     return BacktestTables(books, summary)
+
+
+def _coverage_interval(samples: np.ndarray, band: pd.DataFrame) -> list[float]:
+    """The forecast's own 80 % interval for the share of books inside their p10-p90 band.
+
+    Each draw of the forecast, taken as what the books sold, puts some share of the books
+    inside their bands; books move together through the total, so that share varies
+    from draw to draw far more than independent books would let it.
+    """
+    low = band["p10"].to_numpy(dtype=np.float64)[:, None]
+    high = band["p90"].to_numpy(dtype=np.float64)[:, None]
+    inside = ((samples >= low) & (samples <= high)).mean(axis=0)
+    return [float(x) for x in np.quantile(inside, (0.1, 0.9))]
 
 
 def _summary_row(
@@ -373,7 +393,8 @@ def _summary_row(
             "method": method, "books": 0, "total": nan, "share_reached": nan,
             "mean_p_attain": nan, "corr_size": nan, "iqr_attainment": nan,
             "median_attainment": nan, "band_coverage": nan, "shifted_coverage": nan,
-            "note": note, "reach_p10": nan, "reach_p90": nan,
+            "note": note, "reach_p10": nan, "reach_p90": nan, "coverage_p10": nan,
+            "coverage_p90": nan,
         }  # fmt: skip
     attained = frame["attainment"].dropna()
     corr = (

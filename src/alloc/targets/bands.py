@@ -101,7 +101,9 @@ def forecast(
         ``node`` instead, every node of the tree. ``attrs`` holds ``horizon``,
         ``total_method`` (the level model of the pooled total), ``total_spread`` (the
         standard deviation of the log of the total's common shock) and ``origins`` (the
-        back-test origins behind it), ``model`` (the model used), ``model_note`` (why,
+        back-test origins behind it), ``share_scale`` (the factor applied to the books'
+        spread about their shares of the total, calibrated at rolling origins inside the
+        history), ``model`` (the model used), ``model_note`` (why,
         for ``auto``), ``model_errors`` (mean back-test error per model, sum of
         |actual - forecast| over the sum of actual) and ``model_params`` (fitted
         BG/NBD ``(r, alpha, a, b)`` with time in weeks and Gamma-Gamma ``(p, q, gamma)``).

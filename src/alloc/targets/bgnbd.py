@@ -30,6 +30,7 @@ from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 __all__ = [
+    "LOG_BOUND",
     "CountFit",
     "SpendFit",
     "bgnbd_loglik",
@@ -46,7 +47,7 @@ FloatArray = npt.NDArray[np.float64]
 #: Step of the numerical Hessian in log-parameter space.
 _HESSIAN_STEP = 1e-3
 #: Log-parameters are kept in this box: the likelihood is flat beyond it on real data.
-_LOG_BOUND = 12.0
+LOG_BOUND = 12.0
 
 
 class CountFit(NamedTuple):
@@ -115,7 +116,7 @@ def _fit(loglik: object, start: FloatArray) -> tuple[FloatArray, FloatArray, flo
         total = float(values.sum())
         return -total if np.isfinite(total) else 1e300
 
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * start.size
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * start.size
     options = {"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000}
     best = minimize(objective, start, method="L-BFGS-B", bounds=bounds, options=options)
     return best.x, _log_cov(objective, best.x), -float(best.fun)

@@ -20,6 +20,10 @@ customer-base model looks at each customer instead:
   each customer is drawn alive or not, their purchases over the horizon and what they
   spend, all from the posterior given what they did. A book's draw is the sum of its
   customers'. p10/p50/p90 and the odds of a quota all come from these draws.
+* **Books' spread**: at the same origins the model draws each book's total
+  (``CAL_DRAWS`` draws) and the books' spread about their shares of the total is scaled
+  so that 80 % of what the books then sold falls inside the p10-p90 bands of their
+  shares ([`alloc.targets.calibration`][alloc.targets.calibration]).
 * **Shared miss**: the customers' draws are independent, so they say nothing about the
   model being wrong for every customer at once. As for the time-series total, the
   model is re-fitted at the latest ``ORIGINS`` rolling origins inside the history that
@@ -48,7 +52,19 @@ import pandas as pd
 from scipy import sparse
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
-from alloc.targets.bgnbd import expected_purchases, fit_counts, fit_spend, simulate_customers
+from alloc.targets.bgnbd import (
+    LOG_BOUND,
+    expected_purchases,
+    fit_counts,
+    fit_spend,
+    simulate_customers,
+)
+from alloc.targets.calibration import (
+    calibrated_totals,
+    conformal_scale,
+    rescale_shares,
+    share_scores,
+)
 from alloc.targets.forecasting import BookHistory, Simulation, simulate_totals
 from alloc.targets.pooled_total import common_spread
 
@@ -67,6 +83,8 @@ FloatArray = npt.NDArray[np.float64]
 MODELS = ("time_series", "customers", "auto")
 #: Draws of the customer-base forecast (each customer is drawn every time).
 DRAWS = 500
+#: Draws at each back-test origin, to calibrate the books' spread about their shares.
+CAL_DRAWS = 200
 #: Customer-draws simulated at once (memory: about ten float arrays of this size).
 CHUNK_CELLS = 1_000_000
 #: Rolling origins inside the history for the shared miss and the choice of model.
@@ -216,25 +234,33 @@ def _points(fitted: _Fitted, n_books: int, weeks: float) -> FloatArray:
 
 
 def _parameter_draws(rng: np.random.Generator, fit: Any, draws: int) -> FloatArray:
-    """Parameters drawn from the normal approximation of their log-likelihood."""
+    """Parameters drawn from the normal approximation of their log-likelihood.
+
+    The draws are kept in the box the fit searched: a flat likelihood (a few dozen
+    customers) has a huge covariance, whose draws would otherwise underflow to
+    parameters of 0 or overflow to infinity.
+    """
     theta = np.log(fit.params)
     noise = rng.multivariate_normal(np.zeros(theta.size), fit.log_cov, size=draws)
-    return np.asarray(np.exp(theta[None, :] + noise), dtype=np.float64)
+    drawn = np.clip(theta[None, :] + noise, -LOG_BOUND, LOG_BOUND)
+    return np.asarray(np.exp(drawn), dtype=np.float64)
 
 
-def _draws(fitted: _Fitted, n_books: int, weeks: float, rng: np.random.Generator) -> FloatArray:
-    """Draws of each book's value over the next ``weeks``, shape (books, DRAWS)."""
+def _draws(
+    fitted: _Fitted, n_books: int, weeks: float, rng: np.random.Generator, draws: int = DRAWS
+) -> FloatArray:
+    """Draws of each book's value over the next ``weeks``, shape (books, draws)."""
     data = fitted.data
-    counts = _parameter_draws(rng, fitted.counts, DRAWS)
-    spend = _parameter_draws(rng, fitted.spend, DRAWS)
+    counts = _parameter_draws(rng, fitted.counts, draws)
+    spend = _parameter_draws(rng, fitted.spend, draws)
     member = sparse.csr_matrix(
         (np.ones(data.book.size), (np.arange(data.book.size), data.book)),
         shape=(data.book.size, n_books),
     )
-    out = np.empty((DRAWS, n_books))
+    out = np.empty((draws, n_books))
     chunk = max(1, CHUNK_CELLS // max(data.book.size, 1))
-    for lo in range(0, DRAWS, chunk):
-        hi = min(lo + chunk, DRAWS)
+    for lo in range(0, draws, chunk):
+        hi = min(lo + chunk, draws)
         values = simulate_customers(rng, counts[lo:hi], spend[lo:hi], data.arrays(), weeks)
         out[lo:hi] = np.asarray(member.T @ values.T).T
     return out.T
@@ -255,6 +281,15 @@ def _origins(periods: int, horizon: int) -> list[tuple[int, int]]:
     return [(t, horizon) for t in range(last, max(MIN_FIT, last - ORIGINS + 1) - 1, -1)]
 
 
+class _Origin(NamedTuple):
+    """The customer model fitted at a back-test origin, and what the books then sold."""
+
+    fitted: _Fitted
+    weeks: float
+    actual: FloatArray
+    known: npt.NDArray[np.bool_]
+
+
 def _back_test(
     history: pd.DataFrame,
     columns: tuple[str, str, str, str],
@@ -263,17 +298,24 @@ def _back_test(
     offset: Any,
     time_series: bool,
     owner: str,
-) -> tuple[list[float], dict[str, list[float]]]:
-    """Log errors of the customer model's total and both models' WAPE at each origin."""
+) -> tuple[list[float], dict[str, list[float]], list[_Origin]]:
+    """Log errors of the customer model's total and both models' WAPE at each origin.
+
+    Also returns the fitted model at each origin, for calibrating the books' spread.
+    """
     log_errors: list[float] = []
     wape: dict[str, list[float]] = {"customers": [], "time_series": []}
+    fits: list[_Origin] = []
     for origin, ahead in _origins(books.values.shape[1], horizon):
         actual = books.values[:, origin : origin + ahead].sum(axis=1)
         data = customer_data(history, columns, books.books, books.starts[origin], owner)
         if data.x.size < MIN_FIT_UNITS or actual.sum() <= 0:
             continue
         weeks = _weeks(books.starts, origin, ahead, offset)
-        point = _points(_fit(data), len(books.books), weeks)
+        fitted = _fit(data)
+        point = _points(fitted, len(books.books), weeks)
+        known = (books.values[:, :origin] != 0).any(axis=1)
+        fits.append(_Origin(fitted, weeks, actual, known))
         if point.sum() > 0:
             log_errors.append(float(np.log(actual.sum() / point.sum())))
         wape["customers"].append(float(np.abs(actual - point).sum() / actual.sum()))
@@ -283,7 +325,16 @@ def _back_test(
             )
             ts_point = simulate_totals(inner, ahead, 0).point
             wape["time_series"].append(float(np.abs(actual - ts_point).sum() / actual.sum()))
-    return log_errors, wape
+    return log_errors, wape, fits
+
+
+def _share_scale(origins: list[_Origin], n_books: int, rng: np.random.Generator) -> float:
+    """Conformal scale of the books' spread about their shares, from the origins' draws."""
+    scores = [
+        share_scores(_draws(o.fitted, n_books, o.weeks, rng, CAL_DRAWS), o.actual, o.known)
+        for o in origins
+    ]
+    return conformal_scale(np.concatenate(scores)) if scores else 1.0
 
 
 def _too_few(data: CustomerData, n_books: int) -> str:
@@ -314,7 +365,7 @@ def simulate_books(
     """
     n_books, end = len(books.books), books.starts[-1]
     if model == "time_series":
-        return simulate_totals(books, horizon, seed), Choice("time_series", "", {}, {})
+        return calibrated_totals(books, horizon, seed), Choice("time_series", "", {}, {})
     data = customer_data(history, columns, books.books, end, owner)
     if model == "customers" and data.x.size < MIN_FIT_UNITS:
         raise InvalidProblemError(
@@ -324,20 +375,23 @@ def simulate_books(
         )
     reason = _too_few(data, n_books) if model == "auto" else ""
     if reason:
-        return simulate_totals(books, horizon, seed), Choice("time_series", reason, {}, {})
-    log_errors, wape = _back_test(history, columns, books, horizon, offset, model == "auto", owner)
+        return calibrated_totals(books, horizon, seed), Choice("time_series", reason, {}, {})
+    log_errors, wape, origins = _back_test(
+        history, columns, books, horizon, offset, model == "auto", owner
+    )
     errors = {name: float(np.mean(v)) for name, v in wape.items() if v}
     if model == "auto":
         if "customers" not in errors or "time_series" not in errors:
             note = "no room for a back-test origin inside the history"
-            return simulate_totals(books, horizon, seed), Choice("time_series", note, errors, {})
+            return calibrated_totals(books, horizon, seed), Choice("time_series", note, errors, {})
         if errors["time_series"] <= errors["customers"]:
             note = "smaller back-test error"
-            return simulate_totals(books, horizon, seed), Choice("time_series", note, errors, {})
+            return calibrated_totals(books, horizon, seed), Choice("time_series", note, errors, {})
     fitted = _fit(data)
     rng = np.random.default_rng(seed)
     weeks = _weeks(books.starts, len(books.starts) - 1, horizon, offset)
-    samples = _draws(fitted, n_books, weeks, rng)
+    scale = _share_scale(origins, n_books, rng)
+    samples = rescale_shares(_draws(fitted, n_books, weeks, rng), scale)
     totals = samples.sum(axis=0)
     own = float(np.std(np.log(totals[totals > 0]))) if (totals > 0).sum() > 1 else 0.0
     spread = common_spread(np.asarray(log_errors), own)
@@ -350,5 +404,6 @@ def simulate_books(
         "gamma_gamma": fitted.spend.params.tolist(),
     }
     note = "smaller back-test error" if model == "auto" else ""
-    sim = Simulation(samples, _points(fitted, n_books, weeks), "customers", spread, len(log_errors))
+    point = _points(fitted, n_books, weeks)
+    sim = Simulation(samples, point, "customers", spread, len(log_errors), scale, len(origins))
     return sim, Choice("customers", note, errors, params)

@@ -31,6 +31,10 @@ plain, so that it is robust on short and noisy books:
   common log-normal shock per draw whose spread is that model's back-test error. Books
   move together, and their bands hold the uncertainty of the total (level and trend),
   not only their own noise.
+* **Calibration.** [`forecast`][alloc.targets.forecast] then widens or narrows each
+  draw's spread of the books about their shares of the total by the factor that made
+  80 % of past shares fall inside their p10-p90 bands at rolling origins inside the
+  history ([`alloc.targets.calibration`][alloc.targets.calibration]).
 
 The helpers [`book_periods`][alloc.targets.forecasting.book_periods] and
 [`simulate_totals`][alloc.targets.forecasting.simulate_totals] are internal to alloc (shared
@@ -61,7 +65,9 @@ from alloc.validation import check_param, is_number
 __all__ = [
     "BookHistory",
     "Simulation",
+    "book_draws",
     "book_periods",
+    "book_seasons",
     "check_horizon",
     "level_names",
     "parse_freq",
@@ -314,7 +320,7 @@ def _seasonal_index(values: FloatArray, season: int) -> tuple[FloatArray, FloatA
     return index, count
 
 
-def _seasons(values: FloatArray, season: int) -> FloatArray:
+def book_seasons(values: FloatArray, season: int) -> FloatArray:
     """Per-book seasonal index (books, season); ones when history is under two seasons."""
     n, periods = values.shape
     if season < 2 or periods < 2 * season:
@@ -413,6 +419,12 @@ class Simulation(NamedTuple):
         Standard deviation of the log of the total's common shock.
     origins : int
         Rolling origins behind the total's spread.
+    share_scale : float
+        Factor applied to the books' spread about their shares of the total, calibrated
+        at rolling origins (see [`alloc.targets.calibration`][alloc.targets.calibration]);
+        1.0 when not calibrated.
+    share_origins : int
+        Rolling origins behind ``share_scale``.
     """
 
     samples: FloatArray
@@ -420,6 +432,8 @@ class Simulation(NamedTuple):
     total_method: str
     total_spread: float
     origins: int
+    share_scale: float = 1.0
+    share_origins: int = 0
 
 
 def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
@@ -433,17 +447,28 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation
     """
     values, season = history.values, history.season
     rng = np.random.default_rng(seed)
-    samples, point = _book_draws(values, season, horizon, rng, N_SAMPLES)
+    samples, point = book_draws(values, season, horizon, rng, N_SAMPLES)
     window = min(values.shape[1], max(horizon, MIN_WINDOW))
     return _common_total(values, season, horizon, window, samples, point, rng)
 
 
-def _book_draws(
-    values: FloatArray, season: int, horizon: int, rng: np.random.Generator, draws: int
+def book_draws(
+    values: FloatArray,
+    season: int,
+    horizon: int,
+    rng: np.random.Generator,
+    draws: int,
+    index: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """The per-book bootstrap: draws (books, draws) and point forecasts."""
+    """The per-book bootstrap: draws (books, draws) and point forecasts.
+
+    ``index`` is the books' seasonal index (books, season); by default
+    [`book_seasons`][alloc.targets.forecasting.book_seasons] of ``values``. A back-test
+    inside the history passes the index fitted on the whole history, so that an origin
+    with under two seasons before it is forecast as the cutoff is (with a season).
+    """
     n, periods = values.shape
-    index = _seasons(values, season)
+    index = book_seasons(values, season) if index is None else index
     width = max(season, 1)
     position = np.arange(periods + horizon) % width
     deseason = values / index[:, position[:periods]]
@@ -581,4 +606,5 @@ def summarise(
     table.attrs["total_method"] = sim.total_method
     table.attrs["total_spread"] = sim.total_spread
     table.attrs["origins"] = sim.origins
+    table.attrs["share_scale"] = sim.share_scale
     return table
