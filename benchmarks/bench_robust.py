@@ -89,14 +89,14 @@ def lp_reference(problem: object, seconds: float) -> tuple[float, str]:
     return r.bound, r.status
 
 
-def highs_lp(model: Any, rows: Any, seconds: float) -> tuple[float, str]:
-    """The LP relaxation written directly for HiGHS (IPM, then PDLP; one thread).
+def highs_model(model: Any, rows: Any) -> Any:
+    """``problem.model`` as a ``highspy.HighsLp`` (pair columns continuous).
 
-    Columns: ``0 <= x[p] <= 1`` per eligible pair, one ``z[k] >= 0`` per max-norm term,
-    one ``d[k, r] >= 0`` per sum-norm term and rep. Rows: one rep per unit (= 1); every
-    hard row per rep within the rules' raw limits; ``+-(load[r] / share[r] - 1) <= z``
-    (or ``d[k, r]``). Objective: pair costs + term weights x deviations. The value,
-    less 1e-7 relative for HiGHS's tolerances, bounds every plan's objective from below.
+    Columns: ``0 <= x[p] <= 1`` per eligible pair (first, in pair order), one
+    ``z[k] >= 0`` per max-norm term, one ``d[k, r] >= 0`` per sum-norm term and rep.
+    Rows: one rep per unit (= 1); every hard row per rep within the rules' raw limits;
+    ``+-(load[r] / share[r] - 1) <= z`` (or ``d[k, r]``). Objective: pair costs + term
+    weights x deviations. `robust_exact.py` makes the pair columns integer.
     """
     import highspy
     from scipy.sparse import coo_matrix, csc_matrix, hstack, vstack
@@ -162,6 +162,18 @@ def highs_lp(model: Any, rows: Any, seconds: float) -> tuple[float, str]:
     lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
     lp.a_matrix_.value_ = matrix.data.astype(float)
+    return lp
+
+
+def highs_lp(model: Any, rows: Any, seconds: float) -> tuple[float, str]:
+    """The LP relaxation written directly for HiGHS (IPM, then PDLP; one thread).
+
+    The model is `highs_model`'s. The value, less 1e-7 relative for HiGHS's tolerances,
+    bounds every plan's objective from below.
+    """
+    import highspy
+
+    lp = highs_model(model, rows)
     end = time.perf_counter() + seconds
     status = "not run"
     # IPM with crossover is exact and fast on most of these LPs; when it fails (a

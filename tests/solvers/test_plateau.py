@@ -8,7 +8,8 @@ import pandas as pd
 import alloc
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.greedy import greedy
-from alloc.solvers.plateau import plateau_search, windowed
+from alloc.solvers.lp import LpSearch
+from alloc.solvers.plateau import LP_WINDOW_MARGIN, lp_window_search, plateau_search, windowed
 from alloc.solvers.state import Rows, score_of
 
 
@@ -57,3 +58,25 @@ def test_plateau_search_never_returns_a_worse_plan_and_lowers_a_plateau() -> Non
     assert after.penalty == 0
     assert after.objective < before.objective - 0.1
     assert after == score_of(model, rows, plan, rows.loads(model, plan))
+
+
+def test_lp_reports_its_max_norm_deviation_and_the_window_search_meets_windows_above_it() -> None:
+    problem = _disruption_problem()
+    model = problem.model
+    rows = Rows.from_model(model)
+    relaxed = LpSearch(model, rows, Deadline.after(30.0), vertex=True).start().finish()
+    assert relaxed.optimal and relaxed.start is not None and relaxed.deviation is not None
+    k = int(np.flatnonzero(rows.is_max)[0])
+    z = float(relaxed.deviation[k])
+    # The LP's value is its deviation term plus its (fractional) moves, none negative.
+    assert 0.0 <= rows.imb_weight[k] * z <= relaxed.bound + 1e-7
+    assert np.isnan(np.delete(relaxed.deviation, k)).all()
+    start = relaxed.start
+    plan = lp_window_search(model, rows, start, relaxed.deviation, Deadline.after(3.0), seed=0)
+    loads = rows.loads(model, plan)
+    after = score_of(model, rows, plan, loads)
+    assert after.penalty == 0
+    deviation = np.abs(loads[k] - rows.share[k]) / rows.share[k]
+    assert deviation.max() <= z + LP_WINDOW_MARGIN + 1e-9
+    assert after.objective < score_of(model, rows, start, rows.loads(model, start)).objective
+    assert after.objective >= relaxed.bound - 1e-9

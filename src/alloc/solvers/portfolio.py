@@ -50,7 +50,7 @@ from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
-from alloc.solvers.plateau import plateau_search
+from alloc.solvers.plateau import lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
@@ -271,6 +271,11 @@ LP_SHARE = 0.6
 LP_SHARE_COSTS = 0.75
 
 
+#: Local search from the LP's windows (`lp_window_search`) may run to this share of what
+#: is left of the time limit when the LP ends.
+LP_WINDOW_SHARE = 0.8
+
+
 def _start_lp(run: _Run) -> LpSearch | None:
     """3b. The LP relaxation in a background thread, for objectives the Lagrangian does
     not cover (imbalance terms, mixed objectives, costs without hard rows).
@@ -285,11 +290,17 @@ def _start_lp(run: _Run) -> LpSearch | None:
     share = LP_SHARE_COSTS if _expect_positive_bound(run.model) else LP_SHARE
     deadline = run.deadline.share(share).minus(0.05)
     run.lp_deadline = deadline
+    # A vertex rounds to far fewer moves where moves have a price (see LpSearch).
+    vertex = _expect_positive_bound(run.model)
     if lp_seconds(run.model.n_pairs) <= fits.remaining():
-        return LpSearch(run.model, run.rows, deadline, interruptible=run.small).start()
+        return LpSearch(
+            run.model, run.rows, deadline, interruptible=run.small, vertex=vertex
+        ).start()
     # Too large for the full LP in its share: the LP over classes of units with the same
     # eligible reps (far fewer columns), whose duals bound the full model.
-    search = LpSearch(run.model, run.rows, deadline, by_class=True, interruptible=False)
+    search = LpSearch(
+        run.model, run.rows, deadline, by_class=True, interruptible=False, vertex=vertex
+    )
     needs = lp_seconds(search.n_pairs)
     if needs <= fits.remaining():
         run.notes.append(
@@ -472,6 +483,17 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
         above = run.best.objective - relaxed.bound > 0.01 * max(abs(relaxed.bound), 1e-9)
         if rounded is not None and relaxed.bound > 1e-9 and above:
             run.improve(rounded, "lp rounding")
+            if relaxed.deviation is not None and run.rows.is_max.any():
+                # Max-norm terms priced against costs: first into the LP's windows. The
+                # two searches are still improving at the window's end at 2,000 x 20, so
+                # they take time from the plateau search and LNS, which then add little.
+                longer = run.deadline.share(LP_WINDOW_SHARE).minus(0.05)
+                window = longer if longer.at > window.at else window
+                plan = lp_window_search(
+                    run.model, run.rows, rounded, relaxed.deviation, window.share(0.6), run.seed
+                )
+                run.improve(plan, "lp windows")
+                rounded = plan
             _search(run, rounded, window, run.seed + 2, "lp rounding + local search")
     if not window.expired():
         chosen = _search(run, run.chosen, window, run.seed + 3, "local search")
