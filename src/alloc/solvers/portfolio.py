@@ -150,12 +150,13 @@ class _Run:
     def phase(self, name: str, value: float) -> None:
         self.phases.append((name, time.perf_counter() - self.t0, value))
 
-    def improve(self, candidate: np.ndarray | None, label: str) -> None:
-        """Keep ``candidate`` if it is a complete plan better than the best so far."""
+    def improve(self, candidate: np.ndarray | None, label: str, ties: bool = False) -> None:
+        """Keep ``candidate`` if it is a complete plan better than the best so far (or as
+        good, with ``ties``)."""
         if candidate is None or (candidate < 0).any():
             return
         score = score_of(self.model, self.rows, candidate, self.rows.loads(self.model, candidate))
-        if score.better_than(self.best):
+        if score.better_than(self.best) or (ties and not self.best.better_than(score)):
             self.chosen, self.best, self.found_by = candidate.copy(), score, label
             self.say(label, self.best)
 
@@ -575,8 +576,11 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
     if deadline.remaining() <= 0.05:
         return start
     # Cost-driven: CP-SAT searches better from scratch than from a local optimum
-    # (measured on the GAP suite: a hint can trap it far from the optimum).
-    hint = None if run.linear_only or run.best.penalty > 0 else run.chosen
+    # (measured on the GAP suite: a hint can trap it far from the optimum). Tiny models
+    # get no hint either: local search's plan depends on how far it got in its time
+    # slice, and CP-SAT with one worker from scratch returns the same optimum every run.
+    tiny = run.model.n_pairs <= TINY_PAIR_LIMIT
+    hint = None if run.linear_only or run.best.penalty > 0 or tiny else run.chosen
     res = solve_cpsat(
         run.model,
         run.rows,
@@ -586,7 +590,9 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
         workers=run.workers,
         hint=hint,
     )
-    run.improve(res.chosen, "cp-sat")
+    # A proven optimum of a tiny model replaces an equally good plan of the search, so
+    # that the plan returned does not depend on the machine's speed (docs/solving.md).
+    run.improve(res.chosen, "cp-sat", ties=tiny and res.status == "OPTIMAL")
     exact_scaling = _exact_scaling(scaled, run.rows)
     if res.status == "OPTIMAL" and not exact_scaling:
         why = (
