@@ -400,3 +400,29 @@ def test_pinned_units_far_apart_are_joined_into_one_territory() -> None:
     result = alloc.solve(problem, time_limit=20, seed=0, workers=1)
     assert result.status.has_solution, result.explanation
     assert alloc.check(problem, result.assignment) == []
+
+
+def test_no_plan_found_names_what_the_closest_plan_breaks() -> None:
+    # Two separate 6 x 6 grids (72 units, the large path) and 3 reps who must hold 24
+    # units each: without contiguity that is easy, with it a grid holds 1.5 territories.
+    # Nothing proves it (the relaxation is feasible), so the result is UNKNOWN and its
+    # explanation says which window the closest plan misses, and by how much.
+    links = _grid(6, 6)
+    links += [(a + 36, b + 36) for a, b in links]
+    ids = [f"u{i:02d}" for i in range(72)]
+    xy = np.array([(i % 6 + 10 * (i >= 36), i // 6 % 6) for i in range(72)], float)
+    customers = pd.DataFrame({"customer_id": ids, "x": xy[:, 0], "y": xy[:, 1], "w": 1.0})
+    neighbors = pd.DataFrame(
+        {"customer_id": [ids[a] for a, _ in links], "neighbor_id": [ids[b] for _, b in links]}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Contiguous(neighbors), alloc.Balance("w", 0.05)],
+        objective=alloc.MinimizeDispersion("sum"),
+    )
+    result = alloc.solve(problem, time_limit=4, seed=0, workers=1)
+    assert result.status is alloc.Status.UNKNOWN
+    assert "closest plan" in result.explanation
+    assert "'w within +-5.0% of share'" in result.explanation

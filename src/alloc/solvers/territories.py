@@ -44,6 +44,7 @@ from alloc.solvers.conflicts import explain_infeasible
 from alloc.solvers.cpsat import CpSolution
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
+from alloc.solvers.dispersion import contiguity_breaks
 from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_centres import CentreCp, build_centre_model
@@ -104,6 +105,7 @@ class _Territories:
         self.notes: list[str] = []
         self.progress = False
         self.lp_bound = -math.inf  # the p-median LP's bound, when it applies
+        self.closest: np.ndarray | None = None  # the search's best plan when infeasible
 
     def say(self, phase: str, value: float) -> None:
         seconds = time.perf_counter() - self.t0
@@ -171,6 +173,8 @@ def _search(state: _Territories, deadline: Deadline) -> None:
     plan = territory_search.search(state.model, geography, deadline, seed=state.seed)
     if plan.feasible:
         state.offer(np.asarray(plan.chosen), "territory search")
+    elif (np.asarray(plan.chosen) >= 0).all():
+        state.closest = np.asarray(plan.chosen).copy()
 
 
 def solve_territories(
@@ -291,6 +295,44 @@ def _infeasible_without_contiguity(state: _Territories, scaled: Scaled) -> Resul
     )
 
 
+def _closest_plan_words(model: Model, rows: Rows, chosen: np.ndarray | None) -> str:
+    """How far the search's best infeasible plan is from meeting the rules, in words.
+
+    Names the rows it breaks (by how many territories, and the largest miss as a share
+    of the window's middle) and the territories cut in pieces; empty without a plan.
+    """
+    geography = model.geography
+    if chosen is None or geography is None:
+        return ""
+    loads = rows.loads(model, chosen)
+    misses = []
+    for k, con in enumerate(model.constraints):
+        lo, hi = rows.lo[k], rows.hi[k]
+        out = np.maximum(np.nan_to_num(lo - loads[k], neginf=0.0), 0.0)
+        out += np.maximum(np.nan_to_num(loads[k] - hi, neginf=0.0), 0.0)
+        if not (out > 0).any():
+            continue
+        raw_lo, raw_hi = rows.raw_lo[k], rows.raw_hi[k]
+        middle = np.where(
+            np.isfinite(raw_lo) & np.isfinite(raw_hi), (raw_lo + raw_hi) / 2, np.nan
+        )
+        worst = int(np.argmax(out))
+        size = abs(middle[worst]) if np.isfinite(middle[worst]) and middle[worst] else None
+        how = f" (largest miss {100 * out[worst] / size:.1f} % of the window's middle)"
+        misses.append(f"'{con.label}' for {int((out > 0).sum())}{how if size else ''}")
+    rep_of = model.pair_rep[chosen]
+    broken = contiguity_breaks(model, geography, rep_of)
+    if broken:
+        misses.append(f"contiguity ({broken} territory pieces or bases out of place)")
+    if not misses:
+        return ""
+    return (
+        f" The closest plan the search found (of {model.n_reps} territories) breaks "
+        + "; ".join(misses)
+        + "."
+    )
+
+
 def _conclude(
     state: _Territories, cp_status: str, bound: float, exact_rows: bool, source: str
 ) -> Result:
@@ -313,7 +355,8 @@ def _conclude(
         return state.finish(
             Status.UNKNOWN,
             -math.inf,
-            "No plan found in the time given and no proof that none exists; allow more time.",
+            "No plan found in the time given and no proof that none exists; allow more time."
+            + _closest_plan_words(state.model, state.rows, state.closest),
             "",
         )
     if state.lp_bound > bound:
