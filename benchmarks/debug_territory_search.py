@@ -75,9 +75,7 @@ def main() -> None:
             model = problem.model
             geo = model.geography
             start = time.perf_counter()
-            plan = territory_search.search(
-                model, geo, Deadline.after(args.seconds), seed=args.seed
-            )
+            plan = territory_search.search(model, geo, Deadline.after(args.seconds), seed=args.seed)
             took = time.perf_counter() - start
             rep_of = model.pair_rep[np.asarray(plan.chosen)]
             devs = deviations(customers, measures, rep_of, k)
@@ -86,8 +84,7 @@ def main() -> None:
             print(
                 f"{state[:5]} {'+'.join(m[:8] for m in measures):<20} k={k:<3} "
                 f"tol {args.tolerance:.2f} {took:5.1f}s feasible={plan.feasible!s:<5} breaks={brk} "
-                f"outside={outside:2d} maxdev="
-                + " ".join(f"{100 * d.max():6.2f}%" for d in devs),
+                f"outside={outside:2d} maxdev=" + " ".join(f"{100 * d.max():6.2f}%" for d in devs),
                 flush=True,
             )
 

@@ -38,6 +38,7 @@ import pandas as pd
 from alloc.checker import check, objective_value, territory_centres
 from alloc.data.model import Model
 from alloc.data.problem import Problem
+from alloc.errors import format_ids
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers import territory_search
 from alloc.solvers.conflicts import explain_infeasible
@@ -50,6 +51,7 @@ from alloc.solvers.state import Rows
 from alloc.solvers.territory_centres import CentreCp, build_centre_model
 from alloc.solvers.territory_cp import TerritoryCp, build_territory_model, interchangeable_reps
 from alloc.solvers.territory_lp import centre_lp_bound
+from alloc.solvers.territory_reach import ReachConflict, reach_conflicts
 from alloc.territory_rules import MinimizeDispersion
 
 __all__ = [
@@ -71,6 +73,8 @@ _SEARCH_SHARE_EXACT = 0.15
 #: Share of the time the large path gives the search (the rest goes to the bound).
 _SEARCH_SHARE_LARGE = 0.7
 _REL_TOL = 1e-6
+#: Share of the time the reach test (`alloc.solvers.territory_reach`) may take at most.
+_REACH_SHARE = 0.1
 #: Large problems whose whole model has at most this many flow variables get CP-SAT on
 #: it (started from the search's plan) once the relaxation's bound is known. Measured:
 #: 100 units x 10 reps with office bases (about 6,000 flow variables) went from a 1.4-2.9
@@ -204,6 +208,10 @@ def solve_territories(
     if reasons:
         return state.finish(Status.INFEASIBLE, math.inf, "Infeasible: " + " ".join(reasons), "")
     model = state.model
+    conflicts = reach_conflicts(model, state.rows, state.deadline.share(_REACH_SHARE))
+    state.say("reach test", float(len(conflicts)))
+    if conflicts:
+        return state.finish(Status.INFEASIBLE, math.inf, _reach_words(problem, conflicts), "")
     exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
     share = _SEARCH_SHARE_EXACT if exact else _SEARCH_SHARE_LARGE
     _search(state, state.deadline.share(share))
@@ -295,6 +303,28 @@ def _infeasible_without_contiguity(state: _Territories, scaled: Scaled) -> Resul
     )
 
 
+def _reach_words(problem: Problem, conflicts: list[ReachConflict]) -> str:
+    """The reach test's proof in words: the customers no connected territory can hold."""
+    model = problem.model
+    labels = [c.label for c in model.constraints]
+    units = [c.unit for c in conflicts]
+    ids = problem.customer_ids[np.isin(model.customer_unit, units)]
+    path = sorted({labels[k] for c in conflicts for k in c.path_rows if k < len(labels)})
+    alone = sorted({labels[k] for c in conflicts for k in c.rows if k < len(labels)})
+    windows = (
+        f"the window of {format_ids(alone)} alone"
+        if alone
+        else f"the windows of {format_ids(path)} together"
+    )
+    return (
+        f"Infeasible: no connected territory can hold {format_ids(ids)}. A connected "
+        "territory holding one of them contains only units it reaches by paths whose "
+        f"load stays within the upper limits of {format_ids(path)} (at most "
+        f"{max(c.reach for c in conflicts)} units), and no share of those units meets "
+        f"{windows}. Widen the windows, add neighbour links, or allow more reps."
+    )
+
+
 def _closest_plan_words(model: Model, rows: Rows, chosen: np.ndarray | None) -> str:
     """How far the search's best infeasible plan is from meeting the rules, in words.
 
@@ -313,9 +343,7 @@ def _closest_plan_words(model: Model, rows: Rows, chosen: np.ndarray | None) -> 
         if not (out > 0).any():
             continue
         raw_lo, raw_hi = rows.raw_lo[k], rows.raw_hi[k]
-        middle = np.where(
-            np.isfinite(raw_lo) & np.isfinite(raw_hi), (raw_lo + raw_hi) / 2, np.nan
-        )
+        middle = np.where(np.isfinite(raw_lo) & np.isfinite(raw_hi), (raw_lo + raw_hi) / 2, np.nan)
         worst = int(np.argmax(out))
         size = abs(middle[worst]) if np.isfinite(middle[worst]) and middle[worst] else None
         how = f" (largest miss {100 * out[worst] / size:.1f} % of the window's middle)"
