@@ -209,7 +209,7 @@ def solve_territories(
         return state.finish(Status.INFEASIBLE, math.inf, "Infeasible: " + " ".join(reasons), "")
     model = state.model
     conflicts = reach_conflicts(model, state.rows, state.deadline.share(_REACH_SHARE))
-    state.say("reach test", float(len(conflicts)))
+    state.say("reach test", math.nan)
     if conflicts:
         return state.finish(Status.INFEASIBLE, math.inf, _reach_words(problem, conflicts), "")
     exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
@@ -316,9 +316,10 @@ def _reach_words(problem: Problem, conflicts: list[ReachConflict]) -> str:
         if alone
         else f"the windows of {format_ids(path)} together"
     )
+    which = "it" if len(ids) == 1 else "one of them"
     return (
         f"Infeasible: no connected territory can hold {format_ids(ids)}. A connected "
-        "territory holding one of them contains only units it reaches by paths whose "
+        f"territory holding {which} contains only units it reaches by paths whose "
         f"load stays within the upper limits of {format_ids(path)} (at most "
         f"{max(c.reach for c in conflicts)} units), and no share of those units meets "
         f"{windows}. Widen the windows, add neighbour links, or allow more reps."
