@@ -1,7 +1,11 @@
-"""Build the bundled county maps of `alloc.datasets.load_counties` from libpysal's examples.
+"""Build the bundled county maps of `alloc.datasets.load_counties`.
+
+Two sources: libpysal's examples (Georgia, North Carolina, Virginia) and the US Census
+TIGER/Line 2009 counties shipped by ``bokeh_sampledata`` with the BLS 2009 labour force
+and GeoNames' towns of 5,000 people or more (Iowa, Kentucky, Texas).
 
 Run once, from the repository root, with the ``bench`` extra installed (geopandas,
-libpysal)::
+libpysal, bokeh_sampledata)::
 
     python benchmarks/build_counties.py            # writes src/alloc/datasets/data/
     python benchmarks/build_counties.py --check    # only compares, writes nothing
@@ -11,7 +15,10 @@ to UTM zone 17N, rounds the shapes to whole metres, derives additive counts from
 source's percentages, and writes ``counties_<state>.csv.gz`` (one row per county, shape
 as WKT). It then reads the written file back and checks that queen and rook adjacency of
 the bundled shapes equal adjacency of the original shapefile, and that the measures
-add up to the source's totals; any difference stops the build. It also prints which
+add up to the source's totals; any difference stops the build. The TIGER/Line states are
+projected to UTM (NAD83) and simplified as a coverage (``shapely.coverage_simplify``,
+250 m: shared borders stay shared) to keep the files small; their adjacency is checked
+against the unsimplified shapes. It also prints which
 measures can be balanced for k = 5, 10, 20 reps within +-5 % (no county above
 ``1.05 x total / k``), the table in docs/territories.md.
 """
@@ -52,6 +59,23 @@ SOURCES = {
     "north_carolina": Source("sids2/sids2.shp", "EPSG:4269", "EPSG:26917"),
     "virginia": Source("virginia/vautm17n.shp", "EPSG:32617", "EPSG:32617"),
 }
+
+
+@dataclass(frozen=True)
+class TigerSource:
+    """A state of the TIGER/Line 2009 counties in bokeh_sampledata."""
+
+    postal: str
+    bundled_crs: str  # NAD83 / UTM zone of the bundled shapes
+
+
+TIGER_SOURCES = {
+    "iowa": TigerSource("IA", "EPSG:26915"),
+    "kentucky": TigerSource("KY", "EPSG:26916"),
+    "texas": TigerSource("TX", "EPSG:26914"),
+}
+#: Tolerance (m) of the coverage simplification of the TIGER/Line shapes.
+SIMPLIFY_METRES = 250.0
 
 
 def _examples() -> Path:
@@ -98,22 +122,96 @@ def _ids_and_names(state: str, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": frame["FIPS"].astype(str), "name": frame["NAME"]})
 
 
+def read_tiger(state: str):  # -> GeoDataFrame, projected, unsimplified
+    import geopandas as gpd
+    from bokeh_sampledata import us_counties
+
+    source = TIGER_SOURCES[state]
+    records = us_counties.records(state=source.postal)
+    frame = gpd.GeoDataFrame(
+        {
+            "customer_id": [r["fips"] for r in records],
+            "name": [r["name"] for r in records],
+        },
+        geometry=[r["geometry"] for r in records],
+        crs="EPSG:4269",  # NAD83 degrees, as the Census publishes them
+    )
+    return frame.to_crs(source.bundled_crs)
+
+
+def _labour_force() -> pd.DataFrame:
+    """BLS LAUS 2009 by county FIPS: labour force, employed, unemployed (people)."""
+    from bokeh_sampledata import package_path
+
+    columns = ["laus", "state", "county", "title", "year", "labour_force", "employed"]
+    table = pd.read_csv(
+        package_path("unemployment09.csv.gz"),
+        header=None,
+        names=[*columns, "unemployed", "rate"],
+        dtype=str,
+    )
+    counts = ["labour_force", "employed", "unemployed"]
+    table[counts] = (
+        table[counts].apply(lambda c: c.str.replace(",", "").str.strip()).astype(np.int64)
+    )
+    table.index = table["state"].str.zfill(2) + table["county"].str.zfill(3)
+    return table[counts]
+
+
+def _towns(shapes: np.ndarray, crs: str) -> np.ndarray:
+    """How many GeoNames places of 5,000 people or more lie in each shape."""
+    import geopandas as gpd
+    from bokeh_sampledata import us_cities
+
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(us_cities.data["lon"], us_cities.data["lat"]), crs="EPSG:4326"
+    ).to_crs(crs)
+    _, shape_index = shapely.STRtree(shapes).query(points.to_numpy(), predicate="within")
+    return np.bincount(shape_index, minlength=len(shapes)).astype(np.int64)
+
+
+def _tiger_measures(frame) -> pd.DataFrame:  # frame: the projected, unsimplified counties
+    labour = _labour_force().reindex(frame["customer_id"])
+    missing = frame["customer_id"][labour.isna().any(axis=1).to_numpy()]
+    if len(missing):
+        raise SystemExit(f"no BLS 2009 labour force for counties {list(missing)}")
+    measures = labour.reset_index(drop=True)
+    measures.insert(0, "towns", _towns(frame.geometry.to_numpy(), frame.crs))
+    return measures
+
+
+def build_tiger(state: str) -> pd.DataFrame:
+    """The bundled table of a TIGER/Line state: as `build`, shapes simplified."""
+    frame = read_tiger(state)
+    shapes = shapely.coverage_simplify(
+        shapely.set_precision(frame.geometry.to_numpy(), 1.0), SIMPLIFY_METRES
+    )
+    shapes = shapely.set_precision(shapes, 1.0)
+    return _table(frame[["customer_id", "name"]], shapes, _tiger_measures(frame), state)
+
+
 def build(state: str) -> pd.DataFrame:
     """The bundled table of one state: ids, names, x/y (km), measures, area, WKT."""
+    if state in TIGER_SOURCES:
+        return build_tiger(state)
     source = SOURCES[state]
     frame = read_source(state).to_crs(source.bundled_crs)
     shapes = shapely.set_precision(frame.geometry.to_numpy(), 1.0)  # whole metres
+    return _table(_ids_and_names(state, frame), shapes, _measures(state, frame), state)
+
+
+def _table(names: pd.DataFrame, shapes: np.ndarray, measures: pd.DataFrame, state: str):
     centroids = shapely.centroid(shapes)
     table = pd.concat(
         [
-            _ids_and_names(state, frame),
+            names.reset_index(drop=True),
             pd.DataFrame(
                 {
                     "x": np.round(shapely.get_x(centroids) / 1000, 3),
                     "y": np.round(shapely.get_y(centroids) / 1000, 3),
                 }
             ),
-            _measures(state, frame),
+            measures.reset_index(drop=True),
             pd.DataFrame({"area": np.round(shapely.area(shapes) / 1e6, 2)}),
             pd.DataFrame({"wkt": shapely.to_wkt(shapes, rounding_precision=0)}),
         ],
@@ -128,8 +226,14 @@ def check(state: str) -> None:
     from alloc.datasets import load_counties
 
     bundled = load_counties(state)
-    source = read_source(state)
-    source_ids = _ids_and_names(state, source)["customer_id"].to_numpy()
+    if state in TIGER_SOURCES:
+        source = read_tiger(state)
+        source_ids = source["customer_id"].to_numpy()
+        totals = _tiger_measures(source).sum()
+    else:
+        source = read_source(state)
+        source_ids = _ids_and_names(state, source)["customer_id"].to_numpy()
+        totals = _measures(state, source).sum()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Virginia's Eastern Shore: compared below
         for kind in ("queen", "rook"):
@@ -141,7 +245,6 @@ def check(state: str) -> None:
                 f"  {state}: {kind} adjacency equal to the shapefile's ({len(mine) // 2} pairs, "
                 f"islands {mine.attrs['islands']}, detached {mine.attrs['detached']})"
             )
-    totals = _measures(state, source).sum()
     if not (bundled[totals.index].sum() == totals).all():
         raise SystemExit(f"{state}: measure totals differ from the source")
     area = shapely.area(shapely.from_wkt(build(state)["wkt"].to_numpy())).sum() / 1e6
@@ -162,7 +265,7 @@ def balance_table(tolerance: float = 0.05, ks: tuple[int, ...] = (5, 10, 20)) ->
     from alloc.datasets import load_counties
 
     rows = []
-    for state in SOURCES:
+    for state in (*SOURCES, *TIGER_SOURCES):
         table = load_counties(state)
         for measure in (*MEASURES[state], "area"):
             share = table[measure].max() / table[measure].sum()
@@ -178,14 +281,14 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="compare only, write nothing")
     args = parser.parse_args()
     if not args.check:
-        for state in SOURCES:
+        for state in (*SOURCES, *TIGER_SOURCES):
             build(state).to_csv(
                 OUT / COUNTY_FILE.format(state=state),
                 index=False,
                 compression={"method": "gzip", "mtime": 0},  # same bytes on every build
             )
         shutil.copyfile(_licence(), OUT / "LICENSE-libpysal.txt")
-    for state in SOURCES:
+    for state in (*SOURCES, *TIGER_SOURCES):
         check(state)
     print(_markdown(balance_table()))
 

@@ -116,3 +116,29 @@ def test_bench_compares_the_policies_and_writes_csv(
     frame = pd.read_csv(out)
     assert set(frame["policy"]) >= {"round robin", "optimized"}
     assert frame.loc[frame["policy"] == "optimized", "feasible"].all()
+
+
+def test_territory_demo_prints_both_maps_and_writes_a_connected_plan_and_a_map(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alloc.cli import EXIT_UNKNOWN
+    from alloc.cli_territories import territory_demo_problem
+
+    out = tmp_path / "territories"
+    code = main(
+        ["demo", "--territories", "--output-dir", str(out), "--time-limit", "20", "--quiet"]
+    )
+    captured = capsys.readouterr()
+    # Today's nearest-office map is printed before any solving, whatever the outcome.
+    assert "Today (each county to the nearest office)" in captured.out
+    assert "rural_population 169.8 %, area 47.1 %" in captured.out
+    if code == EXIT_UNKNOWN:  # a very busy machine: honest, and nothing written
+        assert "UNKNOWN" in captured.err and not (out / "territories.csv").exists()
+        return
+    assert code == EXIT_OK
+    assert "rule violations found by the independent checker: 0" in captured.out
+    frame = pd.read_csv(out / "territories.csv", dtype={"customer_id": str})
+    problem = territory_demo_problem()[0]
+    plan = frame.set_index("customer_id")["rep_id"]
+    assert alloc.check(problem, plan) == []
+    assert (out / "territories.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -112,3 +112,60 @@ def test_read_table_refuses_a_bom_file_with_another_separator(tmp_path: Path) ->
     with pytest.raises(alloc.InvalidProblemError, match="--sep ';'"):
         read_table(str(path), "--customers")
     assert isinstance(read_table(str(path), "--customers", ";"), pd.DataFrame)
+
+
+def _strip_files(tmp_path: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    """Six customers on a 1 x 6 strip (each linked to the next), two reps with offices
+    at the ends; the config names its neighbour and distance files by relative path."""
+    ids = [f"C{i}" for i in range(6)]
+    customers = pd.DataFrame({"customer_id": ids, "visits": [1, 1, 1, 1, 1, 1]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "office": ["C0", "C5"]})
+    folder = tmp_path / "config"
+    folder.mkdir()
+    links = pd.DataFrame({"customer_id": ids[:-1], "neighbor_id": ids[1:]})
+    links.to_csv(folder / "adjacency.csv", index=False)
+    distance = pd.DataFrame(
+        [(a, b, abs(i - j)) for i, a in enumerate(ids) for j, b in enumerate(ids)],
+        columns=["unit", "centre", "km"],
+    )
+    distance.to_csv(folder / "km.csv", index=False)
+    (folder / "rules.toml").write_text(
+        '[[rules]]\ntype = "Contiguous"\nneighbors = "adjacency.csv"\nbase = "office"\n\n'
+        '[[rules]]\ntype = "Balance"\nmetric = "visits"\ntolerance = 0.0\n\n'
+        '[[objective]]\ntype = "MinimizeDispersion"\ndistances = "km.csv"\n'
+    )
+    return folder / "rules.toml", customers, reps
+
+
+def test_territory_rules_read_their_files_relative_to_the_config(tmp_path: Path) -> None:
+    from alloc.cli_config import read_config
+
+    path, customers, reps = _strip_files(tmp_path)
+    problem = build_from_config(read_config(str(path)), customers, reps, where=str(path))
+    result = alloc.solve(problem, time_limit=10)
+    # The only connected, balanced plan: the three customers nearest each office.
+    assert result.status is alloc.Status.OPTIMAL
+    assert result.objective == pytest.approx(2 * (0 + 1 + 2))
+    assert alloc.check(problem, result.assignment) == []
+
+
+def test_a_missing_territory_file_is_named_with_its_rule(tmp_path: Path) -> None:
+    from alloc.cli_config import read_config
+
+    path, _, _ = _strip_files(tmp_path)
+    (path.parent / "adjacency.csv").unlink()
+    with pytest.raises(alloc.InvalidProblemError) as info:
+        parse_config(read_config(str(path)), str(path))
+    message = str(info.value)
+    assert "[[rules]] #1 (Contiguous) neighbors" in message and "adjacency.csv" in message
+    assert "no such file" in message
+
+
+def test_a_distances_file_with_a_pair_twice_is_refused(tmp_path: Path) -> None:
+    from alloc.cli_config import read_config
+
+    path, _, _ = _strip_files(tmp_path)
+    km = pd.read_csv(path.parent / "km.csv")
+    pd.concat([km, km.head(1)]).to_csv(path.parent / "km.csv", index=False)
+    with pytest.raises(alloc.InvalidProblemError, match=r"\(unit, centre\) pairs twice"):
+        parse_config(read_config(str(path)), str(path))

@@ -18,6 +18,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 import pandas as pd
@@ -74,7 +75,7 @@ def _solve_inputs(args: argparse.Namespace) -> tuple[Problem, dict[str, Any]]:
         raise InvalidProblemError(_NEEDS_CONFIG)
     inputs = {"--customers": args.customers, "--reps": args.reps, "--pairs": args.pairs}
     check_output_file(args.output, "-o", {**inputs, "--config": args.config})
-    spec = parse_config(read_config(args.config), args.config)
+    spec = parse_config(read_config(args.config), args.config, args.sep)
     if not spec.objective:
         warnings.warn(
             f"{args.config} has no [[objective]]: every plan that meets the rules counts as "
@@ -195,12 +196,24 @@ def _demo_chart(
     return written
 
 
+def _cmd_territory_demo(args: argparse.Namespace, out: Path) -> int:
+    from alloc.cli_territories import run_territory_demo
+
+    result = run_territory_demo(out, args.time_limit, args.seed, solve, progress=not args.quiet)
+    if not result.status.has_solution:
+        print(f"alloc: {result.status.value}: {result.explanation}", file=sys.stderr)
+        return EXIT_INFEASIBLE if result.status is Status.INFEASIBLE else EXIT_UNKNOWN
+    return EXIT_OK
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from alloc.datasets import sample_problem
     from alloc.metrics import loads_table
     from alloc.rebalancing import rebalance
 
     out = check_output_dir(args.output_dir, "--output-dir")
+    if args.territories:
+        return _cmd_territory_demo(args, out)
     problem = sample_problem()
     print(f"alloc demo: bundled sample, {problem.n_customers} customers, {problem.n_reps} reps")
     print("rules:", "; ".join(map(repr, problem.rules)))
@@ -343,8 +356,14 @@ def _parser() -> argparse.ArgumentParser:
         help="rebalance the bundled sample's current owners with a move budget",
     )
     demo.add_argument("--output-dir", default="demo_output")
-    demo.add_argument("--time-limit", type=seconds, default=5.0)
+    demo.add_argument("--time-limit", type=seconds, default=None,
+                      help="seconds (default 5; 30 with --territories)")  # fmt: skip
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--territories",
+        action="store_true",
+        help="design contiguous, balanced territories on Georgia's counties instead",
+    )
     demo.add_argument(
         "--max-moves",
         type=count,
@@ -380,6 +399,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the command; every expected failure becomes one line and an exit code."""
+    if args.command == "demo" and args.time_limit is None:
+        args.time_limit = 30.0 if args.territories else 5.0
     handler = {"demo": _cmd_demo, "solve": _cmd_solve, "bench": _cmd_bench}[args.command]
     try:
         return handler(args)

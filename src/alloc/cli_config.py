@@ -9,8 +9,8 @@ objects; :func:`build_from_config` adds the tables and returns the :class:`~allo
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
+import inspect
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 
 from alloc import rules as rules_module
+from alloc import territory_rules
+from alloc.cli_inputs import read_table
 from alloc.data.problem import Problem
 from alloc.errors import AllocError, InvalidProblemError
 from alloc.validation import Param, fraction_error, is_int, is_real_at_least
@@ -29,6 +31,7 @@ __all__ = [
     "ID_COLUMNS_KEYS",
     "RULE_TYPES",
     "SOLVE_KEYS",
+    "TABLE_KEYS",
     "TERM_TYPES",
     "TOP_LEVEL",
     "ConfigSpec",
@@ -54,6 +57,7 @@ RULE_TYPES: dict[str, type] = {
         "Together",
     )
 }
+RULE_TYPES["Contiguous"] = territory_rules.Contiguous
 TERM_TYPES: dict[str, type] = {
     name: getattr(rules_module, name)
     for name in (
@@ -63,6 +67,16 @@ TERM_TYPES: dict[str, type] = {
         "MinimizeDisruption",
         "MinimizeTravel",
     )
+}
+TERM_TYPES["MinimizeDispersion"] = territory_rules.MinimizeDispersion
+
+#: Keys whose TOML value is the path of a CSV file (relative to the config's folder),
+#: read into the table the class expects, and what the file holds.
+TABLE_KEYS: dict[tuple[str, str], str] = {
+    ("Contiguous", "neighbors"): "two columns of customer ids (customer_id, neighbor_id)",
+    ("MinimizeDispersion", "distances"): (
+        "three columns: unit id, centre unit id, distance (one row per pair)"
+    ),
 }
 
 #: The top-level names of a config and how each is written in TOML.
@@ -151,13 +165,15 @@ def accepted_keys(cls: type) -> tuple[list[str], list[str]]:
     >>> accepted_keys(rules_module.Capacity)
     (['metric', 'limit'], ['metric', 'limit'])
     """
-    fields = [f for f in dataclasses.fields(cls) if f.init and not f.name.startswith("_")]
-    required = [
-        f.name
-        for f in fields
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    # The constructor's signature, not the dataclass fields: a class with its own
+    # __init__ (Contiguous) keeps fields that are not arguments.
+    params = [
+        p
+        for p in inspect.signature(cls).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and not p.name.startswith("_")
     ]
-    return [f.name for f in fields], required
+    required = [p.name for p in params if p.default is inspect.Parameter.empty]
+    return [p.name for p in params], required
 
 
 def read_config(path: str) -> dict[str, Any]:
@@ -234,8 +250,44 @@ def _check_fraction(type_name: str, params: Mapping[str, Any]) -> None:
             raise InvalidProblemError(f"{key} {error}")
 
 
-def _make(kind: str, index: int, entry: Mapping[str, Any], known: Mapping[str, type]) -> Any:
-    """One rule or term from its ``[[kind]]`` table (``index`` counts from 1)."""
+def _read_tables(name: str, params: dict[str, Any], label: str, folder: Path, sep: str) -> None:
+    """Replace the file paths of ``TABLE_KEYS`` in ``params`` by the tables they hold."""
+    for (owner, key), holds in TABLE_KEYS.items():
+        if owner != name or key not in params:
+            continue
+        path = params[key]
+        if not isinstance(path, str) or not path:
+            raise InvalidProblemError(
+                f"{label}: {key} must be the path of a CSV file with {holds}; got {path!r}."
+            )
+        file = Path(path) if Path(path).is_absolute() else folder / path
+        frame = read_table(str(file), f"{label} {key}", sep)
+        if key == "distances":
+            if frame.shape[1] < 3:
+                raise InvalidProblemError(
+                    f"{label}: {key} file {str(file)!r} has {frame.shape[1]} columns; it "
+                    f"needs {holds}."
+                )
+            unit, centre, value = frame.columns[:3]
+            if frame.duplicated([unit, centre]).any():
+                raise InvalidProblemError(
+                    f"{label}: {key} file {str(file)!r} gives some ({unit}, {centre}) pairs "
+                    "twice; keep one row per pair."
+                )
+            frame = frame.pivot(index=unit, columns=centre, values=value)
+        params[key] = frame
+
+
+def _make(
+    kind: str,
+    index: int,
+    entry: Mapping[str, Any],
+    known: Mapping[str, type],
+    folder: Path = Path(),
+    sep: str = ",",
+) -> Any:
+    """One rule or term from its ``[[kind]]`` table (``index`` counts from 1); file
+    paths in it are read relative to ``folder``."""
     other = TERM_TYPES if kind == "rules" else RULE_TYPES
     what = "rule" if kind == "rules" else "objective term"
     label = f"[[{kind}]] #{index}"
@@ -262,6 +314,7 @@ def _make(kind: str, index: int, entry: Mapping[str, Any], known: Mapping[str, t
         raise InvalidProblemError(
             f"{label}: missing key {missing[0]!r}; {name} needs {', '.join(required)}."
         )
+    _read_tables(name, params, label, folder, sep)
     try:
         _check_fraction(name, params)
         return known[name](**params)
@@ -271,13 +324,15 @@ def _make(kind: str, index: int, entry: Mapping[str, Any], known: Mapping[str, t
         raise InvalidProblemError(f"{label}: {exc}") from exc
 
 
-def parse_config(config: Mapping[str, Any], where: str = "config") -> ConfigSpec:
-    """Check a parsed config and build its rules and terms, before any table is read.
+def parse_config(config: Mapping[str, Any], where: str = "config", sep: str = ",") -> ConfigSpec:
+    """Check a parsed config and build its rules and terms, before the main tables are read.
 
     Unknown tables and keys (in any table) are refused with the accepted ones listed and
     the closest one suggested; ``[solve]`` and ``[id_columns]`` values are checked; rule
     and term arguments are checked by their classes, and fractions (a ``Balance``
-    tolerance) must lie between 0 and 1.
+    tolerance) must lie between 0 and 1. Keys that name a CSV file (``TABLE_KEYS``:
+    ``Contiguous``'s ``neighbors``, ``MinimizeDispersion``'s ``distances``) are read
+    here, relative to the folder of ``where`` when it is a file, with separator ``sep``.
 
     Raises
     ------
@@ -300,9 +355,13 @@ def parse_config(config: Mapping[str, Any], where: str = "config") -> ConfigSpec
         id_columns = config.get("id_columns")
         if id_columns is not None:
             _check_table(id_columns, ID_COLUMNS_KEYS, "[id_columns]")
-        rules = [_make("rules", i, e, RULE_TYPES) for i, e in enumerate(config.get("rules", []), 1)]
+        folder = Path(where).parent if Path(where).is_file() else Path()
+        rules = [
+            _make("rules", i, e, RULE_TYPES, folder, sep)
+            for i, e in enumerate(config.get("rules", []), 1)
+        ]
         terms = [
-            _make("objective", i, e, TERM_TYPES)
+            _make("objective", i, e, TERM_TYPES, folder, sep)
             for i, e in enumerate(config.get("objective", []), 1)
         ]
     except InvalidProblemError as exc:

@@ -1,4 +1,5 @@
-"""alloc.datasets.load_counties: the bundled maps match libpysal's originals."""
+"""alloc.datasets.load_counties: the bundled maps match their sources (libpysal's
+examples; the TIGER/Line, BLS and GeoNames data of bokeh_sampledata)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from alloc.datasets.counties import MEASURES
 from alloc.errors import InvalidParameterError
 from alloc.geo import adjacency
 
-SIZES = {"georgia": 159, "north_carolina": 100, "virginia": 136}
+SIZES = {
+    "georgia": 159,
+    "north_carolina": 100,
+    "virginia": 136,
+    "iowa": 99,
+    "kentucky": 120,
+    "texas": 254,
+}
+TIGER = {"iowa": "IA", "kentucky": "KY", "texas": "TX"}
 SOURCE = {
     "georgia": ("georgia/G_utm.shp", "AreaKey"),
     "north_carolina": ("sids2/sids2.shp", "FIPS"),
@@ -46,13 +55,43 @@ def test_known_counties_and_totals() -> None:
     assert int(nc["births_1974_78"].sum()) == 329_962
 
 
+def test_tiger_states_known_counties_and_totals() -> None:
+    iowa = alloc.datasets.load_counties("iowa").set_index("customer_id")
+    assert iowa.loc["19153", "name"] == "Polk"  # Des Moines: the most workers and towns
+    assert iowa["labour_force"].idxmax() == "19153"
+    assert int(iowa["labour_force"].sum()) == 1_691_794  # BLS LAUS 2009
+    kentucky = alloc.datasets.load_counties("kentucky").set_index("customer_id")
+    assert kentucky.loc["21111", "name"] == "Jefferson"  # Louisville
+    assert (kentucky["employed"] + kentucky["unemployed"] == kentucky["labour_force"]).all()
+    texas = alloc.datasets.load_counties("texas")
+    assert int(texas["towns"].sum()) == 2_220 and (texas["towns"] >= 0).all()
+
+
+@pytest.mark.parametrize("state", sorted(TIGER))
+@pytest.mark.parametrize("kind", ["queen", "rook"])
+def test_simplified_tiger_shapes_keep_the_adjacency_of_the_originals(state: str, kind: str) -> None:
+    pytest.importorskip("geopandas")
+    us_counties = pytest.importorskip("bokeh_sampledata.us_counties")
+    import geopandas as gpd
+
+    bundled = alloc.datasets.load_counties(state)
+    records = us_counties.records(state=TIGER[state])
+    original = gpd.GeoSeries([r["geometry"] for r in records], crs="EPSG:4269")
+    ids = [r["fips"] for r in records]
+    assert sorted(ids) == bundled["customer_id"].tolist()
+    theirs = adjacency(original, ids=ids, kind=kind)  # degrees: adjacency needs no CRS
+    mine = adjacency(bundled, kind=kind)
+    assert mine.equals(theirs)
+    assert mine.attrs["islands"] == [] and mine.attrs["detached"] == []
+
+
 def test_unknown_state_is_refused() -> None:
     with pytest.raises(InvalidParameterError, match="north_carolina"):
         alloc.datasets.load_counties("North Carolina")
 
 
 @pytest.mark.filterwarnings("ignore:the map falls into 2 separate parts")  # Virginia
-@pytest.mark.parametrize("state", sorted(SIZES))
+@pytest.mark.parametrize("state", sorted(SOURCE))
 @pytest.mark.parametrize("kind", ["queen", "rook"])
 def test_adjacency_equals_the_original_shapefile_and_libpysal(state: str, kind: str) -> None:
     gpd = pytest.importorskip("geopandas")
@@ -97,4 +136,8 @@ def test_largest_county_shares_match_the_documented_balance_table() -> None:
     assert pd.Series(largest["georgia"])["population"] < 1.05 / 10
     assert pd.Series(largest["georgia"])["rural_population"] < 1.05 / 20
     assert (pd.Series(largest["north_carolina"]).drop("area") > 1.05 / 20).all()
+    # Iowa's and Kentucky's towns are spread enough for 20 reps; workers are not.
+    for state in ("iowa", "kentucky"):
+        assert pd.Series(largest[state])["towns"] < 1.05 / 20
+        assert pd.Series(largest[state])["labour_force"] > 1.05 / 10
     assert all(pd.Series(shares)["area"] < 1.05 / 20 for shares in largest.values())

@@ -280,6 +280,46 @@ def test_small_problems_match_brute_force_within_the_budget(case):
 
 
 @st.composite
+def priced_cases(draw):
+    """Tiny problems whose objective prices each pair with a whole number (minutes,
+    points) beside an imbalance term, with a current owner per customer."""
+    n = draw(st.integers(3, 5))
+    m = draw(st.integers(2, 3))
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "potential": np.asarray(draw(st.lists(st.integers(1, 20), min_size=n, max_size=n))),
+        }
+    )
+    reps = pd.DataFrame({"rep_id": [f"r{j}" for j in range(m)]})
+    minutes = draw(st.lists(st.integers(0, 30), min_size=n * m, max_size=n * m))
+    pairs = pd.DataFrame(
+        [(f"c{i}", f"r{j}") for i in range(n) for j in range(m)], columns=["customer_id", "rep_id"]
+    ).assign(minutes=np.asarray(minutes, float))
+    weight = draw(st.sampled_from([0.0, 1.0, 10.0]))
+    objective = alloc.MinimizeCost("minutes") + weight * alloc.MinimizeImbalance("potential")
+    problem = alloc.Problem(customers, reps, pairs=pairs, objective=objective)
+    owners = draw(st.lists(st.integers(0, m - 1), min_size=n, max_size=n))
+    incumbent = pd.Series([f"r{j}" for j in owners], index=problem.customer_ids)
+    return problem, incumbent, draw(st.sampled_from([0, 1, 2, None]))
+
+
+@settings(deadline=None, max_examples=30)
+@given(priced_cases())
+def test_whole_number_costs_are_proven_optimal_and_equal_brute_force(case):
+    # A cost term used to keep every rebalance FEASIBLE ("no valid bound") even on a few
+    # customers: CP-SAT's optimum is now a proof when the costs are whole numbers.
+    problem, incumbent, budget = case
+    result = rebalance(problem, incumbent, max_moves=budget, time_limit=10)
+    best = brute_force_budget(problem, incumbent, budget)
+    assert best is not None  # staying put is always allowed
+    assert result.status is alloc.Status.OPTIMAL, result.summary()
+    assert result.objective == pytest.approx(best[0], abs=1e-9)
+    assert result.bound == pytest.approx(result.objective)
+    assert len(discretionary(result)) == best[1]  # among the best plans, fewest moves
+
+
+@st.composite
 def generated_cases(draw):
     seed = draw(st.integers(0, 10_000))
     n_reps = draw(st.integers(4, 6))

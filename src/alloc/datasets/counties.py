@@ -1,9 +1,13 @@
-"""Load the bundled county maps of Georgia, North Carolina and Virginia (US Census units).
+"""Load the bundled county maps of six US states (US Census units).
 
-Provenance: the example data bundled with libpysal 4.14 (https://github.com/pysal/libpysal,
-BSD 3-clause licence, text in ``data/LICENSE-libpysal.txt``), built once by
-``benchmarks/build_counties.py`` (shapes rounded to whole metres; queen and rook adjacency
-checked equal to the original shapefiles'); ``data/README-counties.md`` says more.
+Provenance: built once by ``benchmarks/build_counties.py`` (shapes rounded to whole
+metres; queen and rook adjacency checked equal to the original shapes');
+``data/README-counties.md`` says more. Georgia, North Carolina and Virginia come from the
+example data bundled with libpysal 4.14 (https://github.com/pysal/libpysal, BSD 3-clause
+licence, text in ``data/LICENSE-libpysal.txt``); Iowa, Kentucky and Texas from the US
+Census TIGER/Line 2009 counties (public domain), the BLS 2009 labour force (public
+domain) and GeoNames' towns of 5,000 inhabitants or more (CC BY 3.0, text in
+``data/LICENSE-geonames-CC-BY-3.0.txt``), as shipped by bokeh_sampledata.
 
 - Georgia: 159 counties, 1990 US Census (``G_utm.shp``; Fotheringham, Brunsdon and
   Charlton, *Geographically Weighted Regression*, 2002), UTM zone 16N.
@@ -11,6 +15,9 @@ checked equal to the original shapefiles'); ``data/README-counties.md`` says mor
   *Statistics for Spatial Data*, 1993, from the NC State Center for Health Statistics),
   projected from degrees to UTM zone 17N.
 - Virginia: 136 counties and independent cities (``vautm17n.shp``), UTM zone 17N.
+- Iowa (99 counties, UTM zone 15N), Kentucky (120, zone 16N), Texas (254, zone 14N):
+  TIGER/Line 2009 shapes simplified as a coverage (250 m), with ``towns``,
+  ``labour_force``, ``employed`` and ``unemployed``.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ MEASURES: dict[str, tuple[str, ...]] = {
         "nonwhite_births_1979_84",
     ),
     "virginia": (),
+    "iowa": ("towns", "labour_force", "employed", "unemployed"),
+    "kentucky": ("towns", "labour_force", "employed", "unemployed"),
+    "texas": ("towns", "labour_force", "employed", "unemployed"),
 }
 
 
@@ -44,7 +54,7 @@ def load_counties(state: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    state : {"georgia", "north_carolina", "virginia"}
+    state : {"georgia", "north_carolina", "virginia", "iowa", "kentucky", "texas"}
 
     Returns
     -------
@@ -53,12 +63,16 @@ def load_counties(state: str) -> pd.DataFrame:
 
         - ``customer_id`` (str): the 5-digit FIPS code, e.g. ``"13001"``;
         - ``name`` (str): the county's name (empty for Georgia, whose source has none);
-        - ``x``, ``y`` (float, km): the centroid in the state's UTM zone (16N for Georgia,
-          17N for the others), so Euclidean distances are in km;
+        - ``x``, ``y`` (float, km): the centroid in the state's UTM zone (16N for Georgia
+          and Kentucky, 15N for Iowa, 14N for Texas, 17N for the others), so Euclidean
+          distances are in km;
         - the state's measures (int), listed in `MEASURES`: Georgia ``population``,
           ``rural_population``, ``elderly_population`` (aged 65+; rural and elderly
           derived from the source's percentages), 1990; North Carolina ``births_1974_78``,
           ``births_1979_84``, ``nonwhite_births_1974_78``, ``nonwhite_births_1979_84``;
+          Iowa, Kentucky and Texas ``towns`` (places of 5,000 inhabitants or more in the
+          county, GeoNames), ``labour_force``, ``employed``, ``unemployed`` (people, 2009,
+          BLS);
         - ``area`` (float, km2);
         - ``geometry``: the shapely polygon or multipolygon, in metres in the same UTM zone.
 

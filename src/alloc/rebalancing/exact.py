@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from ortools.sat.python import cp_model
 
 from alloc.rebalancing.plan import Outcome, Plan, Snapshot, better, key_not_worse
 from alloc.rebalancing.search import Search
@@ -167,8 +168,19 @@ def _objective_terms(
     rows, model = setup.rows, setup.model
     add_imbalance(b, other_dev)  # after build_model(hint=...): its variables are hinted
     _hint_weighted_max(b, setup, scaled, other_dev)
-    exact = scaled.error == 0 and not np.any(model.cost[b.pairs] != 0)
+    cost = model.cost[b.pairs]
+    priced = np.flatnonzero(cost != 0)
+    # Whole-number costs (points, minutes, whole money) can be held exactly at their
+    # optimum in the second solve; fractional ones cannot, so that plan is not proven.
+    whole = bool(np.allclose(cost[priced], np.round(cost[priced]), rtol=0, atol=1e-9))
+    exact = scaled.error == 0 and whole
     held: list[Any] = []
+    if priced.size and whole:
+        held.append(
+            cp_model.LinearExpr.weighted_sum(
+                [b.x[i] for i in priced.tolist()], np.round(cost[priced]).astype(np.int64).tolist()
+            )
+        )
     for k in _imbalance_rows(setup).tolist():
         reps = [r for (kk, r) in b.d if kk == k]
         if rows.imb_weight[k] == 0 or (k not in b.z and not reps):
@@ -182,7 +194,6 @@ def _objective_terms(
             held.append(sum(b.d[k, r] * (lcm // m_r) for r, m_r in zip(reps, m, strict=True)))
         else:
             exact = False
-    cost = model.cost[b.pairs]
     terms = [v * c for v, c in b.terms if c != 0]
     terms.extend(b.x[i] * float(cost[i]) for i in np.flatnonzero(cost != 0).tolist())
     return terms, held, exact

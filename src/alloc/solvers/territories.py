@@ -115,7 +115,9 @@ class _Territories:
         seconds = time.perf_counter() - self.t0
         self.phases.append((phase, seconds, value))
         if self.progress:
-            print(f"[{seconds:7.2f}s] {phase:<14} {value:.6g}", file=sys.stderr, flush=True)
+            # Same layout as the portfolio's lines; a phase without a plan shows no value.
+            shown = f" objective {value:.6g}" if math.isfinite(value) else ""
+            print(f"[{seconds:7.2f}s] {phase:<14}{shown}", file=sys.stderr, flush=True)
 
     def offer(self, chosen: np.ndarray | None, label: str) -> None:
         """Keep ``chosen`` if alloc.check finds it feasible and it beats the best plan."""
