@@ -102,15 +102,24 @@ def _path_rows(model: Model, rows: Rows, hard: np.ndarray) -> tuple[np.ndarray, 
     return hard[usable], lightest[:, usable]
 
 
+def _widened(limit: np.ndarray | float) -> np.ndarray:
+    """An upper limit plus the margin: path loads summed in another order than a
+    plan's may differ from it in the last digits, and a tie must never look broken."""
+    limit = np.asarray(limit, dtype=float)
+    return limit + _MARGIN * np.maximum(1.0, np.abs(limit))
+
+
 def _lp_fails(w: np.ndarray, lo: np.ndarray, hi: np.ndarray, fixed: np.ndarray) -> bool:
     """True when no ``x`` in ``[0, 1]`` (1 on ``fixed``) has ``lo <= w.T x <= hi``."""
-    lo = lo - _MARGIN * np.maximum(1.0, np.abs(lo))
-    hi = hi + _MARGIN * np.maximum(1.0, np.abs(hi))
+    lo = -_widened(-lo)
+    hi = _widened(hi)
     low_sum = w[fixed].sum(axis=0) + np.minimum(w, 0)[~fixed].sum(axis=0)
     high_sum = w[fixed].sum(axis=0) + np.maximum(w, 0)[~fixed].sum(axis=0)
     if np.any(low_sum > hi) or np.any(high_sum < lo):
         return True  # box bounds alone fail: no LP needed
     keep_lo, keep_hi = np.isfinite(lo), np.isfinite(hi)
+    if not (keep_lo.any() or keep_hi.any()):
+        return False
     a_ub = np.vstack([w[:, keep_hi].T, -w[:, keep_lo].T])
     b_ub = np.concatenate([hi[keep_hi], -lo[keep_lo]])
     bounds = np.column_stack([fixed.astype(float), np.ones(w.shape[0])])
@@ -126,7 +135,7 @@ class _Reach:
         assert geography is not None
         self.n = model.n_units
         self.lightest = lightest
-        self.limit = rows.hi[path_rows].max(axis=1)  # the loosest upper limit of each row
+        self.limit = _widened(rows.hi[path_rows].max(axis=1))  # the loosest upper limits
         src, dst = edge_list(geography.indptr, geography.indices)
         self.graphs = [
             # Entering v costs v's weight (+ a hair: csgraph drops zero-weight edges).
@@ -210,7 +219,7 @@ class _Unit:
             return None
         inside = self.elig[:, r] >= 0
         for j, k in enumerate(self.path_rows.tolist()):
-            inside &= self.loads[j][self.i] <= self.rows.hi[k, r]
+            inside &= self.loads[j][self.i] <= _widened(self.rows.hi[k, r])
         others = np.flatnonzero(base >= 0)
         inside[base[others[others != r]]] = False
         if not inside[self.c] or (base[r] >= 0 and not inside[base[r]]):
