@@ -400,3 +400,63 @@ def test_pinned_units_far_apart_are_joined_into_one_territory() -> None:
     result = alloc.solve(problem, time_limit=20, seed=0, workers=1)
     assert result.status.has_solution, result.explanation
     assert alloc.check(problem, result.assignment) == []
+
+
+def test_no_plan_found_names_what_the_closest_plan_breaks() -> None:
+    # Two separate 6 x 6 grids (72 units, the large path) and 3 reps who must hold 24
+    # units each: without contiguity that is easy, with it a grid holds 1.5 territories.
+    # Nothing proves it (the relaxation is feasible), so the result is UNKNOWN and its
+    # explanation says which window the closest plan misses, and by how much.
+    links = _grid(6, 6)
+    links += [(a + 36, b + 36) for a, b in links]
+    ids = [f"u{i:02d}" for i in range(72)]
+    xy = np.array([(i % 6 + 10 * (i >= 36), i // 6 % 6) for i in range(72)], float)
+    customers = pd.DataFrame({"customer_id": ids, "x": xy[:, 0], "y": xy[:, 1], "w": 1.0})
+    neighbors = pd.DataFrame(
+        {"customer_id": [ids[a] for a, _ in links], "neighbor_id": [ids[b] for _, b in links]}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2", "r3"]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Contiguous(neighbors), alloc.Balance("w", 0.05)],
+        objective=alloc.MinimizeDispersion("sum"),
+    )
+    result = alloc.solve(problem, time_limit=4, seed=0, workers=1)
+    assert result.status is alloc.Status.UNKNOWN
+    assert "closest plan" in result.explanation
+    assert "'w within +-5.0% of share'" in result.explanation
+
+
+def test_unknown_or_infeasible_with_a_one_sided_window_explains_without_crashing() -> None:
+    # Found by a brute-force review: the closest plan broke a Capacity (a window with no
+    # middle) and building its explanation divided by None.
+    ids = [f"u{i}" for i in range(8)]
+    links = [(0, 1), (0, 2), (0, 4), (1, 6), (1, 7), (2, 3), (3, 5)]
+    customers = pd.DataFrame(
+        {"customer_id": ids, "m": [2405e6, 481e6, 3552e6, 296e6, 1295e6, 0.0, 3478e6, 3330e6]}
+    )
+    neighbors = pd.DataFrame(
+        [(ids[a], ids[b]) for a, b in links] + [(ids[b], ids[a]) for a, b in links],
+        columns=["customer_id", "neighbor_id"],
+    )
+    work = [[3.3, 2.4], [1.5, 3.0], [2.2, 4.5], [0.9, 0.8], [3.9, 4.1], [3.0, 3.3], [4.0, 1.8]]
+    work.append([1.3, 2.0])
+    pairs = pd.DataFrame(
+        [(ids[i], f"r{r}", work[i][r]) for i in range(8) for r in range(2)],
+        columns=["customer_id", "rep_id", "work"],
+    )
+    reps = pd.DataFrame({"rep_id": ["r0", "r1"], "cap": [4.0, 20.1]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        pairs=pairs,
+        rules=[
+            alloc.Contiguous(neighbors),
+            alloc.Balance("m", min=0.47413965087281795),
+            alloc.Capacity("work", limit="cap"),
+        ],
+    )
+    result = alloc.solve(problem, time_limit=3, seed=0, workers=1)
+    assert result.status in (alloc.Status.INFEASIBLE, alloc.Status.UNKNOWN)
+    assert result.explanation

@@ -38,17 +38,20 @@ import pandas as pd
 from alloc.checker import check, objective_value, territory_centres
 from alloc.data.model import Model
 from alloc.data.problem import Problem
+from alloc.errors import format_ids
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers import territory_search
 from alloc.solvers.conflicts import explain_infeasible
 from alloc.solvers.cpsat import CpSolution
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck
+from alloc.solvers.dispersion import contiguity_breaks
 from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_centres import CentreCp, build_centre_model
 from alloc.solvers.territory_cp import TerritoryCp, build_territory_model, interchangeable_reps
 from alloc.solvers.territory_lp import centre_lp_bound
+from alloc.solvers.territory_reach import ReachConflict, reach_conflicts
 from alloc.territory_rules import MinimizeDispersion
 
 __all__ = [
@@ -70,6 +73,8 @@ _SEARCH_SHARE_EXACT = 0.15
 #: Share of the time the large path gives the search (the rest goes to the bound).
 _SEARCH_SHARE_LARGE = 0.7
 _REL_TOL = 1e-6
+#: Share of the time the reach test (`alloc.solvers.territory_reach`) may take at most.
+_REACH_SHARE = 0.1
 #: Large problems whose whole model has at most this many flow variables get CP-SAT on
 #: it (started from the search's plan) once the relaxation's bound is known. Measured:
 #: 100 units x 10 reps with office bases (about 6,000 flow variables) went from a 1.4-2.9
@@ -104,6 +109,7 @@ class _Territories:
         self.notes: list[str] = []
         self.progress = False
         self.lp_bound = -math.inf  # the p-median LP's bound, when it applies
+        self.closest: np.ndarray | None = None  # the search's best plan when infeasible
 
     def say(self, phase: str, value: float) -> None:
         seconds = time.perf_counter() - self.t0
@@ -173,6 +179,8 @@ def _search(state: _Territories, deadline: Deadline) -> None:
     plan = territory_search.search(state.model, geography, deadline, seed=state.seed)
     if plan.feasible:
         state.offer(np.asarray(plan.chosen), "territory search")
+    elif (np.asarray(plan.chosen) >= 0).all():
+        state.closest = np.asarray(plan.chosen).copy()
 
 
 def solve_territories(
@@ -202,6 +210,10 @@ def solve_territories(
     if reasons:
         return state.finish(Status.INFEASIBLE, math.inf, "Infeasible: " + " ".join(reasons), "")
     model = state.model
+    conflicts = reach_conflicts(model, state.rows, state.deadline.share(_REACH_SHARE))
+    state.say("reach test", math.nan)
+    if conflicts:
+        return state.finish(Status.INFEASIBLE, math.inf, _reach_words(problem, conflicts), "")
     exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
     share = _SEARCH_SHARE_EXACT if exact else _SEARCH_SHARE_LARGE
     _search(state, state.deadline.share(share))
@@ -293,6 +305,70 @@ def _infeasible_without_contiguity(state: _Territories, scaled: Scaled) -> Resul
     )
 
 
+def _reach_words(problem: Problem, conflicts: list[ReachConflict]) -> str:
+    """The reach test's proof in words: the customers no connected territory can hold."""
+    model = problem.model
+    labels = [c.label for c in model.constraints]
+    units = [c.unit for c in conflicts]
+    ids = problem.customer_ids[np.isin(model.customer_unit, units)]
+    path = sorted({labels[k] for c in conflicts for k in c.path_rows if k < len(labels)})
+    alone = sorted({labels[k] for c in conflicts for k in c.rows if k < len(labels)})
+    windows = (
+        f"the window of {format_ids(alone)} alone"
+        if alone
+        else f"the windows of {format_ids(path)} together"
+    )
+    which = "it" if len(ids) == 1 else "one of them"
+    return (
+        f"Infeasible: no connected territory can hold {format_ids(ids)}. A connected "
+        f"territory holding {which} contains only units it reaches by paths whose "
+        f"load stays within the upper limits of {format_ids(path)} (at most "
+        f"{max(c.reach for c in conflicts)} units), and no share of those units meets "
+        f"{windows}. Widen the windows, add neighbour links, or allow more reps."
+    )
+
+
+def _closest_plan_words(model: Model, rows: Rows, chosen: np.ndarray | None) -> str:
+    """How far the search's best infeasible plan is from meeting the rules, in words.
+
+    Names the rows it breaks (by how many territories, and the largest miss as a share
+    of the window's middle) and the territories cut in pieces; empty without a plan.
+    """
+    geography = model.geography
+    if chosen is None or geography is None:
+        return ""
+    loads = rows.loads(model, chosen)
+    misses = []
+    for k, con in enumerate(model.constraints):
+        lo, hi = rows.lo[k], rows.hi[k]
+        out = np.maximum(np.nan_to_num(lo - loads[k], neginf=0.0), 0.0)
+        out += np.maximum(np.nan_to_num(loads[k] - hi, neginf=0.0), 0.0)
+        if not (out > 0).any():
+            continue
+        raw_lo, raw_hi = rows.raw_lo[k], rows.raw_hi[k]
+        middle = np.where(np.isfinite(raw_lo) & np.isfinite(raw_hi), (raw_lo + raw_hi) / 2, np.nan)
+        worst = int(np.argmax(out))
+        size = abs(middle[worst]) if np.isfinite(middle[worst]) and middle[worst] else None
+        # A one-sided window (a Capacity) has no middle: the share is then left out.
+        how = (
+            f" (largest miss {100 * out[worst] / size:.1f} % of the window's middle)"
+            if size
+            else ""
+        )
+        misses.append(f"'{con.label}' for {int((out > 0).sum())}{how}")
+    rep_of = model.pair_rep[chosen]
+    broken = contiguity_breaks(model, geography, rep_of)
+    if broken:
+        misses.append(f"contiguity ({broken} territory pieces or bases out of place)")
+    if not misses:
+        return ""
+    return (
+        f" The closest plan the search found (of {model.n_reps} territories) breaks "
+        + "; ".join(misses)
+        + "."
+    )
+
+
 def _conclude(
     state: _Territories, cp_status: str, bound: float, exact_rows: bool, source: str
 ) -> Result:
@@ -315,7 +391,8 @@ def _conclude(
         return state.finish(
             Status.UNKNOWN,
             -math.inf,
-            "No plan found in the time given and no proof that none exists; allow more time.",
+            "No plan found in the time given and no proof that none exists; allow more time."
+            + _closest_plan_words(state.model, state.rows, state.closest),
             "",
         )
     if state.lp_bound > bound:
