@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,28 @@ DATA_DIR = Path(__file__).parent / "data"
 
 #: Refuse to brute-force more assignments than this (keeps the suite fast).
 BRUTE_FORCE_LIMIT = 5_000
+
+
+class CpuShare:
+    """Times a block: wall seconds, this process's CPU seconds, and whether the machine
+    was busier than its cores meanwhile (so that a time-limited solve may honestly end
+    without a plan). The one-minute load average lags behind a burst of other work, so a
+    process that got less than half a core of CPU also counts as starved."""
+
+    def __enter__(self) -> CpuShare:
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        self.load0 = os.getloadavg()[0]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+    @property
+    def busy(self) -> bool:
+        cores = os.cpu_count() or 1
+        load = max(self.load0, os.getloadavg()[0]) / cores
+        return load > 1.0 or self.cpu < 0.5 * self.wall
 
 
 def brute_force(problem: alloc.Problem) -> float | None:

@@ -11,8 +11,9 @@ import pytest
 
 import alloc
 from alloc._io import write_atomic
-from alloc.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, main
+from alloc.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, EXIT_UNKNOWN, main
 from conftest import CLI_CONFIG as CONFIG
+from conftest import CpuShare
 
 
 def _solve_args(files: dict[str, Path]) -> list[str]:
@@ -89,8 +90,17 @@ def test_demo_prints_the_comparison_and_writes_csv_and_png(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "--output-dir", str(out), "--time-limit", "1", "--quiet"]) == EXIT_OK
-    text = capsys.readouterr().out
+    with CpuShare() as share:
+        code = main(["demo", "--output-dir", str(out), "--time-limit", "3", "--quiet"])
+    captured = capsys.readouterr()
+    if code == EXIT_UNKNOWN:
+        # Today's plan breaks capacities; repairing it within the move budget takes about
+        # a second, which a machine busier than its cores may not give in 3 s.
+        assert share.busy, captured.err
+        assert "unknown" in captured.err.lower() and not (out / "assignment.csv").exists()
+        return
+    assert code == EXIT_OK, captured.err
+    text = captured.out
     assert "fairness" in text and "current" in text and "plan" in text
     assert "Rebalanced from the current owners with at most 120 moves" in text
     assert "gap 100" not in text
@@ -121,7 +131,6 @@ def test_bench_compares_the_policies_and_writes_csv(
 def test_territory_demo_prints_both_maps_and_writes_a_connected_plan_and_a_map(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from alloc.cli import EXIT_UNKNOWN
     from alloc.cli_territories import territory_demo_problem
 
     out = tmp_path / "territories"
