@@ -133,8 +133,12 @@ def _solve(method: str, frame, w, attrs: list[str], k: int, seed: int) -> np.nda
     return np.asarray(model.labels_)
 
 
-def _rank(scores: dict[str, float], k: int) -> tuple[float, ...]:
-    worst = max(v for key, v in scores.items() if key.startswith("max_dev_"))
+def _rank(scores: dict[str, float], k: int, by: str = "balance") -> tuple[float, ...]:
+    """Connected and right k first, then the largest deviation (``by="balance"``, when
+    measures are scored), then dispersion."""
+    worst = max((v for key, v in scores.items() if key.startswith("max_dev_")), default=0.0)
+    if by == "dispersion":
+        worst = 0.0
     return (scores["disconnected"], abs(scores["regions"] - k), worst, scores["dispersion"])
 
 
@@ -149,6 +153,7 @@ def run_baselines(
     methods: Sequence[str] = METHODS,
     seed: int = 0,
     clock: Callable[[], float] = time.perf_counter,
+    rank_by: str = "balance",
 ) -> list[BaselineRun]:
     """Run spopt's methods on one instance; return each method's best run, scored.
 
@@ -168,6 +173,9 @@ def run_baselines(
         The neighbour table alloc uses (default: queen ``alloc.geo.adjacency``).
     attrs : sequence of str
         Columns spopt clusters on (default the coordinates: compact regions).
+    rank_by : {"balance", "dispersion"}
+        Which restart of a randomised method is kept: the best balanced (then the most
+        compact), or the most compact whatever its balance.
     """
     if neighbors is None:
         neighbors = adjacency(table, kind="queen")
@@ -182,7 +190,7 @@ def run_baselines(
             restarts += 1
             labels = pd.Series(raw, index=table["customer_id"].to_numpy())
             scores = score(labels, table, measures, neighbors, k)
-            if best is None or _rank(scores, k) < _rank(best[1], k):
+            if best is None or _rank(scores, k, rank_by) < _rank(best[1], k, rank_by):
                 best = (labels, scores)
             if method == "skater" or clock() - start >= seconds:
                 break

@@ -20,17 +20,12 @@ import alloc
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_reach import reach_conflicts
+from conftest import grid_map
 
 
 def _grid_links(rows: int, cols: int) -> list[tuple[int, int]]:
-    out = []
-    for i, j in itertools.product(range(rows), range(cols)):
-        u = i * cols + j
-        if j + 1 < cols:
-            out.append((u, u + 1))
-        if i + 1 < rows:
-            out.append((u, u + cols))
-    return out
+    """The rook links of a rows x cols grid, in a fixed order."""
+    return sorted(grid_map(rows, cols)[1])
 
 
 def _problem(
