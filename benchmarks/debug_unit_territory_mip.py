@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
@@ -31,17 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import alloc  # noqa: E402
 from alloc.solvers.state import Rows  # noqa: E402
-
-
-def _problem(state: str, measures: list[str], k: int) -> alloc.Problem:
-    table = alloc.datasets.load_counties(state)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        neighbors = alloc.geo.adjacency(table, kind="queen")
-    customers = table.drop(columns="geometry")
-    reps = pd.DataFrame({"rep_id": [f"R{i + 1:02d}" for i in range(k)]})
-    rules = [alloc.Contiguous(neighbors)] + [alloc.Balance(m, 0.05) for m in measures]
-    return alloc.Problem(customers, reps, rules=rules, objective=alloc.MinimizeDispersion("sum"))
+from debug_territory_search import problem_of  # noqa: E402
 
 
 def unit_territory_exists(problem: alloc.Problem, root: int, seconds: float) -> str:
@@ -107,7 +95,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, nargs="+", required=True)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
-    problem = _problem(args.state, args.measures, args.k)
+    problem, _ = problem_of(args.state, args.measures, args.k)
     ids = problem.customer_ids.to_numpy()
     for u in args.units:
         start = time.perf_counter()
