@@ -135,3 +135,21 @@ def test_a_rounded_model_s_optimum_is_reported_feasible_with_a_precision_warning
     with pytest.warns(alloc.PrecisionWarning, match="reported FEASIBLE, not OPTIMAL"):
         result = alloc.solve(_rounded_problem(), time_limit=2, seed=0, workers=1)
     assert result.status is alloc.Status.FEASIBLE
+
+
+def test_values_of_1e15_that_highs_refuses_leave_no_bound_instead_of_a_crash() -> None:
+    # HiGHS deems matrix values of 1e15 infinite and returns an empty solution; the LP
+    # relaxation read it as duals and crashed (found by a probe with such a table).
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2, 3, 4, 5], "p": [1e15, 2e15, 3e15, 4e15, 1.5e15]}
+    )
+    problem = alloc.Problem(
+        customers,
+        pd.DataFrame({"rep_id": ["a", "b"]}),
+        rules=[alloc.Balance("p", 0.1)],
+        objective=alloc.MinimizeImbalance("p"),
+    )
+    result = alloc.solve(problem, time_limit=2, seed=0, workers=1)
+    assert result.status is alloc.Status.OPTIMAL
+    assert result.objective == pytest.approx(1 / 23)  # 5.5 vs 6 of 11.5: |5.5 - 5.75| / 5.75
+    assert alloc.check(problem, result.assignment) == []

@@ -188,9 +188,13 @@ class LpSearch:
             # the raw rows (the portfolio proves infeasibility with CP-SAT): no bound.
             return LpRelaxation(-math.inf, words, False, wall)
         solution = highs.getSolution()
-        if not solution.dual_valid:
+        duals = np.asarray(solution.row_dual, dtype=float)
+        expected = self._layout.n_units + self._layout.side.shape[0]
+        if not solution.dual_valid or duals.size != expected:
+            # HiGHS refused the model (e.g. coefficients of 1e15 it deems infinite) and
+            # left its solution empty: no bound rather than a crash.
             return LpRelaxation(-math.inf, words, False, wall)
-        side = np.asarray(solution.row_dual, dtype=float)[self._layout.n_units :]
+        side = duals[self._layout.n_units :]
         full = self._layout if self._classes is None else _layout(self._model, self._rows)
         bound = _dual_bound(self._model, full, side)
         optimal = status == highspy.HighsModelStatus.kOptimal
