@@ -333,3 +333,10 @@ def test_a_true_false_metric_is_refused_saying_the_column_is_not_numeric() -> No
             pd.DataFrame({"rep_id": ["r"]}),
             objective=alloc.MinimizeImbalance("potential"),
         )
+
+
+def test_an_owner_with_a_trailing_space_is_refused_naming_the_near_rep() -> None:
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "w": [1, 2], "owner": ["REP1 ", "REP2"]})
+    reps = pd.DataFrame({"rep_id": ["REP1", "REP2"]})
+    with pytest.raises(alloc.InvalidProblemError, match=r"'REP1 ' -> 'REP1'"):
+        alloc.Problem(customers, reps, objective=alloc.MinimizeDisruption("owner"))
