@@ -17,6 +17,38 @@ from oracle import Case, Spec, brute_force, objective_tolerance
 import alloc
 
 CASES = {
+    # A soft window on potential: HiGHS at its default 1e-6 feasibility tolerance found
+    # a plan 1e-6 better by breaking a window that much, and a bound below the optimum.
+    "soft_window_highs_tolerance": Case(
+        "soft_window_highs_tolerance",
+        pd.DataFrame(
+            {
+                "customer_id": ["c0", "c1", "c2", "c3"],
+                "work": [18.0, 10.0, 20.0, 5.0],
+                "pot": [2.9, 2.8, 1.1, 0.4],
+                "owner": ["r0", "r1", "r1", None],
+                "industry": ["a", "c", "b", "b"],
+                "cls": ["C", "C", "A", "B"],
+                "x": [7.2, 5.3, 5.9, 5.9],
+                "y": [4.2, 1.8, 9.1, 8.0],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "rep_id": ["r0", "r1", "r2"],
+                "fte": [1.0, 1.0, 1.5],
+                "x": [9.3, 1.0, 9.5],
+                "y": [8.8, 8.2, 8.8],
+            }
+        ),
+        rules=[
+            Spec("Capacity", {"metric": "work", "limit": 20.0}),
+            Spec("AccountLimit", {"min": 1}),
+            Spec("Balance", {"metric": "work", "tolerance": 0.121, "soft": True, "penalty": 4.0}),
+        ],
+        objective=[],
+        pairs=None,
+    ),
     # A soft window on potential by fte (no small rational shares) and float travel:
     # CP-SAT's integer model is approximate; FEASIBLE, bound 0.2 % below the optimum.
     "soft_window_fte_travel": Case(

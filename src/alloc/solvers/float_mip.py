@@ -66,6 +66,10 @@ def solve_float_mip(
     highs.setOptionValue("run_crossover", "on")
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", OPTIMALITY_TOL)  # what proves a plan (bound_closes)
+    # alloc's rows hold to 1e-9 (data.tolerance); at HiGHS's 1e-6 it found plans that
+    # break a window by 1e-6 and a bound that far below the true optimum.
+    highs.setOptionValue("mip_feasibility_tolerance", 1e-9)
+    highs.setOptionValue("primal_feasibility_tolerance", 1e-9)
     highs.setOptionValue("time_limit", seconds)
     pairs = np.arange(model.n_pairs, dtype=np.int32)
     kinds = np.full(model.n_pairs, highspy.HighsVarType.kInteger)
