@@ -43,7 +43,7 @@ again, it should keep the time series). A second control generates cohorts from 
 known BG/NBD + Gamma-Gamma process, where the customer model is the truth.
 
 Run: ``PYTHONPATH=src python benchmarks/bench_quotas.py [OUTPUT]``. Writes OUTPUT
-(default ``benchmarks/results/quotas_s21.txt``); the saved file holds two runs one after
+(default ``benchmarks/results/quotas_s22.txt``); the saved file holds two runs one after
 the other, the main branch's code (``PYTHONPATH=/work/main/src``, "base") and this
 branch's ("new"). Columns a version does not report are blank.
 """
@@ -64,7 +64,7 @@ from alloc.datasets import load_bike_sales, load_cdnow
 from alloc.targets import backtest
 from alloc.targets.backtesting import METHODS
 
-RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s21.txt"
+RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s22.txt"
 N_BOOKS = 50
 SOLVE_SECONDS = 20.0
 BASELINES = ("even", "prior_year", "trailing_12m")
@@ -157,7 +157,9 @@ def run_case(name: str, history: pd.DataFrame, **kwargs: object) -> list[str]:
             f"   model used: {summary.attrs['model']} {summary.attrs['model_note']} "
             f"(back-test errors {_errors(summary)}); total model {summary.attrs['total_method']}, "
             f"sd {summary.attrs['total_spread']:.3f}, actual/forecast total "
-            f"{summary.attrs['total_ratio']:.3f}, total pit {summary.attrs['total_pit']:.3f}",
+            f"{summary.attrs['total_ratio']:.3f}, total pit {summary.attrs['total_pit']:.3f}, "
+            f"share scale {summary.attrs.get('share_scale', np.nan):.3f}, share weight "
+            f"{summary.attrs.get('share_weight', np.nan):.1f}",
             shown.drop(columns=["total"]).to_string(float_format=lambda x: f"{x:.3f}"),
             "  targets (equal_odds):",
             *targets_line(summary),
@@ -192,6 +194,7 @@ def rolling(
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
                 "share scale": summary.attrs.get("share_scale", np.nan),
+                "share weight": summary.attrs.get("share_weight", np.nan),
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "coverage p10": eo.get("coverage_p10", np.nan),
@@ -271,6 +274,7 @@ def synthetic(seeds: int = 12, family: str = "steady") -> list[str]:
                 "total model": summary.attrs["total_method"],
                 "total sd": summary.attrs["total_spread"],
                 "share scale": summary.attrs.get("share_scale", np.nan),
+                "share weight": summary.attrs.get("share_weight", np.nan),
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
@@ -324,6 +328,7 @@ def compare(
                 "total pit": summary.attrs["total_pit"],
                 "total sd": summary.attrs["total_spread"],
                 "share scale": summary.attrs.get("share_scale", np.nan),
+                "share weight": summary.attrs.get("share_weight", np.nan),
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "share_reached": eo["share_reached"],
@@ -380,6 +385,7 @@ def cohort_control(seeds: int = 6) -> list[str]:
                     "model": model,
                     "actual/forecast total": summary.attrs["total_ratio"],
                     "total pit": summary.attrs["total_pit"],
+                    "share weight": summary.attrs.get("share_weight", np.nan),
                     "band_coverage": eo["band_coverage"],
                     "share_reached": eo["share_reached"],
                     "mean_p_attain": eo["mean_p_attain"],
