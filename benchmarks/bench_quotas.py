@@ -157,9 +157,7 @@ def run_case(name: str, history: pd.DataFrame, **kwargs: object) -> list[str]:
             f"   model used: {summary.attrs['model']} {summary.attrs['model_note']} "
             f"(back-test errors {_errors(summary)}); total model {summary.attrs['total_method']}, "
             f"sd {summary.attrs['total_spread']:.3f}, actual/forecast total "
-            f"{summary.attrs['total_ratio']:.3f}, total pit {summary.attrs['total_pit']:.3f}, "
-            f"share scale {summary.attrs.get('share_scale', np.nan):.3f}, share weight "
-            f"{summary.attrs.get('share_weight', np.nan):.1f}",
+            f"{summary.attrs['total_ratio']:.3f}, total pit {summary.attrs['total_pit']:.3f}",
             shown.drop(columns=["total"]).to_string(float_format=lambda x: f"{x:.3f}"),
             "  targets (equal_odds):",
             *targets_line(summary),
@@ -194,7 +192,6 @@ def rolling(
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
                 "share scale": summary.attrs.get("share_scale", np.nan),
-                "share weight": summary.attrs.get("share_weight", np.nan),
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "coverage p10": eo.get("coverage_p10", np.nan),
@@ -274,7 +271,6 @@ def synthetic(seeds: int = 12, family: str = "steady") -> list[str]:
                 "total model": summary.attrs["total_method"],
                 "total sd": summary.attrs["total_spread"],
                 "share scale": summary.attrs.get("share_scale", np.nan),
-                "share weight": summary.attrs.get("share_weight", np.nan),
                 "actual/forecast total": summary.attrs["total_ratio"],
                 "total pit": summary.attrs["total_pit"],
                 "band_coverage": eo["band_coverage"],
@@ -328,7 +324,6 @@ def compare(
                 "total pit": summary.attrs["total_pit"],
                 "total sd": summary.attrs["total_spread"],
                 "share scale": summary.attrs.get("share_scale", np.nan),
-                "share weight": summary.attrs.get("share_weight", np.nan),
                 "band_coverage": eo["band_coverage"],
                 "shifted_coverage": eo["shifted_coverage"],
                 "share_reached": eo["share_reached"],
@@ -385,7 +380,6 @@ def cohort_control(seeds: int = 6) -> list[str]:
                     "model": model,
                     "actual/forecast total": summary.attrs["total_ratio"],
                     "total pit": summary.attrs["total_pit"],
-                    "share weight": summary.attrs.get("share_weight", np.nan),
                     "band_coverage": eo["band_coverage"],
                     "share_reached": eo["share_reached"],
                     "mean_p_attain": eo["mean_p_attain"],

@@ -362,7 +362,6 @@ def backtest(
     summary.attrs["total_method"] = sim.total_method
     summary.attrs["total_spread"] = sim.total_spread
     summary.attrs["share_scale"] = sim.share_scale
-    summary.attrs["share_weight"] = sim.share_weight
     summary.attrs.update(model=choice.model, model_note=choice.note, model_errors=choice.errors)
     return BacktestTables(books, summary)
 

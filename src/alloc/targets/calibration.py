@@ -42,19 +42,11 @@ from alloc.targets.forecasting import (
     simulate_totals,
 )
 from alloc.targets.pooled_total import MIN_TRAIN
-from alloc.targets.share_blend import (
-    ShareOrigin,
-    blend_point,
-    blend_weight,
-    shift_toward,
-    trailing_shares,
-)
 
 __all__ = [
     "CAL_ORIGINS",
     "COVERAGE",
     "MIN_SCORES",
-    "blend_and_scale",
     "calibrated_totals",
     "calibration_origins",
     "conformal_scale",
@@ -166,51 +158,27 @@ def rescale_shares(samples: FloatArray, scale: float) -> FloatArray:
 
 
 def calibrated_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
-    """The time-series draws with the books' shares blended and their spread calibrated.
+    """The time-series draws with the books' spread about their shares calibrated.
 
     [`simulate_totals`][alloc.targets.forecasting.simulate_totals] at the cutoff; the books'
     bootstrap again at the origins of
     [`calibration_origins`][alloc.targets.calibration.calibration_origins] on the history
     before each (its own seasonal index: one fitted on the whole history would hold the
-    periods each origin forecasts); the draws at the cutoff are centred on the blend of
-    the model's and the trailing shares chosen at those origins
-    ([`alloc.targets.share_blend`][alloc.targets.share_blend]) and rescaled by the
-    conformal scale of the origins' scores about the same blend.
+    periods each origin forecasts); the draws at the cutoff are rescaled by the
+    conformal scale of the origins' scores.
     """
     sim = simulate_totals(history, horizon, seed)
     values = history.values
     periods = values.shape[1]
     rng = np.random.default_rng(seed)
-    found = []
+    scores = []
     origins = calibration_origins(periods, horizon, MIN_TRAIN)
     for t, ahead in origins:
         # Only the books' shares matter here, so the total's model is not needed.
-        samples, point = book_draws(values[:, :t], history.season, ahead, rng, N_SAMPLES)
-        found.append(
-            ShareOrigin(
-                samples,
-                point,
-                values[:, t : t + ahead].sum(axis=1),
-                (values[:, :t] != 0).any(axis=1),
-                trailing_shares(values[:, :t], history.season),
-            )
-        )
-    weight, scale = blend_and_scale(found)
-    trailing = trailing_shares(values, history.season)
+        samples, _ = book_draws(values[:, :t], history.season, ahead, rng, N_SAMPLES)
+        known = (values[:, :t] != 0).any(axis=1)
+        scores.append(share_scores(samples, values[:, t : t + ahead].sum(axis=1), known))
+    scale = conformal_scale(np.concatenate(scores)) if scores else 1.0
     return sim._replace(
-        samples=rescale_shares(shift_toward(sim.samples, sim.point, trailing, weight), scale),
-        point=blend_point(sim.point, trailing, weight),
-        share_scale=scale,
-        share_origins=len(origins),
-        share_weight=weight,
+        samples=rescale_shares(sim.samples, scale), share_scale=scale, share_origins=len(origins)
     )
-
-
-def blend_and_scale(origins: list[ShareOrigin]) -> tuple[float, float]:
-    """The blend weight of the model's shares and the conformal scale about the blend."""
-    weight = blend_weight(origins)
-    scores = [
-        share_scores(shift_toward(o.samples, o.point, o.trailing, weight), o.actual, o.known)
-        for o in origins
-    ]
-    return weight, conformal_scale(np.concatenate(scores)) if scores else 1.0

@@ -60,18 +60,13 @@ from alloc.targets.bgnbd import (
     simulate_customers,
 )
 from alloc.targets.calibration import (
-    blend_and_scale,
     calibrated_totals,
+    conformal_scale,
     rescale_shares,
+    share_scores,
 )
 from alloc.targets.forecasting import BookHistory, Simulation, simulate_totals
 from alloc.targets.pooled_total import common_spread
-from alloc.targets.share_blend import (
-    ShareOrigin,
-    blend_point,
-    shift_toward,
-    trailing_shares,
-)
 
 __all__ = [
     "MODELS",
@@ -293,7 +288,6 @@ class _Origin(NamedTuple):
     weeks: float
     actual: FloatArray
     known: npt.NDArray[np.bool_]
-    trailing: FloatArray
 
 
 def _back_test(
@@ -321,8 +315,7 @@ def _back_test(
         fitted = _fit(data)
         point = _points(fitted, len(books.books), weeks)
         known = (books.values[:, :origin] != 0).any(axis=1)
-        trailing = trailing_shares(books.values[:, :origin], books.season)
-        fits.append(_Origin(fitted, weeks, actual, known, trailing))
+        fits.append(_Origin(fitted, weeks, actual, known))
         if point.sum() > 0:
             log_errors.append(float(np.log(actual.sum() / point.sum())))
         wape["customers"].append(float(np.abs(actual - point).sum() / actual.sum()))
@@ -335,21 +328,13 @@ def _back_test(
     return log_errors, wape, fits
 
 
-def _blend_and_scale(
-    origins: list[_Origin], n_books: int, rng: np.random.Generator
-) -> tuple[float, float]:
-    """Blend weight of the model's shares and conformal scale, from the origins' draws."""
-    drawn = [
-        ShareOrigin(
-            _draws(o.fitted, n_books, o.weeks, rng, CAL_DRAWS),
-            _points(o.fitted, n_books, o.weeks),
-            o.actual,
-            o.known,
-            o.trailing,
-        )
+def _share_scale(origins: list[_Origin], n_books: int, rng: np.random.Generator) -> float:
+    """Conformal scale of the books' spread about their shares, from the origins' draws."""
+    scores = [
+        share_scores(_draws(o.fitted, n_books, o.weeks, rng, CAL_DRAWS), o.actual, o.known)
         for o in origins
     ]
-    return blend_and_scale(drawn)
+    return conformal_scale(np.concatenate(scores)) if scores else 1.0
 
 
 def _too_few(data: CustomerData, n_books: int) -> str:
@@ -405,12 +390,8 @@ def simulate_books(
     fitted = _fit(data)
     rng = np.random.default_rng(seed)
     weeks = _weeks(books.starts, len(books.starts) - 1, horizon, offset)
-    weight, scale = _blend_and_scale(origins, n_books, rng)
-    trailing = trailing_shares(books.values, books.season)
-    model_point = _points(fitted, n_books, weeks)
-    samples = rescale_shares(
-        shift_toward(_draws(fitted, n_books, weeks, rng), model_point, trailing, weight), scale
-    )
+    scale = _share_scale(origins, n_books, rng)
+    samples = rescale_shares(_draws(fitted, n_books, weeks, rng), scale)
     totals = samples.sum(axis=0)
     own = float(np.std(np.log(totals[totals > 0]))) if (totals > 0).sum() > 1 else 0.0
     spread = common_spread(np.asarray(log_errors), own)
@@ -423,8 +404,6 @@ def simulate_books(
         "gamma_gamma": fitted.spend.params.tolist(),
     }
     note = "smaller back-test error" if model == "auto" else ""
-    point = blend_point(model_point, trailing, weight)
-    sim = Simulation(
-        samples, point, "customers", spread, len(log_errors), scale, len(origins), weight
-    )
+    point = _points(fitted, n_books, weeks)
+    sim = Simulation(samples, point, "customers", spread, len(log_errors), scale, len(origins))
     return sim, Choice("customers", note, errors, params)

@@ -425,10 +425,6 @@ class Simulation(NamedTuple):
         1.0 when not calibrated.
     share_origins : int
         Rolling origins behind ``share_scale``.
-    share_weight : float
-        Weight of the model's shares of the total against the books' trailing shares,
-        chosen at the same origins (see
-        [`alloc.targets.share_blend`][alloc.targets.share_blend]); 1.0 when not blended.
     """
 
     samples: FloatArray
@@ -438,7 +434,6 @@ class Simulation(NamedTuple):
     origins: int
     share_scale: float = 1.0
     share_origins: int = 0
-    share_weight: float = 1.0
 
 
 def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
@@ -612,5 +607,4 @@ def summarise(
     table.attrs["total_spread"] = sim.total_spread
     table.attrs["origins"] = sim.origins
     table.attrs["share_scale"] = sim.share_scale
-    table.attrs["share_weight"] = sim.share_weight
     return table
