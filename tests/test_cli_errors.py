@@ -472,21 +472,22 @@ def test_the_corpus_names_each_mistake_once() -> None:
 
 
 def test_a_warning_is_one_cli_line_without_python_source_lines(files: Files) -> None:
-    # Potentials that are not decimals (multiples of pi) are scaled approximately for
-    # CP-SAT, whose optimum then proves nothing: alloc.solve warns (FEASIBLE).
+    # A rep skill that no customer has ("healtcare") draws a DataWarning from alloc.
     files["customers"].write_text(
-        "customer_id,potential\nc1,10.367255756846317\nc2,6.911503837897546\n"
-        "c3,5.340707511102648\nc4,12.88052987971815\nc5,9.1106186954104\n"
+        "customer_id,potential,industry\nc1,10,health\nc2,7,retail\nc3,5,health\n"
+        "c4,13,retail\nc5,9,health\n"
     )
-    files["reps"].write_text("rep_id\nr1\nr2\n")
-    files["config"].write_text(OBJECTIVE + "[solve]\ntime_limit = 2\nworkers = 1\n")
+    files["reps"].write_text("rep_id,skills\nr1,health;retail\nr2,healtcare;retail;health\n")
+    match = '[[rules]]\ntype = "Match"\ncustomer_col = "industry"\nrep_col = "skills"\n'
+    files["config"].write_text(match + OBJECTIVE + "[solve]\ntime_limit = 2\nworkers = 1\n")
     argv = [a for a in args(files) if a != "--quiet"]
     done = _run_cli(argv)
     assert done.returncode == EXIT_OK, done.stderr
     warning_lines = [line for line in done.stderr.splitlines() if "warning" in line.lower()]
     assert warning_lines, done.stderr
     assert all(line.startswith("alloc: warning: ") for line in warning_lines), warning_lines
-    assert "PrecisionWarning" not in done.stderr and "warnings.warn" not in done.stderr
+    assert "healtcare" in done.stderr
+    assert "DataWarning" not in done.stderr and "warnings.warn" not in done.stderr
     files["out"].unlink()
     quiet = _run_cli(args(files))
     assert quiet.returncode == EXIT_OK

@@ -316,6 +316,9 @@ def _set_text(value: object) -> str:
 
 def _names(problem: Problem, reps: np.ndarray) -> str:
     ids = [str(i) for i in problem.rep_ids[reps]]
+    if not ids:
+        # The per-rep filter ran out of time before it kept any rep of this rule.
+        return "the reps"
     return _and(ids) if len(ids) <= 8 else f"{len(ids):,} reps ({format_ids(ids, limit=8)})"
 
 
@@ -365,6 +368,8 @@ def _one_rule_words(problem: Problem, rows: Rows, rule: object, reps: np.ndarray
 
 def _limits(problem: Problem, rule: object, reps: np.ndarray) -> str:
     """The limits of a rule's rows on ``reps``, and what one customer brings to them."""
+    if reps.size == 0:  # the per-rep filter kept none in its time: name the rule alone
+        return rule_name(rule)
     model = problem.model
     in_set = np.zeros(model.n_reps, dtype=bool)
     in_set[reps] = True
