@@ -48,6 +48,7 @@ __all__ = [
     "add_imbalance",
     "build_model",
     "exact_max_multiplier",
+    "exact_scaling",
     "fixed_loads",
     "infeasible_core",
     "run",
@@ -399,6 +400,21 @@ def exact_max_multiplier(scaled: Scaled, k: int) -> int:
             return 0
     T = int(scaled.total[k])
     return lcm if den * max(T, 1) * lcm <= _EXACT_MAX_LIMIT else 0
+
+
+def exact_scaling(scaled: Scaled, rows: Rows) -> bool:
+    """True when CP-SAT's integer model has exactly the true objective.
+
+    Max-norm terms are modelled exactly with equal shares (``|R * load - total|``) and
+    with small-denominator rational shares (``fte`` 1 : 2 : 2, see
+    `exact_max_multiplier`); sum-norm terms whose share weights are such rationals too.
+    """
+    if scaled.error != 0:
+        return False
+    for k in np.flatnonzero(rows.is_max).tolist():
+        if not (scaled.equal_share[k] or exact_max_multiplier(scaled, k)):
+            return False
+    return bool(np.all(scaled.share_den[rows.is_sum] > 0))
 
 
 def _max_weighted(build: CpBuild, k: int, other_dev: float) -> None:

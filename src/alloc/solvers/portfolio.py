@@ -43,14 +43,15 @@ from alloc.result import Result, SolveStats, Status
 from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian
 from alloc.solvers.conflicts import explain_infeasible, feasibility_run
 from alloc.solvers.cores import CoreSearch
-from alloc.solvers.cpsat import exact_max_multiplier, solve_cpsat
+from alloc.solvers.cpsat import exact_scaling, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck, prove_infeasible
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
+from alloc.solvers.lp_neighbourhoods import relaxation_induced_search
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
-from alloc.solvers.plateau import lp_window_search, plateau_search
+from alloc.solvers.plateau import loosening_search, lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
@@ -140,6 +141,7 @@ class _Run:
         self.lp: LpSearch | None = None  # the LP relaxation, solving in its own thread
         self.lp_skipped = ""  # why the LP relaxation was not attempted
         self.lp_deadline = self.deadline
+        self.lp_fraction: np.ndarray | None = None  # the LP's pair values, when it guides
         # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to
         # much larger sizes than balance objectives, whose max-norm terms defeat its
         # search.
@@ -273,8 +275,11 @@ LP_SHARE_COSTS = 0.75
 
 
 #: Local search from the LP's windows (`lp_window_search`) may run to this share of what
-#: is left of the time limit when the LP ends.
-LP_WINDOW_SHARE = 0.8
+#: is left of the time limit when the LP ends (0.8 before CP-SAT searched the LP's
+#: neighbourhoods, `relaxation_induced_search`, which now gets most of the rest).
+LP_WINDOW_SHARE = 0.5
+#: Share of what is left after local search for `relaxation_induced_search`.
+LP_NEIGHBOURHOOD_SHARE = 0.7
 
 
 def _start_lp(run: _Run) -> LpSearch | None:
@@ -483,6 +488,7 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
         # that is already close: it runs when the plan is well above a positive bound.
         above = run.best.objective - relaxed.bound > 0.01 * max(abs(relaxed.bound), 1e-9)
         if rounded is not None and relaxed.bound > 1e-9 and above:
+            run.lp_fraction = relaxed.fraction
             run.improve(rounded, "lp rounding")
             if relaxed.deviation is not None and run.rows.is_max.any():
                 # Max-norm terms priced against costs: first into the LP's windows. The
@@ -494,6 +500,8 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
                     run.model, run.rows, rounded, relaxed.deviation, window.share(0.6), run.seed
                 )
                 run.improve(plan, "lp windows")
+                plan = loosening_search(run.model, run.rows, plan, window.share(0.5), run.seed)
+                run.improve(plan, "loosened windows")
                 rounded = plan
             _search(run, rounded, window, run.seed + 2, "lp rounding + local search")
     if not window.expired():
@@ -526,6 +534,14 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
         start = start.with_bound(oversized, "the reps that may take the largest customer")
     if run.small:
         return _exact_phase(run, run.scaled, start)
+    if run.lp_fraction is not None and run.best.penalty == 0:
+        # Moves that pay only together, around where the plan and the LP disagree.
+        share = run.deadline.share(LP_NEIGHBOURHOOD_SHARE)
+        plan = relaxation_induced_search(
+            model, rows, run.scaled, run.chosen, run.lp_fraction, share, run.seed, run.say
+        )
+        run.improve(plan, "lp neighbourhood")
+        run.phase("lp neighbourhood", run.best.objective)
     if rows.is_max.any() and np.any(model.cost != 0) and run.best.penalty == 0:
         # Max-norm terms with linear costs: half of what is left lowers the plateau of
         # top reps that single moves cannot (alloc.solvers.plateau).
@@ -593,8 +609,8 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
     # A proven optimum of a tiny model replaces an equally good plan of the search, so
     # that the plan returned does not depend on the machine's speed (docs/solving.md).
     run.improve(res.chosen, "cp-sat", ties=tiny and res.status == "OPTIMAL")
-    exact_scaling = _exact_scaling(scaled, run.rows)
-    if res.status == "OPTIMAL" and not exact_scaling:
+    exact = exact_scaling(scaled, run.rows)
+    if res.status == "OPTIMAL" and not exact:
         why = (
             f"scaling float data to integers changed it by up to {scaled.error:.2e} (relative)"
             if scaled.error > 0
@@ -606,9 +622,9 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
             "the plan is reported FEASIBLE, not OPTIMAL."
         )
     outcome = replace(start, cp_status=res.status)
-    if res.status == "OPTIMAL" and exact_scaling and _at_least_as_good(run, res.chosen):
+    if res.status == "OPTIMAL" and exact and _at_least_as_good(run, res.chosen):
         outcome = replace(outcome, proven=True, bound=run.best.objective)
-    elif res.status in ("OPTIMAL", "FEASIBLE") and exact_scaling:
+    elif res.status in ("OPTIMAL", "FEASIBLE") and exact:
         outcome = outcome.with_bound(res.bound, "CP-SAT")
     run.phase("cp-sat", run.best.objective)
     return outcome
@@ -737,22 +753,6 @@ def _feasible_words(run: _Run, outcome: _CpOutcome) -> str:
             "balance objective rarely gets a bound above 0. Read the deviations themselves"
         )
     return words + "."
-
-
-def _exact_scaling(scaled: Scaled, rows: Rows) -> bool:
-    """True when CP-SAT's integer model has exactly the true objective.
-
-    Max-norm terms are modelled exactly with equal shares (``|R * load - total|``) and
-    with small-denominator rational shares (``fte`` 1 : 2 : 2, see
-    `alloc.solvers.cpsat.exact_max_multiplier`); sum-norm terms whose share
-    weights are such rationals too.
-    """
-    if scaled.error != 0:
-        return False
-    for k in np.flatnonzero(rows.is_max).tolist():
-        if not (scaled.equal_share[k] or exact_max_multiplier(scaled, k)):
-            return False
-    return bool(np.all(scaled.share_den[rows.is_sum] > 0))
 
 
 def _no_plan(run: _Run, cp_status: str) -> tuple[Status, str]:
