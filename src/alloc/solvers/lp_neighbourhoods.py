@@ -18,7 +18,8 @@ plan or LP keep off their cheapest pair, so that moved customers can be re-route
 on the same problem's third seed CP-SAT ended at 1.42 points on the first kind and
 0.62 on the second). A neighbourhood larger than ``NEIGHBOURHOOD_UNITS`` is cut down
 to the units around a few reps linked by them, the most deviating rep first; after a
-round that finds nothing, the customers of two more reps join the next one.
+round that finds nothing, the customers of two more reps join the next one, and after
+``MAX_FAILED_ROUNDS`` such rounds in a row the search stops early.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows, Score, score_of
 
 __all__ = [
+    "MAX_FAILED_ROUNDS",
     "NEIGHBOURHOOD_UNITS",
     "active_units",
     "disagreeing_units",
@@ -46,6 +48,10 @@ __all__ = [
 NEIGHBOURHOOD_UNITS = 400
 #: Longest single CP-SAT round, in seconds.
 ROUND_SECONDS = 2.0
+#: Rounds in a row that may find nothing before the search gives its time back: the
+#: LP's neighbourhoods are then exhausted (regional restrictions with travel, 20,000 x
+#: 200: none of them improved the plan, and the time went to nothing).
+MAX_FAILED_ROUNDS = 2
 #: An LP value at least this close to 1 counts as the LP taking the pair whole.
 _WHOLE = 1e-6
 
@@ -93,13 +99,14 @@ def relaxation_induced_search(
     Returns
     -------
     numpy.ndarray
-        The best plan found (``chosen`` itself when no round improved it).
+        The best plan found (``chosen`` itself when no round improved it). The search
+        may end before ``deadline`` (see ``MAX_FAILED_ROUNDS``).
     """
     rng = np.random.default_rng(seed)
     current = chosen.copy()
     current_score = score_of(model, rows, current, rows.loads(model, current))
     failed = rounds = 0
-    while deadline.remaining() > 0.2:
+    while deadline.remaining() > 0.2 and failed < MAX_FAILED_ROUNDS:
         units = _neighbourhood(model, rows, current, fraction, rng, rounds, failed)
         rounds += 1
         if units.size == 0:
