@@ -47,8 +47,8 @@ __all__ = [
     "CpSolution",
     "add_imbalance",
     "build_model",
+    "exact_imbalance_terms",
     "exact_max_multiplier",
-    "exact_scaling",
     "fixed_loads",
     "infeasible_core",
     "run",
@@ -381,6 +381,20 @@ def _max_equal(build: CpBuild, k: int, other_dev: float) -> None:
 _EXACT_MAX_LIMIT = 10**15
 
 
+def exact_imbalance_terms(scaled: Scaled, rows: Rows) -> bool:
+    """True when the integer model's imbalance terms are exactly the true ones.
+
+    Max-norm terms are exact with equal shares (``|R * load - total|``) and with
+    small-denominator rational shares (``fte`` 1 : 2 : 2, see `exact_max_multiplier`);
+    sum-norm terms when their share weights are such rationals too. The rows' own
+    scaling (``scaled.error``) is the caller's to check.
+    """
+    for k in np.flatnonzero(rows.is_max).tolist():
+        if not (scaled.equal_share[k] or exact_max_multiplier(scaled, k)):
+            return False
+    return bool(np.all(scaled.share_den[rows.is_sum] > 0))
+
+
 def exact_max_multiplier(scaled: Scaled, k: int) -> int:
     """``L`` for the exact weighted max norm of row ``k``, or 0 when it cannot be exact.
 
@@ -400,21 +414,6 @@ def exact_max_multiplier(scaled: Scaled, k: int) -> int:
             return 0
     T = int(scaled.total[k])
     return lcm if den * max(T, 1) * lcm <= _EXACT_MAX_LIMIT else 0
-
-
-def exact_scaling(scaled: Scaled, rows: Rows) -> bool:
-    """True when CP-SAT's integer model has exactly the true objective.
-
-    Max-norm terms are modelled exactly with equal shares (``|R * load - total|``) and
-    with small-denominator rational shares (``fte`` 1 : 2 : 2, see
-    `exact_max_multiplier`); sum-norm terms whose share weights are such rationals too.
-    """
-    if scaled.error != 0:
-        return False
-    for k in np.flatnonzero(rows.is_max).tolist():
-        if not (scaled.equal_share[k] or exact_max_multiplier(scaled, k)):
-            return False
-    return bool(np.all(scaled.share_den[rows.is_sum] > 0))
 
 
 def _max_weighted(build: CpBuild, k: int, other_dev: float) -> None:

@@ -38,17 +38,19 @@ import pandas as pd
 from alloc.checker import objective_value
 from alloc.data.model import Model
 from alloc.data.problem import Problem
+from alloc.data.tolerance import bound_closes
 from alloc.errors import InvalidParameterError, PrecisionWarning
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian
 from alloc.solvers.conflicts import explain_infeasible, feasibility_run
 from alloc.solvers.cores import CoreSearch
-from alloc.solvers.cpsat import exact_scaling, solve_cpsat
+from alloc.solvers.cpsat import exact_imbalance_terms, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck, prove_infeasible
+from alloc.solvers.float_mip import solve_float_mip
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
-from alloc.solvers.lp import LpSearch
+from alloc.solvers.lp import LpSearch, lp_seconds
 from alloc.solvers.lp_neighbourhoods import relaxation_induced_search
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
 from alloc.solvers.plateau import loosening_search, lp_window_search, plateau_search
@@ -329,15 +331,6 @@ def _expect_positive_bound(model: Model) -> bool:
     return bool(np.any(model.cost > 0)) and bool(np.all(model.cost >= 0))
 
 
-def lp_seconds(n_pairs: int) -> float:
-    """Rough seconds HiGHS's interior-point method needs for the LP relaxation.
-
-    Fitted on make_problem's balance models on a 2-core machine (25 k pairs 0.4 s,
-    250 k pairs 20 s); generous, since a run that cannot finish is wasted.
-    """
-    return 0.4 * (n_pairs / 25_000) ** 1.7
-
-
 def _check_params(problem: Problem, time_limit: float, seed: int, workers: int | None) -> int:
     """Check ``solve``'s parameters; return the number of workers to use."""
     if not isinstance(problem, Problem):
@@ -495,7 +488,10 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
                 # two searches are still improving at the window's end at 2,000 x 20, so
                 # they take time from the plateau search and LNS, which then add little.
                 longer = run.deadline.share(LP_WINDOW_SHARE).minus(0.05)
-                window = longer if longer.at > window.at else window
+                # Not for tiny models: CP-SAT proves them (the wider window took 1.5 s
+                # of a 2 s limit on 12 pairs before CP-SAT ran, found by fuzzing).
+                tiny = run.model.n_pairs <= TINY_PAIR_LIMIT
+                window = longer if longer.at > window.at and not tiny else window
                 plan = lp_window_search(
                     run.model, run.rows, rounded, relaxed.deviation, window.share(0.6), run.seed
                 )
@@ -609,8 +605,8 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
     # A proven optimum of a tiny model replaces an equally good plan of the search, so
     # that the plan returned does not depend on the machine's speed (docs/solving.md).
     run.improve(res.chosen, "cp-sat", ties=tiny and res.status == "OPTIMAL")
-    exact = exact_scaling(scaled, run.rows)
-    if res.status == "OPTIMAL" and not exact:
+    exact_scaling = scaled.error == 0 and exact_imbalance_terms(scaled, run.rows)
+    if res.status == "OPTIMAL" and not exact_scaling:
         why = (
             f"scaling float data to integers changed it by up to {scaled.error:.2e} (relative)"
             if scaled.error > 0
@@ -622,11 +618,28 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
             "the plan is reported FEASIBLE, not OPTIMAL."
         )
     outcome = replace(start, cp_status=res.status)
-    if res.status == "OPTIMAL" and exact and _at_least_as_good(run, res.chosen):
+    if res.status == "OPTIMAL" and exact_scaling and _at_least_as_good(run, res.chosen):
         outcome = replace(outcome, proven=True, bound=run.best.objective)
-    elif res.status in ("OPTIMAL", "FEASIBLE") and exact:
+    elif res.status in ("OPTIMAL", "FEASIBLE") and exact_scaling:
         outcome = outcome.with_bound(res.bound, "CP-SAT")
     run.phase("cp-sat", run.best.objective)
+    if tiny and not outcome.proven and not exact_scaling:
+        outcome = _float_proof(run, outcome)
+    return outcome
+
+
+def _float_proof(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
+    """HiGHS on the float model of a tiny problem whose integer model is approximate."""
+    start = run.chosen if run.best.penalty == 0 else None
+    res = solve_float_mip(run.model, run.rows, run.deadline.minus(0.1), start=start)
+    run.improve(res.chosen, "highs (floats)", ties=res.status == "OPTIMAL")
+    run.phase("highs (floats)", run.best.objective)
+    outcome = outcome.with_bound(res.bound, "HiGHS's branch and cut")
+    if res.status == "OPTIMAL" and run.best.penalty == 0:
+        if bound_closes(run.best.objective, res.bound):
+            run.precision = ""  # the float model proved what the integer one could not
+            prover = "HiGHS's branch and cut on the float model"
+            return replace(outcome, proven=True, bound=run.best.objective, prover=prover)
     return outcome
 
 
@@ -677,7 +690,7 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
         cheapest = float(np.minimum.reduceat(model.cost, model.unit_start[:-1]).sum())
         outcome = outcome.with_bound(cheapest, "every customer on its cheapest rep")
     bound = _rounded_up(model, rows, outcome.bound)
-    proven = math.isfinite(bound) and best.objective - bound <= 1e-9 * max(1.0, abs(best.objective))
+    proven = math.isfinite(bound) and bound_closes(best.objective, bound)
     # The bound, not CP-SAT, proved it (CP-SAT may have said OPTIMAL of a rounded model).
     prover = f"the bound ({outcome.bound_by})" if outcome.bound_by else "the bound"
     return replace(outcome, bound=bound, proven=proven, prover=prover)
