@@ -38,7 +38,7 @@ from alloc.solvers.lp_classes import Shape, classes_of, spread
 from alloc.solvers.mip import add_rows, quiet_highs
 from alloc.solvers.state import Rows
 
-__all__ = ["LpRelaxation", "LpSearch", "build_lp", "lp_relaxation"]
+__all__ = ["LpRelaxation", "LpSearch", "build_lp", "lp_relaxation", "lp_seconds"]
 
 #: Relative margin taken off the recomputed bound for floating-point summation error.
 _FLOAT_MARGIN = 1e-9
@@ -68,6 +68,10 @@ class LpRelaxation:
     # (NaN for the other rows; None unless ``optimal``): where windows for those terms
     # belong (`alloc.solvers.plateau.lp_window_search`).
     deviation: np.ndarray | None = field(default=None, repr=False)
+    # The LP's value of each pair of the model (for the class LP: the fraction of the
+    # pair's class that its rep takes; None unless ``optimal``): where the LP and a plan
+    # disagree (`alloc.solvers.lp_neighbourhoods`).
+    fraction: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -198,18 +202,18 @@ class LpSearch:
         full = self._layout if self._classes is None else _layout(self._model, self._rows)
         bound = _dual_bound(self._model, full, side)
         optimal = status == highspy.HighsModelStatus.kOptimal
-        start = deviation = None
+        start = deviation = fraction = None
         if optimal and solution.value_valid:
             values = np.asarray(solution.col_value, dtype=float)
             x = values[: self._layout.n_pairs]
-            start = (
-                _largest(self._model, x)
-                if self._classes is None
-                else spread(self._classes, x, self._model, self._rows)
-            )
+            if self._classes is None:
+                start, fraction = _largest(self._model, x), np.clip(x, 0.0, 1.0)
+            else:
+                start = spread(self._classes, x, self._model, self._rows)
+                fraction = np.clip(x[self._classes.pair_of], 0.0, 1.0)
             deviation = _max_deviations(self._rows, values[self._layout.n_pairs :])
         wall = time.perf_counter() - self._t0
-        return LpRelaxation(bound, words, optimal, wall, start, deviation)
+        return LpRelaxation(bound, words, optimal, wall, start, deviation, fraction)
 
 
 def lp_relaxation(model: Model, rows: Rows, deadline: Deadline) -> LpRelaxation:
@@ -228,6 +232,15 @@ def lp_relaxation(model: Model, rows: Rows, deadline: Deadline) -> LpRelaxation:
     LpRelaxation
     """
     return LpSearch(model, rows, deadline).start().finish()
+
+
+def lp_seconds(n_pairs: int) -> float:
+    """Rough seconds HiGHS's interior-point method needs for the LP relaxation.
+
+    Fitted on make_problem's balance models on a 2-core machine (25 k pairs 0.4 s,
+    250 k pairs 20 s); generous, since a run that cannot finish is wasted.
+    """
+    return 0.4 * (n_pairs / 25_000) ** 1.7
 
 
 def _largest(model: Model, x: np.ndarray) -> np.ndarray:

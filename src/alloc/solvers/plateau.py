@@ -22,7 +22,7 @@ from alloc.solvers.deadline import Deadline
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.state import Rows, Score, score_of
 
-__all__ = ["lp_window_search", "plateau_search", "windowed", "windows_at"]
+__all__ = ["loosening_search", "lp_window_search", "plateau_search", "windowed", "windows_at"]
 
 #: Weight of a window's violation against the rules' own rows (per unit of relative
 #: deviation): small, so local search never trades a broken rule for a closer window.
@@ -158,3 +158,38 @@ def lp_window_search(
     search = LocalSearch(model, windows_at(rows, limits), start, seed=seed, smooth=False)
     plan, _ = search.run(deadline, until_feasible=False)
     return plan
+
+
+#: How far `loosening_search` widens the windows, as fractions of the largest deviation.
+LOOSEN_STEPS = (0.25, 0.5, 1.0)
+
+
+def loosening_search(
+    model: Model, rows: Rows, chosen: np.ndarray, deadline: Deadline, seed: int = 0
+) -> np.ndarray:
+    """Windows a little wider than ``chosen``'s largest deviations; inside them local
+    search lowers the costs (each unit sent back to its cheapest pair is one move).
+
+    The counterpart of `plateau_search`: a plan whose windows were set tight (near the
+    LP's deviation, `lp_window_search`) may pay more in costs than a slightly larger
+    deviation would, and the search on the true objective cannot loosen them, since
+    each single move back raises the maximum by more than it saves; only many such moves
+    together pay. Each step starts from the best plan so far and is kept when it is
+    better on the true objective (with its windows it often is not: then it only took
+    its share of the time).
+    """
+    best = chosen.copy()
+    best_score = score_of(model, rows, best, rows.loads(model, best))
+    if not rows.is_max.any() or best_score.penalty > 0:
+        return best
+    for i, step in enumerate(LOOSEN_STEPS):
+        piece = deadline.share(1.0 / (len(LOOSEN_STEPS) - i))
+        if piece.expired(0.05):
+            break
+        window = windowed(rows, rows.loads(model, best), -step)
+        search = LocalSearch(model, window, best, seed=seed + i, smooth=False)
+        plan, _ = search.run(piece, until_feasible=False)
+        score = score_of(model, rows, plan, rows.loads(model, plan))
+        if score.better_than(best_score):
+            best, best_score = plan, score
+    return best

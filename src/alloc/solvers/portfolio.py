@@ -50,9 +50,10 @@ from alloc.solvers.diagnose import precheck, prove_infeasible
 from alloc.solvers.float_mip import solve_float_mip
 from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
-from alloc.solvers.lp import LpSearch
+from alloc.solvers.lp import LpSearch, lp_seconds
+from alloc.solvers.lp_neighbourhoods import relaxation_induced_search
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
-from alloc.solvers.plateau import lp_window_search, plateau_search
+from alloc.solvers.plateau import loosening_search, lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
@@ -142,6 +143,7 @@ class _Run:
         self.lp: LpSearch | None = None  # the LP relaxation, solving in its own thread
         self.lp_skipped = ""  # why the LP relaxation was not attempted
         self.lp_deadline = self.deadline
+        self.lp_fraction: np.ndarray | None = None  # the LP's pair values, when it guides
         # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to
         # much larger sizes than balance objectives, whose max-norm terms defeat its
         # search.
@@ -275,8 +277,11 @@ LP_SHARE_COSTS = 0.75
 
 
 #: Local search from the LP's windows (`lp_window_search`) may run to this share of what
-#: is left of the time limit when the LP ends.
-LP_WINDOW_SHARE = 0.8
+#: is left of the time limit when the LP ends (0.8 before CP-SAT searched the LP's
+#: neighbourhoods, `relaxation_induced_search`, which now gets most of the rest).
+LP_WINDOW_SHARE = 0.5
+#: Share of what is left after local search for `relaxation_induced_search`.
+LP_NEIGHBOURHOOD_SHARE = 0.7
 
 
 def _start_lp(run: _Run) -> LpSearch | None:
@@ -324,15 +329,6 @@ def _start_lp(run: _Run) -> LpSearch | None:
 def _expect_positive_bound(model: Model) -> bool:
     """True when moves have a price (disruption, travel), so the LP's bound is above 0."""
     return bool(np.any(model.cost > 0)) and bool(np.all(model.cost >= 0))
-
-
-def lp_seconds(n_pairs: int) -> float:
-    """Rough seconds HiGHS's interior-point method needs for the LP relaxation.
-
-    Fitted on make_problem's balance models on a 2-core machine (25 k pairs 0.4 s,
-    250 k pairs 20 s); generous, since a run that cannot finish is wasted.
-    """
-    return 0.4 * (n_pairs / 25_000) ** 1.7
 
 
 def _check_params(problem: Problem, time_limit: float, seed: int, workers: int | None) -> int:
@@ -485,6 +481,7 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
         # that is already close: it runs when the plan is well above a positive bound.
         above = run.best.objective - relaxed.bound > 0.01 * max(abs(relaxed.bound), 1e-9)
         if rounded is not None and relaxed.bound > 1e-9 and above:
+            run.lp_fraction = relaxed.fraction
             run.improve(rounded, "lp rounding")
             if relaxed.deviation is not None and run.rows.is_max.any():
                 # Max-norm terms priced against costs: first into the LP's windows. The
@@ -499,6 +496,8 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
                     run.model, run.rows, rounded, relaxed.deviation, window.share(0.6), run.seed
                 )
                 run.improve(plan, "lp windows")
+                plan = loosening_search(run.model, run.rows, plan, window.share(0.5), run.seed)
+                run.improve(plan, "loosened windows")
                 rounded = plan
             _search(run, rounded, window, run.seed + 2, "lp rounding + local search")
     if not window.expired():
@@ -531,6 +530,14 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
         start = start.with_bound(oversized, "the reps that may take the largest customer")
     if run.small:
         return _exact_phase(run, run.scaled, start)
+    if run.lp_fraction is not None and run.best.penalty == 0:
+        # Moves that pay only together, around where the plan and the LP disagree.
+        share = run.deadline.share(LP_NEIGHBOURHOOD_SHARE)
+        plan = relaxation_induced_search(
+            model, rows, run.scaled, run.chosen, run.lp_fraction, share, run.seed, run.say
+        )
+        run.improve(plan, "lp neighbourhood")
+        run.phase("lp neighbourhood", run.best.objective)
     if rows.is_max.any() and np.any(model.cost != 0) and run.best.penalty == 0:
         # Max-norm terms with linear costs: half of what is left lowers the plateau of
         # top reps that single moves cannot (alloc.solvers.plateau).
