@@ -52,6 +52,7 @@ from alloc.solvers.territory_centres import CentreCp, build_centre_model
 from alloc.solvers.territory_cp import TerritoryCp, build_territory_model, interchangeable_reps
 from alloc.solvers.territory_lp import centre_lp_bound
 from alloc.solvers.territory_reach import ReachConflict, reach_conflicts
+from alloc.solvers.territory_units import UnitConflict, unit_conflict
 from alloc.territory_rules import MinimizeDispersion
 
 __all__ = [
@@ -75,6 +76,12 @@ _SEARCH_SHARE_LARGE = 0.7
 _REL_TOL = 1e-6
 #: Share of the time the reach test (`alloc.solvers.territory_reach`) may take at most.
 _REACH_SHARE = 0.1
+#: Share of the time left after a search without a plan (large path) for the per-unit
+#: proof (`alloc.solvers.territory_units`): with no plan, the rest only serves the
+#: relaxation's proof of infeasibility. Measured: Cobb County's proof (Georgia,
+#: population + elderly, k = 10) needs 5-7 s of CP-SAT, about 14 s with the units
+#: ranked before it, of the 18 s a 60 s call has left.
+_UNIT_PROOF_SHARE = 0.85
 #: Large problems whose whole model has at most this many flow variables get CP-SAT on
 #: it (started from the search's plan) once the relaxation's bound is known. Measured:
 #: 100 units x 10 reps with office bases (about 6,000 flow variables) went from a 1.4-2.9
@@ -217,6 +224,14 @@ def solve_territories(
     exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
     share = _SEARCH_SHARE_EXACT if exact else _SEARCH_SHARE_LARGE
     _search(state, state.deadline.share(share))
+    if state.plan is None and not exact:
+        # The reach test passed and the search found nothing: the exact test per unit.
+        unit = unit_conflict(
+            model, state.rows, state.deadline.share(_UNIT_PROOF_SHARE), seed=state.seed
+        )
+        state.say("unit proof", math.nan)
+        if unit is not None:
+            return state.finish(Status.INFEASIBLE, math.inf, _unit_words(problem, unit), "")
     scaled = Scaled.from_rows(model, state.rows)
     exact_rows = scaled.error == 0
     if not exact_rows:
@@ -325,6 +340,25 @@ def _reach_words(problem: Problem, conflicts: list[ReachConflict]) -> str:
         f"load stays within the upper limits of {format_ids(path)} (at most "
         f"{max(c.reach for c in conflicts)} units), and no share of those units meets "
         f"{windows}. Widen the windows, add neighbour links, or allow more reps."
+    )
+
+
+def _unit_words(problem: Problem, conflict: UnitConflict) -> str:
+    """The per-unit proof in words: the customer no connected territory can hold."""
+    model = problem.model
+    labels = [c.label for c in model.constraints]
+    ids = problem.customer_ids[model.customer_unit == conflict.unit]
+    together = [labels[k] for k in conflict.windows if k < len(labels)]
+    windows = (
+        f"the window of {format_ids([labels[k] for k in conflict.rows])} alone"
+        if conflict.rows
+        else f"the windows of {format_ids(together)} together"
+    )
+    return (
+        f"Infeasible: no connected territory can hold {format_ids(ids)}. CP-SAT proved "
+        f"that no connected set of units holding it, among the {conflict.ball} units "
+        f"within its reach, meets {windows} (the reach test's fractional bound did "
+        "not show it). Widen the windows, add neighbour links, or allow more reps."
     )
 
 
