@@ -22,15 +22,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "tests" / "solvers")]
 
+from test_territory_units import (  # noqa: E402
+    _random_map,
+    _units_without_territory,
+)
+
 from alloc.solvers.deadline import Deadline  # noqa: E402
 from alloc.solvers.state import Rows  # noqa: E402
 from alloc.solvers.territory_reach import reach_conflicts  # noqa: E402
 from alloc.solvers.territory_units import unit_conflict  # noqa: E402
-from test_territory_units import (  # noqa: E402
-    _problem,
-    _random_map,
-    _units_without_territory,
-)
+from conftest import territory_problem  # noqa: E402
 
 
 def one_case(seed: int) -> tuple[str, bool]:
@@ -48,7 +49,7 @@ def one_case(seed: int) -> tuple[str, bool]:
         measures = {"a": rng.lognormal(0, 1, n), "b": rng.random(n) / 3}
     tolerance = float(rng.choice([0.05, 0.1, 0.2, 0.4, 0.6, 0.8]))
     base = [int(u) for u in rng.choice(n, size=k, replace=False)] if rng.random() < 0.3 else None
-    problem = _problem(n, links, measures, k, tolerance, base=base)
+    problem = territory_problem(links, measures, k, tolerance, base=base)
     model = problem.model
     rows = Rows.from_model(model)
     conflict = unit_conflict(model, rows, Deadline.never())

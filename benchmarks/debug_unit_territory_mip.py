@@ -33,8 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import alloc  # noqa: E402
+from alloc.data.geography import Geography  # noqa: E402
 from alloc.solvers.state import Rows  # noqa: E402
 from debug_territory_search import problem_of  # noqa: E402
+
+
+def _unit_data(problem: alloc.Problem) -> tuple[Geography, Rows, int, np.ndarray]:
+    """The neighbour graph, the rows, the number of units and each unit's weights."""
+    model = problem.model
+    assert model.geography is not None
+    rows = Rows.from_model(model)
+    return model.geography, rows, model.n_units, rows.weight[model.unit_start[:-1], :]
 
 
 def ball(problem: alloc.Problem, root: int) -> np.ndarray:
@@ -71,12 +80,7 @@ def unit_territory_exists(
 ) -> str:
     """'yes', 'no' or 'unknown' (time limit) for unit ``root`` (a model unit index);
     units outside ``inside`` (when given) are left out."""
-    model = problem.model
-    g = model.geography
-    assert g is not None
-    rows = Rows.from_model(model)
-    n = model.n_units
-    w = rows.weight[model.unit_start[:-1], :]
+    g, rows, n, w = _unit_data(problem)
     tails = np.repeat(np.arange(n), np.diff(g.indptr))
     heads = np.asarray(g.indices)
     arcs = tails.size
@@ -130,12 +134,7 @@ def unit_territory_exists_cp(
     """As `unit_territory_exists`, by CP-SAT on whole-number rows (see the module)."""
     from ortools.sat.python import cp_model
 
-    model = problem.model
-    g = model.geography
-    assert g is not None
-    rows = Rows.from_model(model)
-    n = model.n_units
-    w = rows.weight[model.unit_start[:-1], :]
+    g, rows, n, w = _unit_data(problem)
     cp = cp_model.CpModel()
     x = [cp.new_bool_var(f"x{v}") for v in range(n)]
     cp.add(x[root] == 1)
@@ -190,11 +189,11 @@ def main() -> None:
         exists = unit_territory_exists if args.solver == "highs" else unit_territory_exists_cp
         inside = ball(problem, u) if args.ball else None
         answer = exists(problem, u, args.seconds, inside)
+        size = f", ball of {int(inside.sum())}" if inside is not None else ""
         took = time.perf_counter() - start
         print(
             f"{args.state} {'+'.join(args.measures)} k={args.k} {args.solver} unit {u} "
-            f"({ids[problem.model.customer_unit == u][0]}"
-            f"{f', ball of {int(inside.sum())}' if inside is not None else ''}): connected territory in the "
+            f"({ids[problem.model.customer_unit == u][0]}{size}): connected territory in the "
             f"windows exists: {answer} ({took:.1f} s)",
             flush=True,
         )

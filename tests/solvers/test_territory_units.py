@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,30 +20,7 @@ from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_reach import reach_conflicts
 from alloc.solvers.territory_units import unit_conflict
-from conftest import grid_map
-
-
-def _problem(
-    n: int,
-    links: list[tuple[int, int]],
-    measures: dict[str, np.ndarray],
-    k: int,
-    tolerance: float,
-    contiguous: bool = True,
-    base: list[int] | None = None,
-) -> alloc.Problem:
-    ids = [f"u{i:03d}" for i in range(n)]
-    customers = pd.DataFrame({"customer_id": ids, **measures})
-    reps = pd.DataFrame({"rep_id": [f"r{r}" for r in range(k)]})
-    rules: list[object] = [alloc.Balance(name, tolerance) for name in measures]
-    if contiguous:
-        a = [ids[u] for u, v in links] + [ids[v] for u, v in links]
-        b = [ids[v] for u, v in links] + [ids[u] for u, v in links]
-        neighbors = pd.DataFrame({"customer_id": a, "neighbor_id": b})
-        if base is not None:
-            reps["home"] = [ids[u] for u in base]
-        rules.insert(0, alloc.Contiguous(neighbors, base="home" if base is not None else None))
-    return alloc.Problem(customers, reps, rules=rules)
+from conftest import grid_map, territory_problem
 
 
 def _connected(members: np.ndarray, adj: np.ndarray) -> bool:
@@ -113,7 +89,7 @@ def test_a_unit_is_proven_without_territory_exactly_when_brute_force_finds_none(
     }
     tolerance = float(rng.choice([0.05, 0.2, 0.4]))
     base = [int(u) for u in rng.choice(n, size=k, replace=False)] if rng.random() < 0.3 else None
-    problem = _problem(n, links, measures, k, tolerance, base=base)
+    problem = territory_problem(links, measures, k, tolerance, base=base)
     model = problem.model
     conflict = unit_conflict(model, Rows.from_model(model), Deadline.never())
     missing = _units_without_territory(problem, links)
@@ -131,14 +107,14 @@ def test_a_unit_proof_on_inexact_floats_only_claims_what_brute_force_confirms(se
     links = _random_map(rng, n)
     measures = {"a": rng.lognormal(0, 1, n), "b": rng.random(n) / 3}
     tolerance = float(rng.choice([0.05, 0.2, 0.4]))
-    problem = _problem(n, links, measures, k, tolerance)
+    problem = territory_problem(links, measures, k, tolerance)
     model = problem.model
     conflict = unit_conflict(model, Rows.from_model(model), Deadline.never())
     if conflict is not None:
         assert conflict.unit in _units_without_territory(problem, links)
 
 
-def _retirement_map(seed: int) -> tuple[int, list[tuple[int, int]], dict[str, np.ndarray]]:
+def _retirement_map(seed: int) -> tuple[list[tuple[int, int]], dict[str, np.ndarray]]:
     """A 9 x 9 grid, 6 reps (fair share 1 of people and of elderly): a city (0.9
     people, 0.5 elderly) ringed by 4 young suburbs (0.1, 0.01) and, behind them, 8
     retirement towns (0.05, 0.3); the other units are ordinary (some people and elderly
@@ -163,15 +139,15 @@ def _retirement_map(seed: int) -> tuple[int, list[tuple[int, int]], dict[str, np
     for values in (people, elderly):
         noise = rng.uniform(0.5, 1.5, ordinary.size)
         values[ordinary] = (6.0 - values.sum()) * noise / noise.sum()
-    return side * side, links, {"people": people.round(6), "elderly": elderly.round(6)}
+    return links, {"people": people.round(6), "elderly": elderly.round(6)}
 
 
 def test_a_city_behind_young_suburbs_is_proven_infeasible_by_the_unit_proof() -> None:
     for seed in range(2):
-        n, links, measures = _retirement_map(seed)
-        loose = alloc.solve(_problem(n, links, measures, 6, 0.05, contiguous=False), 10)
+        links, measures = _retirement_map(seed)
+        loose = alloc.solve(territory_problem(links, measures, 6, 0.05, contiguous=False), 10)
         assert loose.status.has_solution, loose.explanation
-        problem = _problem(n, links, measures, 6, 0.05)
+        problem = territory_problem(links, measures, 6, 0.05)
         assert problem.model.n_units > alloc.solvers.territories.EXACT_UNIT_LIMIT
         model = problem.model
         # The reach test's fractional bound passes: only the exact proof shows it.

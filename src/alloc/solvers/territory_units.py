@@ -265,8 +265,9 @@ def _unit_verdict(
     run_time: float,
     seed: int,
 ) -> str:
-    """"INFEASIBLE" when no rep class can hold ``c`` within ``rows``' windows,
-    "FEASIBLE" when one can, "UNKNOWN" when a run ran out of time."""
+    """CP-SAT's verdict on unit ``c``: ``"INFEASIBLE"`` when no rep class can hold it
+    within ``rows``' windows, ``"FEASIBLE"`` when one can, ``"UNKNOWN"`` when a run ran
+    out of time."""
     verdict = "INFEASIBLE"
     for r, found in ball.items():
         status = models.status(c, r, found, rows, deadline.share(1.0, cap=run_time), seed)
