@@ -10,12 +10,14 @@ towns meets both windows (the reach test passes), no connected set does.
 from __future__ import annotations
 
 import itertools
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
+from alloc.solvers import territory_units
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_reach import reach_conflicts
@@ -75,10 +77,11 @@ def _random_map(rng: np.random.Generator, n: int) -> list[tuple[int, int]]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10**6))
+@given(seed=st.integers(0, 10**6), direct_cuts=st.sampled_from([0, 500]))
 def test_a_unit_is_proven_without_territory_exactly_when_brute_force_finds_none(
-    seed: int,
+    seed: int, direct_cuts: int
 ) -> None:
+    # direct_cuts 0: the path cuts through one variable, the form large balls get.
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(5, 10)), int(rng.integers(2, 4))
     links = _random_map(rng, n)
@@ -91,7 +94,8 @@ def test_a_unit_is_proven_without_territory_exactly_when_brute_force_finds_none(
     base = [int(u) for u in rng.choice(n, size=k, replace=False)] if rng.random() < 0.3 else None
     problem = territory_problem(links, measures, k, tolerance, base=base)
     model = problem.model
-    conflict = unit_conflict(model, Rows.from_model(model), Deadline.never())
+    with patch.object(territory_units, "_DIRECT_CUTS", direct_cuts):
+        conflict = unit_conflict(model, Rows.from_model(model), Deadline.never())
     missing = _units_without_territory(problem, links)
     # With no time limit every unit is decided: the proof is exact both ways.
     assert (conflict is not None) == bool(missing)
