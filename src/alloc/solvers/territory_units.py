@@ -21,7 +21,8 @@ When that holds for every rep (class) eligible for ``c``, no plan exists.
 Units are tried most constrained first: the heaviest on each hard row in turn (largest
 share of the upper limit), interleaved with the smallest reach balls. The first units
 get short runs; each pass retries the undecided ones (and one unit more) with runs four
-times longer, while the deadline allows. Passing proves nothing.
+times longer, while the deadline allows; every unit of a territory a run finds is held
+by it and is not tested. Passing proves nothing.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class _UnitModels:
         assert geography is not None
         self.model, self.rows, self.balls, self.scaled = model, rows, balls, scaled
         self.indptr, self.indices = geography.indptr, geography.indices
+        self.held: set[int] = set()  # units seen in a territory that meets the windows
 
     def status(
         self,
@@ -121,7 +123,12 @@ class _UnitModels:
                 # path's (a cut the flow's LP does not see; the reach test's argument).
                 far = self._path_loads(members, where, where[c], weight)
                 self._path_cuts(cp, x, load, far, k)
-        return run(cp, deadline, seed=seed, workers=1).status
+        solution = run(cp, deadline, seed=seed, workers=1)
+        if solution.found and solution.solver is not None:
+            # Every unit of a territory found is held by one: no need to test it.
+            held = [solution.solver.boolean_value(var) for var in x]
+            self.held.update(members[np.array(held, dtype=bool)].tolist())
+        return solution.status
 
     @staticmethod
     def _path_cuts(
@@ -260,18 +267,20 @@ def unit_conflict(
         return None
     scaled = relaxation(model, rows, Scaled.from_rows(model, rows))
     models = _UnitModels(model, rows, balls, scaled)
-    proof = deadline
-    pending = _ranked(balls, rows, proof)
+    pending = _ranked(balls, rows, deadline)
     run_time, width = _FIRST_RUN, _FIRST_WIDTH
-    while pending and not proof.expired():
+    while pending and not deadline.expired():
         # The most constrained units get the longest runs: each pass runs the first
         # `width` undecided units four times longer than the pass before.
         undecided = []
+        pending = [c for c in pending if c not in models.held]
         for c in pending[:width]:
-            if proof.expired():
+            if deadline.expired():
                 break
+            if c in models.held:
+                continue
             ball = balls.balls(np.array([c]))[0]
-            verdict = _unit_verdict(models, c, ball, balls.hard, proof, run_time, seed)
+            verdict = _unit_verdict(models, c, ball, balls.hard, deadline, run_time, seed)
             if verdict == "INFEASIBLE":
                 return _conflict(models, c, ball, deadline, seed)
             if verdict == "UNKNOWN":
