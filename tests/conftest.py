@@ -296,3 +296,28 @@ def balanced_model(
         np.arange(n),
         np.ones(n, dtype=np.int64),
     )
+
+
+def territory_problem(
+    links: list[tuple[int, int]],
+    measures: dict[str, np.ndarray],
+    k: int,
+    tolerance: float,
+    contiguous: bool = True,
+    base: list[int] | None = None,
+) -> alloc.Problem:
+    """Units ``u000``... with ``measures``, ``k`` reps, a Balance window per measure
+    and (``contiguous``) a Contiguous rule on ``links``, with base units ``base``."""
+    n = len(next(iter(measures.values())))
+    ids = [f"u{i:03d}" for i in range(n)]
+    customers = pd.DataFrame({"customer_id": ids, **measures})
+    reps = pd.DataFrame({"rep_id": [f"r{r}" for r in range(k)]})
+    rules: list[object] = [alloc.Balance(name, tolerance) for name in measures]
+    if contiguous:
+        a = [ids[u] for u, v in links] + [ids[v] for u, v in links]
+        b = [ids[v] for u, v in links] + [ids[u] for u, v in links]
+        neighbors = pd.DataFrame({"customer_id": a, "neighbor_id": b})
+        if base is not None:
+            reps["home"] = [ids[u] for u in base]
+        rules.insert(0, alloc.Contiguous(neighbors, base="home" if base is not None else None))
+    return alloc.Problem(customers, reps, rules=rules)

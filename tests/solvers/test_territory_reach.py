@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,35 +19,12 @@ import alloc
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_reach import reach_conflicts
-from conftest import grid_map
+from conftest import grid_map, territory_problem
 
 
 def _grid_links(rows: int, cols: int) -> list[tuple[int, int]]:
     """The rook links of a rows x cols grid, in a fixed order."""
     return sorted(grid_map(rows, cols)[1])
-
-
-def _problem(
-    links: list[tuple[int, int]],
-    measures: dict[str, np.ndarray],
-    k: int,
-    tolerance: float,
-    contiguous: bool = True,
-    base: list[int] | None = None,
-) -> alloc.Problem:
-    n = len(next(iter(measures.values())))
-    ids = [f"u{i:03d}" for i in range(n)]
-    customers = pd.DataFrame({"customer_id": ids, **measures})
-    reps = pd.DataFrame({"rep_id": [f"r{r}" for r in range(k)]})
-    rules: list[object] = [alloc.Balance(name, tolerance) for name in measures]
-    if contiguous:
-        a = [ids[u] for u, v in links] + [ids[v] for u, v in links]
-        b = [ids[v] for u, v in links] + [ids[u] for u, v in links]
-        neighbors = pd.DataFrame({"customer_id": a, "neighbor_id": b})
-        if base is not None:
-            reps["home"] = [ids[u] for u in base]
-        rules.insert(0, alloc.Contiguous(neighbors, base="home" if base is not None else None))
-    return alloc.Problem(customers, reps, rules=rules)
 
 
 def _has_plan(
@@ -100,7 +76,7 @@ def test_a_reach_conflict_is_only_reported_where_brute_force_finds_no_plan(seed:
     }
     tolerance = float(rng.choice([0.05, 0.2, 0.4, 0.8]))
     base = [int(u) for u in rng.choice(n, size=k, replace=False)] if rng.random() < 0.3 else None
-    problem = _problem(links, measures, k, tolerance, base=base)
+    problem = territory_problem(links, measures, k, tolerance, base=base)
     conflicts = reach_conflicts(problem.model, Rows.from_model(problem.model), Deadline.never())
     if conflicts:
         assert not _has_plan(links, measures, k, tolerance, base)
@@ -130,9 +106,10 @@ def test_a_city_ringed_by_busy_suburbs_is_proven_infeasible_on_generated_maps() 
     for seed in range(3):
         links, measures = _city_map(seed)
         # Without contiguity the windows can be met: nothing but contiguity proves it.
-        loose = alloc.solve(_problem(links, measures, 6, 0.1, contiguous=False), time_limit=10)
+        loose_problem = territory_problem(links, measures, 6, 0.1, contiguous=False)
+        loose = alloc.solve(loose_problem, time_limit=10)
         assert loose.status.has_solution, loose.explanation
-        problem = _problem(links, measures, 6, 0.1)
+        problem = territory_problem(links, measures, 6, 0.1)
         assert problem.model.n_units > alloc.solvers.territories.EXACT_UNIT_LIMIT
         result = alloc.solve(problem, time_limit=20, seed=0, workers=1)
         assert result.status is alloc.Status.INFEASIBLE, result.explanation

@@ -9,7 +9,9 @@ per-pair cost (`needs_territory_solver`). Two paths, by size:
   p-median / p-centre objective and every balance row), warm-started from that plan,
   and proves OPTIMAL or INFEASIBLE with its bound;
 - **large**: the contiguity-preserving search
-  (`alloc.solvers.territory_search.search`) for most of the time, then CP-SAT on the
+  (`alloc.solvers.territory_search.search`) for most of the time (when it has no plan
+  half-way, the exact test per unit of `alloc.solvers.territory_units` runs first and
+  may prove the problem INFEASIBLE), then CP-SAT on the
   same model *without* the flow rows, a relaxation: its bound is valid for the
   territory problem (and its proof of infeasibility too); when its optimum equals the
   plan's objective, the plan is proven optimal. Up to `FULL_MODEL_FLOW_LIMIT` flow
@@ -52,6 +54,7 @@ from alloc.solvers.territory_centres import CentreCp, build_centre_model
 from alloc.solvers.territory_cp import TerritoryCp, build_territory_model, interchangeable_reps
 from alloc.solvers.territory_lp import centre_lp_bound
 from alloc.solvers.territory_reach import ReachConflict, reach_conflicts
+from alloc.solvers.territory_units import UnitConflict, unit_conflict
 from alloc.territory_rules import MinimizeDispersion
 
 __all__ = [
@@ -75,6 +78,16 @@ _SEARCH_SHARE_LARGE = 0.7
 _REL_TOL = 1e-6
 #: Share of the time the reach test (`alloc.solvers.territory_reach`) may take at most.
 _REACH_SHARE = 0.1
+#: The large path's search stops at this share of its time to see whether it has a
+#: plan; without one, the per-unit proof (`alloc.solvers.territory_units`) gets
+#: `_UNIT_PROOF_SHARE` of the time left, then the search `_SECOND_SEARCH` of what is
+#: left after it (the rest goes to the relaxation's proof of infeasibility). Measured:
+#: Cobb County's proof (Georgia, population + elderly, k = 10) takes 5-7 s of CP-SAT
+#: on one worker on a quiet machine, 20-30 s at a load of 10 on 2 cores; in a 60 s
+#: call the proof now starts at 21 s with about 20 s, it started at 42 s with 15 s.
+_FIRST_SEARCH = 0.5
+_UNIT_PROOF_SHARE = 0.5
+_SECOND_SEARCH = 0.6
 #: Large problems whose whole model has at most this many flow variables get CP-SAT on
 #: it (started from the search's plan) once the relaxation's bound is known. Measured:
 #: 100 units x 10 reps with office bases (about 6,000 flow variables) went from a 1.4-2.9
@@ -172,15 +185,39 @@ def _to_assignment(problem: Problem, chosen: np.ndarray) -> pd.Series:
     )
 
 
-def _search(state: _Territories, deadline: Deadline) -> None:
-    """The contiguity-preserving search (issue 14's territory_search) for a first plan."""
+def _search(state: _Territories, deadline: Deadline, start: np.ndarray | None = None) -> None:
+    """The contiguity-preserving search (issue 14's territory_search) for a first plan,
+    from ``start`` (a plan, one pair per unit) when given."""
     geography = state.model.geography
     assert geography is not None
-    plan = territory_search.search(state.model, geography, deadline, seed=state.seed)
+    plan = territory_search.search(state.model, geography, deadline, seed=state.seed, start=start)
     if plan.feasible:
         state.offer(np.asarray(plan.chosen), "territory search")
     elif (np.asarray(plan.chosen) >= 0).all():
         state.closest = np.asarray(plan.chosen).copy()
+
+
+def _search_or_prove(state: _Territories, share: float) -> UnitConflict | None:
+    """The large path's search, with the exact test per unit when it stalls.
+
+    The search runs for `_FIRST_SEARCH` of its share; with a plan it goes on from that
+    plan to the end of its share. Without one, the exact test per unit
+    (`alloc.solvers.territory_units`) gets `_UNIT_PROOF_SHARE` of the time left, and
+    when it proves nothing the search goes on from its closest plan for
+    `_SECOND_SEARCH` of what is left then. Returns the unit proof's conflict, if any.
+    """
+    search_end = state.deadline.share(share)
+    _search(state, state.deadline.share(share * _FIRST_SEARCH))
+    if state.plan is not None:
+        _search(state, search_end, start=state.chosen)
+        return None
+    unit = unit_conflict(
+        state.model, state.rows, state.deadline.share(_UNIT_PROOF_SHARE), seed=state.seed
+    )
+    state.say("unit proof", math.nan)
+    if unit is None:
+        _search(state, state.deadline.share(_SECOND_SEARCH), start=state.closest)
+    return unit
 
 
 def solve_territories(
@@ -216,7 +253,12 @@ def solve_territories(
         return state.finish(Status.INFEASIBLE, math.inf, _reach_words(problem, conflicts), "")
     exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
     share = _SEARCH_SHARE_EXACT if exact else _SEARCH_SHARE_LARGE
-    _search(state, state.deadline.share(share))
+    if exact:
+        _search(state, state.deadline.share(share))
+    else:
+        unit = _search_or_prove(state, share)
+        if unit is not None:
+            return state.finish(Status.INFEASIBLE, math.inf, _unit_words(problem, unit), "")
     scaled = Scaled.from_rows(model, state.rows)
     exact_rows = scaled.error == 0
     if not exact_rows:
@@ -325,6 +367,25 @@ def _reach_words(problem: Problem, conflicts: list[ReachConflict]) -> str:
         f"load stays within the upper limits of {format_ids(path)} (at most "
         f"{max(c.reach for c in conflicts)} units), and no share of those units meets "
         f"{windows}. Widen the windows, add neighbour links, or allow more reps."
+    )
+
+
+def _unit_words(problem: Problem, conflict: UnitConflict) -> str:
+    """The per-unit proof in words: the customer no connected territory can hold."""
+    model = problem.model
+    labels = [c.label for c in model.constraints]
+    ids = problem.customer_ids[model.customer_unit == conflict.unit]
+    together = [labels[k] for k in conflict.windows if k < len(labels)]
+    windows = (
+        f"the window of {format_ids([labels[k] for k in conflict.rows])} alone"
+        if conflict.rows
+        else f"the windows of {format_ids(together)} together"
+    )
+    return (
+        f"Infeasible: no connected territory can hold {format_ids(ids)}. CP-SAT proved "
+        f"that no connected set of units holding it, among the {conflict.ball} units "
+        f"within its reach, meets {windows} (the reach test's fractional bound did "
+        "not show it). Widen the windows, add neighbour links, or allow more reps."
     )
 
 

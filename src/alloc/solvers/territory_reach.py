@@ -32,7 +32,7 @@ from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_start import eligibility
 
-__all__ = ["ReachConflict", "reach_conflicts"]
+__all__ = ["ReachBalls", "ReachConflict", "reach_conflicts"]
 
 #: Sources per Dijkstra call (memory: this many rows of ``n_units`` floats per row).
 _CHUNK = 256
@@ -206,6 +206,36 @@ def reach_conflicts(model: Model, rows: Rows, deadline: Deadline) -> list[ReachC
         if 8 * (time.perf_counter() - started) < deadline.remaining():
             size = min(2 * size, _CHUNK)
     return found
+
+
+class ReachBalls:
+    """The reach ball of units, per rep class: the only units a connected territory of
+    that rep holding the unit can contain (see the module), for exact tests on them
+    (`alloc.solvers.territory_units`).
+
+    ``reps`` are one rep per class the reach cannot tell apart (every rep with a base
+    unit on its own); ``hard`` the hard rows; ``elig`` each (unit, rep)'s pair or -1.
+    """
+
+    def __init__(self, model: Model, rows: Rows):
+        self.model, self.rows = model, rows
+        self.hard = _hard_rows(rows)
+        self.path_rows, lightest = _path_rows(model, rows, self.hard)
+        self.elig = eligibility(model)
+        self.reps = _rep_classes(model, rows, self.elig, self.hard)
+        self._reach = _Reach(model, rows, self.path_rows, lightest) if self.path_rows.size else None
+
+    def balls(self, units: np.ndarray) -> list[dict[int, tuple[np.ndarray, np.ndarray]]]:
+        """For each unit, ``{rep: (members, fixed)}`` over the rep classes that may hold
+        it: the units of its ball and which of them must be in the territory (the unit
+        and the rep's base). Without a usable row the ball is every eligible unit."""
+        units = np.asarray(units, dtype=np.int64)
+        loads = self._reach.loads(units) if self._reach is not None else []
+        out = []
+        for i, c in enumerate(units.tolist()):
+            unit = _Unit(self.model, self.rows, self.elig, self.path_rows, loads, i, c)
+            out.append({r: found for r in self.reps if (found := unit.reach(r)) is not None})
+        return out
 
 
 @dataclass(frozen=True, eq=False)

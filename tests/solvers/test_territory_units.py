@@ -1,0 +1,163 @@
+"""The per-unit proof (issue 14): no connected territory can hold a unit, shown by CP-SAT.
+
+Checked against brute force on small random maps (every connected set holding each
+unit enumerated: with no time limit the proof must find a failing unit exactly when
+one exists), and on a generated family of maps, a city whose territory needs old
+people from retirement towns that lie behind young suburbs: a fractional share of the
+towns meets both windows (the reach test passes), no connected set does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from unittest.mock import patch
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alloc
+from alloc.solvers import territory_units
+from alloc.solvers.deadline import Deadline
+from alloc.solvers.state import Rows
+from alloc.solvers.territory_reach import reach_conflicts
+from alloc.solvers.territory_units import unit_conflict
+from conftest import grid_map, territory_problem
+
+
+def _connected(members: np.ndarray, adj: np.ndarray) -> bool:
+    units = np.flatnonzero(members)
+    seen = {int(units[0])}
+    todo = [int(units[0])]
+    while todo:
+        u = todo.pop()
+        for v in np.flatnonzero(adj[u] & members).tolist():
+            if v not in seen:
+                seen.add(v)
+                todo.append(v)
+    return len(seen) == units.size
+
+
+def _units_without_territory(problem: alloc.Problem, links: list[tuple[int, int]]) -> set[int]:
+    """Brute force: units no connected set within some rep's windows can hold (every
+    subset holding the unit, the rep's base and no other base), on the model's units."""
+    model = problem.model
+    rows = Rows.from_model(model)
+    n, k = model.n_units, model.n_reps
+    base = np.asarray(model.geography.base)  # type: ignore[union-attr]
+    adj = np.zeros((n, n), dtype=bool)
+    unit_of = model.customer_unit
+    for u, v in links:
+        adj[unit_of[u], unit_of[v]] = adj[unit_of[v], unit_of[u]] = True
+    subsets = np.array(list(itertools.product([False, True], repeat=n)), dtype=bool)[1:]
+    fits = np.zeros((len(subsets), k), dtype=bool)
+    for r in range(k):
+        pair = np.full(n, -1)
+        mine = model.pair_rep == r
+        pair[model.pair_unit[mine]] = np.flatnonzero(mine)
+        hard = len(model.constraints)
+        load = subsets.astype(float) @ rows.weight[pair][:, :hard]
+        ok = ((load >= rows.lo[:hard, r]) & (load <= rows.hi[:hard, r])).all(axis=1)
+        for s, other in enumerate(base.tolist()):
+            if other >= 0:
+                ok &= subsets[:, other] == (s == r)
+        fits[:, r] = ok
+    connected = np.array([_connected(s, adj) for s in subsets])
+    held = (subsets[:, :, None] & (fits & connected[:, None])[:, None, :]).any(axis=(0, 2))
+    return set(np.flatnonzero(~held).tolist())
+
+
+def _random_map(rng: np.random.Generator, n: int) -> list[tuple[int, int]]:
+    """A connected random graph: a random tree plus a few extra links."""
+    links = {(int(rng.integers(v)), v) for v in range(1, n)}
+    for _ in range(int(rng.integers(0, n))):
+        u, v = sorted(int(x) for x in rng.choice(n, 2, replace=False))
+        links.add((u, v))
+    return sorted(links)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), direct_cuts=st.sampled_from([0, 500]))
+def test_a_unit_is_proven_without_territory_exactly_when_brute_force_finds_none(
+    seed: int, direct_cuts: int
+) -> None:
+    # direct_cuts 0: the path cuts through one variable, the form large balls get.
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(5, 10)), int(rng.integers(2, 4))
+    links = _random_map(rng, n)
+    # Lumpy decimals (exact integer rows): heavy units and zeros make reach short.
+    measures = {
+        "a": rng.choice([0.0, 0.5, 1.0, 2.5, 8.0], size=n) + 1,
+        "b": rng.integers(0, 10, n) / 10,
+    }
+    tolerance = float(rng.choice([0.05, 0.2, 0.4]))
+    base = [int(u) for u in rng.choice(n, size=k, replace=False)] if rng.random() < 0.3 else None
+    problem = territory_problem(links, measures, k, tolerance, base=base)
+    model = problem.model
+    with patch.object(territory_units, "_DIRECT_CUTS", direct_cuts):
+        conflict = unit_conflict(model, Rows.from_model(model), Deadline.never())
+    missing = _units_without_territory(problem, links)
+    # With no time limit every unit is decided: the proof is exact both ways.
+    assert (conflict is not None) == bool(missing)
+    if conflict is not None:
+        assert conflict.unit in missing
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_a_unit_proof_on_inexact_floats_only_claims_what_brute_force_confirms(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(5, 10)), int(rng.integers(2, 4))
+    links = _random_map(rng, n)
+    measures = {"a": rng.lognormal(0, 1, n), "b": rng.random(n) / 3}
+    tolerance = float(rng.choice([0.05, 0.2, 0.4]))
+    problem = territory_problem(links, measures, k, tolerance)
+    model = problem.model
+    conflict = unit_conflict(model, Rows.from_model(model), Deadline.never())
+    if conflict is not None:
+        assert conflict.unit in _units_without_territory(problem, links)
+
+
+def _retirement_map(seed: int) -> tuple[list[tuple[int, int]], dict[str, np.ndarray]]:
+    """A 9 x 9 grid, 6 reps (fair share 1 of people and of elderly): a city (0.9
+    people, 0.5 elderly) ringed by 4 young suburbs (0.1, 0.01) and, behind them, 8
+    retirement towns (0.05, 0.3); the other units are ordinary (some people and elderly
+    at random) and 6 of them small retirement villages (0.02, 0.16).
+
+    The city's territory needs 0.45 more elderly for 0.15 more people at most: a share
+    of the towns fits (the reach test's LP passes), but each town costs a suburb on the
+    way (0.15 people for 0.31 elderly at best), so no connected territory holds the city;
+    without contiguity the villages would do."""
+    rng = np.random.default_rng(seed)
+    side = 9
+    links = sorted(grid_map(side, side)[1])
+    ci, cj = (int(x) for x in rng.integers(3, side - 3, size=2))
+    steps = np.array([abs(i - ci) + abs(j - cj) for i in range(side) for j in range(side)])
+    people, elderly = np.zeros(side * side), np.zeros(side * side)
+    people[steps == 0], elderly[steps == 0] = 0.9, 0.5
+    people[steps == 1], elderly[steps == 1] = 0.1, 0.01
+    people[steps == 2], elderly[steps == 2] = 0.05, 0.3
+    far = rng.permutation(np.flatnonzero(steps > 2))
+    villages, ordinary = far[:6], far[6:]
+    people[villages], elderly[villages] = 0.02, 0.16
+    for values in (people, elderly):
+        noise = rng.uniform(0.5, 1.5, ordinary.size)
+        values[ordinary] = (6.0 - values.sum()) * noise / noise.sum()
+    return links, {"people": people.round(6), "elderly": elderly.round(6)}
+
+
+def test_a_city_behind_young_suburbs_is_proven_infeasible_by_the_unit_proof() -> None:
+    for seed in range(2):
+        links, measures = _retirement_map(seed)
+        loose = alloc.solve(territory_problem(links, measures, 6, 0.05, contiguous=False), 10)
+        assert loose.status.has_solution, loose.explanation
+        problem = territory_problem(links, measures, 6, 0.05)
+        assert problem.model.n_units > alloc.solvers.territories.EXACT_UNIT_LIMIT
+        model = problem.model
+        # The reach test's fractional bound passes: only the exact proof shows it.
+        assert not reach_conflicts(model, Rows.from_model(model), Deadline.never())
+        result = alloc.solve(problem, time_limit=10, seed=0, workers=1)
+        assert result.status is alloc.Status.INFEASIBLE, result.explanation
+        city = f"u{int(np.argmax(measures['people'])):03d}"
+        assert f"'{city}'" in result.explanation
+        assert "no connected territory can hold" in result.explanation
