@@ -16,7 +16,6 @@ raw rows before keeping it. Meant for models of at most a few thousand pairs.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -25,7 +24,7 @@ from alloc.data.model import Model
 from alloc.data.tolerance import OPTIMALITY_TOL
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.lp import build_lp
-from alloc.solvers.mip import MipResult
+from alloc.solvers.mip import MipResult, read_result
 from alloc.solvers.state import Rows
 
 __all__ = ["solve_float_mip"]
@@ -82,24 +81,4 @@ def solve_float_mip(
         solution.value_valid = True
         highs.setSolution(solution)
     highs.run()
-    return _read(highs, model, time.perf_counter() - t0)
-
-
-def _read(highs: object, model: Model, wall: float) -> MipResult:
-    import highspy
-
-    status = highs.getModelStatus()  # type: ignore[attr-defined]
-    info = highs.getInfo()  # type: ignore[attr-defined]
-    bound = float(info.mip_dual_bound)
-    bound = bound if math.isfinite(bound) and abs(bound) < 1e30 else -math.inf
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return MipResult("INFEASIBLE", None, wall)
-    if info.primal_solution_status != 2:  # 2: a feasible plan is known
-        return MipResult("UNKNOWN", None, wall, bound)
-    x = np.asarray(highs.getSolution().col_value)[: model.n_pairs] > 0.5  # type: ignore[attr-defined]
-    chosen = np.full(model.n_units, -1, dtype=np.int64)
-    chosen[model.pair_unit[x]] = np.flatnonzero(x)
-    if (chosen < 0).any():
-        return MipResult("UNKNOWN", None, wall, bound)
-    optimal = status == highspy.HighsModelStatus.kOptimal
-    return MipResult("OPTIMAL" if optimal else "FEASIBLE", chosen, wall, bound)
+    return read_result(highs, model, np.arange(model.n_pairs), time.perf_counter() - t0)

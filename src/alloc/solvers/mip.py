@@ -109,25 +109,8 @@ class MipSearch:
         return self._result
 
     def _read(self) -> MipResult:
-        import highspy
-
-        highs = self._highs
         wall = time.perf_counter() - self._t0
-        status = highs.getModelStatus()
-        info = highs.getInfo()
-        bound = float(info.mip_dual_bound)
-        bound = bound if math.isfinite(bound) and abs(bound) < 1e30 else -math.inf
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return MipResult("INFEASIBLE", None, wall)
-        if info.primal_solution_status != 2:  # 2: a feasible plan is known
-            return MipResult("UNKNOWN", None, wall, bound)
-        x = np.asarray(highs.getSolution().col_value) > 0.5
-        chosen = np.full(self._model.n_units, -1, dtype=np.int64)
-        chosen[self._unit[x]] = self._idx[x]
-        if (chosen < 0).any():
-            return MipResult("UNKNOWN", None, wall, bound)
-        optimal = status == highspy.HighsModelStatus.kOptimal
-        return MipResult("OPTIMAL" if optimal else "FEASIBLE", chosen, wall, bound)
+        return read_result(self._highs, self._model, self._idx, wall)
 
 
 def solve_mip(
@@ -149,6 +132,28 @@ def solve_mip(
     if search._thread is not None:
         search._thread.join()
     return search.finish()
+
+
+def read_result(highs: Any, model: Model, idx: np.ndarray, wall: float) -> MipResult:
+    """Status, plan and dual bound of a finished HiGHS MIP whose first columns are the
+    pairs ``idx`` (global pair ids), in that order; other columns are ignored."""
+    import highspy
+
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    bound = float(info.mip_dual_bound)
+    bound = bound if math.isfinite(bound) and abs(bound) < 1e30 else -math.inf
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return MipResult("INFEASIBLE", None, wall)
+    if info.primal_solution_status != 2:  # 2: a feasible plan is known
+        return MipResult("UNKNOWN", None, wall, bound)
+    x = np.asarray(highs.getSolution().col_value)[: idx.size] > 0.5
+    chosen = np.full(model.n_units, -1, dtype=np.int64)
+    chosen[model.pair_unit[idx[x]]] = idx[x]
+    if (chosen < 0).any():
+        return MipResult("UNKNOWN", None, wall, bound)
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    return MipResult("OPTIMAL" if optimal else "FEASIBLE", chosen, wall, bound)
 
 
 _STDOUT_LOCK = threading.Lock()
