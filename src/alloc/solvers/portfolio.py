@@ -50,6 +50,7 @@ from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
+from alloc.solvers.oversized import oversized_start
 from alloc.solvers.plateau import lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
@@ -246,7 +247,8 @@ def solve(
             Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck"
         )
     # 2. Construction.
-    chosen = greedy(run.model, run.rows, seed, deadline=run.greedy_deadline)
+    first = oversized_start(run.model, run.rows, run.greedy_deadline.share(0.25))
+    chosen = greedy(run.model, run.rows, seed, deadline=run.greedy_deadline, first=first)
     run.chosen, run.found_by = chosen, "greedy"
     run.best = score_of(run.model, run.rows, chosen, run.rows.loads(run.model, chosen))
     run.phase("greedy", run.best.objective)
