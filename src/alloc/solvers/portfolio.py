@@ -40,7 +40,7 @@ from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, PrecisionWarning
 from alloc.result import Result, SolveStats, Status
-from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian
+from alloc.solvers.bounds import Lagrangian, imbalance_bound, imbalance_floors, lagrangian
 from alloc.solvers.conflicts import explain_infeasible, feasibility_run
 from alloc.solvers.cores import CoreSearch
 from alloc.solvers.cpsat import exact_max_multiplier, solve_cpsat
@@ -128,7 +128,8 @@ class _Run:
         self.deadline = Deadline(t0 + time_limit)
         self.greedy_deadline = self.deadline.share(0.4)
         self.say = _Progress(progress, t0)
-        self.rows = Rows.from_model(self.model)
+        rows = Rows.from_model(self.model)
+        self.rows = replace(rows, floor=imbalance_floors(self.model, rows))
         self.phases: list[tuple[str, float, float]] = []
         self.notes: list[str] = []
         # A PrecisionWarning to issue if the plan ends FEASIBLE (a later bound may still
