@@ -45,6 +45,8 @@ def tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         (lambda: alloc.Lexicographic([alloc.MinimizeImbalance("w", norm="sum"), MOVES]), "stages"),
         (lambda: alloc.Lexicographic([TRAVEL, MOVES], slack=-0.1), "slack"),
         (lambda: alloc.Lexicographic([TRAVEL, MOVES], slack=[0.1, 0.2]), "slack"),
+        (lambda: alloc.Lexicographic([TRAVEL, MOVES], absolute=-1), "absolute"),
+        (lambda: alloc.Lexicographic([TRAVEL, MOVES], absolute="1"), "absolute"),
         (lambda: alloc.Balance("w", 0.1, soft=True), "penalty"),
         (lambda: alloc.Balance("w", 0.1, penalty=2.0), "penalty"),
         (lambda: alloc.Balance("w", 0.1, soft=True, penalty=0), "penalty"),

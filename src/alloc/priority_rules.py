@@ -115,14 +115,30 @@ class Budget(Rule):
         return [(f"{self.term!r} <= {self.max:g}", weight, float(self.max))]
 
 
-def stage_cap(stage: Sequence[Term], value: float, slack: float) -> list[Rule]:
-    """Rules that keep a stage's terms within ``value + slack * |value|``.
+def _per_stage(name: str, value: object, n_caps: int) -> tuple[float, ...]:
+    """One slack per capped stage from a number for all or a list of them (checked)."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n_caps
+    ok = len(values) == n_caps and all(is_real_at_least(v, 0) for v in values)
+    check_param(
+        name,
+        value,
+        "Lexicographic",
+        ok,
+        f"a number >= 0 or {n_caps} numbers >= 0 (one per stage but the last)",
+    )
+    return tuple(float(v) for v in values)  # type: ignore[arg-type]
+
+
+def stage_cap(
+    stage: Sequence[Term], value: float, slack: float, absolute: float = 0.0
+) -> list[Rule]:
+    """Rules that keep a stage's terms within ``value + slack * |value| + absolute``.
 
     A linear stage becomes one ``Budget`` on the sum of its terms (a ``MinimizeCost``-like
     row (`StageCap`)); a stage of one max-norm ``MinimizeImbalance`` becomes a
     ``Balance`` window of the same fair share (``dev <= cap / weight`` for every rep).
     """
-    cap = value + slack * abs(value)
+    cap = value + slack * abs(value) + absolute
     if len(stage) == 1 and isinstance(stage[0], MinimizeImbalance):
         term = stage[0]
         dev = max(cap, 0.0) / term.weight
@@ -160,7 +176,10 @@ class Lexicographic(Term):
     ``alloc.Lexicographic([MinimizeTravel(), MinimizeDisruption("owner", value="index")])``
     finds the shortest total distance, then, among the plans of that distance, the least
     disruption. With ``slack=0.05`` a later stage may give up 5 % of an earlier stage's
-    optimum (``value + 0.05 * |value|``). It must be the whole objective.
+    optimum (``value + 0.05 * |value|``); ``absolute=0.01`` adds a fixed allowance in the
+    stage's own units, which is what a stage whose optimum is near 0 needs (a balance
+    stage at a deviation of 0.0001 leaves a relative slack no room; ``absolute=0.01``
+    allows 1 point of deviation). It must be the whole objective.
 
     Parameters
     ----------
@@ -172,6 +191,11 @@ class Lexicographic(Term):
     slack : float or sequence of float
         Relative slack of each capped stage (one number for all, or one per stage but
         the last), >= 0. Default 0: exact priorities.
+    absolute : float or sequence of float
+        Absolute slack of each capped stage, in the stage's units (a max-norm
+        ``MinimizeImbalance`` stage: a fraction of the fair share, times its weight), added
+        to the relative one; >= 0, one number for all or one per stage but the last.
+        Default 0.
 
     Notes
     -----
@@ -182,9 +206,16 @@ class Lexicographic(Term):
 
     stages: tuple[tuple[Term, ...], ...]
     slack: tuple[float, ...]
+    absolute: tuple[float, ...]
     weight: float
 
-    def __init__(self, stages: Sequence[Any], slack: float | Sequence[float] = 0.0) -> None:
+    def __init__(
+        self,
+        stages: Sequence[Any],
+        slack: float | Sequence[float] = 0.0,
+        *,
+        absolute: float | Sequence[float] = 0.0,
+    ) -> None:
         ok = isinstance(stages, (list, tuple, Objective)) and len(stages) > 0
         check_param("stages", stages, "Lexicographic", ok, "a non-empty list of terms")
         parsed = tuple(_terms_of(stage) for stage in stages)
@@ -216,22 +247,15 @@ class Lexicographic(Term):
                         "stages", term, "Lexicographic", term.weight > 0, "terms of weight > 0"
                     )
         n_caps = len(parsed) - 1
-        slacks = tuple([slack] * n_caps) if not isinstance(slack, (list, tuple)) else tuple(slack)
-        ok = len(slacks) == n_caps and all(is_real_at_least(s, 0) for s in slacks)
-        check_param(
-            "slack",
-            slack,
-            "Lexicographic",
-            ok,
-            f"a number >= 0 or {n_caps} numbers >= 0 (one per stage but the last)",
-        )
         object.__setattr__(self, "stages", parsed)
-        object.__setattr__(self, "slack", tuple(float(s) for s in slacks))  # type: ignore[arg-type]
+        object.__setattr__(self, "slack", _per_stage("slack", slack, n_caps))
+        object.__setattr__(self, "absolute", _per_stage("absolute", absolute, n_caps))
         object.__setattr__(self, "weight", 1.0)
 
     def __repr__(self) -> str:
         shown = ", ".join(" + ".join(map(repr, stage)) for stage in self.stages)
         tail = "" if not any(self.slack) else f", slack={list(self.slack)}"
+        tail += "" if not any(self.absolute) else f", absolute={list(self.absolute)}"
         return f"Lexicographic([{shown}]{tail})"
 
     def __mul__(self, factor: float) -> Term:

@@ -171,6 +171,26 @@ def test_slack_lets_the_second_stage_trade_some_of_the_first() -> None:
     assert "stage 2" in b.summary()
 
 
+def test_an_absolute_slack_gives_a_balance_stage_near_zero_room() -> None:
+    # r0 owns 10 + 11, r1 9 + 10: today 5 % off the fair share of 20. Perfect balance
+    # needs two moves (swap the 11 and a 10); within 10 % today's plan stands. A
+    # relative slack leaves no room at an optimum of 0; an absolute one does.
+    customers = pd.DataFrame(
+        {"customer_id": list("abcd"), "w": [10, 11, 9, 10], "owner": ["r0", "r0", "r1", "r1"]}
+    )
+    reps = pd.DataFrame({"rep_id": ["r0", "r1"]})
+    stages = [alloc.MinimizeImbalance("w"), alloc.MinimizeDisruption("owner")]
+    relative = alloc.Problem(customers, reps, objective=alloc.Lexicographic(stages, slack=0.5))
+    absolute = relative.replace(objective=alloc.Lexicographic(stages, absolute=0.1))
+    a = alloc.solve(relative, time_limit=5, seed=0)
+    b = alloc.solve(absolute, time_limit=5, seed=0)
+    assert [s.value for s in a.stages] == pytest.approx([0.0, 2.0])
+    assert [s.value for s in b.stages] == pytest.approx([0.05, 0.0])  # today's plan
+    assert a.status is b.status is alloc.Status.OPTIMAL
+    assert not alloc.check(absolute, b.assignment)
+    assert "absolute=[0.1]" in repr(absolute.objective)
+
+
 def test_contiguity_with_priorities_is_refused_with_the_reason() -> None:
     customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "owner": ["r0", "r0", "r1"]})
     reps = pd.DataFrame({"rep_id": ["r0", "r1"]})

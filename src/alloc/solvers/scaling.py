@@ -120,7 +120,9 @@ class Scaled:
         share_num = np.zeros((K, R), dtype=np.int64)
         share_den = np.zeros(K, dtype=np.int64)
         error = 0.0
-        first_pair = model.unit_start[:-1]
+        # One pair per unit carries the unit's weight; a unit without pairs (no eligible
+        # rep: the precheck refuses such problems first) has none to read.
+        first_pair = model.unit_start[:-1][np.diff(model.unit_start) > 0]
         for k in range(K):
             w = rows.weight[:, k]
             soft = bool(rows.imb_weight[k] != 0 or rows.is_max[k] or rows.is_sum[k])

@@ -108,7 +108,7 @@ def _solve_stages(
         done.append(res)
         if s < len(lex.stages) - 1:
             value = sum(term_value(sub, res.assignment, term) for term in terms)
-            caps += stage_cap(terms, value, lex.slack[s])
+            caps += stage_cap(terms, value, lex.slack[s], lex.absolute[s])
     return _finish(problem, lex, done, t0, seed, workers, time_limit(deadline, t0))
 
 
