@@ -15,7 +15,9 @@ size, so the largest meets only empty reps and goes to the first eligible one; o
 Here the oversized units, largest excess first, each go to the eligible rep (not yet
 holding one, when possible) whose LP value is lowest, together with the customers that
 LP takes whole (rounding down keeps that rep's hard rows); the greedy construction
-places the others around them.
+places the others around them (`oversized_greedy`). The LP sees one rep only: with few
+reps the others may not balance around its choice, so the plain greedy plan is built
+too and the better of the two kept.
 """
 
 from __future__ import annotations
@@ -26,13 +28,46 @@ import numpy as np
 
 from alloc.data.model import Model
 from alloc.solvers.deadline import Deadline
+from alloc.solvers.greedy import greedy
 from alloc.solvers.rep_bound import oversized_excess, rep_lp
-from alloc.solvers.state import Rows
+from alloc.solvers.state import Rows, Score, score_of
 
-__all__ = ["oversized_start"]
+__all__ = ["oversized_greedy", "oversized_start"]
 
 #: At most this many oversized units are placed (each costs one small LP per rep).
 MAX_UNITS = 32
+
+
+def oversized_greedy(model: Model, rows: Rows, seed: int, deadline: Deadline) -> np.ndarray:
+    """The greedy construction, from `oversized_start` when some unit is oversized
+    (and then the better of that plan and the plain greedy one).
+
+    Parameters
+    ----------
+    model, rows : Model, Rows
+    seed : int
+    deadline : Deadline
+        For the whole construction (the LPs may use a quarter of it).
+
+    Returns
+    -------
+    numpy.ndarray
+        One chosen pair per unit (-1 for units with no eligible pair).
+    """
+    first = oversized_start(model, rows, deadline.share(0.25))
+    if first is None:
+        return greedy(model, rows, seed, deadline=deadline)
+    placed = greedy(model, rows, seed, deadline=deadline.share(0.5), first=first)
+    plain = greedy(model, rows, seed, deadline=deadline)
+    if _score(model, rows, plain).better_than(_score(model, rows, placed)):
+        return plain
+    return placed
+
+
+def _score(model: Model, rows: Rows, chosen: np.ndarray) -> Score:
+    if (chosen < 0).any():
+        return Score(math.inf, math.inf, math.inf)
+    return score_of(model, rows, chosen, rows.loads(model, chosen))
 
 
 def oversized_start(model: Model, rows: Rows, deadline: Deadline) -> np.ndarray | None:

@@ -1,9 +1,10 @@
 """``alloc.solve``: the portfolio of construction, local search, CP-SAT and bounds.
 
 1. Pre-checks prove cheap infeasibilities in plain numbers.
-2. A constraint-aware greedy builds a first plan. If it breaks a rule that a short
-   repair cannot fix, a feasibility-only CP-SAT run follows: its proof of infeasibility
-   ends the solve at once with a minimal named conflict (`alloc.solvers.conflicts`).
+2. A constraint-aware greedy builds a first plan (customers bigger than a fair share
+   first, on the reps their bound prefers: `alloc.solvers.oversized`). If it breaks a
+   rule that a short repair cannot fix, a feasibility-only CP-SAT run follows: its proof
+   of infeasibility ends the solve at once with a minimal named conflict.
 3. For linear objectives with hard rows, a Lagrangian relaxation gives a bound, reduced
    costs and a start (each unit on its cheapest pair at the relaxed prices).
 4. Local search (shift, swap, perturbation) improves the plan (or repairs the start).
@@ -46,11 +47,10 @@ from alloc.solvers.cores import CoreSearch
 from alloc.solvers.cpsat import exact_max_multiplier, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck, prove_infeasible
-from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
-from alloc.solvers.oversized import oversized_start
+from alloc.solvers.oversized import oversized_greedy
 from alloc.solvers.plateau import lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
@@ -248,8 +248,7 @@ def solve(
             Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck"
         )
     # 2. Construction.
-    first = oversized_start(run.model, run.rows, run.greedy_deadline.share(0.25))
-    chosen = greedy(run.model, run.rows, seed, deadline=run.greedy_deadline, first=first)
+    chosen = oversized_greedy(run.model, run.rows, seed, run.greedy_deadline)
     run.chosen, run.found_by = chosen, "greedy"
     run.best = score_of(run.model, run.rows, chosen, run.rows.loads(run.model, chosen))
     run.phase("greedy", run.best.objective)
