@@ -99,7 +99,9 @@ def imbalance_floors(model: Model, rows: Rows) -> np.ndarray:
     steer (`alloc.solvers.state.Rows.floor`).
     """
     floors = np.zeros(rows.n_rows)
-    if model.n_pairs == 0:
+    if model.n_pairs == 0 or np.any(np.diff(model.unit_start) == 0):
+        # A unit without an eligible rep: no plan exists (the pre-check says so), and
+        # the segment sums below need every unit to have a pair.
         return floors
     start = model.unit_start[:-1]
     groups = restricted_groups(model)

@@ -46,8 +46,8 @@ def oversized_excess(model: Model, rows: Rows) -> np.ndarray:
     at its least loaded eligible rep (0 for units that fit a share somewhere)."""
     start = model.unit_start[:-1]
     excess = np.zeros(model.n_units)
-    if model.n_pairs == 0:
-        return excess
+    if model.n_pairs == 0 or np.any(np.diff(model.unit_start) == 0):
+        return excess  # a unit without a pair: no plan exists (the pre-check says so)
     for k in np.flatnonzero(rows.is_max).tolist():
         share = rows.share[k][model.pair_rep]
         over = np.minimum.reduceat(rows.weight[:, k] / share - 1.0, start)
