@@ -214,37 +214,3 @@ def test_solve_cpsat_optimum_equals_brute_force(problem: alloc.Problem) -> None:
     score = score_of(model, rows, res.chosen, rows.loads(model, res.chosen))
     assert score.penalty == 0
     assert score.objective == pytest.approx(best, abs=1e-9)
-
-
-@pytest.mark.parametrize("local", [False, True])
-def test_a_local_sub_problem_lowers_its_reps_below_the_fixed_reps_plateau(local: bool) -> None:
-    # Share 7.5. Fixed r1 at 9 sets the term's max (1.5 off); r0 (9) and r2 (6) are
-    # re-optimised. Their 15 can split 7 / 8 (0.5 off): only the local sub-model, which
-    # minimises its own reps' deviation, has a reason to go below the fixed 1.5.
-    work = [5, 4, 6, 3, 4, 2, 3, 3]
-    problem = _problem(work, [100] * 4, objective=alloc.MinimizeImbalance("work"))
-    model = problem.model
-    rows = Rows.from_model(model)
-    plan = model.pair_index(np.arange(8), np.array([0, 0, 1, 1, 2, 2, 3, 3]))
-    assert list(rows.loads(model, plan)[1]) == [9, 9, 6, 6]
-    mask = np.array([True, False, True, False])
-    res = solve_cpsat(
-        model,
-        rows,
-        Scaled.from_rows(model, rows),
-        deadline=Deadline.after(10),
-        hint=plan,
-        units=np.flatnonzero(mask[model.pair_rep[plan]]),
-        rep_mask=mask,
-        fixed=plan,
-        workers=1,
-        local=local,
-    )
-    assert res.chosen is not None
-    after = rows.loads(model, res.chosen)[1]
-    assert after[1] == 9 and after[3] == 6
-    assert np.abs(after[mask] - 7.5).max() <= 1.5
-    if local:
-        assert np.abs(after[mask] - 7.5).max() == pytest.approx(0.5)
-        before = score_of(model, rows, plan, rows.loads(model, plan))
-        assert score_of(model, rows, res.chosen, rows.loads(model, res.chosen)).better_than(before)

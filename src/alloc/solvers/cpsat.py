@@ -631,7 +631,6 @@ def solve_cpsat(
     fixed: np.ndarray | None = None,
     pair_mask: np.ndarray | None = None,
     stop: threading.Event | None = None,
-    local: bool = False,
 ) -> CpResult:
     """Solve the model (or the sub-problem of ``units`` on reps in ``rep_mask``).
 
@@ -643,8 +642,6 @@ def solve_cpsat(
     ``pair_mask`` (one flag per pair) keeps only the flagged pairs: a *core* problem
     whose optimum is optimal for the whole model only if the dropped pairs provably
     cannot improve it (see `alloc.solvers.bounds.lagrangian`).
-    With ``local``, a sub-problem's max-norm terms count its own reps only (no floor
-    from the deviations of the fixed reps outside it).
     """
     t0 = time.perf_counter()
     R = model.n_reps
@@ -655,7 +652,6 @@ def solve_cpsat(
     base = other_dev = None
     if fixed is not None and units.size < model.n_units:
         base, other_dev = fixed_loads(model, rows, scaled, units, rep_mask, fixed)
-        other_dev = None if local else other_dev
     build = build_model(
         model,
         rows,

@@ -58,11 +58,6 @@ def large_neighbourhood_search(
             units=units,
             rep_mask=mask,
             fixed=current,
-            # Balance objectives alone: below the fixed reps' deviation the sub-model
-            # would see a plateau and stop at the hint's level; minimising its own reps'
-            # deviations lowers them (kept when the tiebreak improves). With costs
-            # that would only buy moves the true objective refuses.
-            local=not np.any(model.cost != 0),
         )
         if res.chosen is None:
             continue
