@@ -43,7 +43,7 @@ again, it should keep the time series). A second control generates cohorts from 
 known BG/NBD + Gamma-Gamma process, where the customer model is the truth.
 
 Run: ``PYTHONPATH=src python benchmarks/bench_quotas.py [OUTPUT]``. Writes OUTPUT
-(default ``benchmarks/results/quotas_s21.txt``); the saved file holds two runs one after
+(default ``benchmarks/results/quotas_s22.txt``); the saved file holds two runs one after
 the other, the main branch's code (``PYTHONPATH=/work/main/src``, "base") and this
 branch's ("new"). Columns a version does not report are blank.
 """
@@ -64,7 +64,7 @@ from alloc.datasets import load_bike_sales, load_cdnow
 from alloc.targets import backtest
 from alloc.targets.backtesting import METHODS
 
-RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s21.txt"
+RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s22.txt"
 N_BOOKS = 50
 SOLVE_SECONDS = 20.0
 BASELINES = ("even", "prior_year", "trailing_12m")

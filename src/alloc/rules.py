@@ -741,10 +741,13 @@ class MinimizeDisruption(Term):
         idx = tables.reps.index.get_indexer(pd.Index(owners[present].to_numpy(), dtype=object))
         if (idx < 0).any():
             unknown = pd.unique(owners[present].to_numpy()[idx < 0])
+            known = [str(r) for r in tables.reps.index]
+            near = [(u, difflib.get_close_matches(str(u).strip(), known, 1, 0.75)) for u in unknown]
+            hint = ", ".join(f"{u!r} -> {m[0]!r}" for u, m in near[:5] if m)
             raise InvalidProblemError(
                 f"{self!r}: customers[{self.owner_col!r}] names reps not in the rep table: "
-                f"{format_ids(unknown)}. Set those owners to missing (new customers) or add "
-                f"the reps."
+                f"{format_ids(unknown)}{f' (near matches: {hint})' if hint else ''}. Set those "
+                f"owners to missing (new customers), fix their spelling or add the reps."
             )
         codes[present] = idx
         return codes

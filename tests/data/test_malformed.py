@@ -321,3 +321,22 @@ def test_bad_parameter_raises_invalid_parameter_error_naming_it(
         call()
     assert f"'{name}'" in str(info.value)
     assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+def test_a_true_false_metric_is_refused_saying_the_column_is_not_numeric() -> None:
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "potential": [True, False]})
+    with pytest.raises(
+        alloc.InvalidProblemError, match=r"'potential'\] must be numeric; it is not"
+    ):
+        alloc.Problem(
+            customers,
+            pd.DataFrame({"rep_id": ["r"]}),
+            objective=alloc.MinimizeImbalance("potential"),
+        )
+
+
+def test_an_owner_with_a_trailing_space_is_refused_naming_the_near_rep() -> None:
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "w": [1, 2], "owner": ["REP1 ", "REP2"]})
+    reps = pd.DataFrame({"rep_id": ["REP1", "REP2"]})
+    with pytest.raises(alloc.InvalidProblemError, match=r"'REP1 ' -> 'REP1'"):
+        alloc.Problem(customers, reps, objective=alloc.MinimizeDisruption("owner"))

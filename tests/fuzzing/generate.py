@@ -7,8 +7,9 @@ sit exactly at the hidden plan's loads written in decimals (``round(1.7 + 2.2, 6
 3.9 while the float sum is 3.9000000000000004), at a rounded-up value, with slack, or a
 little below (then the case may be infeasible). Balance tolerances tie the hidden plan's
 largest deviation (at most 1, a fraction), so their windows often admit only a handful of
-plans. Objectives are
-0-3 weighted terms, or none.
+plans; some are written as ``min=``/``max=`` windows (one side sometimes open) and some
+are soft (priced in the objective). A ``Budget`` caps a disruption, travel or cost term
+at, above or below the hidden plan's value. Objectives are 0-3 weighted terms, or none.
 """
 
 from __future__ import annotations
@@ -218,6 +219,8 @@ def _plant_row_rules(rng: np.random.Generator, case: Case, hidden: np.ndarray) -
     for _ in range(int(rng.choice([0, 0, 1, 1, 2]))):
         case.rules.append(_balance(rng, case, oracle, hidden))
     if rng.random() < 0.15:
+        case.rules.append(_budget(rng, case, hidden))
+    if rng.random() < 0.15:
         spec = Spec("Spread", {"flag_col": "cls", "value": "A"})
         holds = Oracle(Case("", case.customers, reps, [spec]))._holds(spec, hidden[None, :])
         if holds[0] or rng.random() < 0.3:
@@ -242,9 +245,52 @@ def _balance(rng: np.random.Generator, case: Case, oracle: Oracle, hidden: np.nd
     # A Balance tolerance is a fraction (alloc refuses more than 1): a hidden plan more
     # than 100 % above a share gets the widest window, which it breaks (maybe infeasible).
     args: dict[str, Any] = {"metric": metric, "tolerance": min(tol, 1.0)}
+    if rng.random() < 0.35:
+        args = {"metric": metric, **_window(rng, loads, share)}
     if share_col:
         args["share"] = share_col
+    if rng.random() < 0.2:  # a soft window: priced in the objective, never infeasible
+        args["soft"], args["penalty"] = True, float(rng.choice([0.5, 1.0, 4.0]))
     return Spec("Balance", args)
+
+
+def _window(rng: np.random.Generator, loads: np.ndarray, share: np.ndarray) -> dict[str, Any]:
+    """``min=``/``max=`` around the hidden plan's lowest and highest relative loads, one
+    side sometimes open, each at the load, rounded outward, loose or just inside it."""
+    relative = loads / share
+    mode = rng.choice(["tie", "round", "loose", "below"])
+    low, high = float(relative.min()), float(relative.max())
+    if mode == "round":
+        low, high = math.floor(low * 100) / 100, math.ceil(high * 100) / 100
+    elif mode == "loose":
+        low, high = round(low - float(rng.uniform(0.02, 0.2)), 2), round(high + 0.1, 2)
+    elif mode == "below":
+        low, high = round(low + 0.3 * (1 - low), 3), round(high - 0.3 * (high - 1), 3)
+    window: dict[str, Any] = {"min": max(low, 0.0), "max": max(high, max(low, 0.0))}
+    side = rng.choice(["both", "both", "min", "max"])
+    if side != "both":
+        del window["max" if side == "min" else "min"]
+    return window
+
+
+def _budget(rng: np.random.Generator, case: Case, hidden: np.ndarray) -> Spec:
+    """A Budget on a linear term at, above or below the hidden plan's value of it."""
+    kinds = ["disruption", "travel"] + (["cost"] if case.pairs is not None else [])
+    kind = rng.choice(kinds)
+    if kind == "disruption":
+        args: dict[str, Any] = {"owner_col": "owner"}
+        if rng.random() < 0.5:
+            args["value"] = "pot"
+        term = Spec("MinimizeDisruption", args)
+    elif kind == "travel":
+        term = Spec("MinimizeTravel", {"distance": "dist"} if case.pairs is not None else {})
+    else:
+        term = Spec("MinimizeCost", {"pair_col": "cost"})
+    value = float(Oracle(case)._term(term, hidden[None, :])[0])
+    cap = {"tie": value, "up": value * 1.15, "below": value * 0.85}[
+        rng.choice(["tie", "up", "below"])
+    ]
+    return Spec("Budget", {"term": term, "max": _decimal(cap)})
 
 
 def _objective(rng: np.random.Generator, case: Case) -> list[Spec]:

@@ -5,7 +5,8 @@ rules and objective terms as plain :class:`Spec` values (a kind such as ``"Capac
 and its keyword arguments). The oracle enumerates every plan over the eligible pairs
 (<= 9 customers x 2-3 reps, at most 3**9 = 19,683 plans), judges every rule from its
 documented mathematics and computes the objective, all with numpy over the whole plan
-array. It never calls ``alloc.check``, ``alloc.objective_value`` or any alloc internals;
+array (a soft Balance window adds its price to the objective; a Budget caps its term's
+value). It never calls ``alloc.check``, ``alloc.objective_value`` or any alloc internals;
 alloc is only used to turn a Case into an ``alloc.Problem`` (:meth:`Case.problem`).
 
 Comparison rule for every hard row (issue 17), on the raw data::
@@ -31,10 +32,10 @@ import alloc
 REL_TOL = 1e-9
 MAX_PLANS = 3**9
 
-ROW_RULES = ("Capacity", "AccountLimit", "Balance", "Spread", "KeyAccounts")
+ROW_RULES = ("Capacity", "AccountLimit", "Balance", "Spread", "KeyAccounts", "Budget")
 PAIR_RULES = ("Match", "KeyAccounts", "Pin", "Forbid")
 RULE_KINDS = ("Capacity", "AccountLimit", "Balance", "Match", "KeyAccounts", "Pin", "Forbid")
-RULE_KINDS += ("Together", "Spread")
+RULE_KINDS += ("Together", "Spread", "Budget")
 TERM_KINDS = (
     "MinimizeImbalance",
     "MinimizeCost",
@@ -52,12 +53,16 @@ class Spec:
     args: dict[str, Any] = field(default_factory=dict)
 
     def to_alloc(self) -> Any:
-        """The alloc rule or term object this spec describes."""
-        return getattr(alloc, self.kind)(**self.args)
+        """The alloc rule or term object this spec describes (a nested Spec, such as a
+        Budget's term, becomes its alloc object too)."""
+        args = {k: v.to_alloc() if isinstance(v, Spec) else v for k, v in self.args.items()}
+        return getattr(alloc, self.kind)(**args)
 
     def code(self) -> str:
         """Python source that builds the alloc object (for reproducers)."""
-        args = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
+        args = ", ".join(
+            f"{k}={v.code() if isinstance(v, Spec) else repr(v)}" for k, v in self.args.items()
+        )
         return f"alloc.{self.kind}({args})"
 
 
@@ -280,12 +285,16 @@ class Oracle:
                 ok &= at_least(load, self.per_rep(a["min"])).all(axis=1)
             if a.get("max") is not None:
                 ok &= at_most(load, self.per_rep(a["max"])).all(axis=1)
-        elif spec.kind == "Balance":
+        elif spec.kind == "Balance" and not a.get("soft", False):
             share = self.fair_share(a["metric"], a.get("share"))
             load = self.loads(plans, self.values(a["metric"], pair_first=False), self.m)
-            tol = float(a["tolerance"])
-            ok &= at_least(load, share * (1 - tol)).all(axis=1)
-            ok &= at_most(load, share * (1 + tol)).all(axis=1)
+            low, high = self.window(a)
+            if low is not None:
+                ok &= at_least(load, share * low).all(axis=1)
+            if high is not None:
+                ok &= at_most(load, share * high).all(axis=1)
+        elif spec.kind == "Budget":
+            ok &= at_most(self._term(a["term"], plans), float(a["max"]))
         elif spec.kind == "KeyAccounts" and a.get("max_per_rep") is not None:
             key = np.array([float(_truthy(v)) for v in self.customers[a["flag_col"]]])
             load = self.loads(plans, np.repeat(key[:, None], self.m, axis=1), self.m)
@@ -296,6 +305,26 @@ class Oracle:
             for members in self._families(a["group_col"]):
                 ok &= (plans[:, members] == plans[:, members[:1]]).all(axis=1)
         return ok
+
+    @staticmethod
+    def window(a: dict[str, Any]) -> tuple[float | None, float | None]:
+        """A Balance's window as multiples of the share (None: that side is open)."""
+        if a.get("tolerance") is not None:
+            return 1.0 - float(a["tolerance"]), 1.0 + float(a["tolerance"])
+        low, high = a.get("min"), a.get("max")
+        return (None if low is None else float(low)), (None if high is None else float(high))
+
+    def _soft_price(self, a: dict[str, Any], plans: np.ndarray) -> np.ndarray:
+        """``penalty * sum_r excess_r / share_r`` of a soft Balance, from its docstring."""
+        share = self.fair_share(a["metric"], a.get("share"))
+        load = self.loads(plans, self.values(a["metric"], pair_first=False), self.m)
+        low, high = self.window(a)
+        excess = np.zeros_like(load)
+        if low is not None:
+            excess += np.maximum(0.0, share * low - load)
+        if high is not None:
+            excess += np.maximum(0.0, load - share * high)
+        return float(a["penalty"]) * (excess / share).sum(axis=1)
 
     def _spread(self, a: dict[str, Any], plans: np.ndarray) -> np.ndarray:
         col = self.customers[a["flag_col"]]
@@ -323,10 +352,14 @@ class Oracle:
 
     # ---- objective --------------------------------------------------------------------
     def objective(self, plans: np.ndarray) -> np.ndarray:
-        """(P,) weighted objective of each plan (0 without terms)."""
+        """(P,) weighted objective of each plan (0 without terms), with the price of
+        every soft Balance window among the rules."""
         total = np.zeros(plans.shape[0])
         for spec in self.case.objective:
             total = total + self._term(spec, plans)
+        for spec in self.case.rules:
+            if spec.kind == "Balance" and spec.args.get("soft", False):
+                total = total + self._soft_price(spec.args, plans)
         return total
 
     def _term(self, spec: Spec, plans: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -95,19 +96,60 @@ def test_tiny_territory_with_three_tight_windows_is_proven_like_brute_force(
     assert result.objective == pytest.approx(optimum, rel=1e-9)
 
 
-def test_a_rounded_model_s_optimum_is_reported_feasible_with_a_precision_warning() -> None:
-    # Potentials that are not decimals are scaled approximately for CP-SAT: its optimum
-    # of the rounded model is no proof, the status says FEASIBLE and the warning says why
-    # (when a bound proves the plan instead, test_solve checks that no warning is given).
+def _rounded_problem() -> alloc.Problem:
+    # Potentials that are not decimals are scaled approximately for CP-SAT.
     customers = pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(5)],
             "p": np.pi * np.array([3.3, 2.2, 1.7, 4.1, 2.9]),
         }
     )
-    problem = alloc.Problem(
+    return alloc.Problem(
         customers, pd.DataFrame({"rep_id": ["r1", "r2"]}), objective=alloc.MinimizeImbalance("p")
     )
-    with pytest.warns(alloc.PrecisionWarning, match="reported FEASIBLE, not OPTIMAL"):
+
+
+def test_a_tiny_rounded_model_is_proven_on_the_float_model_without_a_warning(
+    brute: Callable[[alloc.Problem], float | None],
+) -> None:
+    # CP-SAT's optimum of the rounded model is no proof; HiGHS on the float model is.
+    problem = _rounded_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", alloc.PrecisionWarning)
         result = alloc.solve(problem, time_limit=2, seed=0, workers=1)
+    assert result.status is alloc.Status.OPTIMAL
+    assert "HiGHS" in result.explanation
+    assert result.objective == pytest.approx(brute(problem), rel=1e-9)
+
+
+def test_a_rounded_model_s_optimum_is_reported_feasible_with_a_precision_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # When the float model proves nothing either (here HiGHS finds no plan, as when it
+    # runs out of time), the status says FEASIBLE and the warning says why (when a bound
+    # proves the plan instead, test_solve checks that no warning is given).
+    from alloc.solvers import portfolio
+    from alloc.solvers.mip import MipResult
+
+    monkeypatch.setattr(portfolio, "solve_float_mip", lambda *a, **k: MipResult("UNKNOWN", None, 0))
+    with pytest.warns(alloc.PrecisionWarning, match="reported FEASIBLE, not OPTIMAL"):
+        result = alloc.solve(_rounded_problem(), time_limit=2, seed=0, workers=1)
     assert result.status is alloc.Status.FEASIBLE
+
+
+def test_values_of_1e15_that_highs_refuses_leave_no_bound_instead_of_a_crash() -> None:
+    # HiGHS deems matrix values of 1e15 infinite and returns an empty solution; the LP
+    # relaxation read it as duals and crashed (found by a probe with such a table).
+    customers = pd.DataFrame(
+        {"customer_id": [1, 2, 3, 4, 5], "p": [1e15, 2e15, 3e15, 4e15, 1.5e15]}
+    )
+    problem = alloc.Problem(
+        customers,
+        pd.DataFrame({"rep_id": ["a", "b"]}),
+        rules=[alloc.Balance("p", 0.1)],
+        objective=alloc.MinimizeImbalance("p"),
+    )
+    result = alloc.solve(problem, time_limit=2, seed=0, workers=1)
+    assert result.status is alloc.Status.OPTIMAL
+    assert result.objective == pytest.approx(1 / 23)  # 5.5 vs 6 of 11.5: |5.5 - 5.75| / 5.75
+    assert alloc.check(problem, result.assignment) == []

@@ -158,9 +158,11 @@ def _column(
         return series.to_numpy()
     if not _is_numeric(series):
         bad = series.index[pd.to_numeric(series, errors="coerce").isna()]
+        where = f"rows {format_ids(bad)} are not" if len(bad) else "it is not"
         raise InvalidProblemError(
-            f"{rule}: {table}[{column!r}] must be numeric; rows {format_ids(bad)} are not "
-            f"(dtype {series.dtype}). Convert the column with pd.to_numeric."
+            f"{rule}: {table}[{column!r}] must be numeric; {where} "
+            f"(dtype {series.dtype}). Convert the column, e.g. with pd.to_numeric or "
+            ".astype(int)."
         )
     values = series.to_numpy(dtype=float)
     nan = ~np.isfinite(values)

@@ -47,6 +47,7 @@ __all__ = [
     "CpSolution",
     "add_imbalance",
     "build_model",
+    "exact_imbalance_terms",
     "exact_max_multiplier",
     "fixed_loads",
     "infeasible_core",
@@ -378,6 +379,20 @@ def _max_equal(build: CpBuild, k: int, other_dev: float) -> None:
 #: Largest coefficient x domain product the exact weighted max norm may create (CP-SAT
 #: sums must stay far inside int64).
 _EXACT_MAX_LIMIT = 10**15
+
+
+def exact_imbalance_terms(scaled: Scaled, rows: Rows) -> bool:
+    """True when the integer model's imbalance terms are exactly the true ones.
+
+    Max-norm terms are exact with equal shares (``|R * load - total|``) and with
+    small-denominator rational shares (``fte`` 1 : 2 : 2, see `exact_max_multiplier`);
+    sum-norm terms when their share weights are such rationals too. The rows' own
+    scaling (``scaled.error``) is the caller's to check.
+    """
+    for k in np.flatnonzero(rows.is_max).tolist():
+        if not (scaled.equal_share[k] or exact_max_multiplier(scaled, k)):
+            return False
+    return bool(np.all(scaled.share_den[rows.is_sum] > 0))
 
 
 def exact_max_multiplier(scaled: Scaled, k: int) -> int:

@@ -38,7 +38,7 @@ from alloc.solvers.lp_classes import Shape, classes_of, spread
 from alloc.solvers.mip import add_rows, quiet_highs
 from alloc.solvers.state import Rows
 
-__all__ = ["LpRelaxation", "LpSearch", "lp_relaxation"]
+__all__ = ["LpRelaxation", "LpSearch", "build_lp", "lp_relaxation"]
 
 #: Relative margin taken off the recomputed bound for floating-point summation error.
 _FLOAT_MARGIN = 1e-9
@@ -188,9 +188,13 @@ class LpSearch:
             # the raw rows (the portfolio proves infeasibility with CP-SAT): no bound.
             return LpRelaxation(-math.inf, words, False, wall)
         solution = highs.getSolution()
-        if not solution.dual_valid:
+        duals = np.asarray(solution.row_dual, dtype=float)
+        expected = self._layout.n_units + self._layout.side.shape[0]
+        if not solution.dual_valid or duals.size != expected:
+            # HiGHS refused the model (e.g. coefficients of 1e15 it deems infinite) and
+            # left its solution empty: no bound rather than a crash.
             return LpRelaxation(-math.inf, words, False, wall)
-        side = np.asarray(solution.row_dual, dtype=float)[self._layout.n_units :]
+        side = duals[self._layout.n_units :]
         full = self._layout if self._classes is None else _layout(self._model, self._rows)
         bound = _dual_bound(self._model, full, side)
         optimal = status == highspy.HighsModelStatus.kOptimal
@@ -267,6 +271,24 @@ def _dual_bound(model: Model, layout: _Layout, side: np.ndarray) -> float:
     value = float(math.fsum(terms.tolist()))
     scale = float(np.abs(terms).sum())
     return value - _FLOAT_MARGIN * max(1.0, scale)
+
+
+def build_lp(model: Model, rows: Rows, *, with_budgets: bool = False) -> tuple[Any, int]:
+    """A quiet HiGHS instance holding the LP relaxation and its number of columns (the
+    pairs first, in model order, then the deviation columns); ``with_budgets`` adds one
+    row per ``Budget`` (`alloc.solvers.float_mip` makes the pairs integer)."""
+    import highspy
+    from scipy.sparse import csr_matrix
+
+    highs, layout = _build(model, rows)
+    n_cols = int(layout.objective.size)
+    if with_budgets and model.budgets:
+        weight = np.zeros((len(model.budgets), n_cols))
+        for i, budget in enumerate(model.budgets):
+            weight[i, : model.n_pairs] = budget.weight
+        caps = np.array([float(b.hi) for b in model.budgets])
+        add_rows(highs, csr_matrix(weight), np.full(caps.size, -highspy.kHighsInf), caps)
+    return highs, n_cols
 
 
 def _build(model: Model | Shape, rows: Rows) -> tuple[Any, _Layout]:
