@@ -130,3 +130,41 @@ def test_top_deviations_pad_rows_with_fewer_than_three_reps():
     top = TopDeviations.of(np.array([[0.1, 0.3]]))
     assert top.idx.tolist() == [[1, 0, -1]]
     assert top.val.tolist() == [[0.3, 0.1, 0.0]]
+
+
+@settings(deadline=None)
+@given(scored_plans(), st.floats(0.0, 2.0))
+def test_kernel_tiebreak_above_a_floor_equals_a_full_recomputation(case, level):
+    model, chosen, rng = case
+    rows = Rows.from_model(model)
+    rows = dataclasses.replace(rows, floor=np.where(rows.is_max, level, 0.0))
+    loads = rows.loads(model, chosen)
+    moves, changes = candidate_moves(model, rows, chosen, rng)
+    if moves.size == 0:
+        return
+    max_rows = np.flatnonzero(rows.is_max)
+    top = TopDeviations.of(abs_deviation(loads[max_rows], rows.share[max_rows]))
+    delta = move_delta(rows, loads, moves, top, max_rows)
+    before = score_of(model, rows, chosen, loads)
+    for i, change in enumerate(changes):
+        after_chosen = chosen.copy()
+        for u, q in change:
+            after_chosen[u] = q
+        after = score_of(model, rows, after_chosen, rows.loads(model, after_chosen))
+        assert delta.tiebreak[i] == pytest.approx(after.tiebreak - before.tiebreak, abs=1e-9)
+
+
+def test_the_tiebreak_ignores_deviations_below_the_floor():
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "potential": [1.0, 1.0, 4.0]})
+    reps = pd.DataFrame({"rep_id": ["r0", "r1"]})
+    problem = alloc.Problem(customers, reps, objective=alloc.MinimizeImbalance("potential"))
+    model = problem.model
+    rows = Rows.from_model(model)
+    chosen = model.pair_index(np.arange(3), np.array([0, 0, 1]))  # loads 2 and 4 of 3
+    loads = rows.loads(model, chosen)
+    plain = score_of(model, rows, chosen, loads)
+    assert plain.tiebreak == pytest.approx(2 * (1 / 3) ** 2)
+    floored = dataclasses.replace(rows, floor=np.array([0.25]))
+    score = score_of(model, floored, chosen, loads)
+    assert score.objective == plain.objective
+    assert score.tiebreak == pytest.approx(2 * (1 / 3 - 0.25) ** 2)

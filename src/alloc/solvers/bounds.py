@@ -19,7 +19,14 @@ from alloc.data.model import Model, restricted_groups
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 
-__all__ = ["Lagrangian", "imbalance_bound", "lagrangian", "lp_bound"]
+__all__ = [
+    "Lagrangian",
+    "imbalance_bound",
+    "imbalance_floors",
+    "lagrangian",
+    "lp_bound",
+    "rounded_up",
+]
 
 
 def lp_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
@@ -85,14 +92,26 @@ def imbalance_bound(model: Model, rows: Rows) -> float:
     or e.g. "key accounts of retail, which only these seniors may serve"), some rep of S
     carries at least its share of their load: ``max_r dev_r >= value(group) /
     share(S) - 1``. The bound is the weighted sum over max-norm terms of the largest
-    such figure (0 when every group fits in its reps' fair shares). It makes structural
-    imbalance visible instead of reporting a trivial bound of 0.
+    such figure (`imbalance_floors`; 0 when every group fits in its reps' fair shares).
+    It makes structural imbalance visible instead of reporting a trivial bound of 0.
     """
-    if model.n_pairs == 0:
-        return 0.0
+    return float((rows.imb_weight * imbalance_floors(model, rows)).sum())
+
+
+def imbalance_floors(model: Model, rows: Rows) -> np.ndarray:
+    """Per row: a value every plan's largest relative deviation reaches on that
+    max-norm term (the Hall-type count of `imbalance_bound`), 0 for the other rows.
+
+    Below it a rep's deviation never decides the term, which local search uses to
+    steer (`alloc.solvers.state.Rows.floor`).
+    """
+    floors = np.zeros(rows.n_rows)
+    if model.n_pairs == 0 or np.any(np.diff(model.unit_start) == 0):
+        # A unit without an eligible rep: no plan exists (the pre-check says so), and
+        # the segment sums below need every unit to have a pair.
+        return floors
     start = model.unit_start[:-1]
     groups = restricted_groups(model)
-    total = 0.0
     for k in np.flatnonzero(rows.is_max).tolist():
         weight, share = rows.weight[:, k], rows.share[k]
         # Single units: whichever eligible rep serves u carries at least value[u].
@@ -102,8 +121,8 @@ def imbalance_bound(model: Model, rows: Rows) -> float:
         for mask, inside in groups:
             if inside.any():
                 best = max(best, float(value[inside].sum() / share[mask].sum()) - 1.0)
-        total += float(rows.imb_weight[k]) * max(0.0, best)
-    return total
+        floors[k] = max(0.0, best)
+    return floors
 
 
 @dataclass(frozen=True)
@@ -210,3 +229,12 @@ def lagrangian(
     order = np.lexsort((reduced, seg))
     assignment = order[model.unit_start[:-1]].astype(np.int64)
     return Lagrangian(best_value, reduced, assignment, iterations)
+
+
+def rounded_up(model: Model, rows: Rows, bound: float) -> float:
+    """A bound on an objective that only takes whole values is rounded up to one."""
+    whole = not rows.imb_weight.any() and bool(np.all(model.cost == np.round(model.cost)))
+    if not whole or not math.isfinite(bound):
+        return bound
+    # The margin keeps float noise (5.0000000001) from rounding a bound past the optimum.
+    return float(math.ceil(bound - 1e-6 * max(1.0, abs(bound))))

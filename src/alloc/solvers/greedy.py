@@ -50,11 +50,19 @@ def _order(model: Model, rows: Rows, rng: np.random.Generator) -> np.ndarray:
     return np.lexsort(tuple(-k for k in keys))
 
 
-def greedy(model: Model, rows: Rows, seed: int = 0, deadline: Deadline | None = None) -> np.ndarray:
+def greedy(
+    model: Model,
+    rows: Rows,
+    seed: int = 0,
+    deadline: Deadline | None = None,
+    first: np.ndarray | None = None,
+) -> np.ndarray:
     """One chosen pair per unit (-1 for units with no eligible pair).
 
     If ``deadline`` passes, the units not yet placed go to random eligible reps at once,
-    so the call returns in time on any size.
+    so the call returns in time on any size. ``first`` (a pair per unit, -1 where
+    unset; e.g. `alloc.solvers.oversized.oversized_start`) places those units before
+    the others.
     """
     rng = np.random.default_rng(seed)
     U, R = model.n_units, model.n_reps
@@ -67,6 +75,11 @@ def greedy(model: Model, rows: Rows, seed: int = 0, deadline: Deadline | None = 
     imb_w = rows.imb_weight[:, None]
     start, pair_rep, W, cost = model.unit_start, model.pair_rep, rows.weight, model.cost
     order = _order(model, rows, rng)
+    if first is not None and (first >= 0).any():
+        preset = np.flatnonzero(first >= 0)
+        chosen[preset] = first[preset]
+        np.add.at(loads.T, pair_rep[first[preset]], W[first[preset]])
+        order = order[first[order] < 0]
     for i, u in enumerate(order):
         if deadline is not None and i % 256 == 0 and deadline.expired():
             _spread(model, chosen, order[i:], rng)

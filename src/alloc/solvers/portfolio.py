@@ -1,9 +1,10 @@
 """``alloc.solve``: the portfolio of construction, local search, CP-SAT and bounds.
 
 1. Pre-checks prove cheap infeasibilities in plain numbers.
-2. A constraint-aware greedy builds a first plan. If it breaks a rule that a short
-   repair cannot fix, a feasibility-only CP-SAT run follows: its proof of infeasibility
-   ends the solve at once with a minimal named conflict (`alloc.solvers.conflicts`).
+2. A constraint-aware greedy builds a first plan (customers bigger than a fair share
+   first, on the reps their bound prefers: `alloc.solvers.oversized`). If it breaks a
+   rule that a short repair cannot fix, a feasibility-only CP-SAT run follows: its proof
+   of infeasibility ends the solve at once with a minimal named conflict.
 3. For linear objectives with hard rows, a Lagrangian relaxation gives a bound, reduced
    costs and a start (each unit on its cheapest pair at the relaxed prices).
 4. Local search (shift, swap, perturbation) improves the plan (or repairs the start).
@@ -41,18 +42,24 @@ from alloc.data.problem import Problem
 from alloc.data.tolerance import bound_closes
 from alloc.errors import InvalidParameterError, PrecisionWarning
 from alloc.result import Result, SolveStats, Status
-from alloc.solvers.bounds import Lagrangian, imbalance_bound, lagrangian
+from alloc.solvers.bounds import (
+    Lagrangian,
+    imbalance_bound,
+    imbalance_floors,
+    lagrangian,
+    rounded_up,
+)
 from alloc.solvers.conflicts import explain_infeasible, feasibility_run
 from alloc.solvers.cores import CoreSearch
 from alloc.solvers.cpsat import exact_imbalance_terms, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck, prove_infeasible
 from alloc.solvers.float_mip import solve_float_mip
-from alloc.solvers.greedy import greedy
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch, lp_seconds
 from alloc.solvers.lp_neighbourhoods import relaxation_induced_search
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
+from alloc.solvers.oversized import oversized_greedy
 from alloc.solvers.plateau import loosening_search, lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.scaling import Scaled
@@ -130,7 +137,8 @@ class _Run:
         self.deadline = Deadline(t0 + time_limit)
         self.greedy_deadline = self.deadline.share(0.4)
         self.say = _Progress(progress, t0)
-        self.rows = Rows.from_model(self.model)
+        rows = Rows.from_model(self.model)
+        self.rows = replace(rows, floor=imbalance_floors(self.model, rows))
         self.phases: list[tuple[str, float, float]] = []
         self.notes: list[str] = []
         # A PrecisionWarning to issue if the plan ends FEASIBLE (a later bound may still
@@ -250,7 +258,7 @@ def solve(
             Status.INFEASIBLE, None, math.inf, "Infeasible: " + " ".join(reasons), "precheck"
         )
     # 2. Construction.
-    chosen = greedy(run.model, run.rows, seed, deadline=run.greedy_deadline)
+    chosen = oversized_greedy(run.model, run.rows, seed, run.greedy_deadline)
     run.chosen, run.found_by = chosen, "greedy"
     run.best = score_of(run.model, run.rows, chosen, run.rows.loads(run.model, chosen))
     run.phase("greedy", run.best.objective)
@@ -689,20 +697,11 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
         # a valid but far lower value).
         cheapest = float(np.minimum.reduceat(model.cost, model.unit_start[:-1]).sum())
         outcome = outcome.with_bound(cheapest, "every customer on its cheapest rep")
-    bound = _rounded_up(model, rows, outcome.bound)
+    bound = rounded_up(model, rows, outcome.bound)
     proven = math.isfinite(bound) and bound_closes(best.objective, bound)
     # The bound, not CP-SAT, proved it (CP-SAT may have said OPTIMAL of a rounded model).
     prover = f"the bound ({outcome.bound_by})" if outcome.bound_by else "the bound"
     return replace(outcome, bound=bound, proven=proven, prover=prover)
-
-
-def _rounded_up(model: Model, rows: Rows, bound: float) -> float:
-    """A bound on an objective that only takes whole values is rounded up to one."""
-    whole = not rows.imb_weight.any() and bool(np.all(model.cost == np.round(model.cost)))
-    if not whole or not math.isfinite(bound):
-        return bound
-    # The margin keeps float noise (5.0000000001) from rounding a bound past the optimum.
-    return float(math.ceil(bound - 1e-6 * max(1.0, abs(bound))))
 
 
 def _no_objective(model: Model, rows: Rows) -> bool:

@@ -24,6 +24,7 @@ recomputed from HiGHS's duals as a Lagrangian value, valid for any duals, as in
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,11 +34,25 @@ from alloc.solvers.deadline import Deadline
 from alloc.solvers.mip import add_rows, quiet_highs
 from alloc.solvers.state import Rows
 
-__all__ = ["oversized_unit_bound"]
+__all__ = ["RepLp", "oversized_excess", "oversized_unit_bound", "rep_lp"]
 
 #: How many of the most oversized units are tried (each costs one small LP per rep).
 _UNITS = 1
 _FLOAT_MARGIN = 1e-9
+
+
+def oversized_excess(model: Model, rows: Rows) -> np.ndarray:
+    """Per unit: the weighted excess over the fair share, summed over max-norm terms,
+    at its least loaded eligible rep (0 for units that fit a share somewhere)."""
+    start = model.unit_start[:-1]
+    excess = np.zeros(model.n_units)
+    if model.n_pairs == 0 or np.any(np.diff(model.unit_start) == 0):
+        return excess  # a unit without a pair: no plan exists (the pre-check says so)
+    for k in np.flatnonzero(rows.is_max).tolist():
+        share = rows.share[k][model.pair_rep]
+        over = np.minimum.reduceat(rows.weight[:, k] / share - 1.0, start)
+        excess += rows.imb_weight[k] * np.maximum(over, 0.0)
+    return excess
 
 
 def oversized_unit_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
@@ -54,7 +69,6 @@ def oversized_unit_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
     -------
     float
     """
-    imb = np.flatnonzero(rows.is_max | rows.is_sum)
     if (
         model.n_pairs == 0
         or not rows.is_max.any()
@@ -62,14 +76,9 @@ def oversized_unit_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
         or model.n_reps < 2
     ):
         return -math.inf
-    start = model.unit_start[:-1]
-    cheapest = np.minimum.reduceat(model.cost, start)
+    cheapest = np.minimum.reduceat(model.cost, model.unit_start[:-1])
     base = float(cheapest.sum())
-    excess = np.zeros(model.n_units)
-    for k in np.flatnonzero(rows.is_max).tolist():
-        share = rows.share[k][model.pair_rep]
-        over = np.minimum.reduceat(rows.weight[:, k] / share - 1.0, start)
-        excess += rows.imb_weight[k] * np.maximum(over, 0.0)
+    excess = oversized_excess(model, rows)
     candidates = [int(u) for u in np.argsort(-excess)[:_UNITS] if excess[u] > 0]
     best = -math.inf
     for u in candidates:
@@ -77,26 +86,52 @@ def oversized_unit_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
         for q in range(int(model.unit_start[u]), int(model.unit_start[u + 1])):
             if deadline.expired():
                 return best
-            values.append(_rep_value(model, rows, imb, cheapest, u, q, deadline))
+            values.append(rep_lp(model, rows, u, q, deadline, cheapest).value)
         best = max(best, base + min(values))
     return best
 
 
-def _rep_value(
+@dataclass(frozen=True)
+class RepLp:
+    """The LP of the module docstring for unit ``u`` on pair ``q``'s rep.
+
+    ``value`` bounds the objective above every unit's cheapest cost for any plan that
+    puts ``u`` there (``-inf`` if HiGHS gave no duals); ``pairs`` are the other pairs
+    at that rep and ``x`` their LP fractions (empty without a primal solution).
+    """
+
+    value: float
+    pairs: np.ndarray
+    x: np.ndarray
+
+
+def rep_lp(
     model: Model,
     rows: Rows,
-    imb: np.ndarray,
-    cheapest: np.ndarray,
     u: int,
     q: int,
     deadline: Deadline,
-) -> float:
+    cheapest: np.ndarray | None = None,
+    exclude: np.ndarray | None = None,
+) -> RepLp:
     """Lower bound on the objective above every unit's cheapest cost when unit ``u``
-    takes pair ``q`` (see the module docstring)."""
+    takes pair ``q`` (see the module docstring), and the LP's fractions of the other
+    units there.
+
+    ``exclude`` (a unit mask) leaves those units out of the LP: the value is then a
+    bound only for plans where they are elsewhere (`alloc.solvers.oversized` uses it
+    to place several oversized units, not as a bound).
+    """
     from scipy.sparse import csr_matrix, hstack, vstack
 
+    if cheapest is None:
+        cheapest = np.minimum.reduceat(model.cost, model.unit_start[:-1])
+    imb = np.flatnonzero(rows.is_max | rows.is_sum)
     r = int(model.pair_rep[q])
-    pairs = np.flatnonzero((model.pair_rep == r) & (model.pair_unit != u))
+    keep = (model.pair_rep == r) & (model.pair_unit != u)
+    if exclude is not None:
+        keep &= ~exclude[model.pair_unit]
+    pairs = np.flatnonzero(keep)
     n_x, n_t = pairs.size, imb.size
     extra = float(model.cost[q] - cheapest[u])
     # Columns: x (one per pair at r), then t (one per imbalance term).
@@ -132,10 +167,12 @@ def _rep_value(
     hi_col = np.concatenate([np.ones(n_x), np.array(caps)])
     matrix = vstack(blocks).tocsr()
     lows, highs_ = np.array(row_lo), np.array(row_hi)
-    duals = _solve(matrix, obj, lo_col, hi_col, lows, highs_, deadline)
-    if duals is None:
-        return -math.inf
-    return extra + _lagrangian(matrix, obj, lo_col, hi_col, lows, highs_, duals)
+    solved = _solve(matrix, obj, lo_col, hi_col, lows, highs_, deadline)
+    if solved is None:
+        return RepLp(-math.inf, pairs, np.zeros(0))
+    duals, columns = solved
+    value = extra + _lagrangian(matrix, obj, lo_col, hi_col, lows, highs_, duals)
+    return RepLp(value, pairs, columns[:n_x])
 
 
 def _solve(
@@ -146,8 +183,8 @@ def _solve(
     row_lo: np.ndarray,
     row_hi: np.ndarray,
     deadline: Deadline,
-) -> np.ndarray | None:
-    """HiGHS's row duals of the LP, or None when it gave none."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """HiGHS's row duals and column values of the LP, or None when it gave no duals."""
     import highspy
 
     highs = quiet_highs(highspy)
@@ -174,7 +211,10 @@ def _solve(
     solution = highs.getSolution()
     if not solution.dual_valid:
         return None
-    return np.asarray(solution.row_dual, dtype=float)
+    columns = np.asarray(solution.col_value, dtype=float) if solution.value_valid else None
+    if columns is None or columns.size != n:
+        columns = np.zeros(n)
+    return np.asarray(solution.row_dual, dtype=float), columns
 
 
 def _lagrangian(

@@ -11,7 +11,7 @@ score from it. The score of an assignment is compared lexicographically:
    exactly when every hard row holds under `alloc.data.tolerance`'s rule);
 2. ``objective``: the model's objective (linear cost + weighted imbalance);
 3. ``tiebreak``: weighted sum of squared relative deviations, which guides the search
-   across the plateaus of a max-norm objective.
+   across the plateaus of a max-norm objective (above ``Rows.floor`` where given).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = [
     "score_of",
     "side_change",
     "squared_deviation",
+    "squared_excess",
     "violation",
 ]
 
@@ -70,6 +71,12 @@ class Rows:
     is_sum: np.ndarray  # (K,) bool: sum-norm imbalance row
     raw_lo: np.ndarray  # (K, R) the rules' lower limits
     raw_hi: np.ndarray  # (K, R) the rules' upper limits
+    # (K,) or None: a deviation every plan reaches on each max-norm term (a customer
+    # bigger than a fair share, `alloc.solvers.bounds.imbalance_floors`). The tiebreak
+    # counts only deviations above it: below it a rep never decides the term, and
+    # squaring the whole deviation of the rep that must carry such a customer made
+    # local search strip that rep of the customers its other terms need.
+    floor: np.ndarray | None = None
 
     @classmethod
     def from_model(cls, model: Model) -> Rows:
@@ -155,6 +162,8 @@ def score_of(model: Model, rows: Rows, chosen: np.ndarray, loads: np.ndarray) ->
         rows.is_sum, dev.sum(axis=1), 0.0
     )
     objective = float(model.cost[chosen].sum() + (rows.imb_weight * imb).sum())
+    if rows.floor is not None:
+        dev = np.maximum(dev - rows.floor[:, None], 0.0)
     tiebreak = float((rows.imb_weight * (dev**2).sum(axis=1)).sum())
     return Score(penalty, objective, tiebreak)
 
@@ -196,6 +205,11 @@ def abs_deviation(load: np.ndarray, share: np.ndarray) -> np.ndarray:
 def squared_deviation(load: np.ndarray, share: np.ndarray) -> np.ndarray:
     """``((load - share) / share) ** 2``."""
     return ((load - share) / share) ** 2
+
+
+def squared_excess(load: np.ndarray, share: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """``max(|load - share| / share - floor, 0) ** 2``: `squared_deviation` above a floor."""
+    return np.maximum(np.abs(load - share) / share - floor, 0.0) ** 2
 
 
 def side_change(
@@ -300,7 +314,11 @@ def move_delta(
     d_tb = np.zeros(moves.size)
     if rows.imb_weight.any():
         w = rows.imb_weight
-        d_tb = side_change(squared_deviation, loads, moves, (rows.share,)) @ w
+        if rows.floor is None:
+            d_tb = side_change(squared_deviation, loads, moves, (rows.share,)) @ w
+        else:
+            floor = np.broadcast_to(rows.floor[:, None], rows.share.shape)
+            d_tb = side_change(squared_excess, loads, moves, (rows.share, floor)) @ w
         if rows.is_sum.any():
             d_abs = side_change(abs_deviation, loads, moves, (rows.share,))
             d_obj += d_abs @ (w * rows.is_sum)
