@@ -194,3 +194,28 @@ def test_a_real_shortfall_is_proven_infeasible_on_exact_and_on_rounded_data() ->
         rows, scaled = _scaled(problem)
         proven, why = prove_infeasible(problem.model, rows, scaled, Deadline.after(5.0))
         assert proven and "Capacity" in why
+
+
+def test_float32_data_are_not_taken_for_decimals_and_the_relaxation_keeps_plans() -> None:
+    # 0.1 stored as float32 reads as 0.10000000149: it was taken for the decimal 0.1
+    # (drift up to 1e-6 counted as exact), so 40 such units (raw 4.00000006, above a
+    # lower limit of 4) scaled to 40 against an integer limit of ceil(40.0000006) = 41
+    # and a feasible territory was "proven" impossible (review of stop 22).
+    from alloc.solvers.scaling import Scaled, relaxation
+    from alloc.solvers.state import Rows
+
+    values = np.full(100, np.float32(0.1)).astype(float)
+    customers = pd.DataFrame({"customer_id": [f"c{i}" for i in range(100)], "m": values})
+    problem = alloc.Problem(
+        customers, pd.DataFrame({"rep_id": ["r0", "r1"]}), rules=[alloc.Balance("m", 0.2)]
+    )
+    model, rows = problem.model, Rows.from_model(problem.model)
+    scaled = Scaled.from_rows(model, rows)
+    assert scaled.factor[0] != 10.0  # not the decimal scale of 0.1
+    plan = pd.Series(["r0"] * 40 + ["r1"] * 60, index=problem.customer_ids.copy())
+    assert alloc.check(problem, plan) == []
+    widened = relaxation(model, rows, scaled)
+    chosen = model.pair_index(model.customer_unit, np.array([0] * 40 + [1] * 60))
+    k = 0
+    load = np.bincount(model.pair_rep[chosen], weights=widened.weight[chosen, k], minlength=2)
+    assert np.all(load >= widened.lo[k]) and np.all(load <= widened.hi[k])

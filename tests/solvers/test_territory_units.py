@@ -165,3 +165,42 @@ def test_a_city_behind_young_suburbs_is_proven_infeasible_by_the_unit_proof() ->
         city = f"u{int(np.argmax(measures['people'])):03d}"
         assert f"'{city}'" in result.explanation
         assert "no connected territory can hold" in result.explanation
+
+
+def test_float32_measures_never_make_a_feasible_map_infeasible() -> None:
+    # The review's counterexample: measures stored as float32 (2.6 reads 2.5999999), a
+    # checked plan exists, yet 2.5999999 was scaled as the decimal 2.6 against a limit
+    # rounded down to 25: the unit proof and alloc.solve said INFEASIBLE.
+    import pandas as pd
+
+    m0 = np.array([0.1, 0.2, 0.1, 0.2, 0.1, 0.2, 2.6, 1.7], dtype=np.float32).astype(float)
+    ids = [f"c{i}" for i in range(8)]
+    links = [(0, 1), (0, 2), (1, 3), (2, 3), (2, 4), (3, 5), (4, 5), (4, 6), (5, 7), (6, 7)]
+    neighbors = pd.DataFrame(
+        {
+            "customer_id": [ids[u] for u, v in links] + [ids[v] for u, v in links],
+            "neighbor_id": [ids[v] for u, v in links] + [ids[u] for u, v in links],
+        }
+    )
+    problem = alloc.Problem(
+        pd.DataFrame({"customer_id": ids, "m0": m0}),
+        pd.DataFrame({"rep_id": ["r0", "r1", "r2", "r3"]}),
+        rules=[alloc.Contiguous(neighbors), alloc.Balance("m0", max=2.0)],
+    )
+    plan = pd.Series(["r0"] * 6 + ["r1", "r2"], index=problem.customer_ids.copy())
+    assert alloc.check(problem, plan) == []
+    model = problem.model
+    assert unit_conflict(model, Rows.from_model(model), Deadline.never()) is None
+    result = alloc.solve(problem, time_limit=5, seed=0, workers=1)
+    assert result.status is not alloc.Status.INFEASIBLE, result.explanation
+
+
+def test_units_whose_reach_is_too_large_to_model_are_dropped_not_retried() -> None:
+    # 60 x 60 cells, 2 reps: every unit's reach ball holds more units than the proof
+    # models, so no unit can be decided; with no deadline the loop spun for ever.
+    _, edges = grid_map(60, 60)
+    rng = np.random.default_rng(0)
+    measures = {"a": rng.integers(1, 9, 3600).astype(float)}
+    problem = territory_problem(sorted(edges), measures, 2, 0.05)
+    model = problem.model
+    assert unit_conflict(model, Rows.from_model(model), Deadline.never()) is None

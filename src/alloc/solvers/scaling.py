@@ -25,12 +25,23 @@ _TARGET = 1_000_000
 _MAX_DECIMALS = 6
 #: ... when the largest scaled weight stays within this magnitude.
 _MAX_WHOLE = 1e9
-#: A scaled weight this close to a whole number is that number (float noise of a decimal).
-_DECIMAL_NOISE = 1e-6
+#: A scaled weight within this much (relative, floor 1) of a whole number is that number:
+#: the float noise of a decimal (2.2 * 10 = 22.000000000000004, 2e-16) and no more. It
+#: was 1e-6 absolute, which took float32 data (0.1 read as 0.10000000149) for decimals:
+#: the drift summed over a territory then crossed an integer limit and a feasible map
+#: was "proven" INFEASIBLE (found by the review of the per-unit territory proof).
+#: Summed over any plan the drift stays below the limits' own margin (_LIMIT_NOISE).
+_DECIMAL_NOISE = 1e-14
 #: Relative float noise allowed for when rounding scaled limits outward.
 _LIMIT_NOISE = 1e-12
 #: Bounds beyond this magnitude mean "no bound" (Scaled stores absent bounds as +-2**50).
 NO_BOUND = 2**49
+
+
+def _whole(scaled: np.ndarray) -> bool:
+    """True when every value is a whole number up to a decimal's float noise."""
+    drift = np.abs(scaled - np.round(scaled))
+    return bool(np.all(drift <= _DECIMAL_NOISE * np.maximum(1.0, np.abs(scaled))))
 
 
 def _decimal_places(values: np.ndarray) -> int | None:
@@ -45,7 +56,7 @@ def _decimal_places(values: np.ndarray) -> int | None:
         scaled = values * 10.0**d
         if largest * 10.0**d > _MAX_WHOLE:
             return None
-        if np.all(np.abs(scaled - np.round(scaled)) <= _DECIMAL_NOISE):
+        if _whole(scaled):
             return d
     return None
 
@@ -67,7 +78,7 @@ def _scale_factor(values: np.ndarray, soft: bool = False, approximate: bool = Fa
     finite = np.abs(values[np.isfinite(values)])
     if finite.size == 0 or finite.max() == 0:
         return 1.0
-    if np.allclose(finite, np.round(finite)) and finite.max() <= 1e9:
+    if _whole(finite) and finite.max() <= 1e9:
         return 1.0
     largest = float(finite.max())
     places = None if approximate else _decimal_places(finite)
@@ -136,7 +147,7 @@ class Scaled:
             factor[k] = f
             wi = np.round(w * f).astype(np.int64)
             nz = w != 0
-            if nz.any() and not np.all(np.abs(w[nz] * f - wi[nz]) <= _DECIMAL_NOISE):
+            if nz.any() and not _whole(w[nz] * f):
                 # Whole numbers and decimals are exact (within float noise): error 0.
                 error = max(error, float(np.max(np.abs(wi[nz] / f - w[nz]) / np.abs(w[nz]))))
             weight[:, k] = wi
@@ -172,7 +183,7 @@ def relaxation(model: Model, rows: Rows, scaled: Scaled) -> Scaled:
     hard = np.flatnonzero(rows.pen_scale > 0)
     for k in hard.tolist():
         drift = np.abs(scaled.weight[:, k] - rows.weight[:, k] * scaled.factor[k])
-        if not drift.size or drift.max() <= _DECIMAL_NOISE:
+        if not drift.size or _whole(rows.weight[:, k] * scaled.factor[k]):
             continue  # an exact row: its outward limits already are a relaxation
         carry = np.bincount(model.pair_rep, weights=drift, minlength=model.n_reps)
         # floor(a + b) <= floor(a) + ceil(b); the margin covers float noise in carry.
@@ -198,7 +209,7 @@ def scale_global_row(
     factor = _scale_factor(weight)
     scaled = np.round(weight * factor).astype(np.int64)
     drift = np.abs(scaled - weight * factor)
-    exact = bool(not drift.size or drift.max() <= _DECIMAL_NOISE)
+    exact = bool(not drift.size or _whole(weight * factor))
     _, hi = _outward_limits(np.array([-np.inf]), np.array([allowed_hi]), factor)
     limit = int(hi[0])
     if not exact and np.isfinite(allowed_hi):

@@ -278,7 +278,9 @@ def solve_territories(
         state, scaled, False, state.deadline.share(0.5) if full_next else state.deadline
     )
     bound = relaxed.bound if relaxed.found else -math.inf
-    if relaxed.status == "INFEASIBLE" and exact_rows:
+    # A checked plan in hand outranks any proof of the opposite (a guard against a
+    # scaling flaw: review of stop 22); only then is CP-SAT's INFEASIBLE reported.
+    if relaxed.status == "INFEASIBLE" and exact_rows and state.plan is None:
         return _infeasible_without_contiguity(state, scaled)
     if not full_next or state.plan is None:
         return _conclude(state, relaxed.status, bound, exact_rows, _RELAXED)
@@ -435,7 +437,7 @@ def _conclude(
 ) -> Result:
     """The status the runs proved: INFEASIBLE and bounds only from exactly scaled rows."""
     bound = bound if exact_rows else -math.inf
-    if cp_status == "INFEASIBLE" and exact_rows:
+    if cp_status == "INFEASIBLE" and exact_rows and state.plan is None:
         what = (
             "the territory model admits"
             if source == _FULL

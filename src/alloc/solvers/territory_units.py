@@ -301,11 +301,13 @@ def _unit_verdict(
 ) -> str:
     """CP-SAT's verdict on unit ``c``: ``"INFEASIBLE"`` when no rep class can hold it
     within ``rows``' windows, ``"FEASIBLE"`` when one can, ``"UNKNOWN"`` when a run ran
-    out of time."""
+    out of time, ``"TOO_LARGE"`` when only balls too large to model were left open."""
     verdict = "INFEASIBLE"
     for r, found in ball.items():
         if found[0].size > _MAX_BALL:
-            verdict = "UNKNOWN"  # too large a model to decide in a short run
+            # Too large a model to decide in a short run, now or later: a unit left
+            # pending for it would take every pass's time (review of stop 22).
+            verdict = "TOO_LARGE" if verdict == "INFEASIBLE" else verdict
             continue
         status = models.status(c, r, found, rows, deadline.share(1.0, cap=run_time), seed)
         if status in ("FEASIBLE", "OPTIMAL"):
