@@ -11,11 +11,12 @@ know nothing of a row over the whole plan, so a model with budgets is solved her
    per budget, hinted with the start. Budget rows are scaled like hard rows (exact for
    whole numbers and decimals, limits rounded outward), so OPTIMAL and INFEASIBLE are
    proofs only when every row and the objective are scaled exactly.
-3. When CP-SAT's objective had to be approximated (distances in floats, shares that
-   are no small rationals), HiGHS's branch and cut on the float data with the budget
-   rows (`alloc.solvers.float_mip`), from the best plan: its optimum is a proof where
-   CP-SAT's is not (a 9 x 3 travel problem with a distance budget was FEASIBLE with a
-   bound 38 % below its optimum before).
+3. When CP-SAT proved nothing about the kept plan on a small model (its objective had
+   to be approximated: distances in floats, shares that are no small rationals; or its
+   plan broke a raw cap that its widened integer row allowed), HiGHS's branch and cut on
+   the float data with the budget rows (`alloc.solvers.float_mip`), from the best plan:
+   its optimum is a proof where CP-SAT's is not (a 9 x 3 travel problem with a distance
+   budget was FEASIBLE with a bound 38 % below its optimum before).
 
 Every plan is re-checked on the raw rows and budgets before it is kept.
 """
@@ -307,7 +308,7 @@ def _cp_sat(call: _Budgeted, hint: np.ndarray | None) -> Result:
     if proven:
         why = "Optimal: proven by CP-SAT with the budget rows."
         return call.result(Status.OPTIMAL, best, why, "proven optimal by CP-SAT")
-    if not exact_objective and model.n_pairs <= HIGHS_PAIRS:
+    if model.n_pairs <= HIGHS_PAIRS:  # approximate objective, or CP-SAT's plan broke a raw cap
         highs_bound = _highs(call)
         if bound_closes(call.score.objective, highs_bound):
             why = "Optimal: proven by HiGHS's branch and cut with the budget rows."
