@@ -357,9 +357,12 @@ class Node:
         """(2, K) windows each side aims at: a rep's own, or the inner part of a group's."""
         lo = np.stack([self.cutter.lo[:, g].sum(axis=1) for g in groups])
         hi = np.stack([self.cutter.hi[:, g].sum(axis=1) for g in groups])
-        width = hi - lo
-        inner = np.array([[g.size > 1] for g in groups]) & np.isfinite(width)
-        return np.where(inner, lo + _INNER * width, lo), np.where(inner, hi - _INNER * width, hi)
+        with np.errstate(invalid="ignore"):  # inf - inf for a window open on both sides
+            width = hi - lo
+            inner = np.array([[g.size > 1] for g in groups]) & np.isfinite(width)
+            return np.where(inner, lo + _INNER * width, lo), np.where(
+                inner, hi - _INNER * width, hi
+            )
 
     def _excess(
         self, low: np.ndarray, high: np.ndarray, lo: np.ndarray, hi: np.ndarray
