@@ -321,3 +321,32 @@ def territory_problem(
             reps["home"] = [ids[u] for u in base]
         rules.insert(0, alloc.Contiguous(neighbors, base="home" if base is not None else None))
     return alloc.Problem(customers, reps, rules=rules)
+
+
+def oversized_customer_problem(
+    seed: int, n: int, *, disruption: bool = False, match: bool = True
+) -> alloc.Problem:
+    """``n`` customers and reps R0-R2 (skills a, a;b, b). Customer C0 is worth more than
+    a fair share of potential but has little workload: the rep that takes it needs
+    workload from others, which brings more potential. Objective potential + 0.5 x
+    workload imbalance (+ 0.05 x moves from ``owner`` with ``disruption``)."""
+    rng = np.random.default_rng(seed)
+    potential = rng.integers(1, 10, n).astype(float)
+    potential[0] = potential.sum() * 0.6
+    workload = rng.integers(1, 10, n).astype(float)
+    workload[0] = 1.0
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "potential": potential,
+            "workload": workload,
+            "industry": rng.choice(["a", "b"], n),
+            "owner": [f"R{j}" for j in rng.integers(0, 3, n)],
+        }
+    )
+    reps = pd.DataFrame({"rep_id": ["R0", "R1", "R2"], "skills": ["a", "a;b", "b"]})
+    objective = alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload")
+    if disruption:
+        objective = objective + 0.05 * alloc.MinimizeDisruption("owner")
+    rules = [alloc.Match("industry", "skills")] if match else []
+    return alloc.Problem(customers, reps, rules=rules, objective=objective)

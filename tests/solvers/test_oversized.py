@@ -17,6 +17,7 @@ from alloc.solvers.greedy import greedy
 from alloc.solvers.oversized import oversized_greedy, oversized_start
 from alloc.solvers.rep_bound import rep_lp
 from alloc.solvers.state import Rows, score_of
+from conftest import oversized_customer_problem
 
 
 def _big_customer_problem() -> alloc.Problem:
@@ -30,28 +31,6 @@ def _big_customer_problem() -> alloc.Problem:
     reps = pd.DataFrame(
         {"rep_id": ["R0", "R1", "R2", "R3"], "skills": ["x;p", "p;w", "p;w", "x;w"]}
     )
-    objective = alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload")
-    return alloc.Problem(
-        customers, reps, rules=[alloc.Match("industry", "skills")], objective=objective
-    )
-
-
-def _small_problem(seed: int) -> alloc.Problem:
-    rng = np.random.default_rng(seed)
-    n = 9
-    potential = rng.integers(1, 10, n).astype(float)
-    potential[0] = potential.sum() * 0.6
-    workload = rng.integers(1, 10, n).astype(float)
-    workload[0] = 1.0
-    customers = pd.DataFrame(
-        {
-            "customer_id": [f"C{i}" for i in range(n)],
-            "potential": potential,
-            "workload": workload,
-            "industry": rng.choice(["a", "b"], n),
-        }
-    )
-    reps = pd.DataFrame({"rep_id": ["R0", "R1", "R2"], "skills": ["a", "a;b", "b"]})
     objective = alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload")
     return alloc.Problem(
         customers, reps, rules=[alloc.Match("industry", "skills")], objective=objective
@@ -104,7 +83,7 @@ def test_companions_are_taken_whole_and_keep_the_reps_rows() -> None:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_oversized_greedy_is_never_worse_than_the_plain_greedy(seed: int) -> None:
-    model = _small_problem(seed).model
+    model = oversized_customer_problem(seed, 9).model
     rows = Rows.from_model(model)
     placed = oversized_greedy(model, rows, seed, Deadline.after(10))
     plain = greedy(model, rows, seed)
@@ -136,7 +115,7 @@ def test_no_oversized_unit_leaves_the_greedy_as_it_was() -> None:
 
 @pytest.mark.parametrize("seed", range(8))
 def test_imbalance_floors_never_exceed_any_plans_max_deviation(seed: int) -> None:
-    model = _small_problem(seed).model
+    model = oversized_customer_problem(seed, 9).model
     rows = Rows.from_model(model)
     floors = imbalance_floors(model, rows)
     assert floors[rows.is_max].max() > 0  # the big customer exceeds a share everywhere

@@ -6,7 +6,6 @@ import itertools
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import alloc
@@ -14,32 +13,11 @@ from alloc.solvers.bounds import imbalance_bound
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.rep_bound import oversized_unit_bound
 from alloc.solvers.state import Rows, score_of
+from conftest import oversized_customer_problem
 
 
 def _problem(seed: int, disruption: bool, match: bool = True) -> alloc.Problem:
-    # One customer worth more than a fair share of potential but little workload: the
-    # rep that takes it needs workload from others, which brings more potential.
-    rng = np.random.default_rng(seed)
-    n, m = 8, 3
-    potential = rng.integers(1, 10, n).astype(float)
-    potential[0] = potential.sum() * 0.6
-    workload = rng.integers(1, 10, n).astype(float)
-    workload[0] = 1.0
-    customers = pd.DataFrame(
-        {
-            "customer_id": [f"C{i}" for i in range(n)],
-            "potential": potential,
-            "workload": workload,
-            "industry": rng.choice(["a", "b"], n),
-            "owner": [f"R{j}" for j in rng.integers(0, m, n)],
-        }
-    )
-    reps = pd.DataFrame({"rep_id": [f"R{j}" for j in range(m)], "skills": ["a", "a;b", "b"]})
-    objective = alloc.MinimizeImbalance("potential") + 0.5 * alloc.MinimizeImbalance("workload")
-    if disruption:
-        objective = objective + 0.05 * alloc.MinimizeDisruption("owner")
-    rules = [alloc.Match("industry", "skills")] if match else []
-    return alloc.Problem(customers, reps, rules=rules, objective=objective)
+    return oversized_customer_problem(seed, 8, disruption=disruption, match=match)
 
 
 def _brute_force(model: alloc.data.model.Model, rows: Rows) -> float:
