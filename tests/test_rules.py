@@ -219,3 +219,34 @@ def test_negative_term_weights_are_refused(cls: type) -> None:
     term = cls(*args.get(cls.__name__, ()))
     with pytest.raises(alloc.InvalidParameterError, match="weight"):
         -1 * term
+
+
+def test_match_reads_comma_separated_skills_as_typed_by_hand() -> None:
+    # People type "retail, health" as often as "retail;health"; a customer value with a
+    # comma of its own ("Food, Beverages") stays one value.
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "industry": ["retail", "health", "Food, Beverages", "energy"],
+            "potential": [10, 10, 10, 10],
+        }
+    )
+    reps = pd.DataFrame(
+        {
+            "rep_id": ["r1", "r2"],
+            "skills": ["retail, health", "Food, Beverages; energy"],
+        }
+    )
+    problem = alloc.Problem(customers, reps, rules=[alloc.Match("industry", "skills")])
+    pairs = {
+        (str(problem.customer_ids[c]), str(problem.rep_ids[r]))
+        for c, r in zip(problem.model.pair_unit, problem.model.pair_rep, strict=True)
+    }
+    assert pairs == {("c1", "r1"), ("c2", "r1"), ("c3", "r2"), ("c4", "r2")}
+    result = alloc.solve(problem, time_limit=5)
+    assert result.status is alloc.Status.OPTIMAL
+    assert alloc.check(problem, result.assignment) == []
+    # The checker reads the sets the same way: a plan against them is refused.
+    wrong = pd.Series(["r2", "r1", "r1", "r1"], index=problem.customer_ids)
+    violations = alloc.check(problem, wrong)
+    assert violations and set(violations[0].ids) == {"c1", "c3", "c4"}

@@ -65,11 +65,18 @@ def _as_series(problem: Problem, assignment: object) -> pd.Series:
     return assignment
 
 
-def _parse(value: object) -> set[str]:
+def _parse(value: object, known: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """A rep's set of values; a ``;``-piece the customers lack is a comma list."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return set()
     if isinstance(value, str):
-        return {v.strip() for v in value.split(";") if v.strip()}
+        out: set[str] = set()
+        for piece in (v.strip() for v in value.split(";")):
+            if piece in known or "," not in piece:
+                out.add(piece)
+            else:
+                out.update(v.strip() for v in piece.split(","))
+        return out - {""}
     if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Series)):
         return {str(v) for v in value}
     return {str(value)}
@@ -221,7 +228,8 @@ def _check_rule(
     name = repr(rule)
     if isinstance(rule, R.Match):
         want = customers[rule.customer_col].reindex(a.index)
-        have = reps[rule.rep_col].map(_parse)
+        known = {str(v) for v in customers[rule.customer_col].dropna()}
+        have = reps[rule.rep_col].map(lambda value: _parse(value, known))
         ok = [
             (pd.isna(w) and rule.missing == "any") or (not pd.isna(w) and str(w) in have[r])
             for w, r in zip(want.to_numpy(), a.to_numpy(), strict=True)

@@ -98,8 +98,9 @@ class Match(Rule):
     """Customer value must be in the rep's set: ``customers[c] in reps[r]``.
 
     ``rep_col`` holds a list/set or a ``;``-separated string (e.g. ``"retail;health"``),
-    or a single value. Customers whose value is missing match no rep unless
-    ``missing="any"``.
+    or a single value. Commas separate values too (``"retail, health"``) unless the
+    customers have the value with its comma (``"Food, Beverages"``). Customers whose
+    value is missing match no rep unless ``missing="any"``.
     """
 
     customer_col: str
@@ -116,11 +117,18 @@ class Match(Rule):
         tables.rep_column(self.rep_col, rule=repr(self), numeric=False)
         self._warn_unmatched(tables)
 
+    def _known(self, tables: Tables) -> set[str]:
+        """The customers' values, as text."""
+        return {str(v) for v in tables.customers[self.customer_col].dropna().tolist()}
+
+    def rep_sets(self, tables: Tables) -> pd.Series:
+        """Each rep's values, split on ``;`` (and on commas the customers' values lack)."""
+        return parse_sets(tables.reps[self.rep_col], known=self._known(tables))
+
     def _warn_unmatched(self, tables: Tables) -> None:
         """Warn about rep values that no customer has: usually a misspelling."""
-        cust = tables.customers[self.customer_col]
-        known = {str(v) for v in cust.dropna().tolist()}
-        rep_sets = parse_sets(tables.reps[self.rep_col]).explode().dropna()
+        known = self._known(tables)
+        rep_sets = self.rep_sets(tables).explode().dropna()
         unknown = rep_sets[~rep_sets.astype(str).isin(known)]
         if unknown.empty or not known:
             return
@@ -142,7 +150,7 @@ class Match(Rule):
         """(customer value code, exploded rep code, exploded value code)."""
         cust = tables.customers[self.customer_col]
         cust_str = cust.map(lambda v: None if pd.isna(v) else str(v))
-        rep_sets = parse_sets(tables.reps[self.rep_col]).explode()
+        rep_sets = self.rep_sets(tables).explode()
         rep_codes = tables.reps.index.get_indexer(rep_sets.index)
         valid = rep_sets.notna().to_numpy()
         values = pd.Index(

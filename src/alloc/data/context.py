@@ -8,7 +8,7 @@ error message has one form.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,14 +24,25 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def parse_sets(values: pd.Series) -> pd.Series:
-    """Turn a column of lists/sets/tuples or ``;``-separated strings into lists of str."""
+def parse_sets(values: pd.Series, known: Collection[str] | None = None) -> pd.Series:
+    """Turn a column of lists/sets/tuples or ``;``-separated strings into lists of str.
+
+    With ``known`` (the values the other table has, e.g. the customers' industries), a
+    piece with a comma that is not itself known is split on commas as well: people type
+    ``"retail, health"`` as often as ``"retail;health"``, and a known value with a
+    comma in it (``"Food, Beverages"``) stays whole.
+    """
+
+    def split(piece: str) -> list[str]:
+        if known is None or "," not in piece or piece in known:
+            return [piece]
+        return [v.strip() for v in piece.split(",") if v.strip()]
 
     def one(value: object) -> list[str]:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return []
         if isinstance(value, str):
-            return [v.strip() for v in value.split(";") if v.strip()]
+            return [p for v in value.split(";") if v.strip() for p in split(v.strip())]
         if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Series)):
             return [str(v) for v in value]
         return [str(value)]

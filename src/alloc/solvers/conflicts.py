@@ -296,7 +296,7 @@ def _eligibility(problem: Problem, reps: np.ndarray) -> tuple[str, str]:
 def _typos(problem: Problem, match: Match, sets: pd.Series) -> str:
     """Rep values no customer has, with the near match (usually a misspelling)."""
     known = {str(v) for v in problem.customers[match.customer_col].dropna().tolist()}
-    values = parse_sets(sets).explode().dropna().astype(str)
+    values = parse_sets(sets, known=known).explode().dropna().astype(str)
     words = []
     for value in dict.fromkeys(values.tolist()):
         if value in known:
