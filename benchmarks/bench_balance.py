@@ -35,7 +35,7 @@ from alloc.datasets import make_tables, standard_rules
 from alloc.solvers.cpsat import solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.greedy import greedy
-from alloc.solvers.portfolio import _to_assignment
+from alloc.solvers.run_state import to_assignment
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows
 
@@ -103,7 +103,7 @@ def scenario_a(seeds: int, time_limit: float, variants: dict[str, dict]) -> list
                     "seed": seed,
                     "method": "greedy alone",
                     "time": time.perf_counter() - t,
-                    **_figures(problem, _to_assignment(problem, chosen)),
+                    **_figures(problem, to_assignment(problem, chosen)),
                 }
             )
             t = time.perf_counter()
@@ -116,7 +116,7 @@ def scenario_a(seeds: int, time_limit: float, variants: dict[str, dict]) -> list
                 workers=2,
                 hint=None,
             )
-            plan = None if cp.chosen is None else _to_assignment(problem, cp.chosen)
+            plan = None if cp.chosen is None else to_assignment(problem, cp.chosen)
             rows.append(
                 {
                     "scenario": "A",

@@ -33,7 +33,7 @@ DEFAULT_SIZES = "2000x20:5,20000x200:30,100000x1000:120"
 def run_one(n: int, m: int, time_limit: float, seed: int) -> dict[str, object]:
     import alloc
     from alloc.solvers.greedy import greedy
-    from alloc.solvers.portfolio import _to_assignment
+    from alloc.solvers.run_state import to_assignment
     from alloc.solvers.state import Rows
 
     t = time.perf_counter()
@@ -50,7 +50,7 @@ def run_one(n: int, m: int, time_limit: float, seed: int) -> dict[str, object]:
     t = time.perf_counter()
     chosen = greedy(problem.model, Rows.from_model(problem.model), seed)
     greedy_time = time.perf_counter() - t
-    g = alloc.evaluate(problem, _to_assignment(problem, chosen))
+    g = alloc.evaluate(problem, to_assignment(problem, chosen))
     t = time.perf_counter()
     result = alloc.solve(problem, time_limit=time_limit, seed=seed)
     solve_time = time.perf_counter() - t

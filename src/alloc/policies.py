@@ -51,7 +51,8 @@ from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, format_ids
 from alloc.result import Result, SolveStats, Status
 from alloc.solvers.greedy import greedy
-from alloc.solvers.portfolio import _to_assignment, solve
+from alloc.solvers.portfolio import solve
+from alloc.solvers.run_state import to_assignment
 from alloc.solvers.state import Rows
 from alloc.validation import Param, check_param, check_params, is_int, is_real_at_least
 
@@ -568,7 +569,7 @@ class Greedy(BasePolicy):
                 f"Infeasible: {customers.size:,} customers kept together have no rep who may "
                 f"serve them all: {format_ids(customers)}."
             ]
-        return _to_assignment(problem, chosen), []
+        return to_assignment(problem, chosen), []
 
 
 @dataclass(frozen=True)

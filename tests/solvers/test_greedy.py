@@ -23,9 +23,9 @@ def test_greedy_plan_meets_the_hard_rows_of_easy_problems(seed: int) -> None:
     chosen = greedy(model, rows, seed)
     assert (chosen >= 0).all()
     assert score_of(model, rows, chosen, rows.loads(model, chosen)).penalty == 0
-    from alloc.solvers.portfolio import _to_assignment
+    from alloc.solvers.run_state import to_assignment
 
-    assert alloc.check(problem, _to_assignment(problem, chosen)) == []
+    assert alloc.check(problem, to_assignment(problem, chosen)) == []
 
 
 def test_greedy_places_each_customer_on_an_eligible_rep() -> None:

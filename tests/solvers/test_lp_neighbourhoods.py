@@ -176,6 +176,6 @@ def test_loosening_search_trades_a_little_deviation_for_fewer_moves() -> None:
 
 
 def _assignment(problem: alloc.Problem, chosen: np.ndarray) -> pd.Series:
-    from alloc.solvers.portfolio import _to_assignment
+    from alloc.solvers.run_state import to_assignment
 
-    return _to_assignment(problem, chosen)
+    return to_assignment(problem, chosen)

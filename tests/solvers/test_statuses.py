@@ -128,10 +128,24 @@ def test_a_rounded_model_s_optimum_is_reported_feasible_with_a_precision_warning
     # When the float model proves nothing either (here HiGHS finds no plan, as when it
     # runs out of time), the status says FEASIBLE and the warning says why (when a bound
     # proves the plan instead, test_solve checks that no warning is given).
+    import threading
+
     from alloc.solvers import portfolio
     from alloc.solvers.mip import MipResult
 
-    monkeypatch.setattr(portfolio, "solve_float_mip", lambda *a, **k: MipResult("UNKNOWN", None, 0))
+    class NoPlan:
+        """HiGHS beside CP-SAT, finding nothing."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.proved = threading.Event()
+
+        def start(self) -> NoPlan:
+            return self
+
+        def finish(self, *, wait: bool) -> MipResult:
+            return MipResult("UNKNOWN", None, 0)
+
+    monkeypatch.setattr(portfolio, "FloatMipSearch", NoPlan)
     with pytest.warns(alloc.PrecisionWarning, match="reported FEASIBLE, not OPTIMAL"):
         result = alloc.solve(_rounded_problem(), time_limit=2, seed=0, workers=1)
     assert result.status is alloc.Status.FEASIBLE

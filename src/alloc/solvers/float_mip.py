@@ -16,18 +16,20 @@ raw rows before keeping it. Meant for models of at most a few thousand pairs.
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import numpy as np
 
 from alloc.data.model import Model
-from alloc.data.tolerance import OPTIMALITY_TOL
+from alloc.data.tolerance import OPTIMALITY_TOL, bound_closes
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.lp import build_lp
 from alloc.solvers.mip import MipResult, read_result
-from alloc.solvers.state import Rows
+from alloc.solvers.state import Rows, score_of
 
-__all__ = ["solve_float_mip"]
+__all__ = ["FloatMipSearch", "solve_float_mip"]
 
 
 def solve_float_mip(
@@ -51,12 +53,84 @@ def solve_float_mip(
         (within HiGHS's tolerances: no proof on the raw rows) or "UNKNOWN"; ``bound`` is
         HiGHS's dual bound (``-inf`` without one).
     """
+    return FloatMipSearch(model, rows, deadline, start=start).start().finish(wait=True)
+
+
+class FloatMipSearch:
+    """`solve_float_mip` in a background thread, to run beside CP-SAT.
+
+    ``start()`` returns at once; ``proved`` is set when HiGHS ends with a proven
+    optimum (CP-SAT's ``stop``); ``finish(wait=...)`` waits for HiGHS to end (at the
+    deadline at the latest) or stops it, and returns what it has. HiGHS's search runs
+    in its own thread and releases the GIL (`alloc.solvers.mip`).
+    """
+
+    def __init__(
+        self, model: Model, rows: Rows, deadline: Deadline, start: np.ndarray | None = None
+    ) -> None:
+        self._model = model
+        self._rows = rows
+        self._deadline = deadline
+        self._t0 = time.perf_counter()
+        self._thread: threading.Thread | None = None
+        self._result: MipResult | None = None
+        self._error: BaseException | None = None
+        self.proved = threading.Event()
+        if model.n_pairs == 0:
+            self._result = MipResult("UNKNOWN", None, 0.0)
+            return
+        self._highs = _configured(model, rows, start)
+
+    def start(self) -> FloatMipSearch:
+        if self._result is None:
+            seconds = self._deadline.seconds()  # the HiGHS wrapper: the deadline becomes seconds
+            if seconds <= 0:
+                self._result = MipResult("UNKNOWN", None, 0.0)
+                return self
+            self._highs.setOptionValue("time_limit", seconds)
+            solving = self._highs.startSolve()
+            self._thread = threading.Thread(target=self._wait, args=(solving,), daemon=True)
+            self._thread.start()
+        return self
+
+    def _wait(self, solving: threading.Thread) -> None:
+        try:
+            self._read(solving)
+        except BaseException as error:  # raised again by finish(), in the caller's thread
+            self._error = error
+
+    def _read(self, solving: threading.Thread) -> None:
+        solving.join()
+        wall = time.perf_counter() - self._t0
+        res = read_result(self._highs, self._model, np.arange(self._model.n_pairs), wall)
+        self._result = res
+        # CP-SAT is stopped only for a plan that meets the raw rows and whose objective
+        # meets HiGHS's bound: a proof within HiGHS's tolerances alone (huge or tiny
+        # values) must not cut short CP-SAT's own proof.
+        if res.status == "OPTIMAL" and res.chosen is not None:
+            rows, chosen = self._rows, res.chosen
+            score = score_of(self._model, rows, chosen, rows.loads(self._model, chosen))
+            if score.penalty == 0 and bound_closes(score.objective, res.bound):
+                self.proved.set()
+
+    def finish(self, *, wait: bool) -> MipResult:
+        """HiGHS's result; ``wait=False`` stops a search still running first."""
+        if self._result is not None:
+            return self._result
+        assert self._thread is not None, "finish() before start()"
+        if not wait:
+            self._highs.cancelSolve()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+def _configured(model: Model, rows: Rows, start: np.ndarray | None) -> Any:
+    """The HiGHS instance: the LP of `alloc.solvers.lp` with integer pair columns."""
     import highspy
 
-    t0 = time.perf_counter()
-    seconds = deadline.seconds()  # the HiGHS wrapper: the deadline becomes seconds
-    if seconds <= 0 or model.n_pairs == 0:
-        return MipResult("UNKNOWN", None, 0.0)
     highs, n_cols = build_lp(model, rows, with_budgets=True)
     # The LP's settings (interior point, no crossover, no presolve) suit one large LP;
     # a branch and cut wants HiGHS's defaults with a zero gap.
@@ -69,7 +143,7 @@ def solve_float_mip(
     # break a window by 1e-6 and a bound that far below the true optimum.
     highs.setOptionValue("mip_feasibility_tolerance", 1e-9)
     highs.setOptionValue("primal_feasibility_tolerance", 1e-9)
-    highs.setOptionValue("time_limit", seconds)
+    highs.HandleUserInterrupt = True  # cancelSolve() stops the search (FloatMipSearch)
     pairs = np.arange(model.n_pairs, dtype=np.int32)
     kinds = np.full(model.n_pairs, highspy.HighsVarType.kInteger)
     highs.changeColsIntegrality(model.n_pairs, pairs, kinds)
@@ -80,5 +154,4 @@ def solve_float_mip(
         solution.col_value = values.tolist()  # deviation columns: HiGHS completes them
         solution.value_valid = True
         highs.setSolution(solution)
-    highs.run()
-    return read_result(highs, model, np.arange(model.n_pairs), time.perf_counter() - t0)
+    return highs

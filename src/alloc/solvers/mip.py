@@ -193,6 +193,13 @@ def quiet_highs(highspy: Any) -> Any:
             os.dup2(saved, 1)
             os.close(saved)
     highs.setOptionValue("output_flag", False)
+    # highspy keeps the locks of startSolve() on the class, shared by every instance: a
+    # second HiGHS search in another thread (the branch and cut beside CP-SAT while the
+    # LP relaxation runs) fails with "Solver is already running". Each instance gets
+    # its own; HiGHS itself runs instances on different threads independently.
+    if hasattr(highs, "_Highs__solver_stopped"):
+        highs._Highs__solver_stopped = threading.RLock()
+        highs._Highs__solver_started = threading.Lock()
     return highs
 
 

@@ -27,25 +27,20 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 import warnings
-from dataclasses import dataclass, replace
-from typing import TextIO
+from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
-from alloc.checker import objective_value
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.data.tolerance import bound_closes
 from alloc.errors import InvalidParameterError, PrecisionWarning
-from alloc.result import Result, SolveStats, Status
+from alloc.result import Result, Status
 from alloc.solvers.bounds import (
     Lagrangian,
     imbalance_bound,
-    imbalance_floors,
     lagrangian,
     rounded_up,
 )
@@ -54,159 +49,37 @@ from alloc.solvers.cores import CoreSearch
 from alloc.solvers.cpsat import exact_imbalance_terms, solve_cpsat
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.diagnose import precheck, prove_infeasible
-from alloc.solvers.float_mip import solve_float_mip
+from alloc.solvers.float_mip import FloatMipSearch
 from alloc.solvers.local_search import LocalSearch
 from alloc.solvers.lp import LpSearch, lp_seconds
 from alloc.solvers.lp_neighbourhoods import relaxation_induced_search
+from alloc.solvers.mip import MipResult
 from alloc.solvers.neighbourhoods import large_neighbourhood_search
 from alloc.solvers.oversized import oversized_greedy
 from alloc.solvers.plateau import loosening_search, lp_window_search, plateau_search
 from alloc.solvers.rep_bound import oversized_unit_bound
+from alloc.solvers.run_state import (
+    EXACT_COST_PAIR_LIMIT,
+    EXACT_PAIR_LIMIT,
+    CpOutcome,
+    Run,
+)
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.staged import has_priorities, solve_with_priorities
-from alloc.solvers.state import Rows, Score, score_of
+from alloc.solvers.state import Rows, score_of
 from alloc.solvers.territories import needs_territory_solver, solve_territories
 from alloc.validation import check_param
 
 __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
 
-#: Problems with at most this many eligible pairs are given to CP-SAT as one exact model.
-#: (20,000 was tried for mixed objectives: on 2,000 x 20, 5 s, regional restrictions
-#: with travel gained 0.06-0.1 pt but key accounts with disruption lost 1.2-3.6 pt
-#: against the LP-guided local search and large-neighbourhood search.)
-EXACT_PAIR_LIMIT = 6_000
-#: The same limit for objectives made of linear terms only (cost, fit, travel, ...).
-EXACT_COST_PAIR_LIMIT = 40_000
 #: Models this small get only a short local search before CP-SAT proves them.
 TINY_PAIR_LIMIT = 1_000
+#: The share of a tiny model's exact phase given to HiGHS's branch and cut beside CP-SAT.
+HIGHS_BESIDE_SHARE = 0.3
 #: Problems up to this many pairs whose first plan a short repair cannot make feasible
 #: get a feasibility-only CP-SAT run before the search (larger ones wait for its end).
 EARLY_PROOF_PAIR_LIMIT = EXACT_COST_PAIR_LIMIT
-
-
-class _Progress:
-    def __init__(self, enabled: bool, start: float, stream: TextIO | None = None) -> None:
-        self.enabled, self.start = enabled, start
-        self.stream = stream or sys.stderr
-
-    def __call__(self, phase: str, score: Score | None = None, note: str = "") -> None:
-        if not self.enabled:
-            return
-        t = time.perf_counter() - self.start
-        text = f"[{t:7.2f}s] {phase:<14}"
-        if score is not None:
-            text += f" objective {score.objective:.6g}"
-            if score.penalty > 0:
-                text += f"  violation {score.penalty:.3g}"
-        print(text + (f"  {note}" if note else ""), file=self.stream, flush=True)
-
-
-@dataclass(frozen=True)
-class _CpOutcome:
-    """What the CP-SAT phase (and the bound phase after it) established."""
-
-    bound: float = -math.inf
-    proven: bool = False
-    cp_status: str = ""  # CP-SAT's status on the whole model ("" when it did not run)
-    prover: str = "CP-SAT"
-    bound_by: str = ""  # where ``bound`` comes from, in words
-
-    def with_bound(self, value: float, source: str) -> _CpOutcome:
-        """This outcome with ``value`` as its bound if it is the better one."""
-        if value > self.bound:
-            return replace(self, bound=value, bound_by=source)
-        return self
-
-
-class _Run:
-    """State of one ``solve`` call: the best plan so far, the phases and the deadline."""
-
-    def __init__(
-        self,
-        problem: Problem,
-        time_limit: float,
-        seed: int,
-        workers: int,
-        progress: bool,
-        t0: float,
-    ) -> None:
-        self.problem, self.model = problem, problem.model
-        self.time_limit, self.seed, self.workers, self.t0 = time_limit, seed, workers, t0
-        # One deadline for the call; the greedy construction may use 40 % of it.
-        self.deadline = Deadline(t0 + time_limit)
-        self.greedy_deadline = self.deadline.share(0.4)
-        self.say = _Progress(progress, t0)
-        rows = Rows.from_model(self.model)
-        self.rows = replace(rows, floor=imbalance_floors(self.model, rows))
-        self.phases: list[tuple[str, float, float]] = []
-        self.notes: list[str] = []
-        # A PrecisionWarning to issue if the plan ends FEASIBLE (a later bound may still
-        # prove it optimal, and then the warning would contradict the status).
-        self.precision = ""
-        self.chosen = np.zeros(0, dtype=np.int64)
-        self.best = Score(math.inf, math.inf, math.inf)
-        self.found_by = ""
-        self.scaled: Scaled | None = None
-        self.lp: LpSearch | None = None  # the LP relaxation, solving in its own thread
-        self.lp_skipped = ""  # why the LP relaxation was not attempted
-        self.lp_deadline = self.deadline
-        self.lp_fraction: np.ndarray | None = None  # the LP's pair values, when it guides
-        # Cost-driven objectives suit CP-SAT's full model (with a complete hint) up to
-        # much larger sizes than balance objectives, whose max-norm terms defeat its
-        # search.
-        self.linear_only = bool(np.any(self.model.cost != 0)) and not self.rows.imb_weight.any()
-        limit = EXACT_COST_PAIR_LIMIT if self.linear_only else EXACT_PAIR_LIMIT
-        self.small = self.model.n_pairs <= limit
-
-    def phase(self, name: str, value: float) -> None:
-        self.phases.append((name, time.perf_counter() - self.t0, value))
-
-    def improve(self, candidate: np.ndarray | None, label: str, ties: bool = False) -> None:
-        """Keep ``candidate`` if it is a complete plan better than the best so far (or as
-        good, with ``ties``)."""
-        if candidate is None or (candidate < 0).any():
-            return
-        score = score_of(self.model, self.rows, candidate, self.rows.loads(self.model, candidate))
-        if score.better_than(self.best) or (ties and not self.best.better_than(score)):
-            self.chosen, self.best, self.found_by = candidate.copy(), score, label
-            self.say(label, self.best)
-
-    def finish(
-        self,
-        status: Status,
-        chosen: np.ndarray | None,
-        bound: float,
-        explanation: str,
-        found_by: str,
-        bound_note: str = "",
-    ) -> Result:
-        assignment = None
-        objective = math.inf
-        if chosen is not None:
-            assignment = _to_assignment(self.problem, chosen)
-            objective = objective_value(self.problem, assignment)
-        stats = SolveStats(
-            time=time.perf_counter() - self.t0,
-            phases=tuple(self.phases),
-            found_by=found_by,
-            seed=self.seed,
-            workers=self.workers,
-            time_limit=self.time_limit,
-            scaling_error=self.scaled.error if self.scaled is not None else 0.0,
-            notes=tuple(self.notes),
-        )
-        self.say("done", None, f"{status.value}")
-        return Result(
-            self.problem,
-            status,
-            assignment,
-            objective,
-            bound,
-            explanation,
-            stats,
-            bound_note=bound_note,
-        )
 
 
 def solve(
@@ -249,7 +122,7 @@ def solve(
         return solve_with_priorities(problem, float(time_limit), seed, workers, solve)
     if needs_territory_solver(problem.model):  # contiguity or chosen centres (issue 14)
         return solve_territories(problem, float(time_limit), seed, workers, progress)
-    run = _Run(problem, float(time_limit), seed, workers, progress, t0)
+    run = Run(problem, float(time_limit), seed, workers, progress, t0)
     # 1. Pre-checks.
     reasons = precheck(problem, run.rows)
     run.phase("precheck", math.nan)
@@ -292,7 +165,7 @@ LP_WINDOW_SHARE = 0.5
 LP_NEIGHBOURHOOD_SHARE = 0.7
 
 
-def _start_lp(run: _Run) -> LpSearch | None:
+def _start_lp(run: Run) -> LpSearch | None:
     """3b. The LP relaxation in a background thread, for objectives the Lagrangian does
     not cover (imbalance terms, mixed objectives, costs without hard rows).
 
@@ -371,7 +244,7 @@ def _check_params(problem: Problem, time_limit: float, seed: int, workers: int |
     return workers
 
 
-def _early_proof(run: _Run) -> Result | None:
+def _early_proof(run: Run) -> Result | None:
     """2b. When a short repair leaves the plan infeasible, a feasibility-only CP-SAT run.
 
     It runs on the hard rows of the integer relaxation of the raw rows (the proof of
@@ -405,7 +278,7 @@ def _early_proof(run: _Run) -> Result | None:
     return run.finish(Status.INFEASIBLE, None, math.inf, expl, "cp-sat feasibility")
 
 
-def _relax(run: _Run) -> Lagrangian | None:
+def _relax(run: Run) -> Lagrangian | None:
     """3. Lagrangian relaxation (linear objectives with hard rows).
 
     A bound, reduced costs that steer CP-SAT to a core of pairs, and a start for local
@@ -423,7 +296,7 @@ def _relax(run: _Run) -> Lagrangian | None:
     return relaxation
 
 
-def _local_search(run: _Run, relaxation: Lagrangian | None) -> None:
+def _local_search(run: Run, relaxation: Lagrangian | None) -> None:
     """4. Local search from the greedy plan (or from the relaxed start)."""
     model, rows, seed = run.model, run.rows, run.seed
     start = relaxation.assignment.copy() if relaxation is not None else run.chosen
@@ -451,7 +324,7 @@ def _local_search(run: _Run, relaxation: Lagrangian | None) -> None:
     run.phase("local search", run.best.objective)
 
 
-def _search(run: _Run, start: np.ndarray, deadline: Deadline, seed: int, label: str) -> np.ndarray:
+def _search(run: Run, start: np.ndarray, deadline: Deadline, seed: int, label: str) -> np.ndarray:
     """Local search from ``start`` until ``deadline``; its plan is offered to the run."""
     search = LocalSearch(run.model, run.rows, start, seed=seed)
     chosen, _ = search.run(deadline, on_improve=lambda s: run.say(label, s))
@@ -459,7 +332,7 @@ def _search(run: _Run, start: np.ndarray, deadline: Deadline, seed: int, label: 
     return chosen
 
 
-def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadline) -> np.ndarray:
+def _lp_guided_search(run: Run, lp: LpSearch, start: np.ndarray, window: Deadline) -> np.ndarray:
     """Local search from ``start``, then from the LP relaxation's rounded plan.
 
     The first search gets at least 30 % of the window and stops when the LP ends; the
@@ -481,7 +354,9 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
         # more than the search from the greedy's, which would only take its CPU.
         lp.done.wait(run.lp_deadline.remaining())
         window = run.deadline.share(0.5)
-    if lp.done.is_set() and not window.expired():
+    # Reading the LP's plan costs about 1e-5 s per customer (spreading the class LP's
+    # fractions): with less time left than that, the plan would end past the limit.
+    if lp.done.is_set() and window.remaining() > 1e-5 * run.model.n_units:
         relaxed = lp.finish()
         rounded = relaxed.start
         # With a bound of 0 (most balance models) the LP's plan is no better a start
@@ -513,10 +388,10 @@ def _lp_guided_search(run: _Run, lp: LpSearch, start: np.ndarray, window: Deadli
     return run.chosen if run.best.penalty == 0 else chosen
 
 
-def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
+def _cp_sat(run: Run, relaxation: Lagrangian | None) -> CpOutcome:
     """5. CP-SAT: cores for linear objectives, else exact on small problems, LNS on large."""
     model, rows = run.model, run.rows
-    start = _CpOutcome()
+    start = CpOutcome()
     if relaxation is not None:
         start = start.with_bound(relaxation.bound, "the Lagrangian relaxation")
     if rows.n_rows or np.any(model.cost != 0) or run.best.penalty > 0:
@@ -528,7 +403,7 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
     if run.scaled is None:
         if run.best.penalty == 0 and not rows.n_rows and not np.any(model.cost != 0):
             # No objective and no rows: any complete assignment is optimal.
-            return _CpOutcome(bound=0.0, proven=True)
+            return CpOutcome(bound=0.0, proven=True)
         return start
     if relaxation is not None:
         return _core_phase(run, run.scaled, relaxation, start)
@@ -561,7 +436,7 @@ def _cp_sat(run: _Run, relaxation: Lagrangian | None) -> _CpOutcome:
     return start
 
 
-def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, start: _CpOutcome) -> _CpOutcome:
+def _core_phase(run: Run, scaled: Scaled, relaxation: Lagrangian, start: CpOutcome) -> CpOutcome:
     """CP-SAT (and HiGHS) on growing cores of low-reduced-cost pairs."""
     core = CoreSearch(
         run.model,
@@ -590,7 +465,7 @@ def _core_phase(run: _Run, scaled: Scaled, relaxation: Lagrangian, start: _CpOut
     return outcome
 
 
-def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
+def _exact_phase(run: Run, scaled: Scaled, start: CpOutcome) -> CpOutcome:
     """CP-SAT on the whole model of a small problem."""
     deadline = run.deadline.minus(0.1)
     if deadline.remaining() <= 0.05:
@@ -601,14 +476,28 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
     # slice, and CP-SAT with one worker from scratch returns the same optimum every run.
     tiny = run.model.n_pairs <= TINY_PAIR_LIMIT
     hint = None if run.linear_only or run.best.penalty > 0 or tiny else run.chosen
+    # A tiny model is also handed to HiGHS's branch and cut, beside CP-SAT: each proves
+    # optima the other is slow on (mid-size benchmark: 136 x 5 with potential imbalance
+    # and a disruption price, HiGHS 0.6 s, CP-SAT 7 s), and HiGHS keeps float data exact.
+    # HiGHS gets the first 30 % of the time: where it cannot prove the plan by then, its
+    # core serves CP-SAT better (sum-norm imbalance, 63 x 5: 0.67 with HiGHS beside to the
+    # end, 0.48 without; bench_midsize).
+    beside = None
+    if tiny:
+        start_plan = run.chosen if run.best.penalty == 0 else None
+        window = deadline.share(HIGHS_BESIDE_SHARE)
+        beside = FloatMipSearch(run.model, run.rows, window, start=start_plan).start()
     res = solve_cpsat(
         run.model,
         run.rows,
         scaled,
         deadline=deadline,
         seed=run.seed,
+        # All of CP-SAT's workers even beside HiGHS: with one worker fewer it proved
+        # less and found worse plans on mid-size problems (bench_midsize, fte recipe).
         workers=run.workers,
         hint=hint,
+        stop=beside.proved if beside is not None else None,
     )
     # A proven optimum of a tiny model replaces an equally good plan of the search, so
     # that the plan returned does not depend on the machine's speed (docs/solving.md).
@@ -631,15 +520,18 @@ def _exact_phase(run: _Run, scaled: Scaled, start: _CpOutcome) -> _CpOutcome:
     elif res.status in ("OPTIMAL", "FEASIBLE") and exact_scaling:
         outcome = outcome.with_bound(res.bound, "CP-SAT")
     run.phase("cp-sat", run.best.objective)
-    if tiny and not outcome.proven and not exact_scaling:
-        outcome = _float_proof(run, outcome)
+    if beside is not None:
+        # CP-SAT's proof (of an optimum or that no plan exists) ends HiGHS's search;
+        # otherwise HiGHS has ended at its own deadline.
+        settled = outcome.proven or res.status == "INFEASIBLE"
+        outcome = _float_proof(run, outcome, beside.finish(wait=not settled))
     return outcome
 
 
-def _float_proof(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
-    """HiGHS on the float model of a tiny problem whose integer model is approximate."""
-    start = run.chosen if run.best.penalty == 0 else None
-    res = solve_float_mip(run.model, run.rows, run.deadline.minus(0.1), start=start)
+def _float_proof(run: Run, outcome: CpOutcome, res: MipResult) -> CpOutcome:
+    """What HiGHS's branch and cut on the float model of a tiny problem established."""
+    if outcome.proven:
+        return outcome
     run.improve(res.chosen, "highs (floats)", ties=res.status == "OPTIMAL")
     run.phase("highs (floats)", run.best.objective)
     outcome = outcome.with_bound(res.bound, "HiGHS's branch and cut")
@@ -651,7 +543,7 @@ def _float_proof(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
     return outcome
 
 
-def _at_least_as_good(run: _Run, plan: np.ndarray | None) -> bool:
+def _at_least_as_good(run: Run, plan: np.ndarray | None) -> bool:
     """True when the best plan is no worse, on the raw data, than CP-SAT's ``plan``.
 
     CP-SAT's optimum proves optimality only for a plan at least as good as its own: its
@@ -663,12 +555,12 @@ def _at_least_as_good(run: _Run, plan: np.ndarray | None) -> bool:
     return run.best.objective <= other + 1e-9 * max(1.0, abs(other))
 
 
-def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
+def _bound(run: Run, outcome: CpOutcome) -> CpOutcome:
     """6. A bound for a plan not proven optimal, and the proof when it meets the plan."""
     model, rows, best = run.model, run.rows, run.best
     if outcome.proven or best.penalty > 0:
         if run.lp is not None:
-            run.lp.finish(wait=False)
+            run.lp.stop()
         return outcome
     if _no_objective(model, rows):
         # Every plan that meets the rules has objective 0: the plan found is optimal.
@@ -680,7 +572,7 @@ def _bound(run: _Run, outcome: _CpOutcome) -> _CpOutcome:
         if lp_deadline.remaining() > 0.2:
             lp = LpSearch(model, rows, lp_deadline).start()
     if lp is not None:
-        relaxed = lp.finish()
+        relaxed = lp.finish(plan=False)  # the search is over: the bound is what counts
         run.phase("lp relaxation", relaxed.bound)
         run.say("lp relaxation", None, f"bound {relaxed.bound:.6g} ({relaxed.status})")
         lp_bound = relaxed.bound
@@ -712,7 +604,7 @@ def _pure_imbalance(model: Model, rows: Rows) -> bool:
     return not np.any(model.cost != 0) and bool(rows.imb_weight.any())
 
 
-def _conclude(run: _Run, outcome: _CpOutcome) -> Result:
+def _conclude(run: Run, outcome: CpOutcome) -> Result:
     """7. Status and words."""
     best, bound = run.best, outcome.bound
     if best.penalty > 0:
@@ -734,7 +626,7 @@ def _conclude(run: _Run, outcome: _CpOutcome) -> Result:
     return run.finish(status, run.chosen, bound, expl, run.found_by, note)
 
 
-def _bound_note(run: _Run, outcome: _CpOutcome) -> str:
+def _bound_note(run: Run, outcome: CpOutcome) -> str:
     """Where the bound comes from, or why there is none (``Result.bound_note``)."""
     if outcome.proven:
         return f"proven optimal by {outcome.prover}"
@@ -747,7 +639,7 @@ def _bound_note(run: _Run, outcome: _CpOutcome) -> str:
     return run.lp_skipped or "no bound was computed in the time limit"
 
 
-def _feasible_words(run: _Run, outcome: _CpOutcome) -> str:
+def _feasible_words(run: Run, outcome: CpOutcome) -> str:
     best, bound = run.best, outcome.bound
     head = "Feasible: best plan found in the time limit"
     if not math.isfinite(bound):
@@ -767,7 +659,7 @@ def _feasible_words(run: _Run, outcome: _CpOutcome) -> str:
     return words + "."
 
 
-def _no_plan(run: _Run, cp_status: str) -> tuple[Status, str]:
+def _no_plan(run: Run, cp_status: str) -> tuple[Status, str]:
     """Status and explanation when search found no feasible plan (INFEASIBLE needs a
     proof on the raw rows: see `prove_infeasible`)."""
     if cp_status == "INFEASIBLE" and run.scaled is not None:
@@ -784,15 +676,3 @@ def _no_plan(run: _Run, cp_status: str) -> tuple[Status, str]:
 
 #: ``warnings.warn`` stack level of the phase functions: the caller of ``solve``.
 _USER_STACKLEVEL = 4
-
-
-def _to_assignment(problem: Problem, chosen: np.ndarray) -> pd.Series:
-    """The plan as a Series: rep id per customer id."""
-    model = problem.model
-    unit_rep = model.pair_rep[chosen]
-    rep_codes = unit_rep[model.customer_unit]
-    return pd.Series(
-        problem.rep_ids.to_numpy()[rep_codes],
-        index=problem.customer_ids.copy(),
-        name=problem.id_columns["rep"],
-    )
