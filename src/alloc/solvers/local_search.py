@@ -33,6 +33,8 @@ __all__ = ["LocalSearch"]
 
 #: Up to this many pairs, each step evaluates every shift of every unit at once.
 _WHOLE_NEIGHBOURHOOD_PAIRS = 60_000
+#: Units screened at once in a pass of single shifts (`LocalSearch._unit_pass`).
+_SHIFT_CHUNK = 256
 
 
 class LocalSearch:
@@ -483,10 +485,17 @@ class LocalSearch:
         moved = False
         order = self.rng.permutation(movable)
         if shifts:
-            for i, u in enumerate(order):
-                if i % 64 == 0 and deadline.expired():
+            # Units in chunks: one vectorised look at a chunk's shifts (at the loads
+            # when the chunk starts) finds the units that may have an improving one,
+            # and only those are tried one by one, exactly. Near a local optimum few
+            # units qualify (20,000 x 200: a pass took 9 s one unit at a time). A unit
+            # that a move earlier in its chunk made improvable waits for the next pass,
+            # which runs because that move was made.
+            for c in range(0, order.size, _SHIFT_CHUNK):
+                if deadline.expired():
                     return moved
-                moved |= self.try_shift(int(u), obj_tol)
+                for u in self._may_improve(order[c : c + _SHIFT_CHUNK], obj_tol).tolist():
+                    moved |= self.try_shift(u, obj_tol)
         if not swaps:
             return moved
         by_rep = np.argsort(self.rep_of, kind="stable")
@@ -499,6 +508,31 @@ class LocalSearch:
                 moved = True
         self.recompute()
         return moved
+
+    def _may_improve(self, units: np.ndarray, obj_tol: float) -> np.ndarray:
+        """The ``units`` (in their order) with a shift that `_best` would take now."""
+        m, W = self.model, self.rows.weight
+        first, count = m.unit_start[units], np.diff(m.unit_start)[units]
+        offset = np.repeat(first - np.cumsum(count) + count, count)
+        q = offset + np.arange(int(count.sum()))
+        owner = m.pair_unit[q]
+        ra = self.rep_of[owner]
+        keep = ra != m.pair_rep[q]
+        q, owner, ra = q[keep], owner[keep], ra[keep]
+        if q.size == 0:
+            return q
+        p = self.chosen[owner]
+        d_pen, d_obj, d_tb = self._delta(ra, m.pair_rep[q], -W[p], W[q], m.cost[q] - m.cost[p])
+        if self.smooth:
+            d_obj, d_tb = d_tb, np.zeros_like(d_tb)
+        # `_best`'s test, loosened by float noise so that no improving move is screened
+        # out: the exact test runs again in try_shift.
+        pen_q = np.round(d_pen, 9)
+        obj_q = np.where(np.abs(d_obj) <= obj_tol, 0.0, d_obj)
+        better = (pen_q < 0) | ((pen_q == 0) & ((obj_q < 0) | ((obj_q == 0) & (d_tb < -1e-13))))
+        hit = np.zeros(m.n_units, dtype=bool)
+        hit[owner[better]] = True
+        return units[hit[units]]
 
     def best_shift(self, obj_tol: float) -> bool:
         """Apply the best improving shift over all units at once, if any."""
