@@ -8,8 +8,9 @@ process, on every family of ``bench_quotas.py`` (CDNOW with both forecast models
 cutoffs, the bike shops at seven, the steady and lumpy generated books over 12 seeds each,
 the generated cohort with both models over 6 seeds). Equal odds, total = forecast.
 
-Variants (switches in ``alloc.targets.calibration`` and ``alloc.targets.pooled_total``;
-all off is the code of main):
+Variants (switches in ``alloc.targets.calibration`` and ``alloc.targets.pooled_total`` of
+commit bc1d2fd on branch wt-quota24, all off there is the code of main; none was kept, so
+on code without the switches the script runs ``off`` only):
 
 * ``off``: as main.
 * ``band_nested``: after the share scale, the books' whole bands (the total's shock
@@ -32,8 +33,9 @@ proportion to the point forecast and to the mean of the draws (not equal odds), 
 the best baseline; and, on CDNOW 1998-01 with six months, the band coverage the customer
 model would have had with the total's shock spread fixed at several values.
 
-Run: ``PYTHONPATH=src python benchmarks/bench_quota_calibration.py [OUTPUT]`` (default
-``benchmarks/results/quotas_s24_variants.txt``).
+Run: ``PYTHONPATH=src python benchmarks/bench_quota_calibration.py [OUTPUT] [--quick]``
+(default ``benchmarks/results/quotas_s24_variants.txt``; ``--quick``: one case per family).
+``results/quotas_s24.txt`` holds the run at bc1d2fd and the same script on main's code.
 """
 
 from __future__ import annotations

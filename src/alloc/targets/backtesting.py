@@ -228,8 +228,7 @@ def backtest(
     ``summary.attrs["total_method"]`` and ``["total_spread"]`` the level model of the
     total and the spread of its common shock, ``["share_scale"]`` the factor applied to the
     books' spread about their shares (calibrated at rolling origins inside the history),
-    ``["band_scale"]`` the factor then applied to each book's whole spread about its
-    median (calibrated at the same origins, the shared miss included), and ``["model"]``,
+    and ``["model"]``,
     ``["model_note"]`` and ``["model_errors"]`` the forecast model used and why.
 
     Parameters
@@ -363,7 +362,6 @@ def backtest(
     summary.attrs["total_method"] = sim.total_method
     summary.attrs["total_spread"] = sim.total_spread
     summary.attrs["share_scale"] = sim.share_scale
-    summary.attrs["band_scale"] = sim.band_scale
     summary.attrs.update(model=choice.model, model_note=choice.note, model_errors=choice.errors)
     return BacktestTables(books, summary)
 

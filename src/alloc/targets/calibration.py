@@ -35,12 +35,10 @@ import numpy as np
 import numpy.typing as npt
 
 from alloc.targets.forecasting import (
-    MIN_WINDOW,
     N_SAMPLES,
     BookHistory,
     Simulation,
     book_draws,
-    common_total,
     simulate_totals,
 )
 from alloc.targets.pooled_total import MIN_TRAIN
@@ -49,12 +47,9 @@ __all__ = [
     "CAL_ORIGINS",
     "COVERAGE",
     "MIN_SCORES",
-    "band_scale",
-    "band_scores",
     "calibrated_totals",
     "calibration_origins",
     "conformal_scale",
-    "rescale_bands",
     "rescale_shares",
     "share_scores",
 ]
@@ -69,12 +64,6 @@ MIN_SCORES = 20
 COVERAGE = 0.8
 #: The scale is kept in this range: a few wild origins cannot blow a band up or shut it.
 SCALE_BOUNDS = (0.25, 4.0)
-#: Trial switches measured by benchmarks/bench_quota_calibration.py (main's behaviour:
-#: False). BAND_CALIBRATION: calibrate the books' whole bands (shared miss included) at
-#: the origins. NESTED: the time series' origins draw the total's shock with the spread
-#: of the total's model chosen on the history before each origin (else the cutoff's).
-BAND_CALIBRATION = False
-NESTED = True
 
 
 def calibration_origins(periods: int, horizon: int, min_train: int) -> list[tuple[int, int]]:
@@ -121,28 +110,11 @@ def share_scores(
     positive = totals > 0
     if sold.sum() <= 0 or not positive.any():
         return np.zeros(0)
-    return _half_band_scores(draws[:, positive] / totals[positive], sold / sold.sum())
-
-
-def band_scores(
-    samples: FloatArray, actual: FloatArray, known: npt.NDArray[np.bool_]
-) -> FloatArray:
-    """Each known book's score at one origin: what it sold against its drawn totals.
-
-    As [`share_scores`][alloc.targets.calibration.share_scores], but on the books' totals
-    themselves (the shared miss of the total included): a score of 1 is an actual on the
-    edge of the book's p10-p90 band.
-    """
-    if samples.shape[1] == 0:
-        return np.zeros(0)
-    return _half_band_scores(samples[known], actual[known])
-
-
-def _half_band_scores(draws: FloatArray, sold: FloatArray) -> FloatArray:
-    """Distance of each actual from the median of its draws, in half-bands (p10 or p90)."""
-    low, middle, high = np.quantile(draws, (0.1, 0.5, 0.9), axis=1)
-    gap = np.abs(sold - middle)
-    width = np.where(sold > middle, high - middle, middle - low)
+    shares = draws[:, positive] / totals[positive]
+    low, middle, high = np.quantile(shares, (0.1, 0.5, 0.9), axis=1)
+    share = sold / sold.sum()
+    gap = np.abs(share - middle)
+    width = np.where(share > middle, high - middle, middle - low)
     keep = (gap > 0) | (width > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = np.where(width > 0, gap / width, np.inf)
@@ -185,69 +157,28 @@ def rescale_shares(samples: FloatArray, scale: float) -> FloatArray:
     return out
 
 
-def rescale_bands(samples: FloatArray, scale: float) -> FloatArray:
-    """Draws of each book moved ``scale`` times as far from the book's median, never below 0.
-
-    Every quantile of a book moves away from (or toward) its median by the same factor,
-    so its p10-p90 band is ``scale`` times as wide about the same median (up to the
-    clip at 0); the draws stay joint (draw ``j`` of every book is still one future).
-    """
-    if scale == 1.0 or samples.size == 0:
-        return samples
-    middle = np.median(samples, axis=1, keepdims=True)
-    return np.asarray(np.maximum(middle + scale * (samples - middle), 0.0), dtype=np.float64)
-
-
 def calibrated_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
-    """The time-series draws with the books' spread calibrated, about shares and overall.
+    """The time-series draws with the books' spread about their shares calibrated.
 
     [`simulate_totals`][alloc.targets.forecasting.simulate_totals] at the cutoff; the books'
     bootstrap again at the origins of
     [`calibration_origins`][alloc.targets.calibration.calibration_origins] on the history
     before each (its own seasonal index: one fitted on the whole history would hold the
     periods each origin forecasts); the draws at the cutoff are rescaled by the
-    conformal scale of the origins' share scores. Then the whole forecast as it would
-    have been made at each origin (the pooled total's model and shock chosen on the
-    history before it, the shares rescaled alike) scores what each book sold, and the
-    draws at the cutoff are moved away from or toward each book's median by the
-    conformal scale of those scores (``band_scale``).
+    conformal scale of the origins' scores.
     """
     sim = simulate_totals(history, horizon, seed)
     values = history.values
     periods = values.shape[1]
     rng = np.random.default_rng(seed)
-    # The shocks of the origins' totals come from their own stream, so that the share
-    # scale is the same with or without the band's calibration.
-    shock_rng = np.random.default_rng([seed, 1])
-    scores, past = [], []
+    scores = []
     origins = calibration_origins(periods, horizon, MIN_TRAIN)
     for t, ahead in origins:
-        # The books' shares do not need the total's model; the band's scores do.
-        samples, point = book_draws(values[:, :t], history.season, ahead, rng, N_SAMPLES)
+        # Only the books' shares matter here, so the total's model is not needed.
+        samples, _ = book_draws(values[:, :t], history.season, ahead, rng, N_SAMPLES)
         known = (values[:, :t] != 0).any(axis=1)
-        actual = values[:, t : t + ahead].sum(axis=1)
-        scores.append(share_scores(samples, actual, known))
-        window = min(t, max(ahead, MIN_WINDOW))
-        made = common_total(
-            values[:, :t], history.season, ahead, window, samples, point, shock_rng,
-            None if NESTED else sim.total_spread,
-        )
-        past.append((made.samples, actual, known))
+        scores.append(share_scores(samples, values[:, t : t + ahead].sum(axis=1), known))
     scale = conformal_scale(np.concatenate(scores)) if scores else 1.0
-    band = band_scale([(rescale_shares(s, scale), a, k) for s, a, k in past])
-    samples = rescale_bands(rescale_shares(sim.samples, scale), band)
     return sim._replace(
-        samples=samples, share_scale=scale, share_origins=len(origins), band_scale=band
+        samples=rescale_shares(sim.samples, scale), share_scale=scale, share_origins=len(origins)
     )
-
-
-def band_scale(
-    past: list[tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]],
-) -> float:
-    """Conformal scale of the books' whole bands from ``(draws, actual, known)`` per origin.
-
-    1.0 (the bands as drawn) without origins or with fewer than ``MIN_SCORES`` scores.
-    """
-    if not BAND_CALIBRATION or not past:
-        return 1.0
-    return conformal_scale(np.concatenate([band_scores(*origin) for origin in past]))

@@ -60,15 +60,13 @@ from alloc.targets.bgnbd import (
     simulate_customers,
 )
 from alloc.targets.calibration import (
-    band_scale,
     calibrated_totals,
     conformal_scale,
-    rescale_bands,
     rescale_shares,
     share_scores,
 )
 from alloc.targets.forecasting import BookHistory, Simulation, simulate_totals
-from alloc.targets.pooled_total import common_spread, effective_origins
+from alloc.targets.pooled_total import common_spread
 
 __all__ = [
     "MODELS",
@@ -300,17 +298,14 @@ def _back_test(
     offset: Any,
     time_series: bool,
     owner: str,
-) -> tuple[list[float], dict[str, list[float]], list[_Origin], float]:
+) -> tuple[list[float], dict[str, list[float]], list[_Origin]]:
     """Log errors of the customer model's total and both models' WAPE at each origin.
 
-    Also returns the fitted model at each origin, for calibrating the books' spread, and
-    what the errors are worth in independent origins
-    ([`effective_origins`][alloc.targets.pooled_total.effective_origins]).
+    Also returns the fitted model at each origin, for calibrating the books' spread.
     """
     log_errors: list[float] = []
     wape: dict[str, list[float]] = {"customers": [], "time_series": []}
     fits: list[_Origin] = []
-    scored: list[tuple[int, int]] = []
     for origin, ahead in _origins(books.values.shape[1], horizon):
         actual = books.values[:, origin : origin + ahead].sum(axis=1)
         data = customer_data(history, columns, books.books, books.starts[origin], owner)
@@ -323,7 +318,6 @@ def _back_test(
         fits.append(_Origin(fitted, weeks, actual, known))
         if point.sum() > 0:
             log_errors.append(float(np.log(actual.sum() / point.sum())))
-            scored.append((origin, ahead))
         wape["customers"].append(float(np.abs(actual - point).sum() / actual.sum()))
         if time_series:
             inner = BookHistory(
@@ -331,16 +325,16 @@ def _back_test(
             )
             ts_point = simulate_totals(inner, ahead, 0).point
             wape["time_series"].append(float(np.abs(actual - ts_point).sum() / actual.sum()))
-    return log_errors, wape, fits, effective_origins(scored, horizon)
+    return log_errors, wape, fits
 
 
-def _share_scale(
-    origins: list[_Origin], n_books: int, rng: np.random.Generator
-) -> tuple[float, list[FloatArray]]:
-    """Conformal scale of the books' spread about their shares, and the origins' draws."""
-    draws = [_draws(o.fitted, n_books, o.weeks, rng, CAL_DRAWS) for o in origins]
-    scores = [share_scores(d, o.actual, o.known) for d, o in zip(draws, origins, strict=True)]
-    return (conformal_scale(np.concatenate(scores)) if scores else 1.0), draws
+def _share_scale(origins: list[_Origin], n_books: int, rng: np.random.Generator) -> float:
+    """Conformal scale of the books' spread about their shares, from the origins' draws."""
+    scores = [
+        share_scores(_draws(o.fitted, n_books, o.weeks, rng, CAL_DRAWS), o.actual, o.known)
+        for o in origins
+    ]
+    return conformal_scale(np.concatenate(scores)) if scores else 1.0
 
 
 def _too_few(data: CustomerData, n_books: int) -> str:
@@ -382,7 +376,7 @@ def simulate_books(
     reason = _too_few(data, n_books) if model == "auto" else ""
     if reason:
         return calibrated_totals(books, horizon, seed), Choice("time_series", reason, {}, {})
-    log_errors, wape, origins, weight = _back_test(
+    log_errors, wape, origins = _back_test(
         history, columns, books, horizon, offset, model == "auto", owner
     )
     errors = {name: float(np.mean(v)) for name, v in wape.items() if v}
@@ -396,37 +390,20 @@ def simulate_books(
     fitted = _fit(data)
     rng = np.random.default_rng(seed)
     weeks = _weeks(books.starts, len(books.starts) - 1, horizon, offset)
-    scale, past = _share_scale(origins, n_books, rng)
+    scale = _share_scale(origins, n_books, rng)
     samples = rescale_shares(_draws(fitted, n_books, weeks, rng), scale)
     totals = samples.sum(axis=0)
     own = float(np.std(np.log(totals[totals > 0]))) if (totals > 0).sum() > 1 else 0.0
-    spread = common_spread(np.asarray(log_errors), own, weight=weight)
+    spread = common_spread(np.asarray(log_errors), own)
     # The customers' draws already hold their own spread of the total; the shock adds
     # what the origins show beyond it (the shared miss), never less than nothing.
     extra = float(np.sqrt(max(spread**2 - own**2, 0.0)))
     samples = samples * np.exp(extra * rng.standard_normal(samples.shape[1]))[None, :]
-    # The whole bands, shared miss included, as they would have been at the origins
-    # (the origins' draws with their shares rescaled and the same shock on top).
-    shock_rng = np.random.default_rng([seed, 1])
-    band = band_scale(
-        [
-            (
-                rescale_shares(d, scale)
-                * np.exp(extra * shock_rng.standard_normal(d.shape[1]))[None, :],
-                o.actual,
-                o.known,
-            )
-            for d, o in zip(past, origins, strict=True)
-        ]
-    )
-    samples = rescale_bands(samples, band)
     params = {
         "bgnbd": fitted.counts.params.tolist(),
         "gamma_gamma": fitted.spend.params.tolist(),
     }
     note = "smaller back-test error" if model == "auto" else ""
     point = _points(fitted, n_books, weeks)
-    sim = Simulation(
-        samples, point, "customers", spread, len(log_errors), scale, len(origins), band
-    )
+    sim = Simulation(samples, point, "customers", spread, len(log_errors), scale, len(origins))
     return sim, Choice("customers", note, errors, params)

@@ -55,11 +55,9 @@ from pandas.tseries.frequencies import to_offset
 
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.targets.pooled_total import (
-    MIN_TRAIN,
     choose_total_model,
     common_spread,
     damped_steps,
-    effective_origins,
     shrunk_slope,
 )
 from alloc.validation import check_param, is_number
@@ -71,7 +69,6 @@ __all__ = [
     "book_periods",
     "book_seasons",
     "check_horizon",
-    "common_total",
     "level_names",
     "parse_freq",
     "simulate_totals",
@@ -428,10 +425,6 @@ class Simulation(NamedTuple):
         1.0 when not calibrated.
     share_origins : int
         Rolling origins behind ``share_scale``.
-    band_scale : float
-        Factor applied to every book's spread about its median after that (shared miss
-        of the total included), calibrated at the same origins (see
-        [`alloc.targets.calibration`][alloc.targets.calibration]); 1.0 when not calibrated.
     """
 
     samples: FloatArray
@@ -441,7 +434,6 @@ class Simulation(NamedTuple):
     origins: int
     share_scale: float = 1.0
     share_origins: int = 0
-    band_scale: float = 1.0
 
 
 def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation:
@@ -457,7 +449,7 @@ def simulate_totals(history: BookHistory, horizon: int, seed: int) -> Simulation
     rng = np.random.default_rng(seed)
     samples, point = book_draws(values, season, horizon, rng, N_SAMPLES)
     window = min(values.shape[1], max(horizon, MIN_WINDOW))
-    return common_total(values, season, horizon, window, samples, point, rng)
+    return _common_total(values, season, horizon, window, samples, point, rng)
 
 
 def book_draws(
@@ -536,7 +528,7 @@ def _pooled_season(values: FloatArray, season: int) -> FloatArray:
     return np.clip(index[0], *SEASON_CLIP)
 
 
-def common_total(
+def _common_total(
     values: FloatArray,
     season: int,
     horizon: int,
@@ -544,12 +536,8 @@ def common_total(
     samples: FloatArray,
     point: FloatArray,
     rng: np.random.Generator,
-    spread: float | None = None,
 ) -> Simulation:
-    """Each draw: the books' shares times the pooled total and one common shock.
-
-    The shock's spread is the chosen model's back-test error, unless ``spread`` is given.
-    """
+    """Each draw: the books' shares times the pooled total and one common shock."""
     periods = values.shape[1]
     index = _pooled_season(values, season)
     position = np.arange(periods + horizon) % index.size
@@ -561,10 +549,7 @@ def common_total(
     positive = drawn > 0
     own = float(np.std(np.log(drawn[positive]))) if positive.sum() > 1 else 0.0
     fitted = index.size if index.size > 1 and periods >= 2 * index.size else 0
-    if spread is None:
-        origins = [(t, min(horizon, periods - t)) for t in range(MIN_TRAIN, periods)]
-        weight = effective_origins(origins, horizon)
-        spread = common_spread(model.errors, own, fitted / periods, weight)
+    spread = common_spread(model.errors, own, fitted / periods)
     shock = total * np.exp(spread * rng.standard_normal(drawn.size))
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(positive, samples / drawn, (point / point.sum())[:, None])
@@ -622,5 +607,4 @@ def summarise(
     table.attrs["total_spread"] = sim.total_spread
     table.attrs["origins"] = sim.origins
     table.attrs["share_scale"] = sim.share_scale
-    table.attrs["band_scale"] = sim.band_scale
     return table

@@ -42,7 +42,6 @@ __all__ = [
     "TotalModel",
     "choose_total_model",
     "common_spread",
-    "effective_origins",
     "origin_errors",
     "project",
     "shrunk_slope",
@@ -64,9 +63,6 @@ TREND_SHRINK = 4.0
 #: Damping of the trend per period ahead (Gardner-McKenzie): a slope is never projected
 #: more than 1 / (1 - TREND_DAMPING) periods past the last one.
 TREND_DAMPING = 0.8
-#: Trial switch (benchmarks/bench_quota_calibration.py; main's behaviour: False): weigh
-#: the origins' errors by the independent origins they are worth (overlapping horizons).
-EFFECTIVE = False
 
 
 @dataclass(frozen=True)
@@ -162,26 +158,7 @@ def choose_total_model(history: FloatArray, horizon: int, window: int) -> TotalM
     return TotalModel(method, project(method, history, horizon, window), errors[method], scores)
 
 
-def effective_origins(origins: list[tuple[int, int]], horizon: int) -> float:
-    """How many independent origins ``(t, ahead)`` pairs are worth, in whole horizons.
-
-    Origins one period apart look at nearly the same periods (three origins with a
-    six-month horizon share five of their six months), so their errors are nearly the
-    same error: they count as the number of distinct periods they look at, over the
-    horizon, never more than their number (and one at least, when there is one).
-    """
-    if not origins:
-        return 0.0
-    covered = {p for t, ahead in origins for p in range(t, t + ahead)}
-    return float(min(len(origins), max(1.0, len(covered) / max(horizon, 1))))
-
-
-def common_spread(
-    errors: FloatArray,
-    bootstrap_spread: float,
-    absorbed: float = 0.0,
-    weight: float | None = None,
-) -> float:
+def common_spread(errors: FloatArray, bootstrap_spread: float, absorbed: float = 0.0) -> float:
     """Standard deviation of the log of the total's common shock.
 
     A robust scale of the origin errors about zero (1.4826 times their median absolute
@@ -200,5 +177,4 @@ def common_spread(
     if 0 < absorbed < 1:
         robust /= math.sqrt(1 - absorbed)
     prior = PRIOR_ORIGINS * bootstrap_spread**2
-    n = errors.size if weight is None or not EFFECTIVE else weight
-    return math.sqrt((n * robust**2 + prior) / (n + PRIOR_ORIGINS))
+    return math.sqrt((errors.size * robust**2 + prior) / (errors.size + PRIOR_ORIGINS))
