@@ -34,8 +34,11 @@ the best baseline; and, on CDNOW 1998-01 with six months, the band coverage the 
 model would have had with the total's shock spread fixed at several values.
 
 Run: ``PYTHONPATH=src python benchmarks/bench_quota_calibration.py [OUTPUT] [--quick]``
-(default ``benchmarks/results/quotas_s24_variants.txt``; ``--quick``: one case per family).
-``results/quotas_s24.txt`` holds the run at bc1d2fd and the same script on main's code.
+(default ``benchmarks/results/quotas_s24_variants.txt``; ``--quick``: one case per family;
+``--diagnostics`` prints instead the customer model's error of CDNOW's total at every
+origin and the steady control with and without its season).
+``results/quotas_s24.txt`` holds the run at bc1d2fd, the same script on main's code and
+its ``--diagnostics``, under a summary.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from alloc.datasets import load_bike_sales
 from alloc.targets.shares import split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quotas import cdnow_books, cohort_sales, lumpy_books, steady_books
+from bench_quotas import _monthly_table, cdnow_books, cohort_sales, lumpy_books, steady_books
 
 RESULTS = Path(__file__).resolve().parent / "results" / "quotas_s24_variants.txt"
 VARIANTS = {
@@ -202,7 +205,60 @@ def shock_sweep(history: pd.DataFrame) -> list[str]:
             table.to_string(float_format=lambda x: f"{x:.3f}"), ""]  # fmt: skip
 
 
+def total_errors(history: pd.DataFrame) -> list[str]:
+    """The customer model's log error of CDNOW's total at every origin (internal helpers).
+
+    At origin t (months since 1997-01) the model is fitted on the purchases before it and
+    forecasts the total of the next 3 or 6 months; the error is log(sold / forecast). The
+    books do not matter: the total is every customer's. Origins whose horizon reaches
+    past 1998-01 look at periods a 1998-01 forecast may not see.
+    """
+    from pandas.tseries.frequencies import to_offset
+
+    from alloc.targets.forecasting import book_periods
+
+    books = book_periods(history, "book", "date", "dollar_value", "MS", "bench")
+    columns = ("book", "customer_id", "date", "dollar_value")
+    offset = to_offset("MS")
+    rows = []
+    for horizon in (3, 6):
+        for t in range(3, books.values.shape[1] - horizon + 1):
+            data = customer_base.customer_data(history, columns, books.books, books.starts[t], "b")
+            fitted = customer_base._fit(data)
+            weeks = customer_base._weeks(books.starts, t, horizon, offset)
+            point = customer_base._points(fitted, len(books.books), weeks).sum()
+            sold = books.values[:, t : t + horizon].sum()
+            rows.append({"horizon": horizon, "origin": f"{books.starts[t]:%Y-%m}",
+                         "log error": float(np.log(sold / point))})  # fmt: skip
+    table = pd.DataFrame(rows).pivot(index="origin", columns="horizon", values="log error")
+    return ["== CDNOW, customer model: log(sold / forecast) of the total at every origin ==",
+            table.to_string(float_format=lambda x: f"{x:+.3f}", na_rep=""), ""]  # fmt: skip
+
+
+def steady_without_season() -> list[str]:
+    """The steady control with and without its season: share scale and band coverage."""
+    rows = []
+    for amplitude in (0.2, 0.0):
+        for seed in range(12):
+            rng = np.random.default_rng(seed)
+            sizes = rng.lognormal(0.0, 0.8, 50) * 1_000
+            season = 1 + amplitude * np.sin(2 * np.pi * np.arange(30) / 12)
+            history = _monthly_table(rng.gamma(4.0, sizes[:, None] * season[None, :] / 4.0))
+            _, summary = backtesting.backtest(
+                history, by="rep", cutoff="2024-01-01", horizon=6, seed=seed
+            )
+            rows.append({"season amplitude": amplitude,
+                         "share scale": summary.attrs["share_scale"],
+                         "coverage": summary.loc["equal_odds", "band_coverage"]})  # fmt: skip
+    table = pd.DataFrame(rows).groupby("season amplitude").mean()
+    return ["== Control (steady), 12 seeds, with and without its yearly season (means) ==",
+            table.to_string(float_format=lambda x: f"{x:.3f}"), ""]  # fmt: skip
+
+
 def main() -> None:
+    if "--diagnostics" in sys.argv:  # the total's errors by origin, the steady control's season
+        print("\n".join([*total_errors(cdnow_books()[0]), *steady_without_season()]))
+        return
     variants = available()
     lines = [
         f"bench_quota_calibration {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, alloc from "
