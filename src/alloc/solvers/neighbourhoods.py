@@ -8,6 +8,8 @@ models too large for one exact CP-SAT model.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -30,15 +32,20 @@ def large_neighbourhood_search(
     deadline: Deadline,
     seed: int,
     say: Callable[[str, Score], object],
+    patience: float = math.inf,
 ) -> np.ndarray:
-    """Large-neighbourhood search: re-optimise the customers of a few reps with CP-SAT."""
+    """Large-neighbourhood search: re-optimise the customers of a few reps with CP-SAT.
+
+    Ends at ``deadline``, or after ``patience`` seconds without an improvement.
+    """
     rng = np.random.default_rng(seed)
+    last_gain = time.perf_counter()
     R = model.n_reps
     current = chosen.copy()
     current_score = best
     per_rep = max(1.0, model.n_units / R)
     k = int(np.clip(round(400 / per_rep), 2, min(R, 8)))
-    while deadline.remaining() > 0.2:
+    while deadline.remaining() > 0.2 and time.perf_counter() - last_gain < patience:
         reps = pick_reps(model, rows, current, rng, k)
         mask = np.zeros(R, dtype=bool)
         mask[reps] = True
@@ -64,6 +71,7 @@ def large_neighbourhood_search(
         score = score_of(model, rows, res.chosen, rows.loads(model, res.chosen))
         if score.better_than(current_score):
             current, current_score = res.chosen, score
+            last_gain = time.perf_counter()
             say("cp-sat lns", score)
     return current
 
