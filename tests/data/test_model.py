@@ -7,6 +7,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import alloc
 from alloc.data.model import Constraint, Imbalance, Model
@@ -71,3 +73,20 @@ def test_building_rows_and_models_leaves_the_callers_arrays_writable(model: Mode
     priced = dataclasses.replace(model, cost=price)
     assert not priced.cost.flags.writeable and price.flags.writeable
     np.testing.assert_array_equal(priced.pair_key, model.pair_key)
+
+
+@given(st.integers(0, 10_000), st.integers(1, 8), st.integers(2, 40))
+@settings(max_examples=30, deadline=None)
+def test_pair_lookups_by_rep_and_by_unit_agree_with_pair_index(
+    seed: int, n_reps: int, n_customers: int
+) -> None:
+    model = alloc.datasets.make_problem(n_customers, n_reps, seed=seed).model
+    rng = np.random.default_rng(seed)
+    units = rng.integers(0, model.n_units, 25)
+    for rep in range(model.n_reps):
+        expected = model.pair_index(units, np.full(units.size, rep))
+        assert np.array_equal(model.pair_index_at(units, rep), expected)
+    reps = rng.integers(0, model.n_reps, 25)
+    for unit in range(model.n_units):
+        expected = model.pair_index(np.full(reps.size, unit), reps)
+        assert np.array_equal(model.pair_index_for(unit, reps), expected)

@@ -17,6 +17,7 @@ on an objective term's value over the whole plan, from ``alloc.Budget``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -157,6 +158,35 @@ class Model(_ReadOnlyArrays):
         pos = np.minimum(pos, max(self.n_pairs - 1, 0))
         ok = self.pair_key[pos] == key if self.n_pairs else np.zeros(key.shape, bool)
         return np.where(ok, pos, -1)
+
+    @cached_property
+    def _by_rep(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Pairs ordered by rep, then unit: (pair ids, their units, start per rep)."""
+        order = np.lexsort((self.pair_unit, self.pair_rep))
+        start = np.searchsorted(self.pair_rep[order], np.arange(self.n_reps + 1))
+        return order, self.pair_unit[order], start
+
+    def pair_index_at(self, units: IntArray, rep: int) -> IntArray:
+        """`pair_index` of ``units`` with one ``rep``: a search among that rep's pairs
+        alone, which stay in the cache (100,000 x 1,000: 400 units in 1.1 million keys
+        cost 0.1 ms by `pair_index`, most of local search's swap passes)."""
+        order, unit_of, start = self._by_rep
+        lo, hi = int(start[rep]), int(start[rep + 1])
+        units = np.asarray(units, dtype=np.int64)
+        pos = np.searchsorted(unit_of[lo:hi], units)
+        pos = np.minimum(pos, max(hi - lo - 1, 0))
+        ok = unit_of[lo + pos] == units if hi > lo else np.zeros(units.shape, bool)
+        return np.where(ok, order[lo + pos], -1)
+
+    def pair_index_for(self, unit: int, reps: IntArray) -> IntArray:
+        """`pair_index` of one ``unit`` with ``reps``: a search in the unit's own pairs
+        (sorted by rep, as ``pair_key`` is)."""
+        lo, hi = int(self.unit_start[unit]), int(self.unit_start[unit + 1])
+        reps = np.asarray(reps, dtype=self.pair_rep.dtype)
+        own = self.pair_rep[lo:hi]
+        pos = np.minimum(np.searchsorted(own, reps), max(hi - lo - 1, 0))
+        ok = own[pos] == reps if hi > lo else np.zeros(reps.shape, bool)
+        return np.where(ok, lo + pos, -1)
 
     def loads(self, weight: FloatArray, chosen: IntArray) -> FloatArray:
         """Per-rep sum of ``weight`` over the chosen pairs (one per unit)."""

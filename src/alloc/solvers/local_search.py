@@ -148,8 +148,8 @@ class LocalSearch:
         if v.size == 0:
             return False
         r2 = self.rep_of[v]
-        qu = m.pair_index(np.full(v.size, u), r2)
-        qv = m.pair_index(v, np.full(v.size, r1))
+        qu = m.pair_index_for(u, r2)
+        qv = m.pair_index_at(v, int(r1))
         ok = (qu >= 0) & (qv >= 0)
         if not ok.any():
             return False
@@ -412,7 +412,7 @@ class LocalSearch:
         best_len, best_score = 0, before
         for a, b in itertools.pairwise(path):
             units = np.flatnonzero(self.rep_of == a)
-            q = m.pair_index(units, np.full(units.size, b))
+            q = m.pair_index_at(units, int(b))
             ok = q >= 0
             if applied:
                 ok &= ~np.isin(units, [u for u, _ in applied])
@@ -574,7 +574,7 @@ class LocalSearch:
         v = np.tile(others, at_a.size)
         rb = self.rep_of[v]
         qu = m.pair_index(u, rb)
-        qv = m.pair_index(v, np.full(v.size, ra))
+        qv = m.pair_index_at(v, int(ra))
         ok = (qu >= 0) & (qv >= 0)
         if not ok.any():
             return False
