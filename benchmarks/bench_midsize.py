@@ -36,6 +36,9 @@ Also printed: alloc's wall time to a proof, and its objective above HiGHS's opti
 Usage::
 
     python benchmarks/bench_midsize.py --n 60 --seed 0 --output benchmarks/results/midsize.txt
+    # alloc before and after a change, against the reference of the run above:
+    python benchmarks/run_with_src.py /work/base/src benchmarks/bench_midsize.py --n 60 \
+        --mip-from benchmarks/results/midsize.csv --output benchmarks/results/midsize_before.txt
 """
 
 from __future__ import annotations
@@ -237,7 +240,18 @@ def highs_exact(problem: Any, seconds: float) -> dict[str, Any]:
     return out
 
 
-def run_case(recipe: str, seed: int, i: int, time_limit: float, mip_seconds: float) -> dict:
+MIP_COLUMNS = ("mip_s", "mip_status", "mip_objective", "mip_check")
+
+
+def run_case(
+    recipe: str,
+    seed: int,
+    i: int,
+    time_limit: float,
+    mip_seconds: float,
+    earlier: pd.DataFrame | None = None,
+) -> dict:
+    """One problem: HiGHS's reference (or ``earlier``'s row for it) and alloc's solve."""
     import alloc
 
     problem = draw(recipe, seed, i)
@@ -248,7 +262,18 @@ def run_case(recipe: str, seed: int, i: int, time_limit: float, mip_seconds: flo
         "reps": problem.n_reps,
         "pairs": problem.n_pairs,
     }
-    row.update(highs_exact(problem, mip_seconds))
+    if earlier is None:
+        row.update(highs_exact(problem, mip_seconds))
+    else:
+        # The reference of an earlier run of the same seed (the draw is deterministic;
+        # the sizes are compared so that a changed recipe cannot be paired silently).
+        match = earlier[(earlier["recipe"] == recipe) & (earlier["case"] == i)]
+        same = not match.empty and all(
+            int(match.iloc[0][k]) == row[k] for k in ("customers", "reps", "pairs")
+        )
+        if not same:
+            raise SystemExit(f"--mip-from has no row for {recipe} {i} of this size")
+        row.update({k: match.iloc[0][k] for k in MIP_COLUMNS})
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -268,6 +293,12 @@ def run_case(recipe: str, seed: int, i: int, time_limit: float, mip_seconds: flo
 
 
 QUICK = 1.0
+
+
+def alloc_file() -> str:
+    import alloc
+
+    return str(alloc.__file__)
 
 
 def flags(row: dict[str, Any], quick: float) -> list[str]:
@@ -338,20 +369,31 @@ def main() -> None:
     parser.add_argument("--mip-seconds", type=float, default=60.0)
     parser.add_argument("--quick", type=float, default=1.0)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/midsize.txt"))
+    parser.add_argument(
+        "--mip-from",
+        type=Path,
+        default=None,
+        help="reuse HiGHS's reference from an earlier run's CSV (same --seed): for quick "
+        "before/after runs of alloc alone (benchmarks/run_with_src.py runs the 'before')",
+    )
     args = parser.parse_args()
+    earlier = pd.read_csv(args.mip_from) if args.mip_from is not None else None
     QUICK = args.quick
     recipes = args.recipes.split(",")
     head = (
         f"bench_midsize.py  commit {commit()}  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  "
         f"{platform.machine()} ({os.cpu_count()} cores), load {os.getloadavg()[0]:.1f} at start\n"
-        f"alloc.solve time_limit={args.time_limit:g} s; HiGHS MIP {args.mip_seconds:g} s, "
+        f"alloc.solve time_limit={args.time_limit:g} s; HiGHS MIP "
+        f"{'(see below)' if earlier is not None else f'{args.mip_seconds:g} s'}, "
         f"1 thread, no start; 'unproven' = HiGHS proved it in < {args.quick:g} s, alloc did not"
+        + (f"\nHiGHS's reference read from {args.mip_from}" if earlier is not None else "")
+        + f"\nalloc from {Path(alloc_file()).parent}"
     )
     print(head, flush=True)
     rows: list[dict[str, Any]] = []
     for i in range(args.n):
         for recipe in recipes:
-            row = run_case(recipe, args.seed, i, args.time_limit, args.mip_seconds)
+            row = run_case(recipe, args.seed, i, args.time_limit, args.mip_seconds, earlier)
             rows.append(row)
             print(
                 f"{recipe:<6} {i:>3} {row['customers']:>4}x{row['reps']:<2} pairs {row['pairs']:>4}"
