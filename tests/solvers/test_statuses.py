@@ -167,3 +167,56 @@ def test_values_of_1e15_that_highs_refuses_leave_no_bound_instead_of_a_crash() -
     assert result.status is alloc.Status.OPTIMAL
     assert result.objective == pytest.approx(1 / 23)  # 5.5 vs 6 of 11.5: |5.5 - 5.75| / 5.75
     assert alloc.check(problem, result.assignment) == []
+
+
+def test_cp_sat_s_infeasible_on_rounded_data_does_not_stop_highs_from_proving_the_plan() -> None:
+    # Capacities equal to float sums of hours: the raw problem has a plan that fills
+    # both reps exactly, CP-SAT's scaled model has none and says INFEASIBLE. That is no
+    # proof, so HiGHS's float branch and cut must go on and prove the optimum (found by
+    # the session's review: the plan ended FEASIBLE with a bound of 0 after 0.2 s).
+    rng = np.random.default_rng(1)
+    hours = rng.uniform(1, 10, 16)
+    side = rng.permutation(16) < 8
+    cap_a = cap_b = 0.0
+    for h, a in zip(hours, side, strict=True):
+        if a:
+            cap_a += h
+        else:
+            cap_b += h
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(16)],
+            "hours": hours,
+            "potential": rng.integers(1, 100, 16).astype(float),
+        }
+    )
+    reps = pd.DataFrame({"rep_id": ["a", "b"], "capacity": [cap_a, cap_b]})
+    problem = alloc.Problem(
+        customers,
+        reps,
+        rules=[alloc.Capacity("hours", limit="capacity")],
+        objective=alloc.MinimizeImbalance("potential"),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", alloc.PrecisionWarning)
+        result = alloc.solve(problem, time_limit=10, seed=0)
+    assert result.status is alloc.Status.OPTIMAL
+    assert alloc.check(problem, result.assignment) == []
+
+
+def test_a_stop_set_before_cp_sat_starts_still_stops_it() -> None:
+    import threading
+
+    from alloc.solvers.cpsat import solve_cpsat
+    from alloc.solvers.deadline import Deadline
+    from alloc.solvers.scaling import Scaled
+    from alloc.solvers.state import Rows
+
+    model = alloc.datasets.make_problem(60, 6, seed=0).model
+    rows = Rows.from_model(model)
+    stop = threading.Event()
+    stop.set()
+    deadline = Deadline.after(30.0)
+    solve_cpsat(model, rows, Scaled.from_rows(model, rows), deadline=deadline, stop=stop)
+    # Not a timing assertion: CP-SAT must have ended long before its 30 s deadline.
+    assert deadline.remaining() > 20.0

@@ -618,10 +618,10 @@ def _solve_until(solver: Any, cp: Any, stop: threading.Event) -> Any:
     finished = threading.Event()
 
     def watch() -> None:
-        while not finished.is_set():
-            if stop.wait(0.05):
+        # Until solve() returns: a stop_search() before solve() has started is a no-op.
+        while not finished.wait(0.05):
+            if stop.is_set():
                 solver.stop_search()
-                return
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()

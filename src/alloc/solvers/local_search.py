@@ -491,10 +491,14 @@ class LocalSearch:
             # units qualify (20,000 x 200: a pass took 9 s one unit at a time). A unit
             # that a move earlier in its chunk made improvable waits for the next pass,
             # which runs because that move was made.
+            tried = 0
             for c in range(0, order.size, _SHIFT_CHUNK):
                 if deadline.expired():
                     return moved
                 for u in self._may_improve(order[c : c + _SHIFT_CHUNK], obj_tol).tolist():
+                    tried += 1
+                    if tried % 64 == 0 and deadline.expired():
+                        return moved
                     moved |= self.try_shift(u, obj_tol)
         if not swaps:
             return moved
@@ -512,7 +516,8 @@ class LocalSearch:
     def _may_improve(self, units: np.ndarray, obj_tol: float) -> np.ndarray:
         """The ``units`` (in their order) with a shift that `_best` would take now."""
         m, W = self.model, self.rows.weight
-        first, count = m.unit_start[units], np.diff(m.unit_start)[units]
+        first = m.unit_start[units]
+        count = m.unit_start[units + 1] - first
         offset = np.repeat(first - np.cumsum(count) + count, count)
         q = offset + np.arange(int(count.sum()))
         owner = m.pair_unit[q]

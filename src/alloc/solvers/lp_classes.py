@@ -160,13 +160,17 @@ def spread(classes: Classes, fractions: np.ndarray, model: Model, rows: Rows) ->
         reps = classes.shape.pair_rep[cstart[c] : cstart[c + 1]]
         share = np.clip(fractions[cstart[c] : cstart[c + 1]], 0.0, None)
         target = share / max(float(share.sum()), 1e-12) * float(size[units].sum())
-        room, owed = target.tolist(), debt[reps].tolist()
+        aim, owed = target.tolist(), debt[reps].tolist()
+        given = [0.0] * len(aim)
         for u in units.tolist():
             first = firsts[u]
+            # What each rep still lacks, as target - given (not a running difference,
+            # whose float residues would break exact ties differently).
+            room = [a - g for a, g in zip(aim, given, strict=True)]
             j = _place(room, owed, sizes[u], costs[first : firsts[u + 1]], cheapest_of[u])
-            room[j] -= sizes[u]
+            given[j] += sizes[u]
             chosen[u] = first + j
-        debt[reps] += np.asarray(room)
+        debt[reps] += target - np.asarray(given)
     return chosen
 
 

@@ -499,18 +499,23 @@ def _exact_phase(run: Run, scaled: Scaled, start: CpOutcome) -> CpOutcome:
         start_plan = run.chosen if run.best.penalty == 0 else None
         window = deadline.share(HIGHS_BESIDE_SHARE)
         beside = FloatMipSearch(run.model, run.rows, window, start=start_plan).start()
-    res = solve_cpsat(
-        run.model,
-        run.rows,
-        scaled,
-        deadline=deadline,
-        seed=run.seed,
-        # All of CP-SAT's workers even beside HiGHS: with one worker fewer it proved
-        # less and found worse plans on mid-size problems (bench_midsize, fte recipe).
-        workers=run.workers,
-        hint=hint,
-        stop=beside.proved if beside is not None else None,
-    )
+    try:
+        res = solve_cpsat(
+            run.model,
+            run.rows,
+            scaled,
+            deadline=deadline,
+            seed=run.seed,
+            # All of CP-SAT's workers even beside HiGHS: with one worker fewer it proved
+            # less and found worse plans on mid-size problems (bench_midsize, fte recipe).
+            workers=run.workers,
+            hint=hint,
+            stop=beside.proved if beside is not None else None,
+        )
+    except BaseException:
+        if beside is not None:
+            beside.finish(wait=False)  # no HiGHS thread outlives a failed solve
+        raise
     # A proven optimum of a tiny model replaces an equally good plan of the search, so
     # that the plan returned does not depend on the machine's speed (docs/solving.md).
     run.improve(res.chosen, "cp-sat", ties=tiny and res.status == "OPTIMAL")
@@ -535,8 +540,19 @@ def _exact_phase(run: Run, scaled: Scaled, start: CpOutcome) -> CpOutcome:
     if beside is not None:
         # CP-SAT's proof (of an optimum or that no plan exists) ends HiGHS's search;
         # otherwise HiGHS has ended at its own deadline.
-        settled = outcome.proven or res.status == "INFEASIBLE"
-        outcome = _float_proof(run, outcome, beside.finish(wait=not settled))
+        # CP-SAT's INFEASIBLE settles only where it is a proof (exact integer model, no
+        # plan found): on approximate data it can be wrong, and HiGHS then finds the plan.
+        settled = outcome.proven or (
+            res.status == "INFEASIBLE" and exact_scaling and run.best.penalty > 0
+        )
+        highs = beside.finish(wait=not settled)
+        outcome = _float_proof(run, outcome, highs)
+        if not settled and not outcome.proven and deadline.remaining() > 0.2:
+            # CP-SAT ended before the deadline without a proof (its integer model is
+            # approximate): HiGHS alone gets what is left, as before 78004a8.
+            start_plan = run.chosen if run.best.penalty == 0 else None
+            more = FloatMipSearch(run.model, run.rows, deadline, start=start_plan).start()
+            outcome = _float_proof(run, outcome, more.finish(wait=True))
     return outcome
 
 
