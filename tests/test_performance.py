@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from alloc.errors import InvalidParameterError, InvalidProblemError
@@ -143,6 +143,7 @@ def test_scorecard_does_not_mutate_inputs():
     ),
     w=st.tuples(st.floats(0, 5), st.floats(0, 5)),
 )
+@example(rows=[(2.0, 1.0, 0.0, 1.0)], w=(5e-324, 0.0))  # a subnormal weight
 def test_scorecard_score_is_the_weighted_mean_of_capped_completions(rows, w):
     assume(sum(w) > 0)
     index = [f"r{i}" for i in range(len(rows))]
@@ -150,7 +151,8 @@ def test_scorecard_score_is_the_weighted_mean_of_capped_completions(rows, w):
     targets = pd.DataFrame({"rev": [r[1] for r in rows], "vol": [r[3] for r in rows]}, index=index)
     card = scorecard(actuals, targets, {"rev": w[0], "vol": w[1]})
     for i, (ar, tr, av, tv) in enumerate(rows):
-        expected = (w[0] * min(ar / tr, 1.5) + w[1] * min(av / tv, 1.5)) / (w[0] + w[1])
+        share = (w[0] / (w[0] + w[1]), w[1] / (w[0] + w[1]))
+        expected = share[0] * min(ar / tr, 1.5) + share[1] * min(av / tv, 1.5)
         assert card["score"].iloc[i] == pytest.approx(expected)
     assert card["score"].between(0, 1.5 + 1e-12).all()
     # grades are monotone: a higher score never gets a lower multiplier

@@ -235,7 +235,10 @@ def scorecard(
         )
     check_param("caps", caps, owner, bool((cap > 0).all()), "positive caps")
     completion = (act / tgt).clip(lower=0.0).clip(upper=cap, axis=1)
-    score = (completion * w).sum(axis=1) / float(w.sum())
+    # Weights normalised first: a product with a tiny weight can round in the subnormal
+    # range (5e-324 * 1.5 -> 1e-323), and a later division by the sum would then give
+    # a score above every cap (found by hypothesis: 2.0 with a cap of 1.5).
+    score = (completion * (w / float(w.sum()))).sum(axis=1)
     score_values = score.to_numpy(dtype=np.float64)
     grade = np.full(score_values.shape[0], bands[-1][0], dtype=object)
     multiplier = np.full(score_values.shape[0], bands[-1][2], dtype=np.float64)
