@@ -26,7 +26,7 @@ from alloc.data.model import Model
 from alloc.data.tolerance import OPTIMALITY_TOL, bound_closes
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.lp import build_lp
-from alloc.solvers.mip import MipResult, read_result
+from alloc.solvers.mip import MipResult, read_result, solve_in_thread
 from alloc.solvers.state import Rows, score_of
 
 __all__ = ["FloatMipSearch", "solve_float_mip"]
@@ -83,14 +83,9 @@ class FloatMipSearch:
 
     def start(self) -> FloatMipSearch:
         if self._result is None:
-            seconds = self._deadline.seconds()  # the HiGHS wrapper: the deadline becomes seconds
-            if seconds <= 0:
+            self._thread = solve_in_thread(self._highs, self._deadline, self._wait)
+            if self._thread is None:
                 self._result = MipResult("UNKNOWN", None, 0.0)
-                return self
-            self._highs.setOptionValue("time_limit", seconds)
-            solving = self._highs.startSolve()
-            self._thread = threading.Thread(target=self._wait, args=(solving,), daemon=True)
-            self._thread.start()
         return self
 
     def _wait(self, solving: threading.Thread) -> None:

@@ -314,19 +314,11 @@ class LocalSearch:
         """`batch_shift` over the pairs of random units, about
         ``_WHOLE_NEIGHBOURHOOD_PAIRS`` pairs in all: on large models a round costs what
         it costs on small ones and still applies up to one move per rep pair."""
-        m, W = self.model, self.rows.weight
+        m = self.model
         n_units = max(256, int(movable.size * _WHOLE_NEIGHBOURHOOD_PAIRS / max(m.n_pairs, 1)))
         units = self.rng.choice(movable, size=min(n_units, movable.size), replace=False)
-        first, count = m.unit_start[units], np.diff(m.unit_start)[units]
-        offset = np.repeat(first - np.cumsum(count) + count, count)
-        q = offset + np.arange(int(count.sum()))
-        owner = m.pair_unit[q]
-        ra = self.rep_of[owner]
-        keep = ra != m.pair_rep[q]
-        q, owner, ra = q[keep], owner[keep], ra[keep]
-        p = self.chosen[owner]
+        q, owner, ra, (d_pen, d_obj, d_tb) = self._shifts(self._pairs_of(units))
         rb = m.pair_rep[q]
-        d_pen, d_obj, d_tb = self._delta(ra, rb, -W[p], W[q], m.cost[q] - m.cost[p])
         key = self._separable_key(d_obj, d_tb)
         picked = self._select_disjoint(d_pen, key, ra, rb, (owner,), obj_tol)
         for i in picked.tolist():
@@ -515,19 +507,9 @@ class LocalSearch:
 
     def _may_improve(self, units: np.ndarray, obj_tol: float) -> np.ndarray:
         """The ``units`` (in their order) with a shift that `_best` would take now."""
-        m, W = self.model, self.rows.weight
-        first = m.unit_start[units]
-        count = m.unit_start[units + 1] - first
-        offset = np.repeat(first - np.cumsum(count) + count, count)
-        q = offset + np.arange(int(count.sum()))
-        owner = m.pair_unit[q]
-        ra = self.rep_of[owner]
-        keep = ra != m.pair_rep[q]
-        q, owner, ra = q[keep], owner[keep], ra[keep]
+        q, owner, _, (d_pen, d_obj, d_tb) = self._shifts(self._pairs_of(units))
         if q.size == 0:
             return q
-        p = self.chosen[owner]
-        d_pen, d_obj, d_tb = self._delta(ra, m.pair_rep[q], -W[p], W[q], m.cost[q] - m.cost[p])
         if self.smooth:
             d_obj, d_tb = d_tb, np.zeros_like(d_tb)
         # `_best`'s test, loosened by float noise so that no improving move is screened
@@ -535,9 +517,31 @@ class LocalSearch:
         pen_q = np.round(d_pen, 9)
         obj_q = np.where(np.abs(d_obj) <= obj_tol, 0.0, d_obj)
         better = (pen_q < 0) | ((pen_q == 0) & ((obj_q < 0) | ((obj_q == 0) & (d_tb < -1e-13))))
-        hit = np.zeros(m.n_units, dtype=bool)
+        hit = np.zeros(self.model.n_units, dtype=bool)
         hit[owner[better]] = True
         return units[hit[units]]
+
+    def _pairs_of(self, units: np.ndarray) -> np.ndarray:
+        """Every eligible pair of ``units``, unit by unit."""
+        m = self.model
+        first = m.unit_start[units]
+        count = m.unit_start[units + 1] - first
+        offset = np.repeat(first - np.cumsum(count) + count, count)
+        return offset + np.arange(int(count.sum()))
+
+    def _shifts(
+        self, q: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The shifts of their units to the pairs ``q`` (those not already chosen):
+        ``(q, unit, current rep, (d_penalty, d_objective, d_tiebreak))``."""
+        m, W = self.model, self.rows.weight
+        owner = m.pair_unit[q]
+        ra = self.rep_of[owner]
+        keep = ra != m.pair_rep[q]
+        q, owner, ra = q[keep], owner[keep], ra[keep]
+        p = self.chosen[owner]
+        delta = self._delta(ra, m.pair_rep[q], -W[p], W[q], m.cost[q] - m.cost[p])
+        return q, owner, ra, delta
 
     def best_shift(self, obj_tol: float) -> bool:
         """Apply the best improving shift over all units at once, if any."""
@@ -545,15 +549,9 @@ class LocalSearch:
 
     def _best_shift_among(self, q: np.ndarray, obj_tol: float) -> bool:
         """Apply the best improving shift to one of the pairs ``q``, if any."""
-        m, W = self.model, self.rows.weight
-        units = m.pair_unit[q]
-        ra = self.rep_of[units]
-        keep = ra != m.pair_rep[q]
-        q, units, ra = q[keep], units[keep], ra[keep]
+        q, units, _, (d_pen, d_obj, d_tb) = self._shifts(q)
         if q.size == 0:
             return False
-        p = self.chosen[units]
-        d_pen, d_obj, d_tb = self._delta(ra, m.pair_rep[q], -W[p], W[q], m.cost[q] - m.cost[p])
         i = self._best(d_pen, d_obj, d_tb, obj_tol)
         if i < 0:
             return False

@@ -35,7 +35,7 @@ import numpy as np
 from alloc.data.model import Model
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.lp_classes import Shape, classes_of, spread
-from alloc.solvers.mip import add_rows, quiet_highs
+from alloc.solvers.mip import add_rows, quiet_highs, solve_in_thread
 from alloc.solvers.state import Rows
 
 __all__ = ["LpRelaxation", "LpSearch", "build_lp", "lp_relaxation", "lp_seconds"]
@@ -150,15 +150,10 @@ class LpSearch:
     def start(self) -> LpSearch:
         if self._result is not None:
             return self
-        seconds = self._deadline.seconds()  # the HiGHS wrapper: the deadline becomes seconds
-        if seconds <= 0:
+        self._thread = solve_in_thread(self._highs, self._deadline, self._wait)
+        if self._thread is None:
             self._result = LpRelaxation(-math.inf, "no time left", False, 0.0)
             self.done.set()
-            return self
-        self._highs.setOptionValue("time_limit", seconds)
-        solving = self._highs.startSolve()
-        self._thread = threading.Thread(target=self._wait, args=(solving,), daemon=True)
-        self._thread.start()
         return self
 
     def _wait(self, solving: threading.Thread) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,15 +79,9 @@ class MipSearch:
 
     def start(self) -> MipSearch:
         if self._result is None:
-            # The only place a deadline becomes HiGHS's time limit.
-            seconds = self._deadline.seconds()
-            if seconds <= 0:
+            self._thread = solve_in_thread(self._highs, self._deadline, self._wait)
+            if self._thread is None:
                 self._result = MipResult("UNKNOWN", None, time.perf_counter() - self._t0)
-                return self
-            self._highs.setOptionValue("time_limit", seconds)
-            solving = self._highs.startSolve()
-            self._thread = threading.Thread(target=self._wait, args=(solving,), daemon=True)
-            self._thread.start()
         return self
 
     def _wait(self, solving: threading.Thread) -> None:
@@ -154,6 +149,22 @@ def read_result(highs: Any, model: Model, idx: np.ndarray, wall: float) -> MipRe
         return MipResult("UNKNOWN", None, wall, bound)
     optimal = status == highspy.HighsModelStatus.kOptimal
     return MipResult("OPTIMAL" if optimal else "FEASIBLE", chosen, wall, bound)
+
+
+def solve_in_thread(
+    highs: Any, deadline: Deadline, then: Callable[[threading.Thread], None]
+) -> threading.Thread | None:
+    """Start ``highs`` in its own thread, with ``deadline`` as its time limit (the only
+    place a deadline becomes HiGHS's), and ``then(solving)`` in a watcher thread, which
+    is returned; None, and nothing started, when no time is left."""
+    seconds = deadline.seconds()
+    if seconds <= 0:
+        return None
+    highs.setOptionValue("time_limit", seconds)
+    solving = highs.startSolve()
+    watcher = threading.Thread(target=then, args=(solving,), daemon=True)
+    watcher.start()
+    return watcher
 
 
 _STDOUT_LOCK = threading.Lock()
