@@ -39,7 +39,8 @@ from alloc.solvers.cpsat import run
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import NO_BOUND, Scaled, relaxation
 from alloc.solvers.state import Rows
-from alloc.solvers.territory_reach import ReachBalls
+from alloc.solvers.territory_lagrange import prune_ball
+from alloc.solvers.territory_reach import ReachBalls, lightest_per_unit
 
 __all__ = ["UnitConflict", "unit_conflict"]
 
@@ -101,8 +102,23 @@ class _UnitModels:
         deadline: Deadline,
         seed: int,
     ) -> str:
-        """CP-SAT's status on whether rep ``r`` can hold ``c`` within ``rows``' windows."""
+        """CP-SAT's status on whether rep ``r`` can hold ``c`` within ``rows``' windows,
+        on its ball shrunk by the Lagrangian reach (`territory_lagrange.prune_ball`:
+        ``"INFEASIBLE"`` without CP-SAT when that alone shows no territory)."""
         members, fixed = ball
+        keep = prune_ball(
+            members,
+            fixed,
+            self.rows.weight[self.balls.elig[members, r]][:, rows],
+            self.rows.lo[rows, r],
+            self.rows.hi[rows, r],
+            self.indptr,
+            self.indices,
+            deadline,
+        )
+        if keep is None:
+            return "INFEASIBLE"
+        members, fixed = members[keep], fixed[keep]
         cp = cp_model.CpModel()
         where = {int(v): i for i, v in enumerate(members.tolist())}
         x = [cp.new_bool_var(f"x{v}") for v in members.tolist()]
@@ -207,10 +223,9 @@ def _ranked(balls: ReachBalls, rows: Rows, deadline: Deadline) -> list[int]:
     the smallest reach balls, interleaved, each once."""
     model = balls.model
     hard = balls.hard[np.isfinite(rows.hi[balls.hard]).any(axis=1)]
-    start = model.unit_start[:-1]
     rankings: list[np.ndarray] = []
     if hard.size:
-        lightest = np.minimum.reduceat(np.abs(rows.weight[:, hard]), start, axis=0)
+        lightest = lightest_per_unit(model, np.abs(rows.weight[:, hard]))
         limit = np.nanmax(np.where(np.isfinite(rows.hi[hard]), np.abs(rows.hi[hard]), np.nan), 1)
         share = lightest / np.maximum(limit, 1e-300)
         rankings += [np.argsort(-share[:, j], kind="stable")[:_MAX_UNITS] for j in range(hard.size)]
