@@ -370,11 +370,17 @@ def _reach_words(problem: Problem, conflicts: list[ReachConflict]) -> str:
     units = [c.unit for c in conflicts]
     ids = problem.customer_ids[np.isin(model.customer_unit, units)]
     path = sorted({labels[k] for c in conflicts for k in c.path_rows if k < len(labels)})
-    alone = sorted({labels[k] for c in conflicts for k in c.rows if k < len(labels)})
+    # A window named alone fails alone for every unit named (the sentence is about each).
+    shared = set.intersection(*(set(c.rows) for c in conflicts))
+    alone = sorted({labels[k] for k in shared if k < len(labels)})
+    # Without a window failing alone, the proof rests on every hard row of the LP, not
+    # only on the rows bounding the reach (naming those alone claimed that windows which
+    # can be met cannot).
+    every = sorted({labels[k] for c in conflicts for k in c.windows if k < len(labels)})
     windows = (
         f"the window of {format_ids(alone)} alone"
         if alone
-        else f"the windows of {format_ids(path)} together"
+        else f"the windows of {format_ids(every)} together"
     )
     which = "it" if len(ids) == 1 else "one of them"
     return (

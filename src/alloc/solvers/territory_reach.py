@@ -61,12 +61,16 @@ class ReachConflict:
         their combination fails.
     path_rows
         The rows whose upper limits bound the reach.
+    windows
+        Every hard row of the LP that fails (the windows that cannot all be met; the
+        path rows are only some of them).
     """
 
     unit: int
     reach: int
     rows: tuple[int, ...]
     path_rows: tuple[int, ...]
+    windows: tuple[int, ...] = ()
 
 
 def _hard_rows(rows: Rows) -> np.ndarray:
@@ -309,4 +313,10 @@ def _unit_conflict(
         return None
     widest = max((found[0].size for r in reps if (found := unit.reach(r))), default=0)
     alone = tuple(int(k) for k in hard.tolist() if unit.fails(reps, np.array([k])))
-    return ReachConflict(c, widest, alone, tuple(int(k) for k in path_rows.tolist()))
+    return ReachConflict(
+        c,
+        widest,
+        alone,
+        tuple(int(k) for k in path_rows.tolist()),
+        tuple(int(k) for k in hard.tolist()),
+    )
