@@ -87,6 +87,9 @@ def screen(
     name: str, table: pd.DataFrame, neighbors: pd.DataFrame, measures: tuple[str, ...], ks
 ) -> list[str]:
     lines = []
+    empty = [m for m in measures if not table[m].sum() > 0]
+    if empty:  # Puerto Rico: no GeoNames places in bokeh's extract
+        return [f"{name:<16} {len(table):>4} counties  no {', '.join(empty)}: not screened"]
     parts = len(neighbors.attrs["islands"]) + len(neighbors.attrs["detached"])
     shares = {m: float(table[m].max() / table[m].sum()) for m in measures}
     lines.append(

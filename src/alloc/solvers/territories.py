@@ -86,16 +86,19 @@ _REACH_SHARE = 0.1
 #: on one worker on a quiet machine, 20-30 s at a load of 10 on 2 cores; in a 60 s
 #: call the proof now starts at 21 s with about 20 s, it started at 42 s with 15 s.
 _FIRST_SEARCH = 0.5
-#: Share of the time the per-unit proof gets before the large path's search. Measured
-#: (Georgia, population + elderly, k = 10): with the Lagrangian reach
-#: (`alloc.solvers.territory_lagrange`) Cobb County's proof takes 0.06 s of CP-SAT
-#: instead of 5-7 s, so a short first try settles such maps at once; on maps with a
-#: plan it costs this share of the search's time (at 8 %, Kentucky towns + area k = 5
-#: ended 11 % above main's dispersion in the same session; its CP-SAT runs on balls
-#: of all 120 counties decide nothing in 2 s).
-_EARLY_UNIT_SHARE = 0.04
 _UNIT_PROOF_SHARE = 0.5
 _SECOND_SEARCH = 0.6
+#: Before the large path's search, a quick look of the per-unit proof (at most
+#: `_EARLY_UNIT_SHARE` of the time): the `_EARLY_UNITS` most constrained units, each
+#: ball shrunk by the Lagrangian reach (`alloc.solvers.territory_lagrange`), CP-SAT
+#: only on balls it shrank to half or less. Measured (Georgia, population + elderly,
+#: k = 10): Cobb County keeps 25 of its 99 units and CP-SAT proves it in 0.06 s
+#: (5-7 s on the whole ball); Kentucky towns + area k = 10 falls to the shrinking
+#: alone. Giving every unit short CP-SAT runs here instead (8 %, then 4 % of the time)
+#: took the search's time on maps with a plan: at 4 % Kentucky towns + area k = 5
+#: ended UNKNOWN in one bench run (its balls of all 120 counties decide nothing in 2 s).
+_EARLY_UNIT_SHARE = 0.04
+_EARLY_UNITS = 16
 #: Large problems whose whole model has at most this many flow variables get CP-SAT on
 #: it (started from the search's plan) once the relaxation's bound is known. Measured:
 #: 100 units x 10 reps with office bases (about 6,000 flow variables) went from a 1.4-2.9
@@ -218,7 +221,11 @@ def _search_or_prove(state: _Territories, share: float) -> UnitConflict | None:
     """
     search_end = state.deadline.share(share)
     early = unit_conflict(
-        state.model, state.rows, state.deadline.share(_EARLY_UNIT_SHARE), seed=state.seed
+        state.model,
+        state.rows,
+        state.deadline.share(_EARLY_UNIT_SHARE),
+        seed=state.seed,
+        sweep=_EARLY_UNITS,
     )
     state.say("unit proof", math.nan)
     if early is not None:
