@@ -460,3 +460,34 @@ def test_unknown_or_infeasible_with_a_one_sided_window_explains_without_crashing
     result = alloc.solve(problem, time_limit=3, seed=0, workers=1)
     assert result.status in (alloc.Status.INFEASIBLE, alloc.Status.UNKNOWN)
     assert result.explanation
+
+
+def test_a_reach_proof_names_every_window_it_rests_on() -> None:
+    # City c (9 people, area 1) with two villages a and b (1 person, area 0.5 each) and
+    # a town d behind them (9 people, area 2); 2 reps, people within +-5 % (9.5-10.5),
+    # area at least 0.9 of a share (1.8). The people window alone can be met around c
+    # (c + a), and the area window alone too (c + a + b); only together do they fail:
+    # area 1.8 needs both villages, 11 people. The reach is bounded by the people row
+    # alone, so the explanation once said "the windows of 'people' together", a proof
+    # claimed for a window that can be met; it must name the area window as well.
+    ids = ["c", "a", "b", "d"]
+    customers = pd.DataFrame(
+        {"customer_id": ids, "people": [9.0, 1.0, 1.0, 9.0], "area": [1.0, 0.5, 0.5, 2.0]}
+    )
+    links = [("c", "a"), ("c", "b"), ("a", "d"), ("b", "d")]
+    neighbors = pd.DataFrame(
+        links + [(v, u) for u, v in links], columns=["customer_id", "neighbor_id"]
+    )
+    problem = alloc.Problem(
+        customers,
+        pd.DataFrame({"rep_id": ["r1", "r2"]}),
+        rules=[
+            alloc.Contiguous(neighbors),
+            alloc.Balance("people", 0.05),
+            alloc.Balance("area", min=0.9),
+        ],
+    )
+    result = alloc.solve(problem, time_limit=5, seed=0, workers=1)
+    assert result.status is alloc.Status.INFEASIBLE
+    assert "'c'" in result.explanation
+    assert "area" in result.explanation.split("meets")[-1], result.explanation

@@ -115,3 +115,32 @@ def test_a_city_ringed_by_busy_suburbs_is_proven_infeasible_on_generated_maps() 
         assert result.status is alloc.Status.INFEASIBLE, result.explanation
         city = f"u{int(np.argmax(measures['people'])):03d}"
         assert city in result.explanation
+
+
+def _unit_without_rep(last: bool) -> alloc.Problem:
+    """A 3 x 3 grid whose first or last unit no rep may serve (a Match no rep has)."""
+    n = 9
+    industry = ["a"] * n
+    industry[n - 1 if last else 0] = "zinc"
+    problem = territory_problem(sorted(grid_map(3, 3)[1]), {"m": np.arange(1.0, n + 1)}, 2, 0.5)
+    customers = problem.customers.assign(industry=industry)
+    reps = problem.reps.assign(skills="a")
+    return alloc.Problem(customers, reps, rules=[*problem.rules, alloc.Match("industry", "skills")])
+
+
+def test_a_unit_no_rep_may_serve_is_no_index_error_but_a_conflict() -> None:
+    # Units without pairs made the per-unit minimum read past the end (reduceat with a
+    # start equal to the number of pairs: IndexError) when the last unit had none.
+    from alloc.solvers.territory_reach import ReachBalls
+    from alloc.solvers.territory_units import unit_conflict
+
+    for last in (True, False):
+        problem = _unit_without_rep(last)
+        model = problem.model
+        rows = Rows.from_model(model)
+        unit = model.customer_unit[8 if last else 0]
+        found = reach_conflicts(model, rows, Deadline.never())
+        assert [c.unit for c in found] == [unit]
+        assert ReachBalls(model, rows).balls(np.array([unit]))[0] == {}
+        conflict = unit_conflict(model, rows, Deadline.never())
+        assert conflict is not None and conflict.unit == unit

@@ -204,3 +204,19 @@ def test_units_whose_reach_is_too_large_to_model_are_dropped_not_retried() -> No
     problem = territory_problem(sorted(edges), measures, 2, 0.05)
     model = problem.model
     assert unit_conflict(model, Rows.from_model(model), Deadline.never()) is None
+
+
+def test_the_quick_sweep_proves_the_city_behind_young_suburbs_and_claims_nothing_else() -> None:
+    # The sweep the territory solver runs before its search: the most constrained units,
+    # balls shrunk by the Lagrangian reach, CP-SAT only on the balls it halved. The city
+    # is among the first units; on the same map without the retirement towns' pull (a
+    # wider elderly window) nothing may be claimed.
+    links, measures = _retirement_map(0)
+    problem = territory_problem(links, measures, 6, 0.05)
+    model = problem.model
+    conflict = unit_conflict(model, Rows.from_model(model), Deadline.never(), sweep=16)
+    assert conflict is not None
+    assert conflict.unit == model.customer_unit[int(np.argmax(measures["people"]))]
+    loose = territory_problem(links, measures, 6, 0.6)
+    model = loose.model
+    assert unit_conflict(model, Rows.from_model(model), Deadline.never(), sweep=16) is None

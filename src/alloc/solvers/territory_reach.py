@@ -32,7 +32,7 @@ from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_start import eligibility
 
-__all__ = ["ReachBalls", "ReachConflict", "reach_conflicts"]
+__all__ = ["ReachBalls", "ReachConflict", "lightest_per_unit", "reach_conflicts"]
 
 #: Sources per Dijkstra call (memory: this many rows of ``n_units`` floats per row).
 _CHUNK = 256
@@ -61,12 +61,16 @@ class ReachConflict:
         their combination fails.
     path_rows
         The rows whose upper limits bound the reach.
+    windows
+        Every hard row of the LP that fails (the windows that cannot all be met; the
+        path rows are only some of them).
     """
 
     unit: int
     reach: int
     rows: tuple[int, ...]
     path_rows: tuple[int, ...]
+    windows: tuple[int, ...] = ()
 
 
 def _hard_rows(rows: Rows) -> np.ndarray:
@@ -96,11 +100,23 @@ def _rep_classes(model: Model, rows: Rows, elig: np.ndarray, hard: np.ndarray) -
     return out
 
 
+def lightest_per_unit(model: Model, values: np.ndarray) -> np.ndarray:
+    """Each unit's smallest value over its pairs, ``(n_units, values.shape[1])``; 0 for a
+    unit without pairs (no territory holds it, and a path through it is no territory's
+    path either, so any value keeps path loads a lower bound). ``reduceat`` alone read
+    the next unit's pair for such a unit, or past the end for the last one (IndexError).
+    """
+    out = np.zeros((model.n_units, values.shape[1]))
+    has_pairs = np.diff(model.unit_start) > 0
+    if has_pairs.any():
+        out[has_pairs] = np.minimum.reduceat(values, model.unit_start[:-1][has_pairs], axis=0)
+    return out
+
+
 def _path_rows(model: Model, rows: Rows, hard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hard rows usable for reach (no negative weight, a finite upper limit somewhere)
     and each unit's lightest pair weight on them, ``(n_units, len(rows))``."""
-    start = model.unit_start[:-1]
-    lightest = np.minimum.reduceat(rows.weight[:, hard], start, axis=0)
+    lightest = lightest_per_unit(model, rows.weight[:, hard])
     usable = (lightest.min(axis=0) >= 0) & np.isfinite(rows.hi[hard]).any(axis=1)
     return hard[usable], lightest[:, usable]
 
@@ -297,4 +313,10 @@ def _unit_conflict(
         return None
     widest = max((found[0].size for r in reps if (found := unit.reach(r))), default=0)
     alone = tuple(int(k) for k in hard.tolist() if unit.fails(reps, np.array([k])))
-    return ReachConflict(c, widest, alone, tuple(int(k) for k in path_rows.tolist()))
+    return ReachConflict(
+        c,
+        widest,
+        alone,
+        tuple(int(k) for k in path_rows.tolist()),
+        tuple(int(k) for k in hard.tolist()),
+    )

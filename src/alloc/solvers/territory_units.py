@@ -39,7 +39,8 @@ from alloc.solvers.cpsat import run
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import NO_BOUND, Scaled, relaxation
 from alloc.solvers.state import Rows
-from alloc.solvers.territory_reach import ReachBalls
+from alloc.solvers.territory_lagrange import prune_ball
+from alloc.solvers.territory_reach import ReachBalls, lightest_per_unit
 
 __all__ = ["UnitConflict", "unit_conflict"]
 
@@ -100,9 +101,29 @@ class _UnitModels:
         rows: np.ndarray,
         deadline: Deadline,
         seed: int,
+        quick: bool = False,
     ) -> str:
-        """CP-SAT's status on whether rep ``r`` can hold ``c`` within ``rows``' windows."""
+        """CP-SAT's status on whether rep ``r`` can hold ``c`` within ``rows``' windows,
+        on its ball shrunk by the Lagrangian reach (`territory_lagrange.prune_ball`:
+        ``"INFEASIBLE"`` without CP-SAT when that alone shows no territory). ``quick``:
+        ``"UNKNOWN"`` without CP-SAT unless the shrinking kept at most half the ball
+        (large balls are rarely decided in a short run)."""
         members, fixed = ball
+        keep = prune_ball(
+            members,
+            fixed,
+            self.rows.weight[self.balls.elig[members, r]][:, rows],
+            self.rows.lo[rows, r],
+            self.rows.hi[rows, r],
+            self.indptr,
+            self.indices,
+            deadline,
+        )
+        if keep is None:
+            return "INFEASIBLE"
+        if quick and 2 * int(keep.sum()) > keep.size:
+            return "UNKNOWN"
+        members, fixed = members[keep], fixed[keep]
         cp = cp_model.CpModel()
         where = {int(v): i for i, v in enumerate(members.tolist())}
         x = [cp.new_bool_var(f"x{v}") for v in members.tolist()]
@@ -207,10 +228,9 @@ def _ranked(balls: ReachBalls, rows: Rows, deadline: Deadline) -> list[int]:
     the smallest reach balls, interleaved, each once."""
     model = balls.model
     hard = balls.hard[np.isfinite(rows.hi[balls.hard]).any(axis=1)]
-    start = model.unit_start[:-1]
     rankings: list[np.ndarray] = []
     if hard.size:
-        lightest = np.minimum.reduceat(np.abs(rows.weight[:, hard]), start, axis=0)
+        lightest = lightest_per_unit(model, np.abs(rows.weight[:, hard]))
         limit = np.nanmax(np.where(np.isfinite(rows.hi[hard]), np.abs(rows.hi[hard]), np.nan), 1)
         share = lightest / np.maximum(limit, 1e-300)
         rankings += [np.argsort(-share[:, j], kind="stable")[:_MAX_UNITS] for j in range(hard.size)]
@@ -238,7 +258,7 @@ def _ranked(balls: ReachBalls, rows: Rows, deadline: Deadline) -> list[int]:
 
 
 def unit_conflict(
-    model: Model, rows: Rows, deadline: Deadline, seed: int = 0
+    model: Model, rows: Rows, deadline: Deadline, seed: int = 0, *, sweep: int | None = None
 ) -> UnitConflict | None:
     """A unit that no connected territory can hold within its windows (see the module).
 
@@ -252,6 +272,9 @@ def unit_conflict(
         When to stop (units not decided are not claimed either way).
     seed
         CP-SAT's random seed.
+    sweep
+        A quick first look: one pass over this many of the most constrained units,
+        CP-SAT (one short run) only where the Lagrangian reach kept at most half a ball.
 
     Returns
     -------
@@ -268,6 +291,17 @@ def unit_conflict(
     scaled = relaxation(model, rows, Scaled.from_rows(model, rows))
     models = _UnitModels(model, rows, balls, scaled)
     pending = _ranked(balls, rows, deadline)
+    if sweep is not None:
+        for c in pending[:sweep]:
+            if deadline.expired():
+                break
+            ball = balls.balls(np.array([c]))[0]
+            verdict = _unit_verdict(
+                models, c, ball, balls.hard, deadline, _FIRST_RUN, seed, quick=True
+            )
+            if verdict == "INFEASIBLE":
+                return _conflict(models, c, ball, deadline, seed)
+        return None
     run_time, width = _FIRST_RUN, _FIRST_WIDTH
     while pending and not deadline.expired():
         # The most constrained units get the longest runs: each pass runs the first
@@ -298,6 +332,7 @@ def _unit_verdict(
     deadline: Deadline,
     run_time: float,
     seed: int,
+    quick: bool = False,
 ) -> str:
     """CP-SAT's verdict on unit ``c``: ``"INFEASIBLE"`` when no rep class can hold it
     within ``rows``' windows, ``"FEASIBLE"`` when one can, ``"UNKNOWN"`` when a run ran
@@ -309,7 +344,9 @@ def _unit_verdict(
             # pending for it would take every pass's time (review of stop 22).
             verdict = "TOO_LARGE" if verdict == "INFEASIBLE" else verdict
             continue
-        status = models.status(c, r, found, rows, deadline.share(1.0, cap=run_time), seed)
+        status = models.status(
+            c, r, found, rows, deadline.share(1.0, cap=run_time), seed, quick=quick
+        )
         if status in ("FEASIBLE", "OPTIMAL"):
             return "FEASIBLE"
         if status != "INFEASIBLE":
