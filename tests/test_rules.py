@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import alloc
-from alloc.rules import Rule, Term
+from alloc.objectives import Term
+from alloc.rules import Rule
 
 RULES = [
     alloc.Match,

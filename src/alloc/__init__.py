@@ -25,6 +25,14 @@ from alloc.errors import (
     SolverError,
 )
 from alloc.metrics import evaluate
+from alloc.objectives import (
+    MaximizeFit,
+    MinimizeCost,
+    MinimizeDisruption,
+    MinimizeImbalance,
+    MinimizeTravel,
+    Objective,
+)
 from alloc.priority_rules import Budget, Lexicographic
 from alloc.result import Result, SolveStats, Stage, Status
 from alloc.rules import (
@@ -34,12 +42,6 @@ from alloc.rules import (
     Forbid,
     KeyAccounts,
     Match,
-    MaximizeFit,
-    MinimizeCost,
-    MinimizeDisruption,
-    MinimizeImbalance,
-    MinimizeTravel,
-    Objective,
     Pin,
     Spread,
     Together,

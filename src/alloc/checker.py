@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alloc import objectives as O
 from alloc import rules as R
 from alloc.data import tolerance
 from alloc.data.problem import Problem
@@ -556,15 +557,15 @@ def term_value(problem: Problem, assignment: Any, term: Any) -> float:
     a = _as_series(problem, assignment)
     customers, reps = problem.customers, problem.reps
     total = 0.0
-    if isinstance(term, R.MinimizeImbalance):
+    if isinstance(term, O.MinimizeImbalance):
         share = _shares(problem, term.metric, term.share)
         dev = (rep_loads(problem, a, term.metric) - share).abs() / share
         total += term.weight * float(dev.max() if term.norm == "max" else dev.sum())
-    elif isinstance(term, (R.MaximizeFit, R.MinimizeCost)):
+    elif isinstance(term, (O.MaximizeFit, O.MinimizeCost)):
         pair_total = float(_metric_per_customer(problem, a, term.pair_col).sum())
-        sign = -1.0 if isinstance(term, R.MaximizeFit) else 1.0
+        sign = -1.0 if isinstance(term, O.MaximizeFit) else 1.0
         total += sign * term.weight * pair_total
-    elif isinstance(term, R.MinimizeDisruption):
+    elif isinstance(term, O.MinimizeDisruption):
         owner = customers[term.owner_col].reindex(a.index)
         moved = owner.notna().to_numpy() & (owner.to_numpy() != a.to_numpy())
         value: float | np.ndarray = (
@@ -573,7 +574,7 @@ def term_value(problem: Problem, assignment: Any, term: Any) -> float:
             else customers[term.value].astype(float).reindex(a.index).to_numpy()
         )
         total += term.weight * float(np.sum(value * moved))
-    elif isinstance(term, R.MinimizeTravel):
+    elif isinstance(term, O.MinimizeTravel):
         if term.distance is not None:
             total += term.weight * float(_metric_per_customer(problem, a, term.distance).sum())
         else:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from alloc import priority_rules, territory_rules
+from alloc import objectives, priority_rules, territory_rules
 from alloc import rules as rules_module
 from alloc.cli_inputs import read_table
 from alloc.data.problem import Problem
@@ -61,7 +61,7 @@ RULE_TYPES: dict[str, type] = {
 RULE_TYPES["Contiguous"] = territory_rules.Contiguous
 RULE_TYPES["Budget"] = priority_rules.Budget
 TERM_TYPES: dict[str, type] = {
-    name: getattr(rules_module, name)
+    name: getattr(objectives, name)
     for name in (
         "MinimizeImbalance",
         "MaximizeFit",

@@ -18,9 +18,9 @@ import pandas as pd
 from alloc.checker import term_value
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError
+from alloc.objectives import MinimizeCost, MinimizeDisruption, MinimizeTravel, Term
 from alloc.priority_rules import Budget, Lexicographic
 from alloc.result import Result
-from alloc.rules import MinimizeCost, MinimizeDisruption, MinimizeTravel, Term
 from alloc.solvers.budgeted import derived
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.portfolio import solve

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alloc import objectives as O
 from alloc import rules as R
 from alloc.checker import _as_series, check, objective_value, rep_loads
 from alloc.data.problem import Problem
@@ -29,7 +30,7 @@ def gini(values: np.ndarray | pd.Series) -> float:
 
 def _share_column(problem: Problem, metric: str) -> str | None:
     for item in (*problem.objective, *problem.rules):
-        if isinstance(item, (R.MinimizeImbalance, R.Balance)) and item.metric == metric:
+        if isinstance(item, (O.MinimizeImbalance, R.Balance)) and item.metric == metric:
             return item.share
     return None
 
@@ -110,7 +111,7 @@ def evaluate(problem: Problem, assignment: Any) -> dict[str, Any]:
     counts = loads["count"].astype(float)
     out["count_cv"] = float(counts.std(ddof=0) / counts.mean()) if counts.mean() > 0 else 0.0
     owner_col = next(
-        (t.owner_col for t in problem.objective if isinstance(t, R.MinimizeDisruption)), None
+        (t.owner_col for t in problem.objective if isinstance(t, O.MinimizeDisruption)), None
     )
     if owner_col is None and "owner" in cols:
         owner_col = "owner"

@@ -23,17 +23,16 @@ import numpy as np
 
 from alloc.data.context import Tables
 from alloc.errors import InvalidProblemError
-from alloc.rules import (
-    Balance,
+from alloc.objectives import (
     MaximizeFit,
     MinimizeCost,
     MinimizeDisruption,
     MinimizeImbalance,
     MinimizeTravel,
     Objective,
-    Rule,
     Term,
 )
+from alloc.rules import Balance, Rule
 from alloc.validation import check_param, is_real_at_least
 
 __all__ = ["Budget", "Lexicographic", "StageCap", "stage_cap"]

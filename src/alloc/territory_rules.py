@@ -18,7 +18,8 @@ import pandas as pd
 
 from alloc.data.context import Tables
 from alloc.errors import InvalidProblemError, format_ids
-from alloc.rules import Rule, Term, _check_weight
+from alloc.objectives import Term, _check_weight
+from alloc.rules import Rule
 from alloc.validation import check_param
 
 __all__ = ["Contiguous", "MinimizeDispersion", "neighbour_pairs"]

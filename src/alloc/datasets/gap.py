@@ -15,7 +15,8 @@ import pandas as pd
 
 from alloc.data.problem import Problem
 from alloc.errors import InvalidProblemError
-from alloc.rules import Capacity, MaximizeFit, MinimizeCost
+from alloc.objectives import MaximizeFit, MinimizeCost
+from alloc.rules import Capacity
 from alloc.validation import Param, check_params, is_int
 
 __all__ = ["gap_tables", "make_gap", "read_gap", "read_gap_solution"]

@@ -18,13 +18,8 @@ import numpy as np
 import pandas as pd
 
 from alloc.data.problem import Problem
-from alloc.rules import (
-    AccountLimit,
-    Capacity,
-    KeyAccounts,
-    Match,
-    MinimizeImbalance,
-)
+from alloc.objectives import MinimizeImbalance
+from alloc.rules import AccountLimit, Capacity, KeyAccounts, Match
 from alloc.validation import Param, check_params, is_int
 
 __all__ = ["make_problem", "make_tables", "standard_rules"]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from alloc.data.problem import Problem
 from alloc.datasets.generate import standard_rules
-from alloc.rules import MinimizeDisruption, MinimizeImbalance
+from alloc.objectives import MinimizeDisruption, MinimizeImbalance
 
 __all__ = ["load_sample", "sample_problem"]
 

@@ -14,10 +14,10 @@ import pandas as pd
 from alloc.checker import check, objective_value
 from alloc.data.problem import Problem
 from alloc.errors import format_ids
+from alloc.objectives import MinimizeDisruption
 from alloc.rebalancing.plan import Outcome, Plan
 from alloc.rebalancing.setup import REASONS, Budget, Setup
 from alloc.result import Result, SolveStats, Status
-from alloc.rules import MinimizeDisruption
 
 __all__ = [
     "budget_words",

@@ -13,8 +13,9 @@ import pandas as pd
 
 from alloc.data.model import Model
 from alloc.data.problem import Problem
+from alloc.objectives import MinimizeDisruption
 from alloc.rebalancing.params import incumbent_series, protected_mask, values
-from alloc.rules import Balance, MinimizeDisruption
+from alloc.rules import Balance
 from alloc.solvers.state import Rows, violation
 
 __all__ = [
