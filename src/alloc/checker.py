@@ -229,10 +229,11 @@ def _check_rule(
     name = repr(rule)
     if isinstance(rule, R.Match):
         want = customers[rule.customer_col].reindex(a.index)
-        known = {str(v) for v in customers[rule.customer_col].dropna()}
+        # Outer spaces do not count on either side ("retail " is "retail").
+        known = {str(v).strip() for v in customers[rule.customer_col].dropna()}
         have = reps[rule.rep_col].map(lambda value: _parse(value, known))
         ok = [
-            (pd.isna(w) and rule.missing == "any") or (not pd.isna(w) and str(w) in have[r])
+            (pd.isna(w) and rule.missing == "any") or (not pd.isna(w) and str(w).strip() in have[r])
             for w, r in zip(want.to_numpy(), a.to_numpy(), strict=True)
         ]
         bad = a.index[~np.asarray(ok, dtype=bool)] if len(ok) else a.index[:0]

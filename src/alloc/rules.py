@@ -83,6 +83,29 @@ class Rule:
 
 
 # ---- rules that prune pairs -----------------------------------------------------------
+#: A warning names at most this many unmatched values (then says how many more).
+MAX_VALUES_NAMED = 8
+
+
+def _hint(value: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'Retail'?)`` when ``value`` is close to one of ``known``, else ``""``.
+
+    A value equal but for case and spaces (``'retail '`` for ``'Retail'``) is the usual
+    slip in typed tables, so it is preferred over a merely similar spelling.
+    """
+
+    def norm(text: str) -> str:
+        return " ".join(str(text).split()).casefold()
+
+    options = sorted(known)
+    same = [k for k in options if norm(k) == norm(value)]
+    if same:
+        return f" (did you mean {same[0]!r}?)"
+    by_norm = {norm(k): k for k in options}
+    near = difflib.get_close_matches(norm(value), list(by_norm), n=1, cutoff=0.75)
+    return f" (did you mean {by_norm[near[0]]!r}?)" if near else ""
+
+
 @dataclass(frozen=True)
 class Match(Rule):
     """Customer value must be in the rep's set: ``customers[c] in reps[r]``.
@@ -107,39 +130,93 @@ class Match(Rule):
         tables.rep_column(self.rep_col, rule=repr(self), numeric=False)
         self._warn_unmatched(tables)
 
+    def _customer_text(self, tables: Tables) -> pd.Series:
+        """The customers' values as text without outer spaces (``None`` where missing),
+        as the reps' ``;``-separated values are read."""
+        column = tables.customers[self.customer_col]
+        return column.map(lambda v: None if pd.isna(v) else str(v).strip())
+
     def _known(self, tables: Tables) -> set[str]:
         """The customers' values, as text."""
-        return {str(v) for v in tables.customers[self.customer_col].dropna().tolist()}
+        return set(self._customer_text(tables).dropna().tolist())
 
     def rep_sets(self, tables: Tables) -> pd.Series:
         """Each rep's values, split on ``;`` (and on commas the customers' values lack)."""
         return parse_sets(tables.reps[self.rep_col], known=self._known(tables))
 
+    def _rep_values(self, tables: Tables) -> set[str]:
+        """The reps' values, as text."""
+        return {str(v) for v in self.rep_sets(tables).explode().dropna().tolist()}
+
     def _warn_unmatched(self, tables: Tables) -> None:
-        """Warn about rep values that no customer has: usually a misspelling."""
+        """Warn about values one side has and the other lacks: usually a misspelling.
+
+        A rep value no customer has narrows that rep; a customer value no rep has leaves
+        the customer with no eligible rep (the solve then stops as infeasible).
+        """
         known = self._known(tables)
         rep_sets = self.rep_sets(tables).explode().dropna()
         unknown = rep_sets[~rep_sets.astype(str).isin(known)]
-        if unknown.empty or not known:
-            return
-        parts = []
-        for value, reps in unknown.groupby(unknown.astype(str)).groups.items():
-            near = difflib.get_close_matches(str(value), sorted(known), n=1, cutoff=0.75)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            parts.append(f"{value!r} of rep {format_ids(list(reps))}{hint}")
-        warnings.warn(
-            f"{self!r}: no customer has {self.customer_col!r} equal to "
-            + "; ".join(parts)
-            + f". Those reps match fewer customers than their {self.rep_col!r} suggests; "
-            "fix the spelling, or ignore this warning if the value is meant for later.",
-            DataWarning,
-            stacklevel=5,
-        )
+        if not unknown.empty and known:
+            parts = []
+            for value, reps in unknown.groupby(unknown.astype(str)).groups.items():
+                parts.append(f"{value!r} of rep {format_ids(list(reps))}{_hint(str(value), known)}")
+            warnings.warn(
+                f"{self!r}: no customer has {self.customer_col!r} equal to "
+                + "; ".join(parts)
+                + f". Those reps match fewer customers than their {self.rep_col!r} suggests; "
+                "fix the spelling, or ignore this warning if the value is meant for later.",
+                DataWarning,
+                stacklevel=5,
+            )
+        if self.missing == "none" and not rep_sets.empty:
+            parts = self._customer_values_unmatched(tables)
+            if parts:
+                warnings.warn(
+                    f"{self!r}: " + "; ".join(parts) + ". Those customers have no eligible "
+                    "rep; fix the spelling, or add the value to a rep's "
+                    f"{self.rep_col!r}.",
+                    DataWarning,
+                    stacklevel=5,
+                )
+
+    def _customer_values_unmatched(
+        self, tables: Tables, customers: np.ndarray | None = None
+    ) -> list[str]:
+        """``"'industry' 'retail ' of customer 'C2' is in no rep's 'skills' (did you mean
+        'Retail'?)"`` for each customer value (of ``customers``, codes; default all) that
+        no rep has."""
+        text = self._customer_text(tables)
+        if customers is not None:
+            text = text.iloc[customers]
+        text = text.dropna()
+        have = self._rep_values(tables)
+        lacking = text[~text.isin(have)]
+        groups = list(lacking.groupby(lacking).groups.items())
+        parts = [
+            f"{self.customer_col!r} {value!r} of customer {format_ids(list(ids))} is in no "
+            f"rep's {self.rep_col!r}{_hint(str(value), have)}"
+            for value, ids in groups[:MAX_VALUES_NAMED]
+        ]
+        if len(groups) > MAX_VALUES_NAMED:
+            parts.append(f"and {len(groups) - MAX_VALUES_NAMED} more values")
+        return parts
+
+    def explain_unmatched(self, tables: Tables, customers: np.ndarray) -> str:
+        """Why ``customers`` (codes) have no eligible rep under this rule, in words."""
+        parts = self._customer_values_unmatched(tables, customers)
+        missing = tables.customers[self.customer_col].iloc[customers].isna()
+        if missing.any() and self.missing == "none":
+            ids = list(tables.customers.index[customers][missing.to_numpy()])
+            parts.append(
+                f"{format_ids(ids)} {'has' if len(ids) == 1 else 'have'} no "
+                f"{self.customer_col!r} (Match(..., missing='any') lets them go to any rep)"
+            )
+        return "; ".join(parts)
 
     def _codes(self, tables: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(customer value code, exploded rep code, exploded value code)."""
-        cust = tables.customers[self.customer_col]
-        cust_str = cust.map(lambda v: None if pd.isna(v) else str(v))
+        cust_str = self._customer_text(tables)
         rep_sets = self.rep_sets(tables).explode()
         rep_codes = tables.reps.index.get_indexer(rep_sets.index)
         valid = rep_sets.notna().to_numpy()

@@ -73,3 +73,48 @@ def test_customers_pinned_to_a_rep_are_not_warned_about() -> None:
     forbid = [alloc.Match("industry", "skills"), alloc.Forbid([("a", "r2")])]
     with pytest.warns(alloc.DataWarning, match=r"1 customer has a single eligible rep.*'a'"):
         alloc.Problem(customers, reps, rules=forbid)
+
+
+def test_a_customer_value_no_rep_has_is_named_with_the_near_rep_value() -> None:
+    customers = pd.DataFrame(
+        {"customer_id": ["a", "b", "c"], "industry": ["Retail", "retail", "Finance"]}
+    )
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "skills": ["Retail;Finance", "Finance;Retail"]})
+    with pytest.warns(
+        alloc.DataWarning,
+        match=r"'industry' 'retail' of customer 'b' is in no rep's 'skills' "
+        r"\(did you mean 'Retail'\?\)",
+    ):
+        problem = alloc.Problem(customers, reps, rules=[alloc.Match("industry", "skills")])
+    result = alloc.solve(problem, time_limit=2)
+    assert result.status is alloc.Status.INFEASIBLE
+    # The explanation names the customer, its value and the near spelling.
+    assert "'industry' 'retail' of customer 'b'" in result.explanation
+    assert "did you mean 'Retail'?" in result.explanation
+
+
+def test_outer_spaces_in_a_customer_value_do_not_count() -> None:
+    # Reps' ';'-separated values are read without spaces; so are the customers'.
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "industry": ["retail ", " finance"]})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "skills": ["retail; finance", "finance;retail"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", alloc.DataWarning)
+        problem = alloc.Problem(customers, reps, rules=[alloc.Match("industry", "skills")])
+    result = alloc.solve(problem, time_limit=2)
+    assert result.status is alloc.Status.OPTIMAL
+    assert alloc.check(problem, result.assignment) == []
+    # The checker reads the values the same way: "retail " with r1 is no violation.
+    plan = pd.Series({"a": "r1", "b": "r1"})
+    assert alloc.check(problem, plan) == []
+
+
+def test_many_unmatched_customer_values_are_named_up_to_a_cap() -> None:
+    values = [*(f"industry {i:02d}" for i in range(20)), "x"]
+    customers = pd.DataFrame({"customer_id": [f"c{i}" for i in range(21)], "sector": values})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "skills": ["x", "x"]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        alloc.Problem(customers, reps, rules=[alloc.Match("sector", "skills")])
+    texts = [str(w.message) for w in caught if "is in no rep's" in str(w.message)]
+    assert len(texts) == 1
+    assert "and 12 more values" in texts[0]

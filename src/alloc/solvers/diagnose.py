@@ -46,6 +46,19 @@ def _sum_slack(terms: np.ndarray, limits: np.ndarray) -> float:
     return 4.0 * n * float(np.finfo(float).eps) * float(np.abs(terms).sum() + np.abs(limits).sum())
 
 
+def _unmatched_values(problem: Problem, culprits: list[str], customers: np.ndarray) -> str:
+    """The customers' values that a culprit ``Match`` rule found in no rep's set, with
+    the near spelling (``'retail '``: did you mean 'Retail'?), or ``""``."""
+    parts = []
+    for rule in problem.rules:
+        explain = getattr(rule, "explain_unmatched", None)
+        if explain is not None and repr(rule) in culprits:
+            text = explain(problem.tables, customers)
+            if text:
+                parts.append(text)
+    return "; ".join(parts)
+
+
 def precheck(problem: Problem, rows: Rows) -> list[str]:
     """Reasons the problem is infeasible (empty when no cheap check fails)."""
     model = problem.model
@@ -57,6 +70,9 @@ def precheck(problem: Problem, rows: Rows) -> list[str]:
         ids = problem.customer_ids[customers]
         culprits = [rule for rule, lost in problem.pruned_by if np.isin(lost, customers).any()]
         why = f" ({'; '.join(culprits)} removed their last eligible reps)" if culprits else ""
+        details = _unmatched_values(problem, culprits, customers)
+        if details:
+            why += ": " + details
         if not culprits and problem.source_pairs is not None:
             why = " (the pair table has no row for them)"
         reasons.append(
