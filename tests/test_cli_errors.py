@@ -69,6 +69,23 @@ def semicolon_customers(f: Files) -> str:
     return pd.read_csv(f["customers"]).to_csv(index=False, sep=";")
 
 
+def german_csv(frame: pd.DataFrame) -> str:
+    """A table as a German spreadsheet saves it: ';' between fields, numbers such as
+    48.433,45 (pandas writes no thousands mark; the spreadsheet does)."""
+    out = frame.copy()
+    for column in out.select_dtypes("float").columns:
+        out[column] = [f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+                       for v in out[column]]  # fmt: skip
+    return out.to_csv(index=False, sep=";")
+
+
+def decimal_comma_files(f: Files) -> list[str]:
+    """Both tables with decimal commas, read with --sep ';' but no --decimal."""
+    write(f, "customers", german_csv(pd.read_csv(f["customers"])))
+    write(f, "reps", german_csv(pd.read_csv(f["reps"])))
+    return args(f, sep=";")
+
+
 def tab_customers(f: Files) -> str:
     return pd.read_csv(f["customers"]).to_csv(index=False, sep="\t")
 
@@ -187,6 +204,21 @@ CORPUS: list[Any] = [
         lambda f: [*args(f), "--sep", ";"],
         ["--customers", "--sep ','"],
         id="sep-given-for-a-comma-file",
+    ),
+    pytest.param(
+        lambda f: decimal_comma_files(f),
+        ["must be numeric", "decimal comma", "--decimal ','"],
+        id="customers-decimal-comma-without-decimal",
+    ),
+    pytest.param(
+        lambda f: [*args(f), "--decimal", ","],
+        ["--decimal ','", "field separator", "--sep ';'"],
+        id="decimal-comma-with-comma-separator",
+    ),
+    pytest.param(
+        lambda f: [*args(f), "--decimal", "x"],
+        ["decimal mark", "'x'"],
+        id="decimal-mark-unknown",
     ),
     pytest.param(
         lambda f: table(f, "reps", "rep_id,capacity\nr1,10\nr2,10,extra,fields\n", "r.csv"),
@@ -574,3 +606,17 @@ def test_sep_reads_semicolon_and_tab_separated_tables(
         reps.to_csv(files["reps"], index=False, sep=sep)
         assert main([*args(files), "--sep", name]) == EXIT_OK, capsys.readouterr().err
         files["out"].unlink()
+
+
+def test_decimal_comma_reads_numbers_as_a_german_spreadsheet_saves_them(
+    files: Files,
+    sample_tables: tuple[pd.DataFrame, pd.DataFrame],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    customers, reps = sample_tables
+    write(files, "customers", german_csv(customers))
+    write(files, "reps", german_csv(reps))
+    assert "48.433,45" in files["customers"].read_text()
+    argv = [*args(files), "--sep", ";", "--decimal", ","]
+    assert main(argv) == EXIT_OK, capsys.readouterr().err
+    assert len(pd.read_csv(files["out"])) == len(customers)

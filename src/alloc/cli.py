@@ -25,7 +25,13 @@ import pandas as pd
 
 from alloc._io import write_atomic
 from alloc.cli_config import build_from_config, parse_config, read_config
-from alloc.cli_inputs import check_output_dir, check_output_file, parse_sep, read_table
+from alloc.cli_inputs import (
+    check_output_dir,
+    check_output_file,
+    parse_decimal,
+    parse_sep,
+    read_table,
+)
 from alloc.data.problem import Problem
 from alloc.errors import AllocError, AllocWarning, InvalidParameterError, InvalidProblemError
 from alloc.metrics import evaluate
@@ -75,7 +81,7 @@ def _solve_inputs(args: argparse.Namespace) -> tuple[Problem, dict[str, Any]]:
         raise InvalidProblemError(_NEEDS_CONFIG)
     inputs = {"--customers": args.customers, "--reps": args.reps, "--pairs": args.pairs}
     check_output_file(args.output, "-o", {**inputs, "--config": args.config})
-    spec = parse_config(read_config(args.config), args.config, args.sep)
+    spec = parse_config(read_config(args.config), args.config, args.sep, args.decimal)
     if not spec.objective:
         warnings.warn(
             f"{args.config} has no [[objective]]: every plan that meets the rules counts as "
@@ -84,9 +90,9 @@ def _solve_inputs(args: argparse.Namespace) -> tuple[Problem, dict[str, Any]]:
             AllocWarning,
             stacklevel=1,
         )
-    customers = read_table(args.customers, "--customers", args.sep)
-    reps = read_table(args.reps, "--reps", args.sep)
-    pairs = read_table(args.pairs, "--pairs", args.sep) if args.pairs else None
+    customers = read_table(args.customers, "--customers", args.sep, args.decimal)
+    reps = read_table(args.reps, "--reps", args.sep, args.decimal)
+    pairs = read_table(args.pairs, "--pairs", args.sep, args.decimal) if args.pairs else None
     problem = Problem(
         customers,
         reps,
@@ -383,6 +389,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--sep", type=_argument_type(parse_sep), default=",",
                    help="field separator of the CSV inputs: a character, comma, semicolon, "
                    "tab or pipe (default comma)")  # fmt: skip
+    s.add_argument("--decimal", type=_argument_type(parse_decimal), default=".",
+                   help="decimal mark of numbers in the CSV inputs: '.' (default) or ','; "
+                   "with ',' a '.' separates thousands (12.500,50)")  # fmt: skip
     s.add_argument("--time-limit", type=seconds, help="seconds (default [solve] or 10)")
     s.add_argument("--seed", type=int, help="random seed (default [solve] or 0)")
     b = sub.add_parser(

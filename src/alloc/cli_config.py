@@ -21,7 +21,7 @@ import pandas as pd
 
 from alloc import objectives, priority_rules, territory_rules
 from alloc import rules as rules_module
-from alloc.cli_inputs import read_table
+from alloc.cli_inputs import COMMA_POINT, CsvFormat, read_table
 from alloc.data.problem import Problem
 from alloc.errors import AllocError, InvalidProblemError
 from alloc.validation import Param, fraction_error, is_int, is_real_at_least
@@ -261,7 +261,9 @@ def _check_fraction(type_name: str, params: Mapping[str, Any]) -> None:
             raise InvalidProblemError(f"{key} {error}")
 
 
-def _read_tables(name: str, params: dict[str, Any], label: str, folder: Path, sep: str) -> None:
+def _read_tables(
+    name: str, params: dict[str, Any], label: str, folder: Path, csv: CsvFormat
+) -> None:
     """Replace the file paths of ``TABLE_KEYS`` in ``params`` by the tables they hold."""
     for (owner, key), holds in TABLE_KEYS.items():
         if owner != name or key not in params:
@@ -272,7 +274,7 @@ def _read_tables(name: str, params: dict[str, Any], label: str, folder: Path, se
                 f"{label}: {key} must be the path of a CSV file with {holds}; got {path!r}."
             )
         file = Path(path) if Path(path).is_absolute() else folder / path
-        frame = read_table(str(file), f"{label} {key}", sep)
+        frame = read_table(str(file), f"{label} {key}", csv.sep, csv.decimal)
         if key == "distances":
             if frame.shape[1] < 3:
                 raise InvalidProblemError(
@@ -289,20 +291,22 @@ def _read_tables(name: str, params: dict[str, Any], label: str, folder: Path, se
         params[key] = frame
 
 
-def _term(value: Any, label: str, folder: Path, sep: str) -> Any:
+def _term(value: Any, label: str, folder: Path, csv: CsvFormat) -> Any:
     """A term written as an inline table inside another entry."""
     if not isinstance(value, dict):
         raise InvalidProblemError(
             f"{label} must be an inline table naming an objective term, e.g. "
             f'{{type = "MinimizeTravel"}}; got {value!r}.'
         )
-    return _build(label, value, TERM_TYPES, "objective", folder, sep)
+    return _build(label, value, TERM_TYPES, "objective", folder, csv)
 
 
-def _nested_terms(name: str, params: dict[str, Any], label: str, folder: Path, sep: str) -> None:
+def _nested_terms(
+    name: str, params: dict[str, Any], label: str, folder: Path, csv: CsvFormat
+) -> None:
     """Replace the inline tables of ``TERM_KEYS`` in ``params`` by the terms they name."""
     if (name, "term") in TERM_KEYS and "term" in params:
-        params["term"] = _term(params["term"], f"{label} term", folder, sep)
+        params["term"] = _term(params["term"], f"{label} term", folder, csv)
     if (name, "stages") in TERM_KEYS and "stages" in params:
         stages = params["stages"]
         if not isinstance(stages, list) or not stages:
@@ -311,9 +315,9 @@ def _nested_terms(name: str, params: dict[str, Any], label: str, folder: Path, s
                 f'term ({{type = "MinimizeTravel"}}) or a list of them; got {stages!r}.'
             )
         params["stages"] = [
-            [_term(t, f"{label} stage {i}", folder, sep) for t in stage]
+            [_term(t, f"{label} stage {i}", folder, csv) for t in stage]
             if isinstance(stage, list)
-            else _term(stage, f"{label} stage {i}", folder, sep)
+            else _term(stage, f"{label} stage {i}", folder, csv)
             for i, stage in enumerate(stages, 1)
         ]
 
@@ -324,11 +328,11 @@ def _make(
     entry: Mapping[str, Any],
     known: Mapping[str, type],
     folder: Path = Path(),
-    sep: str = ",",
+    csv: CsvFormat = COMMA_POINT,
 ) -> Any:
     """One rule or term from its ``[[kind]]`` table (``index`` counts from 1); file
     paths in it are read relative to ``folder``."""
-    return _build(f"[[{kind}]] #{index}", entry, known, kind, folder, sep)
+    return _build(f"[[{kind}]] #{index}", entry, known, kind, folder, csv)
 
 
 def _build(
@@ -337,7 +341,7 @@ def _build(
     known: Mapping[str, type],
     kind: str,
     folder: Path,
-    sep: str,
+    csv: CsvFormat,
 ) -> Any:
     other = TERM_TYPES if kind == "rules" else RULE_TYPES
     what = "rule" if kind == "rules" else "objective term"
@@ -367,8 +371,8 @@ def _build(
         raise InvalidProblemError(
             f"{label}: missing key {missing[0]!r}; {name} needs {', '.join(required)}."
         )
-    _read_tables(name, params, label, folder, sep)
-    _nested_terms(name, params, label, folder, sep)
+    _read_tables(name, params, label, folder, csv)
+    _nested_terms(name, params, label, folder, csv)
     try:
         _check_fraction(name, params)
         return known[name](**params)
@@ -378,7 +382,9 @@ def _build(
         raise InvalidProblemError(f"{label}: {exc}") from exc
 
 
-def parse_config(config: Mapping[str, Any], where: str = "config", sep: str = ",") -> ConfigSpec:
+def parse_config(
+    config: Mapping[str, Any], where: str = "config", sep: str = ",", decimal: str = "."
+) -> ConfigSpec:
     """Check a parsed config and build its rules and terms, before the main tables are read.
 
     Unknown tables and keys (in any table) are refused with the accepted ones listed and
@@ -386,7 +392,8 @@ def parse_config(config: Mapping[str, Any], where: str = "config", sep: str = ",
     and term arguments are checked by their classes, and fractions (a ``Balance``
     tolerance) must lie between 0 and 1. Keys that name a CSV file (``TABLE_KEYS``:
     ``Contiguous``'s ``neighbors``, ``MinimizeDispersion``'s ``distances``) are read
-    here, relative to the folder of ``where`` when it is a file, with separator ``sep``.
+    here, relative to the folder of ``where`` when it is a file, with separator ``sep``
+    and decimal mark ``decimal``.
 
     Raises
     ------
@@ -410,12 +417,13 @@ def parse_config(config: Mapping[str, Any], where: str = "config", sep: str = ",
         if id_columns is not None:
             _check_table(id_columns, ID_COLUMNS_KEYS, "[id_columns]")
         folder = Path(where).parent if Path(where).is_file() else Path()
+        csv = CsvFormat(sep, decimal)
         rules = [
-            _make("rules", i, e, RULE_TYPES, folder, sep)
+            _make("rules", i, e, RULE_TYPES, folder, csv)
             for i, e in enumerate(config.get("rules", []), 1)
         ]
         terms = [
-            _make("objective", i, e, TERM_TYPES, folder, sep)
+            _make("objective", i, e, TERM_TYPES, folder, csv)
             for i, e in enumerate(config.get("objective", []), 1)
         ]
     except InvalidProblemError as exc:

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from alloc.errors import InvalidProblemError
 
-__all__ = ["SEPARATORS", "check_output_dir", "check_output_file", "parse_sep", "read_table"]
+__all__ = [
+    "COMMA_POINT",
+    "SEPARATORS",
+    "CsvFormat",
+    "check_output_dir",
+    "check_output_file",
+    "parse_decimal",
+    "parse_sep",
+    "read_table",
+]
 
 #: Names accepted by ``--sep`` besides a single character (a tab is awkward in a shell).
 SEPARATORS: dict[str, str] = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", r"\t": "\t"}
@@ -51,6 +61,32 @@ def parse_sep(text: str) -> str:
             f"{', '.join(list(SEPARATORS)[:4])}; got {text!r}."
         )
     return sep
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """How the CSV inputs are written: field separator and decimal mark."""
+
+    sep: str = ","
+    decimal: str = "."
+
+
+#: Commas between fields, a point before decimals: the default.
+COMMA_POINT = CsvFormat()
+
+
+def parse_decimal(text: str) -> str:
+    """The decimal mark ``--decimal`` names: ``.`` (or point, dot) or ``,`` (or comma).
+
+    Examples
+    --------
+    >>> parse_decimal(","), parse_decimal("point")
+    (',', '.')
+    """
+    mark = {"comma": ",", "point": ".", "dot": "."}.get(text.lower(), text)
+    if mark not in (".", ","):
+        raise InvalidProblemError(f"the decimal mark must be '.' or ','; got {text!r}.")
+    return mark
 
 
 def _input_file(path: str, option: str) -> Path:
@@ -113,7 +149,7 @@ def _check_separator(head: bytes, sep: str, path: str, option: str) -> None:
             )
 
 
-def read_table(path: str, option: str, sep: str = ",") -> pd.DataFrame:
+def read_table(path: str, option: str, sep: str = ",", decimal: str = ".") -> pd.DataFrame:
     """Read the CSV file given to ``option`` (e.g. ``--customers``), or raise one line.
 
     Parameters
@@ -124,6 +160,9 @@ def read_table(path: str, option: str, sep: str = ",") -> pd.DataFrame:
         The command-line option naming it, used in messages.
     sep : str
         The field separator (``--sep``).
+    decimal : str
+        The decimal mark (``--decimal``); with ``","`` a ``.`` separates thousands
+        (``12.500,50``).
 
     Raises
     ------
@@ -136,8 +175,14 @@ def read_table(path: str, option: str, sep: str = ",") -> pd.DataFrame:
     head = _head(file, option)
     _check_format(head, path, option)
     _check_separator(head, sep, path, option)
+    if decimal == sep:
+        raise InvalidProblemError(
+            f"--decimal {decimal!r} is also the field separator; pass --sep ';' (the usual "
+            "separator of files with a decimal comma)."
+        )
+    numbers = {"decimal": ",", "thousands": "."} if decimal == "," else {}
     try:
-        frame = pd.read_csv(file, sep=sep)
+        frame = pd.read_csv(file, sep=sep, **numbers)  # type: ignore[call-overload]
     except UnicodeDecodeError as exc:
         raise InvalidProblemError(
             f"{option} {path!r} is not UTF-8 text (byte {exc.start}); re-save it as 'CSV UTF-8'."

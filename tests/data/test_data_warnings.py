@@ -118,3 +118,23 @@ def test_many_unmatched_customer_values_are_named_up_to_a_cap() -> None:
     texts = [str(w.message) for w in caught if "is in no rep's" in str(w.message)]
     assert len(texts) == 1
     assert "and 12 more values" in texts[0]
+
+
+@pytest.mark.parametrize(
+    ("values", "hint"),
+    [
+        (["12.500,50", "8.200,00"], "decimal comma"),
+        (["1,200", "15,000.50"], "thousands separators"),
+        (["€1200", "900 EUR"], "currency, percent or unit sign"),
+        (["n/a", "tbd"], "pd.to_numeric"),
+    ],
+)
+def test_text_in_a_number_column_is_refused_with_a_fix_for_its_form(
+    values: list[str], hint: str
+) -> None:
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "potential": [*values, "5"]})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"]})
+    with pytest.raises(alloc.InvalidProblemError, match="must be numeric") as info:
+        alloc.Problem(customers, reps, objective=alloc.MinimizeImbalance("potential"))
+    text = str(info.value)
+    assert hint in text and repr(values[0]) in text and "'a', 'b'" in text

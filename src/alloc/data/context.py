@@ -8,6 +8,7 @@ error message has one form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -168,12 +169,14 @@ def _column(
     if not numeric:
         return series.to_numpy()
     if not _is_numeric(series):
-        bad = series.index[pd.to_numeric(series, errors="coerce").isna()]
+        failed = pd.to_numeric(series, errors="coerce").isna()
+        bad = series.index[failed]
         where = f"rows {format_ids(bad)} are not" if len(bad) else "it is not"
+        examples = [str(v) for v in series[failed].dropna().unique()[:3]]
+        shown = f" ({', '.join(map(repr, examples))})" if examples else ""
         raise InvalidProblemError(
-            f"{rule}: {table}[{column!r}] must be numeric; {where} "
-            f"(dtype {series.dtype}). Convert the column, e.g. with pd.to_numeric or "
-            ".astype(int)."
+            f"{rule}: {table}[{column!r}] must be numeric; {where}{shown} "
+            f"(dtype {series.dtype}). {_number_hint(examples)}"
         )
     values = series.to_numpy(dtype=float)
     nan = ~np.isfinite(values)
@@ -188,6 +191,31 @@ def _column(
             f"{format_ids(frame.index[values < 0])} are. Fix or clip the values."
         )
     return values
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d{1,3}(\.\d{3})*,\d+\s*$|^\s*[-+]?\d+,\d+\s*$")
+_THOUSANDS_COMMA = re.compile(r"^\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*$")
+_UNIT_SIGNS = re.compile(r"[€$£%]|\b(EUR|USD|GBP|CHF|h|hrs?)\b", re.IGNORECASE)
+
+
+def _number_hint(examples: list[str]) -> str:
+    """How to convert text that should be numbers, by what the text looks like."""
+    if examples and all(_THOUSANDS_COMMA.match(v) for v in examples):
+        return (
+            "The values have thousands separators: read the CSV with thousands=',' "
+            "(pandas), or remove the separators; then convert with pd.to_numeric."
+        )
+    if examples and all(_DECIMAL_COMMA.match(v) for v in examples):
+        return (
+            "The values use a decimal comma: read the CSV with decimal=',' and "
+            "thousands='.' (pandas; `alloc solve --decimal ','`), or convert the column."
+        )
+    if examples and any(_UNIT_SIGNS.search(v) for v in examples):
+        return (
+            "The values carry a currency, percent or unit sign: remove it and convert with "
+            "pd.to_numeric (percentages as fractions: 5 % is 0.05)."
+        )
+    return "Convert the column, e.g. with pd.to_numeric or .astype(int)."
 
 
 def _codes(index: pd.Index, ids: list[object], kind: str, rule: str) -> np.ndarray:
