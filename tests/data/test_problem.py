@@ -395,3 +395,26 @@ def test_a_reps_table_of_ids_in_its_index_alone_is_not_empty() -> None:
     assert list(problem.rep_ids) == ["r1", "r2"]
     with pytest.raises(alloc.InvalidProblemError, match="reps is empty"):
         alloc.Problem(customers, reps.iloc[:0])
+
+
+@pytest.mark.parametrize(
+    ("reps", "hint"),
+    [
+        # One column of unique text: that is the id column.
+        (pd.DataFrame({"name": ["A", "B"], "capacity": [6, 7]}), "id_columns={'rep': 'name'}"),
+        # Two such columns: the one whose name says so.
+        (
+            pd.DataFrame({"Rep Code": ["a1", "b2"], "region": ["N", "S"]}),
+            "id_columns={'rep': 'Rep Code'}",
+        ),
+        # Nothing looks like ids: the generic advice only.
+        (pd.DataFrame({"region": ["N", "N"], "capacity": [6, 7]}), "pass id_columns=."),
+    ],
+)
+def test_a_missing_id_column_names_the_column_that_looks_like_ids(
+    reps: pd.DataFrame, hint: str
+) -> None:
+    customers = pd.DataFrame({"customer_id": ["c1", "c2"], "potential": [1.0, 2.0]})
+    with pytest.raises(alloc.InvalidProblemError, match="no id column 'rep_id'") as info:
+        alloc.Problem(customers, reps)
+    assert hint in str(info.value)

@@ -28,6 +28,23 @@ __all__ = ["DENSE_PAIR_LIMIT", "Problem"]
 DENSE_PAIR_LIMIT = 20_000_000
 
 
+def _id_hint(frame: pd.DataFrame, arg: str) -> str:
+    """``{'rep': 'name'}`` when one column looks like ids (text, unique, no gaps; its
+    name says id, name, code or key when several do), else nothing to suggest."""
+    key = "customer" if arg == "customers" else "rep"
+    candidates = [
+        c
+        for c in frame.columns
+        if isinstance(c, str)
+        and not pd.api.types.is_numeric_dtype(frame[c])
+        and frame[c].notna().all()
+        and frame[c].is_unique
+    ]
+    named = [c for c in candidates if any(w in c.lower() for w in ("id", "name", "code", "key"))]
+    pick = named if len(named) == 1 else candidates
+    return f"{{'{key}': {pick[0]!r}}}" if len(pick) == 1 else ""
+
+
 def _validate_table(frame: object, arg: str, id_col: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise InvalidProblemError(
@@ -46,7 +63,7 @@ def _validate_table(frame: object, arg: str, id_col: str) -> pd.DataFrame:
         raise InvalidProblemError(
             f"{arg} has no id column {id_col!r} "
             f"(columns: {format_ids(map(str, frame.columns), 8)}). "
-            f"Add it, name the index {id_col!r}, or pass id_columns=."
+            f"Add it, name the index {id_col!r}, or pass id_columns={_id_hint(frame, arg)}."
         )
     if table.index.hasnans:
         raise InvalidProblemError(
