@@ -491,3 +491,63 @@ def test_a_reach_proof_names_every_window_it_rests_on() -> None:
     assert result.status is alloc.Status.INFEASIBLE
     assert "'c'" in result.explanation
     assert "area" in result.explanation.split("meets")[-1], result.explanation
+
+
+@given(seed=st.integers(0, 10**6))
+def test_the_p_median_lp_dual_bound_is_valid_for_any_duals(seed: int) -> None:
+    # The bound is recomputed from HiGHS's duals, so noisy or early-stopped duals must
+    # still give a lower bound: any y, on random LPs over the box 0 <= z <= 1.
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
+
+    from alloc.solvers.territory_lp import _dual_bound
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = int(rng.integers(1, 6)), int(rng.integers(1, 8))
+    a = rng.integers(-3, 4, size=(n_rows, n_cols)).astype(float)
+    z0 = rng.random(n_cols)  # the rows hold at z0: the LP is feasible
+    lo = np.where(rng.random(n_rows) < 0.5, a @ z0 - rng.random(n_rows), -np.inf)
+    hi = np.where(rng.random(n_rows) < 0.7, a @ z0 + rng.random(n_rows), np.inf)
+    cost = rng.normal(size=n_cols)
+    a_ub = np.vstack([a[np.isfinite(hi)], -a[np.isfinite(lo)]])
+    b_ub = np.concatenate([hi[np.isfinite(hi)], -lo[np.isfinite(lo)]])
+    lp = linprog(cost, A_ub=a_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
+                 bounds=[(0, 1)] * n_cols, method="highs")  # fmt: skip
+    assert lp.status == 0
+    for _ in range(5):
+        duals = rng.normal(scale=3.0, size=n_rows)
+        assert _dual_bound(csr_matrix(a), lo, hi, cost, duals) <= lp.fun + 1e-9
+
+
+def test_the_p_median_lp_bounds_a_grid_beyond_the_exact_limit() -> None:
+    # 9 x 9 cells, 3 reps, two measures within 10 %: above the exact path's 60 units, the
+    # p-median LP runs beside the search (HiGHS's interior point) and gives the bound.
+    n = 9
+    rng = np.random.default_rng(3)
+    ids = [f"u{i}_{j}" for i in range(n) for j in range(n)]
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "x": [float(j) for i in range(n) for j in range(n)],
+            "y": [float(i) for i in range(n) for j in range(n)],
+            "people": rng.integers(50, 150, n * n).astype(float),
+            "firms": rng.integers(1, 20, n * n).astype(float),
+        }
+    )
+    links = [(f"u{i}_{j}", f"u{i}_{j + 1}") for i in range(n) for j in range(n - 1)]
+    links += [(f"u{i}_{j}", f"u{i + 1}_{j}") for i in range(n - 1) for j in range(n)]
+    problem = alloc.Problem(
+        customers,
+        pd.DataFrame({"rep_id": ["a", "b", "c"]}),
+        rules=[
+            alloc.Contiguous(pd.DataFrame(links)),
+            alloc.Balance("people", 0.1),
+            alloc.Balance("firms", 0.1),
+        ],
+        objective=alloc.MinimizeDispersion(kind="sum"),
+    )
+    result = alloc.solve(problem, time_limit=6, seed=0, workers=1)
+    assert result.status.has_solution and alloc.check(problem, result.assignment) == []
+    assert result.bound is not None and result.gap is not None
+    assert 0 < result.bound <= result.objective
+    assert "p-median LP" in [phase for phase, _, _ in result.stats.phases]

@@ -52,7 +52,7 @@ from alloc.solvers.scaling import Scaled, relaxation
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_centres import CentreCp, build_centre_model
 from alloc.solvers.territory_cp import TerritoryCp, build_territory_model, interchangeable_reps
-from alloc.solvers.territory_lp import centre_lp_bound
+from alloc.solvers.territory_lp import CentreLp
 from alloc.solvers.territory_reach import ReachConflict, reach_conflicts
 from alloc.solvers.territory_units import UnitConflict, unit_conflict
 from alloc.territory_rules import MinimizeDispersion
@@ -76,6 +76,8 @@ _SEARCH_SHARE_EXACT = 0.15
 #: Share of the time the large path gives the search (the rest goes to the bound).
 _SEARCH_SHARE_LARGE = 0.7
 _REL_TOL = 1e-6
+#: The p-median LP (beside the search, then beside CP-SAT) stops by this share of the time.
+_LP_SHARE = 0.9
 #: Share of the time the reach test (`alloc.solvers.territory_reach`) may take at most.
 _REACH_SHARE = 0.1
 #: The large path's search stops at this share of its time to see whether it has a
@@ -133,14 +135,16 @@ class _Territories:
         self.notes: list[str] = []
         self.progress = False
         self.lp_bound = -math.inf  # the p-median LP's bound, when it applies
+        self.centre_lp: CentreLp | None = None  # that LP, running beside the search
         self.closest: np.ndarray | None = None  # the search's best plan when infeasible
 
-    def say(self, phase: str, value: float) -> None:
+    def say(self, phase: str, value: float, what: str = "objective") -> None:
+        """Record a phase (``value``: the plan's objective, or a bound with ``what``)."""
         seconds = time.perf_counter() - self.t0
         self.phases.append((phase, seconds, value))
         if self.progress:
             # Same layout as the portfolio's lines; a phase without a plan shows no value.
-            shown = f" objective {value:.6g}" if math.isfinite(value) else ""
+            shown = f" {what} {value:.6g}" if math.isfinite(value) else ""
             print(f"[{seconds:7.2f}s] {phase:<14}{shown}", file=sys.stderr, flush=True)
 
     def offer(self, chosen: np.ndarray | None, label: str) -> None:
@@ -157,7 +161,17 @@ class _Territories:
             self.chosen = chosen.copy()
             self.say(label, value)
 
+    def collect_lp(self) -> None:
+        """The p-median LP's bound into ``lp_bound``; HiGHS is stopped if still running."""
+        if self.centre_lp is not None:
+            value = self.centre_lp.bound(wait=False)
+            self.centre_lp = None
+            if value is not None and value > self.lp_bound:
+                self.lp_bound = value
+                self.say("p-median LP", value, "bound")
+
     def finish(self, status: Status, bound: float, explanation: str, note: str) -> Result:
+        self.collect_lp()  # no thread outlives the call
         centres: dict[object, object] = {}
         geography = self.model.geography
         if self.plan is not None and geography is not None and geography.chooses_centres:
@@ -276,6 +290,9 @@ def solve_territories(
         return state.finish(Status.INFEASIBLE, math.inf, _reach_words(problem, conflicts), "")
     exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
     share = _SEARCH_SHARE_EXACT if exact else _SEARCH_SHARE_LARGE
+    # The p-median LP takes seconds at a few hundred units (n^2 columns): it runs on the
+    # second core while the search (pure Python) holds the first.
+    state.centre_lp = CentreLp(model, state.rows).start(state.deadline.share(_LP_SHARE))
     if exact:
         _search(state, state.deadline.share(share))
     else:
@@ -288,9 +305,6 @@ def solve_territories(
         state.notes.append(
             f"rows scaled to integers with relative error {scaled.error:.2g}: no proof claimed"
         )
-    state.lp_bound = centre_lp_bound(model, state.rows, state.deadline.share(0.5)) or -math.inf
-    if math.isfinite(state.lp_bound):
-        state.say("p-median LP", state.lp_bound)
     geography = model.geography
     assert geography is not None
     if exact or not geography.contiguous:  # without contiguity there is nothing to relax
@@ -352,7 +366,7 @@ def _cp_stage(
     label = "cp-sat" if contiguity else "cp-sat (no contiguity)"
     if contiguity:
         state.offer(chosen, label)
-    state.say(label, solution.bound)
+    state.say(label, solution.bound, "bound")
     return solution
 
 
@@ -487,6 +501,7 @@ def _conclude(
             + _closest_plan_words(state.model, state.rows, state.closest),
             "",
         )
+    state.collect_lp()
     if state.lp_bound > bound:
         bound, source = state.lp_bound, _LP
     gap = state.objective - bound
