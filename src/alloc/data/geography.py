@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alloc.data.model import _ReadOnlyArrays
+from alloc.data.model import Model, _ReadOnlyArrays
 
-__all__ = ["Geography"]
+__all__ = ["Geography", "needs_territory_solver"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,3 +75,14 @@ class Geography(_ReadOnlyArrays):
     def neighbours(self, unit: int) -> np.ndarray:
         """Units adjacent to ``unit``."""
         return self.indices[self.indptr[unit] : self.indptr[unit + 1]]
+
+
+def needs_territory_solver(model: Model) -> bool:
+    """True when the model's geography needs the territory solver (contiguity, chosen
+    centres or a max-dispersion term); fixed centres with ``"sum"`` are a plain cost.
+
+    Here rather than in `alloc.solvers.territories`, so that every solve can ask without
+    importing the territory solver (scipy's graph routines: about 0.6 s).
+    """
+    g = model.geography
+    return g is not None and (g.contiguous or g.centre_kind is not None)

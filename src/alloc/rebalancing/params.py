@@ -10,11 +10,11 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from alloc.data.geography import needs_territory_solver
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.errors import InvalidParameterError, InvalidProblemError, format_ids
 from alloc.solvers.staged import has_priorities
-from alloc.solvers.territories import needs_territory_solver
 from alloc.validation import check_fraction, check_param, is_int, is_real_at_least, parse_flags
 
 __all__ = [

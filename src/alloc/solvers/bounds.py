@@ -1,10 +1,9 @@
-"""Lower bounds on the optimal objective: the LP relaxation, solved with GLOP.
+"""Lower bounds on the optimal objective: a Lagrangian relaxation of linear objectives
+with hard rows, and Hall-type counts for max-norm imbalance terms.
 
-The relaxation keeps every hard row and the assignment equalities, with ``0 <= x <= 1``
-and imbalance terms linearised by deviation variables; it runs on the unscaled float
-data, so its value is a valid bound for the true objective (up to LP tolerances, which
-are subtracted). For objectives made only of imbalance terms the LP bound is almost
-always 0: deviations cannot be negative, and the relaxation can split customers.
+Every bound here is valid on the unscaled float data; the LP relaxation (HiGHS) is in
+`alloc.solvers.lp`, the bound of the reps that may take an oversized customer in
+`alloc.solvers.rep_bound`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.linear_solver import pywraplp
 
 from alloc.data.model import Model, restricted_groups
 from alloc.solvers.deadline import Deadline
@@ -24,65 +22,8 @@ __all__ = [
     "imbalance_bound",
     "imbalance_floors",
     "lagrangian",
-    "lp_bound",
     "rounded_up",
 ]
-
-
-def lp_bound(model: Model, rows: Rows, deadline: Deadline) -> float:
-    """Value of the LP relaxation (``-inf`` if it could not be solved by ``deadline``)."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    seconds = deadline.seconds()  # the GLOP wrapper: the deadline becomes milliseconds
-    if solver is None or seconds <= 0:
-        return -math.inf
-    solver.SetTimeLimit(max(1, int(seconds * 1000)))
-    P, R = model.n_pairs, model.n_reps
-    x = [solver.NumVar(0.0, 1.0, "") for _ in range(P)]
-    start = model.unit_start
-    for u in range(model.n_units):
-        ct = solver.Constraint(1.0, 1.0)
-        for p in range(start[u], start[u + 1]):
-            ct.SetCoefficient(x[p], 1.0)
-    by_rep = [np.flatnonzero(model.pair_rep == r) for r in range(R)]
-    objective = solver.Objective()
-    for p in np.flatnonzero(model.cost != 0).tolist():
-        objective.SetCoefficient(x[p], float(model.cost[p]))
-    inf = solver.infinity()
-    for k in range(rows.n_rows):
-        w = rows.weight[:, k]
-        soft = bool(rows.is_max[k] or rows.is_sum[k])
-        z = solver.NumVar(0.0, inf, "") if rows.is_max[k] else None
-        if z is not None:
-            objective.SetCoefficient(z, float(rows.imb_weight[k]))
-        for r in range(R):
-            idx = by_rep[r]
-            if not soft:
-                lo = rows.raw_lo[k, r] if np.isfinite(rows.raw_lo[k, r]) else -inf
-                hi = rows.raw_hi[k, r] if np.isfinite(rows.raw_hi[k, r]) else inf
-                if lo == -inf and hi == inf:
-                    continue
-                ct = solver.Constraint(float(lo), float(hi))
-                for p in idx.tolist():
-                    ct.SetCoefficient(x[p], float(w[p]))
-                continue
-            share = float(rows.share[k, r])
-            # dev >= (load - share)/share and dev >= (share - load)/share
-            dev = z if z is not None else solver.NumVar(0.0, inf, "")
-            if z is None:
-                objective.SetCoefficient(dev, float(rows.imb_weight[k]))
-            up = solver.Constraint(-inf, 1.0)
-            down = solver.Constraint(-inf, -1.0)
-            for p in idx.tolist():
-                up.SetCoefficient(x[p], float(w[p]) / share)
-                down.SetCoefficient(x[p], -float(w[p]) / share)
-            up.SetCoefficient(dev, -1.0)
-            down.SetCoefficient(dev, -1.0)
-    objective.SetMinimization()
-    status = solver.Solve()
-    if status != pywraplp.Solver.OPTIMAL:
-        return -math.inf
-    value = objective.Value()
-    return value - 1e-7 * max(1.0, abs(value))
 
 
 def imbalance_bound(model: Model, rows: Rows) -> float:

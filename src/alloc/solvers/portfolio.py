@@ -33,6 +33,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from alloc.data.geography import needs_territory_solver
 from alloc.data.model import Model
 from alloc.data.problem import Problem
 from alloc.data.tolerance import bound_closes
@@ -68,7 +69,6 @@ from alloc.solvers.scaling import Scaled
 from alloc.solvers.scaling import relaxation as scaling_relaxation
 from alloc.solvers.staged import has_priorities, solve_with_priorities
 from alloc.solvers.state import Rows, score_of
-from alloc.solvers.territories import needs_territory_solver, solve_territories
 from alloc.validation import check_param
 
 __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
@@ -125,6 +125,9 @@ def solve(
     if has_priorities(problem):  # Budget rows or a Lexicographic objective (issue 14)
         return solve_with_priorities(problem, float(time_limit), seed, workers, solve)
     if needs_territory_solver(problem.model):  # contiguity or chosen centres (issue 14)
+        # Imported here: its graph routines are not needed by other solves.
+        from alloc.solvers.territories import solve_territories
+
         return solve_territories(problem, float(time_limit), seed, workers, progress)
     run = Run(problem, float(time_limit), seed, workers, progress, t0)
     # 1. Pre-checks.

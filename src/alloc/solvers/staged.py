@@ -24,13 +24,13 @@ import time
 from typing import Any
 
 from alloc.checker import objective_value, term_value
+from alloc.data.geography import needs_territory_solver
 from alloc.data.problem import Problem
 from alloc.errors import InvalidProblemError
 from alloc.priority_rules import Lexicographic, stage_cap
 from alloc.result import Result, SolveStats, Stage, Status
 from alloc.solvers.budgeted import PlainSolve, derived, solve_budgeted
 from alloc.solvers.deadline import Deadline
-from alloc.solvers.territories import needs_territory_solver
 
 __all__ = ["has_priorities", "solve_with_priorities"]
 

@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -142,6 +141,10 @@ def _lp_fails(w: np.ndarray, lo: np.ndarray, hi: np.ndarray, fixed: np.ndarray) 
     a_ub = np.vstack([w[:, keep_hi].T, -w[:, keep_lo].T])
     b_ub = np.concatenate([hi[keep_hi], -lo[keep_lo]])
     bounds = np.column_stack([fixed.astype(float), np.ones(w.shape[0])])
+    # Imported here: scipy.optimize takes 0.4-0.7 s to import, and most solves never
+    # come here (every `alloc.solve` imports this module through the portfolio).
+    from scipy.optimize import linprog
+
     result = linprog(np.zeros(w.shape[0]), A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
     return bool(result.status == 2)  # 2: proven infeasible
 
