@@ -19,8 +19,10 @@ from alloc.solvers.state import Rows
 
 __all__ = [
     "Lagrangian",
+    "granularity",
     "imbalance_bound",
     "imbalance_floors",
+    "integrality_floors",
     "lagrangian",
     "rounded_up",
 ]
@@ -63,6 +65,46 @@ def imbalance_floors(model: Model, rows: Rows) -> np.ndarray:
             if inside.any():
                 best = max(best, float(value[inside].sum() / share[mask].sum()) - 1.0)
         floors[k] = max(0.0, best)
+    return floors
+
+
+def granularity(values: np.ndarray) -> float:
+    """The largest ``g`` with every value a whole multiple of it (whole numbers, or
+    amounts in tenths, cents or thousandths), or 0 when there is none."""
+    for scale in (1, 10, 100, 1000):
+        scaled = values * scale
+        whole = np.round(scaled)
+        if np.all(np.abs(scaled - whole) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            g = int(np.gcd.reduce(np.abs(whole).astype(np.int64))) if whole.size else 0
+            return g / scale if g > 0 else 0.0
+    return 0.0
+
+
+def integrality_floors(model: Model, rows: Rows) -> np.ndarray:
+    """Per imbalance row: a value every plan's term reaches because loads come in whole
+    steps, 0 for the other rows.
+
+    When every weight of a row is a multiple of ``g`` (counts: 1), each rep's load is
+    too, so its relative deviation is at least the distance from its fair share to the
+    nearest multiple of ``g``, over the share (a share of 37.5 accounts: 0.5 / 37.5).
+    A sum-norm term adds these up over the reps, a max-norm term takes the largest
+    (and the Hall-type count of `imbalance_floors`, if larger). A small relative margin
+    keeps the floor below what float sums of the loads can show.
+    """
+    floors = np.zeros(rows.n_rows)
+    if model.n_pairs == 0:
+        return floors
+    hall = imbalance_floors(model, rows)
+    for k in np.flatnonzero(rows.is_max | rows.is_sum).tolist():
+        g = granularity(rows.weight[:, k])
+        if g <= 0:
+            floors[k] = hall[k]
+            continue
+        share = rows.share[k]
+        steps = share / g
+        per_rep = np.abs(steps - np.round(steps)) * g / share
+        value = float(per_rep.sum() if rows.is_sum[k] else per_rep.max(initial=0.0))
+        floors[k] = max(hall[k], value * (1.0 - 1e-9))
     return floors
 
 

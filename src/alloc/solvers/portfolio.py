@@ -42,6 +42,7 @@ from alloc.result import Result, Status
 from alloc.solvers.bounds import (
     Lagrangian,
     imbalance_bound,
+    integrality_floors,
     lagrangian,
     rounded_up,
 )
@@ -77,6 +78,9 @@ __all__ = ["EXACT_COST_PAIR_LIMIT", "EXACT_PAIR_LIMIT", "solve"]
 TINY_PAIR_LIMIT = 1_000
 #: The share of a tiny model's exact phase given to HiGHS's branch and cut beside CP-SAT.
 HIGHS_BESIDE_SHARE = 0.3
+#: Up to this many pairs, HiGHS's branch and cut runs beside CP-SAT for the whole exact
+#: phase when the objective has a sum-norm term or pair costs (see `_exact_phase`).
+FLOAT_MIP_BESIDE_PAIR_LIMIT = EXACT_PAIR_LIMIT
 #: The large-neighbourhood search stops after this share of its time (at least this
 #: many seconds) without an improvement, and local search takes the rest.
 LNS_PATIENCE_SHARE = 0.25
@@ -143,11 +147,17 @@ def solve(
     run.best = score_of(run.model, run.rows, chosen, run.rows.loads(run.model, chosen))
     run.phase("greedy", run.best.objective)
     run.say("greedy", run.best)
+    if _two_sided_rows(run) and run.model.n_pairs <= EARLY_PROOF_PAIR_LIMIT:
+        # Started before the early proof, which may take a third of the time when the
+        # greedy's plan breaks the windows; stoppable, so that a proof ends it at once.
+        run.lp = _start_lp(run, interruptible=True)
     proof = _early_proof(run)
     if proof is not None:
+        if run.lp is not None:
+            run.lp.stop()  # no HiGHS thread outlives the call
         return proof
     relaxation = _relax(run)
-    if relaxation is None:
+    if run.lp is None and (relaxation is None or _two_sided_rows(run)):
         run.lp = _start_lp(run)
     _local_search(run, relaxation)
     outcome = _bound(run, _cp_sat(run, relaxation))
@@ -172,13 +182,16 @@ LP_WINDOW_SHARE = 0.5
 LP_NEIGHBOURHOOD_SHARE = 0.7
 
 
-def _start_lp(run: Run) -> LpSearch | None:
+def _start_lp(run: Run, interruptible: bool | None = None) -> LpSearch | None:
     """3b. The LP relaxation in a background thread, for objectives the Lagrangian does
     not cover (imbalance terms, mixed objectives, costs without hard rows).
 
     It runs beside local search (which holds one core) and ends by ``LP_SHARE`` of the
-    time limit; `_bound` collects it.
+    time limit; `_bound` collects it. ``interruptible`` (default: small models only)
+    lets `LpSearch.stop` end it early.
     """
+    if interruptible is None:
+        interruptible = run.small
     if _no_objective(run.model, run.rows):
         return None
     # Which LP fits is decided on LP_SHARE; the extra time is slack for a busy machine.
@@ -190,7 +203,7 @@ def _start_lp(run: Run) -> LpSearch | None:
     vertex = _expect_positive_bound(run.model)
     if lp_seconds(run.model.n_pairs) <= fits.remaining():
         return LpSearch(
-            run.model, run.rows, deadline, interruptible=run.small, vertex=vertex
+            run.model, run.rows, deadline, interruptible=interruptible, vertex=vertex
         ).start()
     # Too large for the full LP in its share: the LP over classes of units with the same
     # eligible reps (far fewer columns), whose duals bound the full model.
@@ -212,6 +225,19 @@ def _start_lp(run: Run) -> LpSearch | None:
         f"of the time limit ({fits.remaining():.0f} s)"
     )
     return None
+
+
+def _two_sided_rows(run: Run) -> bool:
+    """True when a linear objective meets hard rows with lower limits (Balance windows):
+    there the LP's vertex, rounded, is a near-feasible plan close to the optimum, while
+    the Lagrangian's start and the greedy's break the windows by far (2,000 x 20, three
+    windows of 3-6 % and capacity, travel: no plan in 5 s; from the LP's vertex, 0.3 %
+    above the LP bound). Rows with upper limits only (capacity, GAP) stay with the
+    Lagrangian and cores, which do better there."""
+    if not run.linear_only or run.model.n_pairs <= TINY_PAIR_LIMIT:
+        return False  # tiny models go to the exact solvers at once
+    hard = ~(run.rows.is_max | run.rows.is_sum)
+    return bool(np.isfinite(run.rows.lo[hard]).any())
 
 
 def _expect_positive_bound(model: Model) -> bool:
@@ -497,10 +523,16 @@ def _exact_phase(run: Run, scaled: Scaled, start: CpOutcome) -> CpOutcome:
     # HiGHS gets the first 30 % of the time: where it cannot prove the plan by then, its
     # core serves CP-SAT better (sum-norm imbalance, 63 x 5: 0.67 with HiGHS beside to the
     # end, 0.48 without; bench_midsize).
+    # Above tiny, HiGHS stays beside CP-SAT to the end where its LP bound is strong (a
+    # sum-norm imbalance term or pair costs): one rep of nine leaves, disruption plus
+    # sum-norm imbalance by fte, 300 x 8 (1,970 pairs), 5 s: HiGHS alone 0.092 / 0.217
+    # / 0.056 where CP-SAT alone ended at 0.112 / 0.234 / 0.086.
+    lp_strong = bool(run.rows.is_sum.any()) or bool(np.any(run.model.cost != 0))
+    mid = not tiny and lp_strong and run.model.n_pairs <= FLOAT_MIP_BESIDE_PAIR_LIMIT
     beside = None
-    if tiny:
+    if tiny or mid:
         start_plan = run.chosen if run.best.penalty == 0 else None
-        window = deadline.share(HIGHS_BESIDE_SHARE)
+        window = deadline if mid else deadline.share(HIGHS_BESIDE_SHARE)
         beside = FloatMipSearch(run.model, run.rows, window, start=start_plan).start()
     try:
         res = solve_cpsat(
@@ -620,6 +652,11 @@ def _bound(run: Run, outcome: CpOutcome) -> CpOutcome:
         # a valid but far lower value).
         cheapest = float(np.minimum.reduceat(model.cost, model.unit_start[:-1]).sum())
         outcome = outcome.with_bound(cheapest, "every customer on its cheapest rep")
+        # Loads in whole steps (counts) cannot meet fair shares such as 37.5 exactly.
+        steps = float((rows.imb_weight * integrality_floors(model, rows)).sum())
+        outcome = outcome.with_bound(
+            cheapest + steps, "loads in whole steps (counts) against fractional fair shares"
+        )
     bound = rounded_up(model, rows, outcome.bound)
     proven = math.isfinite(bound) and bound_closes(best.objective, bound)
     # The bound, not CP-SAT, proved it (CP-SAT may have said OPTIMAL of a rounded model).
