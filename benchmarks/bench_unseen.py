@@ -38,6 +38,10 @@ Usage::
 
     python benchmarks/bench_unseen.py --sizes small --seeds 0,1,2
     python benchmarks/bench_unseen.py --sizes large --recipes windows --seeds 1
+    # alloc alone against the stored HiGHS figures (a before/after pair in minutes):
+    python benchmarks/bench_unseen.py --reference unseen --tag _after
+    python benchmarks/run_with_src.py /path/to/base/src benchmarks/bench_unseen.py \
+        --reference unseen --tag _before
 
 Sizes: small 300 x 8 (alloc 5 s, HiGHS 60 s), large 2,000 x 20 (alloc 5 s, HiGHS 120 s).
 Writes benchmarks/results/unseen_<size>.txt and .csv (atomically, after every case;
@@ -193,7 +197,11 @@ def flags(row: dict[str, Any]) -> tuple[list[str], list[str]]:
     return out, notes
 
 
-def run_case(recipe: str, size: str, seed: int) -> dict[str, Any]:
+def run_case(
+    recipe: str, size: str, seed: int, reference: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """One problem: alloc, then the LP and HiGHS's MIP (or their figures from
+    ``reference``, a stored run's CSV, for before/after runs of alloc alone)."""
     from alloc.solvers.state import Rows
 
     n, m, limit, mip_s, lp_s = SIZES[size]
@@ -209,11 +217,20 @@ def run_case(recipe: str, size: str, seed: int) -> dict[str, Any]:
         "load_start": os.getloadavg()[0],
     }
     row.update(run_alloc(problem, limit, seed))
-    rows = Rows.from_model(problem.model)
-    t = time.perf_counter()
-    row["lp_bound"], row["lp_status"] = highs_lp(problem.model, rows, lp_s)
-    row["lp_s"] = time.perf_counter() - t
-    row.update(highs_mip(problem, rows, mip_s))
+    stored = None
+    if reference is not None:
+        match = reference[(reference["recipe"] == recipe) & (reference["seed"] == seed)]
+        stored = match.iloc[0] if len(match) else None
+    if stored is not None:
+        for key in stored.index:
+            if key.startswith(("lp_", "mip_")):
+                row[key] = stored[key]
+    else:
+        rows = Rows.from_model(problem.model)
+        t = time.perf_counter()
+        row["lp_bound"], row["lp_status"] = highs_lp(problem.model, rows, lp_s)
+        row["lp_s"] = time.perf_counter() - t
+        row.update(highs_mip(problem, rows, mip_s))
     valid = [
         v
         for v in (row["alloc_bound"], row["mip_bound"], row["lp_bound"])
@@ -313,6 +330,12 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--recipes", default=",".join(RECIPES))
     parser.add_argument("--rescore", action="store_true", help="rewrite .txt from .csv")
+    parser.add_argument(
+        "--reference",
+        help="reuse the LP and HiGHS figures of this stored run ('unseen' reads "
+        "results/unseen_SIZE.csv); only alloc is solved",
+    )
+    parser.add_argument("--tag", default="", help="suffix of the output files")
     args = parser.parse_args()
     import alloc
 
@@ -349,12 +372,17 @@ def main() -> None:
             "max(|alloc|, |HiGHS|, 1e-6), d_bound% of max(|alloc|, 1e-6)"
         )
         print(head, flush=True)
-        path = RESULTS / f"unseen_{size}.txt"
+        path = RESULTS / f"unseen_{size}{args.tag}.txt"
         old = pd.read_csv(path.with_suffix(".csv")) if path.with_suffix(".csv").exists() else None
+        reference = None
+        if args.reference:
+            ref = Path(args.reference.replace("SIZE", size))
+            reference = pd.read_csv(ref if ref.suffix else RESULTS / f"{ref}_{size}.csv")
+            head += f"\nLP and HiGHS figures reused from {ref}"
         rows: list[dict[str, Any]] = []
         for recipe in args.recipes.split(","):
             for seed in (int(s) for s in args.seeds.split(",")):
-                row = run_case(recipe, size, seed)
+                row = run_case(recipe, size, seed, reference)
                 rows.append(row)
                 print(
                     " ".join(f"{k}={row[k]!s:.12}" for k in COLUMNS if k in row)
