@@ -523,11 +523,14 @@ def _exact_phase(run: Run, scaled: Scaled, start: CpOutcome) -> CpOutcome:
     # HiGHS gets the first 30 % of the time: where it cannot prove the plan by then, its
     # core serves CP-SAT better (sum-norm imbalance, 63 x 5: 0.67 with HiGHS beside to the
     # end, 0.48 without; bench_midsize).
-    # Above tiny, HiGHS stays beside CP-SAT to the end where its LP bound is strong (a
-    # sum-norm imbalance term or pair costs): one rep of nine leaves, disruption plus
-    # sum-norm imbalance by fte, 300 x 8 (1,970 pairs), 5 s: HiGHS alone 0.092 / 0.217
-    # / 0.056 where CP-SAT alone ended at 0.112 / 0.234 / 0.086.
-    lp_strong = bool(run.rows.is_sum.any()) or bool(np.any(run.model.cost != 0))
+    # Above tiny, HiGHS stays beside CP-SAT to the end where its LP bound is strong (sum-
+    # norm imbalance terms or pair costs, no max-norm term): one rep of nine leaves,
+    # disruption plus sum-norm imbalance by fte, 300 x 8 (1,970 pairs), 5 s: HiGHS alone
+    # 0.092 / 0.217 / 0.056 where CP-SAT alone ended at 0.112 / 0.234 / 0.086. With a
+    # max-norm term it took CP-SAT's core for nothing (bench_unseen: pinned, unequal_fte).
+    lp_strong = not run.rows.is_max.any() and (
+        bool(run.rows.is_sum.any()) or bool(np.any(run.model.cost != 0))
+    )
     mid = not tiny and lp_strong and run.model.n_pairs <= FLOAT_MIP_BESIDE_PAIR_LIMIT
     beside = None
     if tiny or mid:
