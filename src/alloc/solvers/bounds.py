@@ -80,6 +80,10 @@ def granularity(values: np.ndarray) -> float:
     return 0.0
 
 
+#: Whole steps finer than this share of every fair share are treated as continuous.
+STEP_SHARE_LIMIT = 1e-3
+
+
 def integrality_floors(model: Model, rows: Rows) -> np.ndarray:
     """Per imbalance row: a value every plan's term reaches because loads come in whole
     steps, 0 for the other rows.
@@ -89,7 +93,10 @@ def integrality_floors(model: Model, rows: Rows) -> np.ndarray:
     nearest multiple of ``g``, over the share (a share of 37.5 accounts: 0.5 / 37.5).
     A sum-norm term adds these up over the reps, a max-norm term takes the largest
     (and the Hall-type count of `imbalance_floors`, if larger). A small relative margin
-    keeps the floor below what float sums of the loads can show.
+    keeps the floor below what float sums of the loads can show. Steps finer than
+    ``STEP_SHARE_LIMIT`` of every fair share (money in cents, hours in tenths over
+    hundreds of hours) count as continuous: their floor (3e-5 on make_problem's 600 x
+    12) would only turn "no informative bound" into a gap of 99.7 %.
     """
     floors = np.zeros(rows.n_rows)
     if model.n_pairs == 0:
@@ -101,6 +108,9 @@ def integrality_floors(model: Model, rows: Rows) -> np.ndarray:
             floors[k] = hall[k]
             continue
         share = rows.share[k]
+        if g < STEP_SHARE_LIMIT * float(share.min(initial=np.inf)):
+            floors[k] = hall[k]
+            continue
         steps = share / g
         per_rep = np.abs(steps - np.round(steps)) * g / share
         value = float(per_rep.sum() if rows.is_sum[k] else per_rep.max(initial=0.0))

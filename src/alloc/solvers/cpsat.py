@@ -37,7 +37,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from alloc.data.model import Model
-from alloc.data.tolerance import bound_closes
+from alloc.data.tolerance import OPTIMALITY_TOL, bound_closes
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.scaling import NO_BOUND, Scaled
 from alloc.solvers.state import Rows
@@ -580,6 +580,7 @@ def run(
     symmetry: bool = False,
     zero_gap: bool = False,
     probing: bool = True,
+    fine_gap: bool = False,
 ) -> CpSolution:
     """Solve a model with CP-SAT until ``deadline`` (or ``stop`` is set).
 
@@ -607,9 +608,9 @@ def run(
     # The gap is left as it is (a smaller one makes CP-SAT scale a float objective more
     # finely, and it then searched far worse: 0.0271 against 0.0218 on 300 x 8); such an
     # OPTIMAL is checked against the library's own proof test below instead.
-    if zero_gap:
-        solver.parameters.absolute_gap_limit = 0.0
-        solver.parameters.relative_gap_limit = 0.0
+    if zero_gap or fine_gap:
+        solver.parameters.absolute_gap_limit = 0.0 if zero_gap else OPTIMALITY_TOL
+        solver.parameters.relative_gap_limit = 0.0 if zero_gap else OPTIMALITY_TOL
     solver.parameters.log_search_progress = False
     code = solver.solve(cp) if stop is None else _solve_until(solver, cp, stop)
     found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -660,6 +661,11 @@ def _solve_until(solver: Any, cp: Any, stop: threading.Event) -> Any:
         watcher.join()
 
 
+#: Models up to this many pairs get CP-SAT's fine gap (see `solve_cpsat`) wherever
+#: they are solved (whole, on cores, in neighbourhoods).
+FINE_GAP_PAIR_LIMIT = 1_000
+
+
 def solve_cpsat(
     model: Model,
     rows: Rows,
@@ -674,8 +680,14 @@ def solve_cpsat(
     fixed: np.ndarray | None = None,
     pair_mask: np.ndarray | None = None,
     stop: threading.Event | None = None,
+    fine_gap: bool = False,
 ) -> CpResult:
     """Solve the model (or the sub-problem of ``units`` on reps in ``rep_mask``).
+
+    ``fine_gap``: CP-SAT's gap limits become the library's proof test (1e-7), so that
+    its OPTIMAL on a float objective is a proof; always for models up to
+    ``FINE_GAP_PAIR_LIMIT`` pairs, not above (a finer gap makes CP-SAT scale the
+    objective finely, and a 300 x 8 model then searched far worse).
 
     ``deadline`` covers building the model too. ``stop``, when set during the search,
     ends it early with the best plan so far (the portfolio sets it when HiGHS, running
@@ -706,7 +718,8 @@ def solve_cpsat(
         hint=hint,
         pair_mask=pair_mask,
     )
-    solution = run(build, deadline, seed=seed, workers=workers, stop=stop)
+    fine = fine_gap or model.n_pairs <= FINE_GAP_PAIR_LIMIT
+    solution = run(build, deadline, seed=seed, workers=workers, stop=stop, fine_gap=fine)
     chosen = build.chosen(solution, fixed) if solution.found else None
     return CpResult(solution.status, chosen, solution.bound, time.perf_counter() - t0)
 
