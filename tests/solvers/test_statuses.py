@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
@@ -251,6 +251,7 @@ def tiny_objective_problems(draw: st.DrawFn) -> alloc.Problem:
     return alloc.Problem(customers, reps, objective=objective)
 
 
+@settings(max_examples=12)
 @given(problem=tiny_objective_problems())
 def test_a_tiny_objective_is_called_optimal_only_at_its_optimum(
     problem: alloc.Problem, brute: Callable[[alloc.Problem], float | None]

@@ -85,7 +85,7 @@ def _quick_seconds(model: Model) -> float:
 #: Share of the time the large path gives the search (the rest goes to the bound).
 _SEARCH_SHARE_LARGE = 0.7
 _REL_TOL = 1e-6
-#: The p-median LP (beside the search, then beside CP-SAT) stops by this share of the time.
+#: The p-median LP (beside CP-SAT, after the search) stops by this share of the time left.
 _LP_SHARE = 0.9
 #: Share of the time the reach test (`alloc.solvers.territory_reach`) may take at most.
 _REACH_SHARE = 0.1
@@ -137,7 +137,7 @@ class _Territories:
         self.notes: list[str] = []
         self.progress = False
         self.lp_bound = -math.inf  # the p-median LP's bound, when it applies
-        self.centre_lp: CentreLp | None = None  # that LP, running beside the search
+        self.centre_lp: CentreLp | None = None  # that LP, running beside CP-SAT
         self.closest: np.ndarray | None = None  # the search's best plan when infeasible
 
     def say(self, phase: str, value: float, what: str = "objective") -> None:
@@ -292,9 +292,6 @@ def solve_territories(
         return state.finish(Status.INFEASIBLE, math.inf, _reach_words(problem, conflicts), "")
     exact = model.n_units <= EXACT_UNIT_LIMIT and model.n_pairs <= EXACT_PAIR_LIMIT
     share = _SEARCH_SHARE_EXACT if exact else _SEARCH_SHARE_LARGE
-    # The p-median LP takes seconds at a few hundred units (n^2 columns): it runs on the
-    # second core while the search (pure Python) holds the first.
-    state.centre_lp = CentreLp(model, state.rows).start(state.deadline.share(_LP_SHARE))
     scaled = Scaled.from_rows(model, state.rows)
     exact_rows = scaled.error == 0
     if not exact_rows:
@@ -314,6 +311,10 @@ def solve_territories(
         unit = _search_or_prove(state, share)
         if unit is not None:
             return state.finish(Status.INFEASIBLE, math.inf, _unit_words(problem, unit), "")
+    # The p-median LP takes seconds at a few hundred units (n^2 columns): it runs beside
+    # CP-SAT, not beside the search (whose Python loop its interrupt checks would slow:
+    # notebook 06's re-plan with pins found no plan in 30 s on a busy machine).
+    state.centre_lp = CentreLp(model, state.rows).start(state.deadline.share(_LP_SHARE))
     geography = model.geography
     assert geography is not None
     if exact or not geography.contiguous:  # without contiguity there is nothing to relax

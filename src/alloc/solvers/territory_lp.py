@@ -13,7 +13,7 @@ contiguity::
 is a relaxation of the territory problem (drop contiguity and integrality), so its
 optimum is a valid bound. The rows use the allowed limits (the library's comparison
 tolerance included), which only widens them. HiGHS's interior point method solves it
-(`CentreLp`, in a thread beside the territory search); the bound is recomputed from its
+(`CentreLp`, in a thread beside CP-SAT); the bound is recomputed from its
 row duals, so it is valid for any duals HiGHS returns.
 """
 
@@ -126,7 +126,7 @@ def centre_lp_bound(model: Model, rows: Rows, deadline: Deadline) -> float | Non
 
 
 class CentreLp:
-    """The p-median LP in a thread of its own, to run beside the territory search.
+    """The p-median LP in a thread of its own, to run beside CP-SAT.
 
     HiGHS's interior point method without crossover: on a 12 x 12 grid (144 units,
     20,736 columns) it ends in a third of the dual simplex's time (4.5 s against
