@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from _common import commit
-from bench_robust import highs_lp, highs_model
+from bench_robust import highs_lp, highs_mip_run
 from families_unseen import RECIPES, build
 from robust_exact import _plan_of
 
@@ -83,27 +83,12 @@ def _tol(value: float) -> float:
 
 def highs_mip(problem: Any, rows: Any, seconds: float) -> dict[str, Any]:
     """HiGHS branch-and-cut on the whole model, no start, one thread."""
-    import highspy
-
     import alloc
 
-    model = problem.model
-    lp = highs_model(model, rows)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * model.n_pairs + [
-        highspy.HighsVarType.kContinuous
-    ] * (lp.num_col_ - model.n_pairs)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", 1)
-    highs.setOptionValue("time_limit", float(seconds))
-    highs.setOptionValue("mip_rel_gap", 0.0)
-    highs.setOptionValue("mip_abs_gap", 1e-9)
-    highs.passModel(lp)
-    t = time.perf_counter()
-    highs.run()
+    highs, took = highs_mip_run(problem.model, rows, seconds)
     info = highs.getInfo()
     out: dict[str, Any] = {
-        "mip_s": time.perf_counter() - t,
+        "mip_s": took,
         "mip_status": highs.modelStatusToString(highs.getModelStatus()),
         "mip_nodes": int(info.mip_node_count),
     }
