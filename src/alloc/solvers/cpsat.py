@@ -605,9 +605,10 @@ def run(
     # CP-SAT's default absolute gap (1e-4) ends the search with OPTIMAL while the plan
     # may still be that far above its bound: on an objective of 0.0007 (a part-timer's
     # window with whole account counts) it called a plan 2 % above the optimum optimal.
-    # The gap is left as it is (a smaller one makes CP-SAT scale a float objective more
-    # finely, and it then searched far worse: 0.0271 against 0.0218 on 300 x 8); such an
-    # OPTIMAL is checked against the library's own proof test below instead.
+    # Above tiny models (``fine_gap``) the gap is left as it is (a smaller one makes
+    # CP-SAT scale a float objective more finely, and it then searched far worse: 0.0271
+    # against 0.0218 on 300 x 8); such an OPTIMAL is checked against the library's own
+    # proof test below instead.
     if zero_gap or fine_gap:
         solver.parameters.absolute_gap_limit = 0.0 if zero_gap else OPTIMALITY_TOL
         solver.parameters.relative_gap_limit = 0.0 if zero_gap else OPTIMALITY_TOL

@@ -79,7 +79,8 @@ TINY_PAIR_LIMIT = 1_000
 #: The share of a tiny model's exact phase given to HiGHS's branch and cut beside CP-SAT.
 HIGHS_BESIDE_SHARE = 0.3
 #: Up to this many pairs, HiGHS's branch and cut runs beside CP-SAT for the whole exact
-#: phase when the objective has a sum-norm term or pair costs (see `_exact_phase`).
+#: phase when the objective has sum-norm terms or pair costs and no max-norm term (see
+#: `_exact_phase`).
 FLOAT_MIP_BESIDE_PAIR_LIMIT = EXACT_PAIR_LIMIT
 #: The large-neighbourhood search stops after this share of its time (at least this
 #: many seconds) without an improvement, and local search takes the rest.
