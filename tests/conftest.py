@@ -1,6 +1,6 @@
 """Shared test configuration: Hypothesis profiles, bundled test data, brute force.
 
-Hypothesis profiles: ``ci`` (25 derandomised examples, used by ``make test``) and
+Hypothesis profiles: ``ci`` (20 derandomised examples, used by ``make test``) and
 ``dev`` (15 examples, the default). Choose one with ``HYPOTHESIS_PROFILE=ci``.
 """
 
@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 import alloc
 from alloc.checker import objective_value
 
-settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
+# 20 examples: the fresh-clone CI run reached 15.5 min with 25 (stop 25).
+settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=15, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
