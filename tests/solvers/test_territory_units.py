@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alloc
-from alloc.solvers import territory_units
+from alloc.solvers import territories, territory_units
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.state import Rows
 from alloc.solvers.territory_reach import reach_conflicts
@@ -220,3 +220,19 @@ def test_the_quick_sweep_proves_the_city_behind_young_suburbs_and_claims_nothing
     loose = territory_problem(links, measures, 6, 0.6)
     model = loose.model
     assert unit_conflict(model, Rows.from_model(model), Deadline.never(), sweep=16) is None
+
+
+def test_the_full_unit_proof_beside_the_search_stops_it_and_names_the_unit() -> None:
+    # Without the quick sweep, the proof runs in a thread beside the search's second
+    # half (the search cannot find a plan: there is none); its proof ends the solve.
+    links, measures = _retirement_map(0)
+    problem = territory_problem(links, measures, 6, 0.05)
+    with patch.object(territories, "_EARLY_UNITS", 0), CpuShare() as share:
+        result = alloc.solve(problem, time_limit=10, seed=0, workers=1)
+    assert not result.status.has_solution, result.explanation
+    if result.status is alloc.Status.UNKNOWN and share.busy:
+        return  # a starved machine may leave the proof no time: UNKNOWN is honest
+    assert result.status is alloc.Status.INFEASIBLE, result.explanation
+    assert f"'u{int(np.argmax(measures['people'])):03d}'" in result.explanation
+    # The proof stopped the search: the solve ended before its time limit.
+    assert share.wall < 10, share.wall

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 
 import numpy as np
@@ -90,12 +91,14 @@ _LP_SHARE = 0.9
 #: Share of the time the reach test (`alloc.solvers.territory_reach`) may take at most.
 _REACH_SHARE = 0.1
 #: The large path's search stops at this share of its time to see whether it has a
-#: plan; without one, the per-unit proof (`alloc.solvers.territory_units`) gets
-#: `_UNIT_PROOF_SHARE` of the time left, then the search `_SECOND_SEARCH` of what is
-#: left after it (the rest goes to the relaxation's proof of infeasibility). Measured:
-#: Cobb County's proof (Georgia, population + elderly, k = 10) takes 5-7 s of CP-SAT
-#: on one worker on a quiet machine, 20-30 s at a load of 10 on 2 cores; in a 60 s
-#: call the proof now starts at 21 s with about 20 s, it started at 42 s with 15 s.
+#: plan; without one, the per-unit proof (`alloc.solvers.territory_units`, CP-SAT in
+#: a thread) runs for up to `_UNIT_PROOF_SHARE` of the time left while the search goes
+#: on beside it for `_SECOND_SEARCH` of that time (the rest goes to the relaxation's
+#: proof of infeasibility); a proof stops the search. Measured: Cobb County's proof
+#: (Georgia, population + elderly, k = 10) takes 5-7 s of CP-SAT on one worker on a
+#: quiet machine, 20-30 s at a load of 10 on 2 cores. The proof ran before the second
+#: search until stop 26: on the demo's map (Georgia, 5 reps, +-10 %), whose first
+#: search sometimes ends without a plan, it took 4 of 12 s and the plan came at 10.7 s.
 _FIRST_SEARCH = 0.5
 _UNIT_PROOF_SHARE = 0.5
 _SECOND_SEARCH = 0.6
@@ -231,9 +234,9 @@ def _search_or_prove(state: _Territories, share: float) -> UnitConflict | None:
     the most constrained units). The search then runs for `_FIRST_SEARCH` of its share;
     with a plan it goes on from that
     plan to the end of its share. Without one, the exact test per unit
-    (`alloc.solvers.territory_units`) gets `_UNIT_PROOF_SHARE` of the time left, and
-    when it proves nothing the search goes on from its closest plan for
-    `_SECOND_SEARCH` of what is left then. Returns the unit proof's conflict, if any.
+    (`alloc.solvers.territory_units`) runs for up to `_UNIT_PROOF_SHARE` of the time
+    left beside the search, which goes on from its closest plan for `_SECOND_SEARCH`
+    of that time. Returns the unit proof's conflict, if any.
     """
     search_end = state.deadline.share(share)
     early = unit_conflict(
@@ -250,13 +253,32 @@ def _search_or_prove(state: _Territories, share: float) -> UnitConflict | None:
     if state.plan is not None:
         _search(state, search_end, start=state.chosen)
         return None
-    unit = unit_conflict(
-        state.model, state.rows, state.deadline.share(_UNIT_PROOF_SHARE), seed=state.seed
-    )
+    return _prove_beside_search(state)
+
+
+def _prove_beside_search(state: _Territories) -> UnitConflict | None:
+    """The per-unit proof in a thread (CP-SAT releases the GIL) while the search goes
+    on from its closest plan; whichever settles the question first stops the other."""
+    proved, searched = threading.Event(), threading.Event()
+    proof_deadline = state.deadline.share(_UNIT_PROOF_SHARE).or_when(searched)
+    search_deadline = state.deadline.share(_SECOND_SEARCH).or_when(proved)
+    found: list[UnitConflict | None] = [None]
+
+    def prove() -> None:
+        found[0] = unit_conflict(state.model, state.rows, proof_deadline, seed=state.seed)
+        if found[0] is not None:
+            proved.set()
+
+    worker = threading.Thread(target=prove, name="alloc-unit-proof", daemon=True)
+    worker.start()
+    try:
+        _search(state, search_deadline, start=state.closest)
+    finally:
+        if state.plan is not None:
+            searched.set()  # a plan settles feasibility: the proof cannot succeed
+        worker.join()
     state.say("unit proof", math.nan)
-    if unit is None:
-        _search(state, state.deadline.share(_SECOND_SEARCH), start=state.closest)
-    return unit
+    return found[0]
 
 
 def solve_territories(
