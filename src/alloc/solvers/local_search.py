@@ -13,6 +13,7 @@ move leaves alone comes from the top three deviations of each row.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -177,12 +178,14 @@ class LocalSearch:
         on_improve: Callable[[Score], None] | None = None,
         kick_fraction: float = 0.01,
         until_feasible: bool = False,
+        patience: float | None = None,
     ) -> tuple[np.ndarray, Score]:
         """Improve until ``deadline`` and return the best plan found and its score.
 
         A bare float is read as a ``time.perf_counter()`` instant (for callers that do not
         pass a `Deadline` yet). With ``until_feasible``, stop as soon as the best plan
-        meets every hard row (a repair).
+        meets every hard row (a repair). With ``patience``, stop once that many seconds
+        have passed without a better plan (checked after each descent).
         """
         if not isinstance(deadline, Deadline):
             deadline = Deadline(float(deadline))
@@ -191,13 +194,20 @@ class LocalSearch:
         best_chosen, best = self.chosen.copy(), self.score()
         if movable.size == 0:
             return best_chosen, best
+        last_gain = time.perf_counter()
         while not deadline.expired() and not (until_feasible and best.penalty == 0):
-            improved = self._descend(movable, deadline, swap_sample)
+            step = deadline
+            if patience is not None:  # one descent may take the whole time (100,000 units)
+                step = Deadline(min(deadline.at, last_gain + patience), deadline.stop)
+            improved = self._descend(movable, step, swap_sample)
             current = self.score()
             if current.better_than(best):
                 best_chosen, best = self.chosen.copy(), current
+                last_gain = time.perf_counter()
                 if on_improve is not None:
                     on_improve(best)
+            elif patience is not None and time.perf_counter() - last_gain > patience:
+                break
             if self.smooth:
                 # The smooth phase ends at its first local optimum; polish on the objective.
                 self.smooth = False

@@ -79,15 +79,64 @@ def large_neighbourhood_search(
 def pick_reps(
     model: Model, rows: Rows, chosen: np.ndarray, rng: np.random.Generator, k: int
 ) -> np.ndarray:
-    """``k`` reps to re-optimise: often the most and least loaded on a max-norm row."""
+    """``k`` reps to re-optimise: often the most and least loaded on a max-norm row, or
+    the reps at the top of one (its plateau) with the reps that may take their customers.
+
+    A max shared by several reps drops only when all of them shed load at once, to reps
+    eligible for their customers: random company seldom has any (combined, 100,000 x
+    1,000: five reps sharing a rare industry at +3.2 % potential, every other rep within
+    0.1 %; LNS on the top rep, the bottom rep and random ones found nothing in 11 s).
+    """
     R = model.n_reps
     if rows.is_max.any() and rng.random() < 0.6:
         loads = rows.loads(model, chosen)
         kk = int(np.flatnonzero(rows.is_max)[rng.integers(np.count_nonzero(rows.is_max))])
         dev = (loads[kk] - rows.share[kk]) / rows.share[kk]
+        if rng.random() < 0.5:
+            return _plateau_and_partners(model, chosen, dev, rng, k)
         order = np.argsort(dev)
         picked = {int(order[-1]), int(order[0])}
         while len(picked) < k:
             picked.add(int(rng.integers(R)))
         return np.array(sorted(picked))
     return np.asarray(rng.choice(R, size=k, replace=False))
+
+
+#: At most this many reps of a plateau, and this many reps and customers in all, in one
+#: neighbourhood (CP-SAT's model is built in Python before its time limit applies).
+_PLATEAU_REPS = 8
+_PLATEAU_NEIGHBOURHOOD = 16
+_PLATEAU_UNITS = 1_000
+
+
+def _plateau_and_partners(
+    model: Model, chosen: np.ndarray, dev: np.ndarray, rng: np.random.Generator, k: int
+) -> np.ndarray:
+    """The reps within 10 % of the largest absolute deviation (same side), and reps
+    eligible for their customers, drawn by how many of those customers they may take."""
+    top = int(np.argmax(np.abs(dev)))
+    side = np.sign(dev[top]) * dev
+    plateau = np.flatnonzero(side >= 0.9 * abs(dev[top]))
+    if plateau.size > _PLATEAU_REPS:
+        plateau = rng.choice(plateau, size=_PLATEAU_REPS, replace=False)
+    per_rep = max(1.0, model.n_units / model.n_reps)
+    cap = min(_PLATEAU_NEIGHBOURHOOD, int(_PLATEAU_UNITS / per_rep))
+    size = max(k, min(2 * plateau.size, cap))
+    held = np.isin(model.pair_rep[chosen], plateau)
+    units = np.flatnonzero(held)
+    starts, ends = model.unit_start[units], model.unit_start[units + 1]
+    lengths = ends - starts
+    pairs = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(lengths.sum())
+    counts = np.bincount(model.pair_rep[pairs], minlength=model.n_reps).astype(float)
+    counts[plateau] = 0.0
+    picked = list(plateau.tolist())
+    free = np.flatnonzero(counts > 0)
+    if free.size:
+        take = min(size - len(picked), free.size)
+        p = counts[free] / counts[free].sum()
+        picked += rng.choice(free, size=take, replace=False, p=p).tolist()
+    while len(picked) < min(size, model.n_reps):
+        r = int(rng.integers(model.n_reps))
+        if r not in picked:
+            picked.append(r)
+    return np.array(sorted(set(int(r) for r in picked)))
