@@ -89,7 +89,7 @@ def test_pick_reps_always_returns_distinct_valid_reps() -> None:
     rows = Rows.from_model(model)
     chosen = _plan(problem)
     for seed in range(50):
-        picked = pick_reps(model, rows, chosen, np.random.default_rng(seed), 4)
+        picked = pick_reps(model, rows, chosen, np.random.default_rng(seed), 4, plateau=True)
         assert picked.size >= 4 and np.unique(picked).size == picked.size
         assert picked.min() >= 0 and picked.max() < model.n_reps
 

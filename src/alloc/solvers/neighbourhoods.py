@@ -46,7 +46,7 @@ def large_neighbourhood_search(
     per_rep = max(1.0, model.n_units / R)
     k = int(np.clip(round(400 / per_rep), 2, min(R, 8)))
     while deadline.remaining() > 0.2 and time.perf_counter() - last_gain < patience:
-        reps = pick_reps(model, rows, current, rng, k)
+        reps = pick_reps(model, rows, current, rng, k, plateau=True)
         mask = np.zeros(R, dtype=bool)
         mask[reps] = True
         units = np.flatnonzero(mask[model.pair_rep[current]])
@@ -77,10 +77,16 @@ def large_neighbourhood_search(
 
 
 def pick_reps(
-    model: Model, rows: Rows, chosen: np.ndarray, rng: np.random.Generator, k: int
+    model: Model,
+    rows: Rows,
+    chosen: np.ndarray,
+    rng: np.random.Generator,
+    k: int,
+    plateau: bool = False,
 ) -> np.ndarray:
     """``k`` reps to re-optimise: often the most and least loaded on a max-norm row, or
-    the reps at the top of one (its plateau) with the reps that may take their customers.
+    (with ``plateau``, half of those times) the reps at the top of one with the reps
+    that may take their customers.
 
     A max shared by several reps drops only when all of them shed load at once, to reps
     eligible for their customers: random company seldom has any (combined, 100,000 x
@@ -92,7 +98,7 @@ def pick_reps(
         loads = rows.loads(model, chosen)
         kk = int(np.flatnonzero(rows.is_max)[rng.integers(np.count_nonzero(rows.is_max))])
         dev = (loads[kk] - rows.share[kk]) / rows.share[kk]
-        if rng.random() < 0.5:
+        if plateau and rng.random() < 0.5:
             return _plateau_and_partners(model, chosen, dev, rng, k)
         order = np.argsort(dev)
         picked = {int(order[-1]), int(order[0])}
