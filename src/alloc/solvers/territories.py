@@ -278,7 +278,8 @@ def _prove_beside_search(state: _Territories) -> UnitConflict | None:
             searched.set()  # a plan settles feasibility: the proof cannot succeed
         worker.join()
     state.say("unit proof", math.nan)
-    return found[0]
+    # A checked plan is the stronger fact: never INFEASIBLE beside it.
+    return None if state.plan is not None else found[0]
 
 
 def solve_territories(
