@@ -201,18 +201,21 @@ class LocalSearch:
                 step = Deadline(min(deadline.at, last_gain + patience), deadline.stop)
             improved = self._descend(movable, step, swap_sample)
             current = self.score()
-            if current.better_than(best):
+            gained = current.better_than(best)
+            if gained:
                 best_chosen, best = self.chosen.copy(), current
                 last_gain = time.perf_counter()
                 if on_improve is not None:
                     on_improve(best)
-            elif patience is not None and time.perf_counter() - last_gain > patience:
-                break
             if self.smooth:
-                # The smooth phase ends at its first local optimum; polish on the objective.
+                # The smooth phase ends at its first local optimum; polish on the objective
+                # (with a patience of its own: the smooth phase rarely lowers the maximum).
                 self.smooth = False
                 self._refresh()
+                last_gain = time.perf_counter()
                 continue
+            if patience is not None and not gained and time.perf_counter() - last_gain > patience:
+                break
             if not improved and not current.better_than(best) and current != best:
                 # Local optimum no better than the best: restart from the best.
                 self.chosen = best_chosen.copy()

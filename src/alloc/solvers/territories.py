@@ -263,9 +263,15 @@ def _prove_beside_search(state: _Territories) -> UnitConflict | None:
     proof_deadline = state.deadline.share(_UNIT_PROOF_SHARE).or_when(searched)
     search_deadline = state.deadline.share(_SECOND_SEARCH).or_when(proved)
     found: list[UnitConflict | None] = [None]
+    failed: list[BaseException] = []
 
     def prove() -> None:
-        found[0] = unit_conflict(state.model, state.rows, proof_deadline, seed=state.seed)
+        try:
+            found[0] = unit_conflict(state.model, state.rows, proof_deadline, seed=state.seed)
+        except BaseException as error:  # raised again in the caller's thread below
+            failed.append(error)
+            proved.set()
+            return
         if found[0] is not None:
             proved.set()
 
@@ -277,6 +283,8 @@ def _prove_beside_search(state: _Territories) -> UnitConflict | None:
         if state.plan is not None:
             searched.set()  # a plan settles feasibility: the proof cannot succeed
         worker.join()
+    if failed:
+        raise failed[0]
     state.say("unit proof", math.nan)
     # A checked plan is the stronger fact: never INFEASIBLE beside it.
     return None if state.plan is not None else found[0]
