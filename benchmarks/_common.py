@@ -13,3 +13,13 @@ def commit() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def load_map(name: str):  # -> pandas.DataFrame
+    """A bundled map by name: a state's counties (``load_counties``) or, for ``"tokyo"``,
+    the Tokyo metropolitan area's municipalities (``load_municipalities``)."""
+    import alloc
+
+    if name == "tokyo":
+        return alloc.datasets.load_municipalities(name)
+    return alloc.datasets.load_counties(name)

@@ -22,8 +22,10 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import alloc  # noqa: E402
+from _common import load_map  # noqa: E402
 from alloc.solvers import territory_search  # noqa: E402
 from alloc.solvers.deadline import Deadline  # noqa: E402
 from alloc.solvers.dispersion import contiguity_breaks  # noqa: E402
@@ -39,7 +41,7 @@ CASES = [
 def problem_of(
     state: str, measures: list[str], k: int, tolerance: float = 0.05
 ) -> tuple[alloc.Problem, pd.DataFrame]:
-    table = alloc.datasets.load_counties(state)
+    table = load_map(state)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         neighbors = alloc.geo.adjacency(table, kind="queen")

@@ -23,8 +23,10 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import alloc  # noqa: E402
+from _common import load_map  # noqa: E402
 from alloc.solvers.deadline import Deadline  # noqa: E402
 from alloc.solvers.scaling import Scaled  # noqa: E402
 from alloc.solvers.state import Rows  # noqa: E402
@@ -40,7 +42,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1200.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    table = alloc.datasets.load_counties(args.state)
+    table = load_map(args.state)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         neighbors = alloc.geo.adjacency(table, kind="queen")
