@@ -147,6 +147,11 @@ class LpSearch:
         """Assignment rows of the LP HiGHS solves (classes for the class LP)."""
         return int(self._layout.n_units) if hasattr(self, "_layout") else 0
 
+    @property
+    def by_class(self) -> bool:
+        """Whether this is the LP over classes of units (the full one was too slow)."""
+        return self._classes is not None
+
     def start(self) -> LpSearch:
         if self._result is not None:
             return self

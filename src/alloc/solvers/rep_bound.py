@@ -34,7 +34,14 @@ from alloc.solvers.deadline import Deadline
 from alloc.solvers.mip import add_rows, quiet_highs
 from alloc.solvers.state import Rows
 
-__all__ = ["RepLp", "oversized_excess", "oversized_unit_bound", "rep_lp"]
+__all__ = [
+    "RepLp",
+    "lagrangian_value",
+    "oversized_excess",
+    "oversized_unit_bound",
+    "rep_lp",
+    "solve_small_lp",
+]
 
 #: How many of the most oversized units are tried (each costs one small LP per rep).
 _UNITS = 1
@@ -167,15 +174,15 @@ def rep_lp(
     hi_col = np.concatenate([np.ones(n_x), np.array(caps)])
     matrix = vstack(blocks).tocsr()
     lows, highs_ = np.array(row_lo), np.array(row_hi)
-    solved = _solve(matrix, obj, lo_col, hi_col, lows, highs_, deadline)
+    solved = solve_small_lp(matrix, obj, lo_col, hi_col, lows, highs_, deadline)
     if solved is None:
         return RepLp(-math.inf, pairs, np.zeros(0))
     duals, columns = solved
-    value = extra + _lagrangian(matrix, obj, lo_col, hi_col, lows, highs_, duals)
+    value = extra + lagrangian_value(matrix, obj, lo_col, hi_col, lows, highs_, duals)
     return RepLp(value, pairs, columns[:n_x])
 
 
-def _solve(
+def solve_small_lp(
     matrix: Any,
     obj: np.ndarray,
     lo_col: np.ndarray,
@@ -183,16 +190,21 @@ def _solve(
     row_lo: np.ndarray,
     row_hi: np.ndarray,
     deadline: Deadline,
+    *,
+    presolve: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """HiGHS's row duals and column values of the LP, or None when it gave no duals."""
+    """HiGHS's row duals and column values of the LP, or None when it gave no duals.
+
+    ``presolve`` is off by default: on a rep's LP (a handful of rows) the simplex method
+    needs a millisecond where presolve alone took 0.13 s; a group's LP has a row per
+    customer and gains from it.
+    """
     import highspy
 
     highs = quiet_highs(highspy)
     highs.setOptionValue("threads", 1)
-    # A handful of rows: the simplex method needs a millisecond, while presolve alone
-    # took 0.13 s on 2,000 columns (20,000 x 200).
     highs.setOptionValue("solver", "simplex")
-    highs.setOptionValue("presolve", "off")
+    highs.setOptionValue("presolve", "on" if presolve else "off")
     seconds = deadline.seconds()  # the HiGHS wrapper: the deadline becomes seconds
     if seconds <= 0:
         return None
@@ -217,7 +229,7 @@ def _solve(
     return np.asarray(solution.row_dual, dtype=float), columns
 
 
-def _lagrangian(
+def lagrangian_value(
     matrix: Any,
     obj: np.ndarray,
     lo_col: np.ndarray,
