@@ -56,6 +56,21 @@ class CpuShare:
         return load > 1.0 or self.cpu < 0.5 * self.wall
 
 
+def model_brute_force(model: alloc.data.model.Model, rows: object) -> float:
+    """Smallest objective (``score_of``) over every plan of a compiled model that meets
+    its hard rows, ``inf`` when none does: the oracle of the bound tests."""
+    from alloc.solvers.state import score_of
+
+    start = model.unit_start
+    best = math.inf
+    for offsets in itertools.product(*[range(b - a) for a, b in itertools.pairwise(start)]):
+        chosen = start[:-1] + np.array(offsets, dtype=np.int64)
+        score = score_of(model, rows, chosen, rows.loads(model, chosen))  # type: ignore[attr-defined]
+        if score.penalty == 0:
+            best = min(best, score.objective)
+    return best
+
+
 def brute_force(problem: alloc.Problem) -> float | None:
     """Smallest objective over every complete assignment that ``alloc.check`` accepts.
 

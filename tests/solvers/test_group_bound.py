@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pandas as pd
@@ -17,18 +16,8 @@ from alloc.solvers.bounds import imbalance_bound
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.group_bound import group_bound, group_lp
 from alloc.solvers.lp import lp_relaxation
-from alloc.solvers.state import Rows, score_of
-
-
-def _brute_force(model: alloc.data.model.Model, rows: Rows) -> float:
-    start = model.unit_start
-    best = math.inf
-    for offsets in itertools.product(*[range(b - a) for a, b in itertools.pairwise(start)]):
-        chosen = start[:-1] + np.array(offsets)
-        score = score_of(model, rows, chosen, rows.loads(model, chosen))
-        if score.penalty == 0:
-            best = min(best, score.objective)
-    return best
+from alloc.solvers.state import Rows
+from conftest import model_brute_force
 
 
 def _mismatch_problem(n_rare: int, n_common: int, seed: int = 0) -> alloc.Problem:
@@ -106,7 +95,7 @@ def _small_problems(draw: st.DrawFn) -> alloc.Problem:
 def test_no_group_bound_exceeds_the_brute_force_optimum(problem: alloc.Problem) -> None:
     model = problem.model
     rows = Rows.from_model(model)
-    optimum = _brute_force(model, rows)
+    optimum = model_brute_force(model, rows)
     cheapest = float(np.minimum.reduceat(model.cost, model.unit_start[:-1]).sum())
     for size in range(2, model.n_reps + 1):
         for reps in itertools.combinations(range(model.n_reps), size):

@@ -3,8 +3,6 @@ loosening window search (alloc.solvers.plateau.loosening_search)."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,6 +22,7 @@ from alloc.solvers.lp_neighbourhoods import (
 from alloc.solvers.plateau import loosening_search
 from alloc.solvers.scaling import Scaled
 from alloc.solvers.state import Rows, score_of
+from conftest import model_brute_force
 
 # The tiny problems leave some customers a single eligible rep (on purpose).
 pytestmark = pytest.mark.filterwarnings("ignore::alloc.errors.DataWarning")
@@ -53,17 +52,6 @@ def _key_accounts(seed: int, n: int = 9, m: int = 3) -> alloc.Problem:
     return alloc.Problem(customers, reps, rules=rules, objective=objective)
 
 
-def _brute_force(model: Model, rows: Rows) -> float:
-    start = model.unit_start
-    best = np.inf
-    for combo in itertools.product(*(range(start[u], start[u + 1]) for u in range(model.n_units))):
-        chosen = np.array(combo)
-        score = score_of(model, rows, chosen, rows.loads(model, chosen))
-        if score.penalty == 0:
-            best = min(best, score.objective)
-    return float(best)
-
-
 def _home(model: Model) -> np.ndarray:
     """Every unit on its cheapest pair (its current owner)."""
     start = model.unit_start
@@ -81,7 +69,7 @@ def test_lp_neighbourhoods_reach_the_optimum_where_local_search_stops_above_it()
     problem = _key_accounts(13)
     model = problem.model
     rows = Rows.from_model(model)
-    optimum = _brute_force(model, rows)
+    optimum = model_brute_force(model, rows)
     # One descent of local search (shifts, swaps, chains) from the owners' plan: a local
     # optimum above the optimum, since the better plans need moves that pay only together.
     search = LocalSearch(model, rows, _home(model), seed=0)
@@ -114,7 +102,7 @@ def test_lp_neighbourhoods_never_return_a_worse_plan_and_keep_every_rule(seed: i
     after = score_of(model, rows, plan, rows.loads(model, plan))
     assert after.penalty == 0
     assert after.objective <= before.objective + 1e-12
-    assert after.objective >= _brute_force(model, rows) - 1e-9
+    assert after.objective >= model_brute_force(model, rows) - 1e-9
 
 
 def test_disagreeing_and_active_units_follow_the_lp_values() -> None:

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
-import numpy as np
 import pytest
 
 import alloc
 from alloc.solvers.bounds import imbalance_bound
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.rep_bound import oversized_unit_bound
-from alloc.solvers.state import Rows, score_of
-from conftest import oversized_customer_problem
+from alloc.solvers.state import Rows
+from conftest import model_brute_force, oversized_customer_problem
 
 
 def _problem(seed: int, disruption: bool, match: bool = True) -> alloc.Problem:
     return oversized_customer_problem(seed, 8, disruption=disruption, match=match)
-
-
-def _brute_force(model: alloc.data.model.Model, rows: Rows) -> float:
-    start = model.unit_start
-    best = math.inf
-    for offsets in itertools.product(*[range(b - a) for a, b in itertools.pairwise(start)]):
-        chosen = start[:-1] + np.array(offsets)
-        score = score_of(model, rows, chosen, rows.loads(model, chosen))
-        if score.penalty == 0:
-            best = min(best, score.objective)
-    return best
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -41,7 +28,7 @@ def test_oversized_unit_bound_never_exceeds_the_brute_force_optimum(
     rows = Rows.from_model(model)
     bound = oversized_unit_bound(model, rows, Deadline.after(10))
     assert math.isfinite(bound)
-    assert bound <= _brute_force(model, rows) + 1e-9
+    assert bound <= model_brute_force(model, rows) + 1e-9
 
 
 def test_oversized_unit_bound_is_above_the_hall_count_when_the_rep_needs_workload() -> None:

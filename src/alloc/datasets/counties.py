@@ -101,9 +101,15 @@ def load_counties(state: str) -> pd.DataFrame:
     'Mecklenburg'
     """
     check_param("state", state, "load_counties", state in MEASURES, f"one of {sorted(MEASURES)}")
+    return read_bundled_map(COUNTY_FILE.format(state=state))
+
+
+def read_bundled_map(file_name: str) -> pd.DataFrame:
+    """A bundled map file of ``alloc/datasets/data`` (gzipped CSV, shapes as WKT) as a
+    frame with a ``geometry`` column of shapely shapes."""
     import shapely
 
-    source = resources.files("alloc.datasets") / "data" / COUNTY_FILE.format(state=state)
+    source = resources.files("alloc.datasets") / "data" / file_name
     with source.open("rb") as handle:
         table = pd.read_csv(
             handle,

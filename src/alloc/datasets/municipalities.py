@@ -12,10 +12,9 @@ Population Census of Japan, 1990. ``data/README-counties.md`` says more.
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pandas as pd
 
+from alloc.datasets.counties import read_bundled_map
 from alloc.validation import check_param
 
 __all__ = ["MUNICIPALITY_FILE", "MUNICIPALITY_MEASURES", "load_municipalities"]
@@ -84,15 +83,4 @@ def load_municipalities(region: str = "tokyo") -> pd.DataFrame:
         region in MUNICIPALITY_MEASURES,
         f"one of {sorted(MUNICIPALITY_MEASURES)}",
     )
-    import shapely
-
-    source = resources.files("alloc.datasets") / "data" / MUNICIPALITY_FILE.format(region=region)
-    with source.open("rb") as handle:
-        table = pd.read_csv(
-            handle,
-            compression="gzip",
-            dtype={"customer_id": str, "name": str},
-            keep_default_na=False,
-        )
-    table["geometry"] = list(shapely.from_wkt(table.pop("wkt").to_numpy()))
-    return table
+    return read_bundled_map(MUNICIPALITY_FILE.format(region=region))
