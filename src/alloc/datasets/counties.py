@@ -28,7 +28,7 @@ import pandas as pd
 
 from alloc.validation import check_param
 
-__all__ = ["COUNTY_FILE", "MEASURES", "load_counties"]
+__all__ = ["COUNTY_FILE", "MEASURES", "load_counties", "read_bundled_map"]
 
 #: File name of a state's bundled table, in ``alloc/datasets/data``.
 COUNTY_FILE = "counties_{state}.csv.gz"
