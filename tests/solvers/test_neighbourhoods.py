@@ -83,6 +83,21 @@ def test_the_plateau_neighbourhood_holds_every_top_rep_and_only_partners_that_fi
             assert partners <= fitting, (names, top)
 
 
+def test_a_plateau_wider_than_the_neighbourhood_is_cut_to_fit() -> None:
+    # 12,000 customers over 40 reps (300 each: room for 3 reps of 1,000 customers) and
+    # ten reps tied at the top: the plateau is cut to what the neighbourhood holds (it
+    # once asked numpy for a negative number of partners: make_problem(100_000, 400)).
+    problem = alloc.datasets.make_problem(12_000, 40, seed=0)
+    model = problem.model
+    chosen = model.unit_start[:-1].copy()
+    dev = np.zeros(model.n_reps)
+    dev[:10] = 0.05
+    for seed in range(10):
+        picked = _plateau_and_partners(model, chosen, dev, np.random.default_rng(seed), 2)
+        assert 2 <= picked.size <= 3 and np.unique(picked).size == picked.size
+        assert set(picked.tolist()) <= set(range(10))
+
+
 def test_pick_reps_always_returns_distinct_valid_reps() -> None:
     problem = _rare_industry_problem()
     model = problem.model

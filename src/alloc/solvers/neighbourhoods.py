@@ -129,10 +129,13 @@ def _plateau_and_partners(
     top = int(np.argmax(np.abs(dev)))
     side = np.sign(dev[top]) * dev
     plateau = np.flatnonzero(side >= 0.9 * abs(dev[top]))
-    if plateau.size > _PLATEAU_REPS:
-        plateau = rng.choice(plateau, size=_PLATEAU_REPS, replace=False)
     per_rep = max(1.0, model.n_units / model.n_reps)
     cap = min(_PLATEAU_NEIGHBOURHOOD, int(_PLATEAU_UNITS / per_rep))
+    # Never more plateau reps than the neighbourhood holds (at 250 customers per rep
+    # the cap is 4 reps: a plateau of 8 made the partners' count negative).
+    most = min(_PLATEAU_REPS, max(k, cap))
+    if plateau.size > most:
+        plateau = rng.choice(plateau, size=most, replace=False)
     size = max(k, min(2 * plateau.size, cap))
     held = np.isin(model.pair_rep[chosen], plateau)
     units = np.flatnonzero(held)
@@ -144,7 +147,7 @@ def _plateau_and_partners(
     picked = list(plateau.tolist())
     free = np.flatnonzero(counts > 0)
     if free.size:
-        take = min(size - len(picked), free.size)
+        take = max(0, min(size - len(picked), free.size))
         p = counts[free] / counts[free].sum()
         picked += rng.choice(free, size=take, replace=False, p=p).tolist()
     while len(picked) < min(size, model.n_reps):
