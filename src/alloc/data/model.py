@@ -25,7 +25,14 @@ import numpy as np
 if TYPE_CHECKING:  # geography.py imports this module at run time
     from alloc.data.geography import Geography
 
-__all__ = ["Budget", "Constraint", "Imbalance", "Model", "restricted_groups"]
+__all__ = [
+    "Budget",
+    "Constraint",
+    "Imbalance",
+    "Model",
+    "eligible_set_signatures",
+    "restricted_groups",
+]
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
@@ -199,6 +206,15 @@ def constraint_scale(con: Constraint) -> float:
     return scale if scale > 0 else 1.0
 
 
+def eligible_set_signatures(model: Model) -> np.ndarray:
+    """``(n_units,)`` a hash of each unit's set of eligible reps (equal sets, equal
+    hashes; a collision of different sets is about as likely as 2**-62)."""
+    salt = np.random.default_rng(12345).integers(1, 2**62, size=model.n_reps, dtype=np.uint64)
+    signature = np.zeros(model.n_units, dtype=np.uint64)
+    np.add.at(signature, model.pair_unit, salt[model.pair_rep])
+    return signature
+
+
 def restricted_groups(model: Model, limit: int = 30) -> list[tuple[np.ndarray, np.ndarray]]:
     """(rep mask S, unit mask) pairs: the units whose eligible reps all lie in S.
 
@@ -209,9 +225,7 @@ def restricted_groups(model: Model, limit: int = 30) -> list[tuple[np.ndarray, n
     R = model.n_reps
     if R <= 1 or model.n_pairs == 0:
         return []
-    signature = np.zeros(model.n_units, dtype=np.uint64)
-    salt = np.random.default_rng(12345).integers(1, 2**62, size=R, dtype=np.uint64)
-    np.add.at(signature, model.pair_unit, salt[model.pair_rep])
+    signature = eligible_set_signatures(model)
     degree = np.diff(model.unit_start)
     _, first, counts = np.unique(signature, return_index=True, return_counts=True)
     start = model.unit_start[:-1]

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from alloc.data.model import Model
+from alloc.data.model import Model, eligible_set_signatures
 from alloc.solvers.deadline import Deadline
 from alloc.solvers.rep_bound import lagrangian_value, solve_small_lp
 from alloc.solvers.state import Rows
@@ -83,9 +83,7 @@ def _ranked_groups(model: Model, rows: Rows) -> list[np.ndarray]:
     """
     R = model.n_reps
     degree = np.diff(model.unit_start)
-    signature = np.zeros(model.n_units, dtype=np.uint64)
-    salt = np.random.default_rng(12345).integers(1, 2**62, size=R, dtype=np.uint64)
-    np.add.at(signature, model.pair_unit, salt[model.pair_rep])
+    signature = eligible_set_signatures(model)
     _, first, sig_id, counts = np.unique(
         signature, return_index=True, return_inverse=True, return_counts=True
     )
